@@ -9,3 +9,7 @@
 //! The crate knows nothing of CUDA drivers or NVRTC: its output is text and
 //! metadata, so it is tested without a GPU and shared by the proc macros,
 //! the build helper, the CLI and the runtime.
+
+pub mod arena;
+pub mod ir;
+pub mod span;

@@ -1,0 +1,125 @@
+//! The typed intermediate representation.
+//!
+//! A [`Module`] holds interned [`Type`]s, [`Function`]s and the
+//! [`EntryPoint`]s that make some functions kernels. Each function owns its
+//! arenas of [`Local`]s and [`Expression`]s and a body of [`Statement`]s.
+//! Every node has a span beside it in its arena (statements in their
+//! [`Block`]).
+//!
+//! # Expressions are pure; statements have the effects
+//!
+//! An expression reads locals, parameters, shared memory and message data,
+//! and computes; it never writes, synchronises, faults or calls. Everything
+//! else is a statement: stores, control flow, calls to device functions,
+//! intrinsics with effects (barriers, fences, atomics, warp and block
+//! collectives, clock reads) and [`Statement::Check`], which faults when its
+//! condition is false.
+//!
+//! # When an expression is evaluated
+//!
+//! An expression tree is evaluated, completely and unconditionally, when the
+//! statement that refers to it executes, operands before operators and left
+//! before right. Nothing inside an expression evaluates conditionally: the
+//! front end lowers Rust's conditional evaluation (`&&`/`||` with a fallible
+//! right side, `if`/`match` expressions, block expressions) to statements
+//! over temporaries. This is what lets the check pass put a check for a
+//! sub-expression directly before the statement that uses it, and it is the
+//! contract the back ends and the interpreter rely on.
+//!
+//! # Arithmetic
+//!
+//! [`BinaryOp`] arithmetic on integers wraps (Rust's release semantics);
+//! overflow detection is a separate pure predicate
+//! ([`Expression::Overflows`]) that checks are built from. Shift amounts are
+//! masked to the bit width, as `wrapping_shl` does. Division and remainder
+//! truncate toward zero; their operands are only valid when the divisor is
+//! not zero and not (`MIN`, `-1`) for signed types, which is what checks (or
+//! the user, with checks off) guarantee. Float arithmetic is IEEE 754 with
+//! no contraction (no FMA unless the user calls `mul_add`).
+
+mod expr;
+mod stmt;
+mod types;
+
+pub use expr::*;
+pub use stmt::*;
+pub use types::*;
+
+use crate::arena::{Arena, Handle, UniqueArena};
+use crate::span::Span;
+
+/// A translation unit: what one `#[gpu_kernel]`, `#[ring_kernel]` or a
+/// whole file given to the CLI lowers to.
+#[derive(Debug, Clone, Default)]
+pub struct Module {
+    pub types: UniqueArena<Type>,
+    /// Device functions and kernel bodies, callees before callers.
+    pub functions: Arena<Function>,
+    pub entry_points: Vec<EntryPoint>,
+    /// The Rust file the spans refer to, for `#line` directives and fault
+    /// locations; `None` when unknown.
+    pub source_file: Option<String>,
+}
+
+impl Module {
+    /// The interned handle of a type, inserting it if needed.
+    pub fn ty(&mut self, ty: Type) -> Handle<Type> {
+        self.types.insert(ty, Span::UNKNOWN)
+    }
+
+    pub fn function_by_name(&self, name: &str) -> Option<Handle<Function>> {
+        self.functions
+            .iter()
+            .find(|(_, f)| f.name == name)
+            .map(|(h, _)| h)
+    }
+}
+
+/// A function body: a `#[device_fn]`, a kernel or a handler.
+#[derive(Debug, Clone, Default)]
+pub struct Function {
+    /// The Rust name; the back end's namer derives the emitted name.
+    pub name: String,
+    /// Parameters in order; each is a local initialised by the caller.
+    pub params: Vec<Handle<Local>>,
+    pub result: Option<Handle<Type>>,
+    pub locals: Arena<Local>,
+    /// Block-shared arrays this function declares (`ctx.shared_array()`).
+    pub shared: Arena<SharedArray>,
+    pub expressions: Arena<Expression>,
+    pub body: Block,
+    /// Whether the check pass inserts overflow checks (bounds and division
+    /// checks are always inserted: Rust panics on those in release too).
+    pub overflow_checks: bool,
+}
+
+/// A local variable or parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Local {
+    /// The Rust name, if the user gave one (temporaries have none).
+    pub name: Option<String>,
+    pub ty: Handle<Type>,
+    pub mutable: bool,
+}
+
+/// A `__shared__` array of the block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedArray {
+    pub name: Option<String>,
+    /// An array type.
+    pub ty: Handle<Type>,
+}
+
+/// A function that the host launches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryPoint {
+    pub name: String,
+    pub function: Handle<Function>,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryKind {
+    /// A data-parallel `#[gpu_kernel]` with this block shape.
+    Kernel { block: [u32; 3] },
+}
