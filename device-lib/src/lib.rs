@@ -7,3 +7,32 @@
 //! also defines the DSL surface a handler is written against
 //! (`ThreadContext`, `RingContext`): real Rust signatures so rustc type-checks
 //! handler bodies, lowered by the transpiler to the headers' functions.
+//!
+//! Why one crate for both sides: a protocol whose two halves live apart
+//! drifts. Here every shared struct has one CUDA definition and one Rust
+//! mirror next to each other, `tests/layout.rs` compiles the CUDA side with
+//! NVRTC against offsets generated from the Rust side, and the host half of
+//! the ring ([`ring::Producer`], [`ring::Consumer`]) is model-checked with
+//! loom (`tests/loom_ring.rs`) using the same orderings as the device half.
+//!
+//! | module | header | what |
+//! |---|---|---|
+//! | [`headers`] | all | the header texts, for NVRTC |
+//! | [`envelope`] | `rk_envelope.cuh` | the 64-byte envelope header |
+//! | [`ring`] | `rk_ring.cuh` | host↔device SPSC rings; the host's half |
+//! | [`control`] | `rk_control.cuh` | per-actor control block |
+//! | [`hlc`] | `rk_hlc.cuh` | hybrid logical clock rules |
+//! | [`k2k`] | `rk_k2k.cuh` | K2K multi-producer inboxes |
+//!
+//! `rk_sync.cuh` (inline-PTX acquire/release, `%globaltimer`, `nanosleep`)
+//! and `rk_types.cuh` have no shared structs and so no mirror.
+
+#[cfg(not(target_endian = "little"))]
+compile_error!("the device protocol is little-endian, like every CUDA host");
+
+pub mod control;
+pub mod envelope;
+pub mod headers;
+pub mod hlc;
+pub mod k2k;
+pub mod ring;

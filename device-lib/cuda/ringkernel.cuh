@@ -1,0 +1,16 @@
+// ringkernel.cuh: the one header generated code includes.
+//
+// Self-contained: no CUDA toolkit, libc, cooperative_groups or CCCL headers,
+// so NVRTC compiles a module in tens of milliseconds.
+#ifndef RINGKERNEL_CUH
+#define RINGKERNEL_CUH
+
+#include "rk_types.cuh"
+#include "rk_sync.cuh"
+#include "rk_envelope.cuh"
+#include "rk_ring.cuh"
+#include "rk_control.cuh"
+#include "rk_hlc.cuh"
+#include "rk_k2k.cuh"
+
+#endif // RINGKERNEL_CUH

@@ -1,0 +1,127 @@
+// rk_control.cuh: the per-actor control block.
+//
+// The host's window onto a running actor: lifecycle state, a heartbeat the
+// watchdog checks for hangs, message counters, the fault count and the last
+// fault with its Rust source location, and the stop request the host sets.
+// It lives where both sides can reach it (mapped pinned host memory, or
+// device memory read by copy), so every access is at system scope. Fields
+// the device writes and the field the host writes sit on different 128-byte
+// lines.
+//
+// Hot fields (heartbeat, counters) are stored, not incremented: the device
+// keeps the running values in registers and stores them, so the message loop
+// never reads back over PCIe. Store the counters before publishing the reply
+// they account for; the ring's release store then makes them visible with it.
+#ifndef RK_CONTROL_CUH
+#define RK_CONTROL_CUH
+
+#include "rk_types.cuh"
+#include "rk_sync.cuh"
+
+// Lifecycle states (rk_control_block::state).
+enum rk_lifecycle : rk_u32 {
+    RK_STATE_DORMANT = 0,      // allocated, not yet started
+    RK_STATE_INITIALIZING = 1, // the kernel is attaching rings and state
+    RK_STATE_ACTIVE = 2,       // processing messages
+    RK_STATE_DRAINING = 3,     // stop requested: finishing the inbox
+    RK_STATE_TERMINATED = 4,   // stopped cleanly
+    RK_STATE_FAILED = 5,       // a handler faulted; see last_fault
+};
+
+// Fault kinds (rk_fault_record::kind).
+enum rk_fault_kind : rk_u32 {
+    RK_FAULT_NONE = 0,
+    RK_FAULT_PANIC = 1,               // explicit panic!
+    RK_FAULT_INDEX_OUT_OF_BOUNDS = 2, // index out of bounds
+    RK_FAULT_DIVIDE_BY_ZERO = 3,      // division by zero
+    RK_FAULT_REMAINDER_BY_ZERO = 4,   // remainder with a zero divisor
+    RK_FAULT_ARITHMETIC_OVERFLOW = 5, // overflow (add, sub, mul, neg, shift) with checks on
+    RK_FAULT_BAD_MESSAGE = 6,         // wrong type id or payload size for this actor
+    RK_FAULT_UNREACHABLE = 7,         // unreachable!() reached
+};
+
+// A fault and where it happened in the user's Rust source.
+struct rk_fault_record {
+    rk_u64 sequence; // envelope sequence number of the faulting message
+    rk_u32 kind;     // rk_fault_kind
+    rk_u32 file_id;  // index into the module's source-file table
+    rk_u32 line;     // 1-based Rust line
+    rk_u32 column;   // 1-based Rust column
+};
+
+RK_ASSERT_SIZE(rk_fault_record, 24);
+RK_ASSERT_OFFSET(rk_fault_record, sequence, 0);
+RK_ASSERT_OFFSET(rk_fault_record, kind, 8);
+RK_ASSERT_OFFSET(rk_fault_record, file_id, 12);
+RK_ASSERT_OFFSET(rk_fault_record, line, 16);
+RK_ASSERT_OFFSET(rk_fault_record, column, 20);
+
+struct alignas(128) rk_control_block {
+    // line 0: written by the device only
+    rk_u32 state;           // rk_lifecycle
+    rk_u32 actor_id;        // written by the host before launch
+    rk_u64 heartbeat;       // grows while the actor's loop runs
+    rk_u64 messages_in;     // messages taken from the inbox
+    rk_u64 messages_out;    // replies published to the outbox
+    rk_u64 fault_count;     // faults recorded; stored after last_fault
+    rk_fault_record last_fault;
+    rk_u8 device_pad[64];
+    // line 1: written by the host only
+    rk_u32 stop_requested;  // nonzero: drain the inbox, then terminate
+    rk_u8 host_pad[124];
+};
+
+RK_ASSERT_SIZE(rk_control_block, 256);
+RK_ASSERT_OFFSET(rk_control_block, state, 0);
+RK_ASSERT_OFFSET(rk_control_block, actor_id, 4);
+RK_ASSERT_OFFSET(rk_control_block, heartbeat, 8);
+RK_ASSERT_OFFSET(rk_control_block, messages_in, 16);
+RK_ASSERT_OFFSET(rk_control_block, messages_out, 24);
+RK_ASSERT_OFFSET(rk_control_block, fault_count, 32);
+RK_ASSERT_OFFSET(rk_control_block, last_fault, 40);
+RK_ASSERT_OFFSET(rk_control_block, stop_requested, 128);
+static_assert(alignof(rk_control_block) == 128, "rk_control_block is line-aligned");
+
+// Publishes a new lifecycle state (release: everything the actor wrote
+// before, e.g. the fault record, is visible to a host that sees the state).
+RK_DEVICE void rk_control_set_state(rk_control_block* cb, rk_u32 state) {
+    rk_st_release_sys_u32(&cb->state, state);
+}
+
+RK_DEVICE rk_u32 rk_control_state(const rk_control_block* cb) {
+    return rk_ld_acquire_sys_u32(&cb->state);
+}
+
+// Stores the heartbeat value the loop keeps in a register (bump it, then call).
+RK_DEVICE void rk_control_heartbeat(rk_control_block* cb, rk_u64 beat) {
+    rk_st_relaxed_sys_u64(&cb->heartbeat, beat);
+}
+
+// Stores the message counters the loop keeps in registers.
+RK_DEVICE void rk_control_set_counters(rk_control_block* cb, rk_u64 messages_in,
+                                       rk_u64 messages_out) {
+    rk_st_relaxed_sys_u64(&cb->messages_in, messages_in);
+    rk_st_relaxed_sys_u64(&cb->messages_out, messages_out);
+}
+
+// Records a fault: writes last_fault, then publishes fault_count + 1 with a
+// release store, so a host that reads fault_count (acquire) and sees the new
+// count reads the complete record. Faults are rare, so reading fault_count
+// back over PCIe here is fine. Only the actor's leader thread calls this.
+RK_DEVICE void rk_control_record_fault(rk_control_block* cb, rk_u32 kind, rk_u32 file_id,
+                                       rk_u32 line, rk_u32 column, rk_u64 sequence) {
+    rk_u64 count = rk_ld_relaxed_sys_u64(&cb->fault_count);
+    rk_st_relaxed_sys_u64(&cb->last_fault.sequence, sequence);
+    rk_st_relaxed_sys_u32(&cb->last_fault.kind, kind);
+    rk_st_relaxed_sys_u32(&cb->last_fault.file_id, file_id);
+    rk_st_relaxed_sys_u32(&cb->last_fault.line, line);
+    rk_st_relaxed_sys_u32(&cb->last_fault.column, column);
+    rk_st_release_sys_u64(&cb->fault_count, count + 1u);
+}
+
+// Whether the host asked the actor to stop (acquire).
+RK_DEVICE bool rk_control_stop_requested(const rk_control_block* cb) {
+    return rk_ld_acquire_sys_u32(&cb->stop_requested) != 0u;
+}
+
+#endif // RK_CONTROL_CUH

@@ -1,0 +1,170 @@
+// rk_ring.cuh: the host<->device single-producer single-consumer ring.
+//
+// Each actor has an inbox (host produces, device consumes) and an outbox
+// (device produces, host consumes), both in mapped pinned host memory
+// (cuMemHostAlloc with DEVICEMAP), so neither side needs a copy engine.
+//
+// Protocol (DESIGN.md section 4; the TLA+ spec and the loom tests of the Rust
+// half check it):
+//   * indices are u64 counters that only grow (they never wrap in practice);
+//     the slot of index i is i & (capacity - 1);
+//   * one owner per index: only the producer stores `tail`, only the consumer
+//     stores `head`, each with a release store at system scope; each reads
+//     the other's index with an acquire load at system scope;
+//   * the producer writes a slot completely, then publishes it by storing
+//     tail + 1; the consumer reads the slot, then frees it by storing
+//     head + 1;
+//   * tail - head == capacity means full: the producer gets no slot
+//     (backpressure) and never overwrites.
+// head and tail live on separate 128-byte lines so the two writers never
+// share a line. Each side keeps its own index and a cached copy of the other
+// side's in an rk_ring view (registers, not mapped memory), and re-reads the
+// other side's index over PCIe only when the cache says empty/full.
+//
+// Layout in memory: rk_ring_header (384 bytes), then `capacity` slots of
+// `slot_size` bytes each, starting at RK_RING_SLOTS_OFFSET. A slot holds an
+// rk_envelope_header followed by its payload.
+#ifndef RK_RING_CUH
+#define RK_RING_CUH
+
+#include "rk_types.cuh"
+#include "rk_sync.cuh"
+#include "rk_envelope.cuh"
+
+#define RK_RING_MAGIC 0x524B5247u // "RKRG"
+#define RK_RING_VERSION 1u
+#define RK_RING_SLOTS_OFFSET 384u
+
+struct alignas(128) rk_ring_header {
+    rk_u64 tail;               // published count; stored only by the producer
+    rk_u8 tail_pad[120];
+    rk_u64 head;               // consumed count; stored only by the consumer
+    rk_u8 head_pad[120];
+    rk_u32 capacity;           // slots, a power of two; written once by the host before use
+    rk_u32 slot_size;          // bytes per slot, a multiple of 64, >= 64
+    rk_u32 magic;              // RK_RING_MAGIC once initialised
+    rk_u32 version;            // RK_RING_VERSION
+    rk_u8 geometry_pad[112];
+};
+
+RK_ASSERT_SIZE(rk_ring_header, 384);
+RK_ASSERT_OFFSET(rk_ring_header, tail, 0);
+RK_ASSERT_OFFSET(rk_ring_header, head, 128);
+RK_ASSERT_OFFSET(rk_ring_header, capacity, 256);
+RK_ASSERT_OFFSET(rk_ring_header, slot_size, 260);
+RK_ASSERT_OFFSET(rk_ring_header, magic, 264);
+RK_ASSERT_OFFSET(rk_ring_header, version, 268);
+static_assert(alignof(rk_ring_header) == 128, "rk_ring_header is line-aligned");
+static_assert(sizeof(rk_ring_header) == RK_RING_SLOTS_OFFSET, "slots follow the header");
+
+// One side's private view of a ring: kept in registers by the thread that
+// polls, never shared between threads without a barrier.
+struct rk_ring {
+    rk_ring_header* header;
+    unsigned char* slots;
+    rk_u64 index; // own index: head for the consumer, tail for the producer
+    rk_u64 other; // last value read of the other side's index
+    rk_u32 mask;  // capacity - 1
+    rk_u32 slot_size;
+};
+
+RK_DEVICE void rk_ring_attach_(rk_ring* r, rk_ring_header* h) {
+    r->header = h;
+    r->slots = reinterpret_cast<unsigned char*>(h) + RK_RING_SLOTS_OFFSET;
+    r->mask = rk_ld_relaxed_sys_u32(&h->capacity) - 1u;
+    r->slot_size = rk_ld_relaxed_sys_u32(&h->slot_size);
+}
+
+// Attaches as the consumer (the device side of an inbox). Reads the geometry
+// and both indices once; may be called again after a relaunch.
+RK_DEVICE void rk_ring_attach_consumer(rk_ring* r, rk_ring_header* h) {
+    rk_ring_attach_(r, h);
+    r->index = rk_ld_acquire_sys_u64(&h->head);
+    r->other = rk_ld_acquire_sys_u64(&h->tail);
+}
+
+// Attaches as the producer (the device side of an outbox).
+RK_DEVICE void rk_ring_attach_producer(rk_ring* r, rk_ring_header* h) {
+    rk_ring_attach_(r, h);
+    r->index = rk_ld_acquire_sys_u64(&h->tail);
+    r->other = rk_ld_acquire_sys_u64(&h->head);
+}
+
+// The slot of absolute index `i`.
+RK_DEVICE rk_envelope_header* rk_ring_slot(const rk_ring* r, rk_u64 i) {
+    return reinterpret_cast<rk_envelope_header*>(
+        r->slots + (rk_u64)(i & (rk_u64)r->mask) * (rk_u64)r->slot_size);
+}
+
+// ---- consumer side (device reads the inbox) ----
+
+// How many published slots the consumer may read now. Re-reads `tail` (an
+// acquire load over PCIe) only when the cached value says the ring is empty.
+RK_DEVICE rk_u32 rk_ring_pop_available(rk_ring* r) {
+    if (r->other == r->index) {
+        r->other = rk_ld_acquire_sys_u64(&r->header->tail);
+    }
+    return (rk_u32)(r->other - r->index);
+}
+
+// The oldest unread slot, or null when the ring is empty. The slot stays
+// owned by the consumer until rk_ring_pop_commit.
+RK_DEVICE rk_envelope_header* rk_ring_try_pop_begin(rk_ring* r) {
+    if (rk_ring_pop_available(r) == 0u) {
+        return nullptr;
+    }
+    return rk_ring_slot(r, r->index);
+}
+
+// The i-th unread slot (i < rk_ring_pop_available), for batched draining.
+RK_DEVICE rk_envelope_header* rk_ring_pop_slot(const rk_ring* r, rk_u32 i) {
+    return rk_ring_slot(r, r->index + i);
+}
+
+// Frees the `n` oldest slots with one release store of `head`. Every read of
+// those slots (by any thread of the block) must happen before this call;
+// when other threads read them, put __syncthreads() in between.
+RK_DEVICE void rk_ring_pop_commit_n(rk_ring* r, rk_u32 n) {
+    r->index += n;
+    rk_st_release_sys_u64(&r->header->head, r->index);
+}
+
+RK_DEVICE void rk_ring_pop_commit(rk_ring* r) { rk_ring_pop_commit_n(r, 1u); }
+
+// ---- producer side (device writes the outbox) ----
+
+// How many free slots the producer may fill now. Re-reads `head` only when
+// the cached value says the ring is full.
+RK_DEVICE rk_u32 rk_ring_push_space(rk_ring* r) {
+    rk_u64 capacity = (rk_u64)r->mask + 1u;
+    if (r->index - r->other == capacity) {
+        r->other = rk_ld_acquire_sys_u64(&r->header->head);
+    }
+    return (rk_u32)(capacity - (r->index - r->other));
+}
+
+// A free slot to fill, or null when the ring is full (backpressure: the
+// caller retries later; nothing is overwritten).
+RK_DEVICE rk_envelope_header* rk_ring_try_push_begin(rk_ring* r) {
+    if (rk_ring_push_space(r) == 0u) {
+        return nullptr;
+    }
+    return rk_ring_slot(r, r->index);
+}
+
+// The i-th free slot (i < rk_ring_push_space), for batched writing.
+RK_DEVICE rk_envelope_header* rk_ring_push_slot(const rk_ring* r, rk_u32 i) {
+    return rk_ring_slot(r, r->index + i);
+}
+
+// Publishes the `n` filled slots with one release store of `tail`. Every
+// write to those slots must happen before this call (__syncthreads() first
+// when other threads wrote them).
+RK_DEVICE void rk_ring_push_commit_n(rk_ring* r, rk_u32 n) {
+    r->index += n;
+    rk_st_release_sys_u64(&r->header->tail, r->index);
+}
+
+RK_DEVICE void rk_ring_push_commit(rk_ring* r) { rk_ring_push_commit_n(r, 1u); }
+
+#endif // RK_RING_CUH

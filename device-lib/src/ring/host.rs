@@ -1,0 +1,231 @@
+//! The host's half of the SPSC ring protocol: [`Producer`] (the host side
+//! of an inbox) and [`Consumer`] (the host side of an outbox).
+//!
+//! Each side keeps its own index privately (it is the only writer) and a
+//! cached copy of the other side's, re-reading the shared one (an acquire
+//! load, over PCIe for mapped memory) only when the cache says full/empty.
+//! The orderings are the device's: release store of one's own index after
+//! touching the slot, acquire load of the other's before touching it.
+
+use core::sync::atomic::Ordering::{Acquire, Release};
+
+use super::{RingIndex, RingMemory};
+use crate::envelope::{EnvelopeHeader, ENVELOPE_HEADER_SIZE};
+
+/// The ring is full: the consumer has not freed a slot yet. Nothing was
+/// written; retry later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the ring is full")]
+pub struct Full;
+
+/// Why [`Producer::try_push_envelope`] did not push.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    #[error(transparent)]
+    Full(#[from] Full),
+    #[error("payload of {len} bytes does not fit a slot's {max} payload bytes")]
+    PayloadTooLarge { len: usize, max: usize },
+}
+
+/// The producing side of a ring: it alone stores `tail`.
+#[derive(Debug)]
+pub struct Producer<M: RingMemory> {
+    mem: M,
+    tail: u64,
+    head_cache: u64,
+    capacity: u64,
+}
+
+/// The consuming side of a ring: it alone stores `head`.
+#[derive(Debug)]
+pub struct Consumer<M: RingMemory> {
+    mem: M,
+    head: u64,
+    tail_cache: u64,
+}
+
+/// A producer and a consumer on the same memory (both sides on the host:
+/// tests, the CPU backend).
+///
+/// # Safety
+/// No other producer or consumer may be attached to this ring while the
+/// pair lives (see [`Producer::attach`], [`Consumer::attach`]).
+pub unsafe fn channel<M: RingMemory + Clone>(mem: M) -> (Producer<M>, Consumer<M>) {
+    // SAFETY: forwarded to the caller.
+    unsafe { (Producer::attach(mem.clone()), Consumer::attach(mem)) }
+}
+
+impl<M: RingMemory> Producer<M> {
+    /// Becomes the ring's producer, carrying on from its current indices.
+    ///
+    /// # Safety
+    /// Nothing else may store `tail` while this producer lives: at most one
+    /// producer per ring (on the host or the device).
+    pub unsafe fn attach(mem: M) -> Producer<M> {
+        let tail = mem.load(RingIndex::Tail, Acquire);
+        let head_cache = mem.load(RingIndex::Head, Acquire);
+        let capacity = u64::from(mem.layout().capacity());
+        Producer {
+            mem,
+            tail,
+            head_cache,
+            capacity,
+        }
+    }
+
+    /// The memory this producer writes.
+    pub fn memory(&self) -> &M {
+        &self.mem
+    }
+
+    /// How many slots can be pushed now (re-reads `head`).
+    pub fn free_slots(&mut self) -> u32 {
+        self.head_cache = self.mem.load(RingIndex::Head, Acquire);
+        (self.capacity - (self.tail - self.head_cache)) as u32
+    }
+
+    /// Free slots by the cached `head`, re-reading it only when the cache
+    /// says the ring is full.
+    fn space(&mut self) -> u64 {
+        if self.tail - self.head_cache == self.capacity {
+            self.head_cache = self.mem.load(RingIndex::Head, Acquire);
+        }
+        self.capacity - (self.tail - self.head_cache)
+    }
+
+    /// Fills the next slot with `fill` and publishes it, or returns [`Full`]
+    /// without calling `fill`. The slot's previous contents are unspecified,
+    /// so `fill` should write everything the consumer reads.
+    pub fn try_push<R>(&mut self, fill: impl FnOnce(&mut [u8]) -> R) -> Result<R, Full> {
+        if self.space() == 0 {
+            return Err(Full);
+        }
+        let slot = (self.tail % self.capacity) as u32;
+        // SAFETY: slot `tail` is free (tail - head < capacity, and the
+        // consumer's release store of head ordered its reads before our
+        // acquire load of it) and unpublished, so only we touch it.
+        let result = unsafe { self.mem.with_slot_mut(slot, fill) };
+        self.tail += 1;
+        self.mem.store(RingIndex::Tail, self.tail, Release);
+        Ok(result)
+    }
+
+    /// Pushes an envelope: `header` (its `payload_size` set to the payload's
+    /// length) followed by `payload`.
+    pub fn try_push_envelope(
+        &mut self,
+        header: &EnvelopeHeader,
+        payload: &[u8],
+    ) -> Result<(), PushError> {
+        let max = self.mem.layout().max_payload();
+        if payload.len() > max {
+            return Err(PushError::PayloadTooLarge {
+                len: payload.len(),
+                max,
+            });
+        }
+        let header = EnvelopeHeader {
+            payload_size: payload.len() as u32,
+            ..*header
+        };
+        self.try_push(|slot| {
+            header.write_to(slot);
+            slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + payload.len()]
+                .copy_from_slice(payload);
+        })?;
+        Ok(())
+    }
+
+    /// Fills up to `max` slots, calling `fill(i, slot)` for the i-th, and
+    /// publishes them all with one store of `tail`. Returns how many were
+    /// pushed (0 when full). The batched path for streaming: one release
+    /// store per batch instead of one per message.
+    pub fn push_batch(&mut self, max: usize, mut fill: impl FnMut(usize, &mut [u8])) -> usize {
+        let n = (self.space() as usize).min(max);
+        if n == 0 {
+            return 0;
+        }
+        for i in 0..n {
+            let slot = ((self.tail + i as u64) % self.capacity) as u32;
+            // SAFETY: as in try_push, for each of the n free slots.
+            unsafe { self.mem.with_slot_mut(slot, |s| fill(i, s)) };
+        }
+        self.tail += n as u64;
+        self.mem.store(RingIndex::Tail, self.tail, Release);
+        n
+    }
+}
+
+impl<M: RingMemory> Consumer<M> {
+    /// Becomes the ring's consumer, carrying on from its current indices.
+    ///
+    /// # Safety
+    /// Nothing else may store `head` while this consumer lives: at most one
+    /// consumer per ring (on the host or the device).
+    pub unsafe fn attach(mem: M) -> Consumer<M> {
+        let head = mem.load(RingIndex::Head, Acquire);
+        let tail_cache = mem.load(RingIndex::Tail, Acquire);
+        Consumer {
+            mem,
+            head,
+            tail_cache,
+        }
+    }
+
+    /// The memory this consumer reads.
+    pub fn memory(&self) -> &M {
+        &self.mem
+    }
+
+    /// How many published slots can be popped now (re-reads `tail`).
+    pub fn available(&mut self) -> u32 {
+        self.tail_cache = self.mem.load(RingIndex::Tail, Acquire);
+        (self.tail_cache - self.head) as u32
+    }
+
+    /// Published slots by the cached `tail`, re-reading it only when the
+    /// cache says the ring is empty.
+    fn ready(&mut self) -> u64 {
+        if self.tail_cache == self.head {
+            self.tail_cache = self.mem.load(RingIndex::Tail, Acquire);
+        }
+        self.tail_cache - self.head
+    }
+
+    fn slot_of(&self, index: u64) -> u32 {
+        (index % u64::from(self.mem.layout().capacity())) as u32
+    }
+
+    /// Reads the oldest published slot with `read` and frees it, or returns
+    /// `None` (without calling `read`) when the ring is empty.
+    pub fn try_pop<R>(&mut self, read: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        if self.ready() == 0 {
+            return None;
+        }
+        // SAFETY: slot `head` is published (head < tail, and the producer's
+        // release store of tail ordered its writes before our acquire load)
+        // and not yet freed, so the producer does not touch it.
+        let result = unsafe { self.mem.with_slot(self.slot_of(self.head), read) };
+        self.head += 1;
+        self.mem.store(RingIndex::Head, self.head, Release);
+        Some(result)
+    }
+
+    /// Reads up to `max` published slots in order, calling `read(i, slot)`
+    /// for the i-th, and frees them all with one store of `head`. Returns
+    /// how many were popped (0 when empty).
+    pub fn pop_batch(&mut self, max: usize, mut read: impl FnMut(usize, &[u8])) -> usize {
+        let n = (self.ready() as usize).min(max);
+        if n == 0 {
+            return 0;
+        }
+        for i in 0..n {
+            let slot = self.slot_of(self.head + i as u64);
+            // SAFETY: as in try_pop, for each of the n published slots.
+            unsafe { self.mem.with_slot(slot, |s| read(i, s)) };
+        }
+        self.head += n as u64;
+        self.mem.store(RingIndex::Head, self.head, Release);
+        n
+    }
+}

@@ -1,0 +1,268 @@
+//! The host↔device SPSC ring: its layout, mirrored from `cuda/rk_ring.cuh`,
+//! and the host's half of the protocol.
+//!
+//! Each actor's inbox (host produces, device consumes) and outbox (device
+//! produces, host consumes) is one of these rings in mapped pinned host
+//! memory. The protocol has one owner per index: only the producer stores
+//! `tail`, only the consumer stores `head`, each with a release store, and
+//! each reads the other's index with an acquire load. A slot is written
+//! completely before the `tail` store that publishes it and read completely
+//! before the `head` store that frees it; a full ring refuses the push
+//! (backpressure), it never overwrites. The device half is `rk_ring_*` in
+//! the header, the host half is [`Producer`] and [`Consumer`] here, and
+//! they interoperate on the same bytes.
+//!
+//! The host half is written against [`RingMemory`] rather than a raw
+//! pointer, so the same code runs over mapped pinned memory ([`RawRing`]),
+//! an owned allocation ([`HeapRing`], tests and the CPU backend) and the
+//! loom model in `tests/loom_ring.rs`, which checks the protocol under every
+//! interleaving the memory model allows.
+
+mod host;
+mod raw;
+
+use core::mem::{align_of, offset_of, size_of};
+use core::sync::atomic::Ordering;
+
+use crate::envelope::ENVELOPE_HEADER_SIZE;
+
+pub use host::{channel, Consumer, Full, Producer, PushError};
+pub use raw::{HeapRing, RawRing};
+
+/// `RK_RING_MAGIC`: "RKRG".
+pub const RING_MAGIC: u32 = 0x524B_5247;
+/// `RK_RING_VERSION`.
+pub const RING_VERSION: u32 = 1;
+/// `RK_RING_SLOTS_OFFSET`: slots start right after the header.
+pub const RING_SLOTS_OFFSET: usize = 384;
+/// The alignment the ring's base address needs (one line).
+pub const RING_ALIGN: usize = 128;
+
+/// `struct rk_ring_header`: the first 384 bytes of a ring.
+#[repr(C, align(128))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RingHeader {
+    /// Published count; stored only by the producer.
+    pub tail: u64,
+    pub tail_pad: [u8; 120],
+    /// Consumed count; stored only by the consumer.
+    pub head: u64,
+    pub head_pad: [u8; 120],
+    /// Slots, a power of two.
+    pub capacity: u32,
+    /// Bytes per slot, a multiple of 64.
+    pub slot_size: u32,
+    /// [`RING_MAGIC`] once initialised.
+    pub magic: u32,
+    /// [`RING_VERSION`].
+    pub version: u32,
+    pub geometry_pad: [u8; 112],
+}
+
+const _: () = {
+    assert!(size_of::<RingHeader>() == RING_SLOTS_OFFSET);
+    assert!(align_of::<RingHeader>() == RING_ALIGN);
+    assert!(offset_of!(RingHeader, tail) == 0);
+    assert!(offset_of!(RingHeader, head) == 128);
+    assert!(offset_of!(RingHeader, capacity) == 256);
+    assert!(offset_of!(RingHeader, slot_size) == 260);
+    assert!(offset_of!(RingHeader, magic) == 264);
+    assert!(offset_of!(RingHeader, version) == 268);
+};
+
+impl RingHeader {
+    /// The header of a fresh, empty ring with `layout`.
+    pub fn new(layout: RingLayout) -> RingHeader {
+        RingHeader {
+            tail: 0,
+            tail_pad: [0; 120],
+            head: 0,
+            head_pad: [0; 120],
+            capacity: layout.capacity,
+            slot_size: layout.slot_size,
+            magic: RING_MAGIC,
+            version: RING_VERSION,
+            geometry_pad: [0; 112],
+        }
+    }
+}
+
+/// Why a ring layout or a ring in memory was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RingError {
+    #[error("ring capacity {0} is not a power of two between 1 and 2^31")]
+    Capacity(u32),
+    #[error("slot size {0} is not a nonzero multiple of 64 bytes")]
+    SlotSize(u32),
+    #[error("ring of {capacity} slots of {slot_size} bytes does not fit in the address space")]
+    TooLarge { capacity: u32, slot_size: u32 },
+    #[error("ring base address {0:#x} is not 128-byte aligned")]
+    Misaligned(usize),
+    #[error("no ring at this address: magic {found:#010x}, expected {RING_MAGIC:#010x}")]
+    BadMagic { found: u32 },
+    #[error("ring format version {found}, this library speaks {RING_VERSION}")]
+    BadVersion { found: u32 },
+}
+
+/// The geometry of a ring, validated: a power-of-two number of slots, each
+/// a multiple of 64 bytes (one envelope header, then payload).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RingLayout {
+    capacity: u32,
+    slot_size: u32,
+}
+
+impl RingLayout {
+    pub fn new(capacity: u32, slot_size: u32) -> Result<RingLayout, RingError> {
+        if !capacity.is_power_of_two() || capacity > 1 << 31 {
+            return Err(RingError::Capacity(capacity));
+        }
+        if slot_size == 0 || slot_size as usize % ENVELOPE_HEADER_SIZE != 0 {
+            return Err(RingError::SlotSize(slot_size));
+        }
+        let layout = RingLayout {
+            capacity,
+            slot_size,
+        };
+        (capacity as usize)
+            .checked_mul(slot_size as usize)
+            .and_then(|b| b.checked_add(RING_SLOTS_OFFSET))
+            .filter(|b| *b <= isize::MAX as usize)
+            .map(|_| layout)
+            .ok_or(RingError::TooLarge {
+                capacity,
+                slot_size,
+            })
+    }
+
+    /// The layout with the smallest slot that holds `payload` bytes.
+    pub fn for_payload(capacity: u32, payload: usize) -> Result<RingLayout, RingError> {
+        let slot = (ENVELOPE_HEADER_SIZE + payload).next_multiple_of(ENVELOPE_HEADER_SIZE);
+        let slot = u32::try_from(slot).map_err(|_| RingError::SlotSize(u32::MAX))?;
+        RingLayout::new(capacity, slot)
+    }
+
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    pub fn slot_size(&self) -> u32 {
+        self.slot_size
+    }
+
+    /// Payload bytes a slot holds after its envelope header.
+    pub fn max_payload(&self) -> usize {
+        self.slot_size as usize - ENVELOPE_HEADER_SIZE
+    }
+
+    /// Total bytes of the ring in memory: header and slots.
+    pub fn bytes(&self) -> usize {
+        RING_SLOTS_OFFSET + self.capacity as usize * self.slot_size as usize
+    }
+
+    /// Byte offset of slot `slot` (< capacity) from the ring's base.
+    pub fn slot_offset(&self, slot: u32) -> usize {
+        debug_assert!(slot < self.capacity);
+        RING_SLOTS_OFFSET + slot as usize * self.slot_size as usize
+    }
+}
+
+/// Which of the two indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RingIndex {
+    /// Consumed count, stored only by the consumer.
+    Head,
+    /// Published count, stored only by the producer.
+    Tail,
+}
+
+/// Memory holding one ring: two atomic `u64` indices and `capacity` slots.
+///
+/// # Safety
+/// Implementors guarantee that [`layout`](RingMemory::layout) never changes,
+/// that `load`/`store` act on two distinct atomic 64-bit cells with the
+/// given orderings (the cells the device's `rk_ring_*` functions use, for
+/// memory the device shares), and that `with_slot(s)`/`with_slot_mut(s)`
+/// for `s < capacity` give the same disjoint `slot_size`-byte region each
+/// time, valid for as long as `self` is.
+pub unsafe trait RingMemory {
+    fn layout(&self) -> RingLayout;
+    fn load(&self, index: RingIndex, order: Ordering) -> u64;
+    fn store(&self, index: RingIndex, value: u64, order: Ordering);
+
+    /// Runs `f` on slot `slot`'s bytes.
+    ///
+    /// # Safety
+    /// The caller must own the slot under the ring protocol: no one writes
+    /// it while `f` runs.
+    unsafe fn with_slot<R>(&self, slot: u32, f: impl FnOnce(&[u8]) -> R) -> R;
+
+    /// Runs `f` on slot `slot`'s bytes, writable.
+    ///
+    /// # Safety
+    /// The caller must own the slot under the ring protocol: no one reads
+    /// or writes it while `f` runs.
+    unsafe fn with_slot_mut<R>(&self, slot: u32, f: impl FnOnce(&mut [u8]) -> R) -> R;
+}
+
+// SAFETY: forwards to `M`, which upholds the contract.
+unsafe impl<M: RingMemory + ?Sized> RingMemory for &M {
+    fn layout(&self) -> RingLayout {
+        (**self).layout()
+    }
+    fn load(&self, index: RingIndex, order: Ordering) -> u64 {
+        (**self).load(index, order)
+    }
+    fn store(&self, index: RingIndex, value: u64, order: Ordering) {
+        (**self).store(index, value, order)
+    }
+    unsafe fn with_slot<R>(&self, slot: u32, f: impl FnOnce(&[u8]) -> R) -> R {
+        // SAFETY: the caller's obligation is passed on unchanged.
+        unsafe { (**self).with_slot(slot, f) }
+    }
+    unsafe fn with_slot_mut<R>(&self, slot: u32, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        // SAFETY: as above.
+        unsafe { (**self).with_slot_mut(slot, f) }
+    }
+}
+
+// SAFETY: forwards to `M`, which upholds the contract.
+unsafe impl<M: RingMemory + ?Sized> RingMemory for std::sync::Arc<M> {
+    fn layout(&self) -> RingLayout {
+        (**self).layout()
+    }
+    fn load(&self, index: RingIndex, order: Ordering) -> u64 {
+        (**self).load(index, order)
+    }
+    fn store(&self, index: RingIndex, value: u64, order: Ordering) {
+        (**self).store(index, value, order)
+    }
+    unsafe fn with_slot<R>(&self, slot: u32, f: impl FnOnce(&[u8]) -> R) -> R {
+        // SAFETY: the caller's obligation is passed on unchanged.
+        unsafe { (**self).with_slot(slot, f) }
+    }
+    unsafe fn with_slot_mut<R>(&self, slot: u32, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        // SAFETY: as above.
+        unsafe { (**self).with_slot_mut(slot, f) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_are_validated() {
+        assert_eq!(RingLayout::new(3, 64), Err(RingError::Capacity(3)));
+        assert_eq!(RingLayout::new(0, 64), Err(RingError::Capacity(0)));
+        assert_eq!(RingLayout::new(4, 96), Err(RingError::SlotSize(96)));
+        assert_eq!(RingLayout::new(4, 0), Err(RingError::SlotSize(0)));
+        let layout = RingLayout::new(8, 128).unwrap();
+        assert_eq!(layout.bytes(), 384 + 8 * 128);
+        assert_eq!(layout.slot_offset(3), 384 + 3 * 128);
+        assert_eq!(layout.max_payload(), 64);
+        assert_eq!(RingLayout::for_payload(4, 64).unwrap().slot_size(), 128);
+        assert_eq!(RingLayout::for_payload(4, 65).unwrap().slot_size(), 192);
+        assert_eq!(RingLayout::for_payload(4, 0).unwrap().slot_size(), 64);
+    }
+}
