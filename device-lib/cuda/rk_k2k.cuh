@@ -54,11 +54,12 @@ RK_ASSERT_OFFSET(rk_k2k_header, magic, 264);
 RK_ASSERT_OFFSET(rk_k2k_header, owner_actor, 268);
 static_assert(sizeof(rk_k2k_header) == RK_K2K_SEQ_OFFSET, "seq array follows the header");
 
-// Byte offset of the first slot for a queue of `capacity` slots.
-RK_DEVICE rk_u64 rk_k2k_slots_offset(rk_u32 capacity) {
-    rk_u64 seq_bytes = (rk_u64)capacity * 8u;
-    return RK_K2K_SEQ_OFFSET + ((seq_bytes + (RK_LINE - 1u)) & ~(rk_u64)(RK_LINE - 1u));
-}
+// Byte offset of the first slot for a queue of `capacity` slots: the seq
+// array, padded to a whole line. (A macro so static_asserts can use it.)
+#define RK_K2K_SLOTS_OFFSET(capacity) \
+    (RK_K2K_SEQ_OFFSET + ((((rk_u64)(capacity)) * 8u + (RK_LINE - 1u)) & ~(rk_u64)(RK_LINE - 1u)))
+
+RK_DEVICE rk_u64 rk_k2k_slots_offset(rk_u32 capacity) { return RK_K2K_SLOTS_OFFSET(capacity); }
 
 RK_DEVICE rk_u64* rk_k2k_seq_(rk_k2k_header* q) {
     return reinterpret_cast<rk_u64*>(reinterpret_cast<unsigned char*>(q) + RK_K2K_SEQ_OFFSET);

@@ -8,7 +8,8 @@
 //!   Rust, python3 + pip and git can run the whole suite.
 //! * `test` is the one test command (README, `.ci/run`): setup, format check,
 //!   clippy with `-D warnings`, then the whole workspace test suite with the
-//!   environment that points the tests at `.tools/`.
+//!   environment that points the tests at `.tools/`, then the loom model
+//!   check of the host ring (`--cfg loom`, in `target/loom`).
 //! * `env` prints that environment as shell `export`s, for running single
 //!   tests by hand: `eval "$(cargo xtask env)"`.
 //!
@@ -190,6 +191,29 @@ fn test(root: &Path, extra: &[String]) -> Result<(), String> {
         .args(extra)
         .envs(envs.iter().map(|(k, v)| (k, v)));
     run(&mut test)?;
+
+    // The loom model check of the host ring needs the whole dependency graph
+    // built with `--cfg loom`, so it gets a target folder of its own rather
+    // than invalidating the main one.
+    eprintln!("xtask: loom model check of the host ring (device-lib/tests/loom_ring.rs)");
+    let mut rustflags = env::var_os("RUSTFLAGS").unwrap_or_default();
+    if !rustflags.is_empty() {
+        rustflags.push(" ");
+    }
+    rustflags.push("--cfg loom");
+    run(Command::new(&cargo)
+        .current_dir(root)
+        .env("RUSTFLAGS", rustflags)
+        .env("CARGO_TARGET_DIR", root.join("target/loom"))
+        .args([
+            "test",
+            "-p",
+            "ringkernel-device",
+            "--test",
+            "loom_ring",
+            "--release",
+            "--locked",
+        ]))?;
     eprintln!("xtask: all checks passed");
     Ok(())
 }
