@@ -11,5 +11,6 @@
 //! the build helper, the CLI and the runtime.
 
 pub mod arena;
+pub mod front;
 pub mod ir;
 pub mod span;

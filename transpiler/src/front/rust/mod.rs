@@ -1,0 +1,531 @@
+//! The Rust front end: syn items → typed IR.
+//!
+//! Entry points: [`lower_file`] for a whole Rust file (CLI, build helper,
+//! tests) and [`lower_items`] for already-parsed items (the proc macros).
+//! Both lower the same way: `#[repr(C)]` structs deriving `GpuType` or
+//! `RingMessage` become IR struct types with their `repr(C)` layout;
+//! `#[device_fn]`s are lowered callees-first (recursion is rejected); then
+//! `#[gpu_kernel]`s become entry points. All errors of all items are
+//! collected before returning.
+//!
+//! Modules: [`body`] holds the per-function lowering state and statements,
+//! `expr` operators and places, `control` control flow, `range` `for` loops,
+//! `calls` intrinsics, methods, calls and macros, [`infer`] type inference,
+//! [`types`] struct layouts and type resolution, [`consts`] constant
+//! evaluation, [`error`] the spanned errors.
+
+mod body;
+mod calls;
+pub mod consts;
+mod control;
+pub mod error;
+mod expr;
+pub mod infer;
+mod range;
+pub mod types;
+
+use std::collections::HashMap;
+
+use syn::spanned::Spanned;
+
+pub use error::{Diagnostics, FrontError, FrontErrorKind};
+
+use crate::arena::Handle;
+use crate::ir::{EntryKind, EntryPoint, Function, Module, Statement, Type};
+use body::{Binding, FnLowerer};
+use infer::Ty;
+use types::TypeEnv;
+
+/// How to lower.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Overflow checks (Rust's `overflow-checks`): arithmetic overflow, shift
+    /// overflow and `debug_assert!` fault instead of wrapping. Bounds and
+    /// division checks are part of Rust's semantics and always on.
+    pub overflow_checks: bool,
+    /// The file the source came from, for `#line` and fault locations.
+    pub source_file: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            overflow_checks: true,
+            source_file: None,
+        }
+    }
+}
+
+/// The signature of a lowered device function, for its callers.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub function: Handle<Function>,
+    pub params: Vec<Handle<Type>>,
+    pub result: Handle<Type>,
+}
+
+/// What an attribute made of a function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FnKind {
+    DeviceFn,
+    GpuKernel {
+        block: [u32; 3],
+        overflow_checks: Option<bool>,
+    },
+}
+
+/// Parses and lowers a Rust file.
+pub fn lower_file(source: &str, options: &Options) -> Result<Module, Diagnostics> {
+    let file = syn::parse_file(source).map_err(|e| {
+        Diagnostics::from(FrontError::unsupported(
+            "syntax that does not parse as Rust",
+            "fix the syntax error",
+            e.span(),
+        ))
+    })?;
+    lower_items(&file.items, options)
+}
+
+/// Lowers parsed items (structs, `#[device_fn]`s, `#[gpu_kernel]`s; other
+/// items are ignored).
+pub fn lower_items(items: &[syn::Item], options: &Options) -> Result<Module, Diagnostics> {
+    let mut module = Module {
+        source_file: options.source_file.clone(),
+        ..Module::default()
+    };
+    let mut diagnostics = Diagnostics::default();
+    let mut env = TypeEnv::default();
+    for item in items {
+        if let syn::Item::Struct(s) = item {
+            if derives_gpu_type(&s.attrs) {
+                if let Err(e) = env.add_struct(&mut module, s) {
+                    diagnostics.push(e);
+                }
+            }
+        }
+    }
+    let mut functions: Vec<(&syn::ItemFn, FnKind)> = Vec::new();
+    for item in items {
+        if let syn::Item::Fn(f) = item {
+            match fn_kind(&f.attrs) {
+                Ok(Some(kind)) => functions.push((f, kind)),
+                Ok(None) => {}
+                Err(e) => diagnostics.push(e),
+            }
+        }
+    }
+    let order = match call_order(&functions) {
+        Ok(order) => order,
+        Err(e) => {
+            diagnostics.push(e);
+            return Err(diagnostics);
+        }
+    };
+    let mut signatures: HashMap<String, Signature> = HashMap::new();
+    for index in order {
+        let (item, kind) = &functions[index];
+        match lower_fn(&mut module, &env, &signatures, item, kind, options) {
+            Ok((function, signature)) => {
+                if let FnKind::GpuKernel { block, .. } = kind {
+                    module.entry_points.push(EntryPoint {
+                        name: item.sig.ident.to_string(),
+                        function,
+                        kind: EntryKind::Kernel { block: *block },
+                    });
+                } else {
+                    signatures.insert(item.sig.ident.to_string(), signature);
+                }
+            }
+            Err(errors) => diagnostics.errors.extend(errors.errors),
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(module)
+    } else {
+        diagnostics.errors.sort_by_key(|e| {
+            let at = e.location();
+            (at.start.line, at.start.column)
+        });
+        Err(diagnostics)
+    }
+}
+
+fn derives_gpu_type(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        let mut found = false;
+        if attr.path().is_ident("derive") {
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("GpuType") || meta.path.is_ident("RingMessage") {
+                    found = true;
+                }
+                Ok(())
+            });
+        }
+        found
+    })
+}
+
+/// Reads `#[gpu_kernel(...)]` / `#[device_fn]` from a function's attributes.
+pub fn fn_kind(attrs: &[syn::Attribute]) -> Result<Option<FnKind>, FrontError> {
+    for attr in attrs {
+        let Some(name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
+            continue;
+        };
+        match name.as_str() {
+            "device_fn" => return Ok(Some(FnKind::DeviceFn)),
+            "gpu_kernel" => {
+                let mut block = [256, 1, 1];
+                let mut overflow_checks = None;
+                if let syn::Meta::List(_) = attr.meta {
+                    attr.parse_nested_meta(|meta| {
+                        if meta.path.is_ident("block_size") {
+                            let lit: syn::LitInt = meta.value()?.parse()?;
+                            block = [lit.base10_parse()?, 1, 1];
+                        } else if meta.path.is_ident("block") {
+                            let tuple: syn::ExprTuple = meta.value()?.parse()?;
+                            let dims: Vec<u32> = tuple
+                                .elems
+                                .iter()
+                                .map(|e| match e {
+                                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<u32>(),
+                                    other => Err(syn::Error::new(other.span(), "expected an integer")),
+                                })
+                                .collect::<syn::Result<_>>()?;
+                            if dims.is_empty() || dims.len() > 3 {
+                                return Err(meta.error("`block` takes one to three dimensions: `block = (16, 16)`"));
+                            }
+                            block = [dims[0], *dims.get(1).unwrap_or(&1), *dims.get(2).unwrap_or(&1)];
+                        } else if meta.path.is_ident("checks") {
+                            let lit: syn::LitBool = meta.value()?.parse()?;
+                            overflow_checks = Some(lit.value);
+                        } else {
+                            return Err(meta.error("unknown `gpu_kernel` argument; expected `block_size`, `block` or `checks`"));
+                        }
+                        Ok(())
+                    })
+                    .map_err(|e| FrontError::new(FrontErrorKind::Signature { problem: e.to_string() }, e.span()))?;
+                }
+                let threads: u64 = block.iter().map(|&d| u64::from(d)).product();
+                if block.contains(&0) || threads > 1024 {
+                    return Err(FrontError::new(
+                        FrontErrorKind::Signature {
+                            problem: format!(
+                                "a block of {block:?} threads is invalid: 1 to 1024 threads"
+                            ),
+                        },
+                        attr.span(),
+                    ));
+                }
+                return Ok(Some(FnKind::GpuKernel {
+                    block,
+                    overflow_checks,
+                }));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// Orders functions callees-first; a cycle among device functions is an error.
+fn call_order(functions: &[(&syn::ItemFn, FnKind)]) -> Result<Vec<usize>, FrontError> {
+    let index: HashMap<String, usize> = functions
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, k))| *k == FnKind::DeviceFn)
+        .map(|(i, (f, _))| (f.sig.ident.to_string(), i))
+        .collect();
+    let callees: Vec<Vec<usize>> = functions
+        .iter()
+        .map(|(f, _)| {
+            let mut finder = CallFinder { names: Vec::new() };
+            syn::visit::Visit::visit_block(&mut finder, &f.block);
+            finder
+                .names
+                .iter()
+                .filter_map(|n| index.get(n).copied())
+                .collect()
+        })
+        .collect();
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(
+        i: usize,
+        callees: &[Vec<usize>],
+        marks: &mut [Mark],
+        order: &mut Vec<usize>,
+        functions: &[(&syn::ItemFn, FnKind)],
+    ) -> Result<(), FrontError> {
+        match marks[i] {
+            Mark::Done => return Ok(()),
+            Mark::Active => {
+                let f = functions[i].0;
+                return Err(FrontError::new(
+                    FrontErrorKind::Recursion {
+                        name: f.sig.ident.to_string(),
+                    },
+                    f.sig.ident.span(),
+                ));
+            }
+            Mark::New => {}
+        }
+        marks[i] = Mark::Active;
+        for &c in &callees[i] {
+            visit(c, callees, marks, order, functions)?;
+        }
+        marks[i] = Mark::Done;
+        order.push(i);
+        Ok(())
+    }
+    let mut marks = vec![Mark::New; functions.len()];
+    let mut order = Vec::new();
+    for i in 0..functions.len() {
+        visit(i, &callees, &mut marks, &mut order, functions)?;
+    }
+    Ok(order)
+}
+
+struct CallFinder {
+    names: Vec<String>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for CallFinder {
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(path) = &*call.func {
+            if let Some(ident) = path.path.get_ident() {
+                self.names.push(ident.to_string());
+            }
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+}
+
+/// The context type a parameter declares, if it is one.
+fn context_param(ty: &syn::Type) -> Option<bool> {
+    let syn::Type::Reference(reference) = ty else {
+        return None;
+    };
+    let syn::Type::Path(path) = &*reference.elem else {
+        return None;
+    };
+    match path.path.segments.last()?.ident.to_string().as_str() {
+        "ThreadContext" => Some(false),
+        "RingContext" => Some(true),
+        _ => None,
+    }
+}
+
+fn lower_fn(
+    module: &mut Module,
+    env: &TypeEnv,
+    signatures: &HashMap<String, Signature>,
+    item: &syn::ItemFn,
+    kind: &FnKind,
+    options: &Options,
+) -> Result<(Handle<Function>, Signature), Diagnostics> {
+    let sig = &item.sig;
+    let mut errors = Diagnostics::default();
+    let reject = |construct, suggestion, span| FrontError::unsupported(construct, suggestion, span);
+    if let Some(a) = &sig.asyncness {
+        errors.push(reject(
+            "`async fn`",
+            "kernels and handlers are synchronous; remove `async`",
+            a.span(),
+        ));
+    }
+    if !sig.generics.params.is_empty() {
+        errors.push(reject(
+            "generic functions",
+            "write one function per concrete type",
+            sig.generics.span(),
+        ));
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.push(reject(
+            "`unsafe fn`",
+            "kernels are safe code; remove `unsafe`",
+            u.span(),
+        ));
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(reject(
+            "variadic functions",
+            "list the parameters",
+            v.span(),
+        ));
+    }
+    let is_kernel = matches!(kind, FnKind::GpuKernel { .. });
+    let mut lowerer = FnLowerer::new(module, env, signatures, sig.ident.to_string());
+    lowerer.func.overflow_checks = match kind {
+        FnKind::GpuKernel {
+            overflow_checks: Some(c),
+            ..
+        } => *c,
+        _ => options.overflow_checks,
+    };
+    let mut param_types = Vec::new();
+    for (position, input) in sig.inputs.iter().enumerate() {
+        let syn::FnArg::Typed(param) = input else {
+            errors.push(reject(
+                "`self` parameters",
+                "write a free function",
+                input.span(),
+            ));
+            continue;
+        };
+        if let Some(ring) = context_param(&param.ty) {
+            if position != 0 || ring {
+                errors.push(FrontError::new(
+                    FrontErrorKind::Signature {
+                        problem: if ring {
+                            "`&RingContext` belongs to `#[ring_kernel]` handlers; a `#[gpu_kernel]` takes `&ThreadContext`".into()
+                        } else {
+                            "the context must be the first parameter".into()
+                        },
+                    },
+                    param.ty.span(),
+                ));
+                continue;
+            }
+            if !is_kernel {
+                errors.push(FrontError::new(
+                    FrontErrorKind::Signature {
+                        problem:
+                            "a `#[device_fn]` cannot take the context; pass the values it needs"
+                                .into(),
+                    },
+                    param.ty.span(),
+                ));
+                continue;
+            }
+            if let syn::Pat::Ident(ident) = &*param.pat {
+                lowerer.bind(ident.ident.to_string(), Binding::Context { ring });
+            }
+            continue;
+        }
+        let (name, mutable) = match &*param.pat {
+            syn::Pat::Ident(ident) if ident.subpat.is_none() && ident.by_ref.is_none() => {
+                (ident.ident.to_string(), ident.mutability.is_some())
+            }
+            other => {
+                errors.push(reject(
+                    "patterns in parameters",
+                    "name the parameter: `x: T`",
+                    other.span(),
+                ));
+                continue;
+            }
+        };
+        let ty = match env.resolve(lowerer.module, &param.ty, &consts::ConstEnv::default()) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let allowed = match (&lowerer.module.types[ty], is_kernel) {
+            (Type::Scalar(_), _) => true,
+            (Type::Slice { elem, .. }, true) => types::is_plain_data(lowerer.module, *elem),
+            (Type::Struct(_) | Type::Array { .. }, false) => true,
+            _ => false,
+        };
+        if !allowed {
+            errors.push(FrontError::new(
+                FrontErrorKind::Signature {
+                    problem: if is_kernel {
+                        format!("parameter `{name}`: a `#[gpu_kernel]` takes scalars and slices (`&[T]`, `&mut [T]`)")
+                    } else {
+                        format!("parameter `{name}`: a `#[device_fn]` takes plain data by value (scalars, arrays, structs)")
+                    },
+                },
+                param.ty.span(),
+            ));
+            continue;
+        }
+        let local = lowerer.new_local(Some(name.clone()), Ty::Known(ty), mutable, param.pat.span());
+        lowerer.func.params.push(local);
+        lowerer.bind(
+            name,
+            Binding::Local {
+                local,
+                ty: Ty::Known(ty),
+            },
+        );
+        param_types.push(ty);
+    }
+    let result = match &sig.output {
+        syn::ReturnType::Default => lowerer.module.ty(Type::Unit),
+        syn::ReturnType::Type(_, ty) => {
+            match env.resolve(lowerer.module, ty, &consts::ConstEnv::default()) {
+                Ok(t) => t,
+                Err(e) => {
+                    errors.push(e);
+                    lowerer.module.ty(Type::Unit)
+                }
+            }
+        }
+    };
+    if is_kernel && lowerer.module.types[result] != Type::Unit {
+        errors.push(FrontError::new(
+            FrontErrorKind::Signature {
+                problem:
+                    "a `#[gpu_kernel]` returns nothing: write results to a `&mut [T]` parameter"
+                        .into(),
+            },
+            sig.output.span(),
+        ));
+    }
+    if !matches!(
+        lowerer.module.types[result],
+        Type::Unit | Type::Scalar(_) | Type::Struct(_) | Type::Array { .. }
+    ) {
+        errors.push(FrontError::new(
+            FrontErrorKind::Signature {
+                problem: "return plain data (scalars, arrays, structs) by value".into(),
+            },
+            sig.output.span(),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    lowerer.func.result = Some(result);
+    lowerer.result_ty = Ty::Known(result);
+    let tail = lowerer.lower_block_contents(&item.block);
+    let unit = lowerer.module.ty(Type::Unit);
+    if tail.ty != Ty::Never {
+        let tail_span = item
+            .block
+            .stmts
+            .last()
+            .map(|s| s.span())
+            .unwrap_or_else(|| item.block.span());
+        match lowerer.unify(Ty::Known(result), tail.ty, tail_span) {
+            Ok(_) => {
+                if result != unit {
+                    if let Some(e) = tail.expr {
+                        lowerer.emit(Statement::Return(Some(e)), tail_span);
+                    }
+                }
+            }
+            Err(e) => lowerer.errors.push(e),
+        }
+    }
+    let function = lowerer.finish()?;
+    let handle = module.functions.append(
+        function,
+        crate::span::Span::from_proc_macro2(sig.ident.span()),
+    );
+    Ok((
+        handle,
+        Signature {
+            function: handle,
+            params: param_types,
+            result,
+        },
+    ))
+}
