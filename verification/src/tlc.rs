@@ -162,7 +162,9 @@ pub fn parse(output: &str) -> Report {
             errors.push(Outcome::TemporalViolated);
         } else if line.starts_with("Error: Deadlock reached") {
             errors.push(Outcome::Deadlock);
-        } else if line.starts_with("Assumption") && line.contains("is false") {
+        } else if line.trim_start_matches("Error: ").starts_with("Assumption")
+            && line.contains("is false")
+        {
             errors.push(Outcome::AssumptionFalse);
         } else if line.starts_with("Error: The behavior up to this point is")
             || line.starts_with("Error: The following behavior")
@@ -351,7 +353,8 @@ State 2: <PushBegin line 65, col 5 to line 69, col 58 of module SpscRing>
             Outcome::Deadlock
         );
         assert_eq!(
-            parse("Assumption line 70, col 8 to line 75, col 70 of module Hlc is false.\n").outcome,
+            parse("Error: Assumption line 70, col 5 to line 74, col 71 of module Hlc is false.\n")
+                .outcome,
             Outcome::AssumptionFalse
         );
         assert!(matches!(
