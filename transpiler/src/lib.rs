@@ -14,3 +14,4 @@ pub mod arena;
 pub mod front;
 pub mod ir;
 pub mod span;
+pub mod passes;
