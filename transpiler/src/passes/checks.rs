@@ -201,25 +201,25 @@ fn visit(
         Expression::Unary {
             op: UnaryOp::Neg,
             expr,
-        } if function.overflow_checks => {
-            if int_kind(module, function, expr).is_some_and(IntKind::signed) {
-                let overflow = function.expressions.append(
-                    Expression::Overflows {
-                        op: OverflowOp::Neg,
-                        left: expr,
-                        right: expr,
-                    },
-                    span,
-                );
-                check(
-                    function,
-                    CheckKind::Overflow,
-                    Expression::Unary {
-                        op: UnaryOp::Not,
-                        expr: overflow,
-                    },
-                );
-            }
+        } if function.overflow_checks
+            && int_kind(module, function, expr).is_some_and(IntKind::signed) =>
+        {
+            let overflow = function.expressions.append(
+                Expression::Overflows {
+                    op: OverflowOp::Neg,
+                    left: expr,
+                    right: expr,
+                },
+                span,
+            );
+            check(
+                function,
+                CheckKind::Overflow,
+                Expression::Unary {
+                    op: UnaryOp::Not,
+                    expr: overflow,
+                },
+            );
         }
         Expression::Math {
             fun: fun @ (MathFunction::Pow | MathFunction::Abs),
