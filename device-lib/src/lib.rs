@@ -30,6 +30,7 @@
 #[cfg(not(target_endian = "little"))]
 compile_error!("the device protocol is little-endian, like every CUDA host");
 
+pub mod context;
 pub mod control;
 pub mod envelope;
 pub mod headers;
