@@ -14,7 +14,7 @@ use crate::span::Span;
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrontErrorKind {
-    #[error("{construct} is not supported in RingKernel kernels; {suggestion}")]
+    #[error("{construct} cannot be used in RingKernel kernels; {suggestion}")]
     Unsupported {
         construct: &'static str,
         suggestion: &'static str,

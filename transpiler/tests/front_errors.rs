@@ -1,0 +1,287 @@
+//! Every rejected construct is a spanned error that names it and says what
+//! to write instead; and no input makes the front end panic.
+
+use ringkernel_transpiler::front::rust::{lower_file, Options};
+
+/// Lowers `body` inside a kernel and returns the rendered diagnostics.
+fn error_of(source: &str) -> String {
+    match lower_file(
+        source,
+        &Options {
+            source_file: Some("k.rs".into()),
+            ..Options::default()
+        },
+    ) {
+        Ok(_) => panic!("expected an error for:\n{source}"),
+        Err(d) => d.render("k.rs", source),
+    }
+}
+
+fn kernel(body: &str) -> String {
+    format!("#[gpu_kernel]\nfn k(ctx: &ThreadContext, x: &mut [f32], n: u32) {{\n{body}\n}}\n")
+}
+
+#[test]
+fn rejected_constructs_name_themselves_and_point_at_the_tokens() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("    let f = |a: f32| a;", "closures cannot be used", "3:13"),
+        ("    let t = (1, 2);", "tuples cannot be used", "3:13"),
+        (
+            "    let s = \"hi\";",
+            "string, byte and char literals",
+            "3:13",
+        ),
+        (
+            "    println!(\"{}\", n);",
+            "printing and formatting macros",
+            "3:5",
+        ),
+        ("    let v = vec![1];", "`vec!`", "3:13"),
+        (
+            "    for v in x.iter() {}",
+            "this iterator cannot be used",
+            "3:14",
+        ),
+        ("    let y = n?;", "the `?` operator", "3:13"),
+        ("    unsafe { }", "`unsafe` blocks", "3:5"),
+        (
+            "    let a: u8 = 256;",
+            "literal out of range for `u8`: 256",
+            "3:17",
+        ),
+        (
+            "    let a = 1 + 1.0;",
+            "mismatched types: expected `{integer}`, found `{float}`",
+            "3:17",
+        ),
+        (
+            "    let a = n + 1u8;",
+            "mismatched types: expected `u32`, found `u8`",
+            "3:17",
+        ),
+        ("    let a = -n;", "cannot apply `-` to type `u32`", "3:13"),
+        ("    let a = 2.pow(3);", "type annotations needed", "3:13"),
+        (
+            "    n = 3;",
+            "cannot assign to `n`: it is not declared `mut`",
+            "3:5",
+        ),
+        (
+            "    let a = x[n];",
+            "mismatched types: expected `usize`, found `u32`",
+            "3:15",
+        ),
+        (
+            "    let a = n.checked_add(1);",
+            "no method `checked_add` on type `u32`",
+            "3:15",
+        ),
+        (
+            "    let a = undefined_thing;",
+            "cannot find value `undefined_thing`",
+            "3:13",
+        ),
+        (
+            "    let a = helper(1);",
+            "cannot find device function",
+            "3:13",
+        ),
+        ("    break;", "`break` outside of a loop", "3:5"),
+        (
+            "    let a = n as bool;",
+            "non-primitive cast: `u32` as `bool`",
+            "3:13",
+        ),
+        ("    if let 1 = n {}", "`if let` / `while let`", "3:8"),
+        (
+            "    let a = ctx.warp_shuffle(1.0f32);",
+            "`warp_shuffle` takes 2 argument(s) but 1 were supplied",
+            "3:13",
+        ),
+        ("    let a = x[1..2];", "range indexing", "3:15"),
+        (
+            "    for i in (0..n).step_by(2).rev() {}",
+            "`.step_by(s).rev()`",
+            "3:14",
+        ),
+    ];
+    for (body, message, at) in cases {
+        let rendered = error_of(&kernel(body));
+        assert!(
+            rendered.contains(message),
+            "{body}\nexpected `{message}` in:\n{rendered}"
+        );
+        assert!(
+            rendered.contains(&format!("k.rs:{at}")),
+            "{body}\nexpected location {at} in:\n{rendered}"
+        );
+    }
+}
+
+#[test]
+fn signature_errors() {
+    let cases: &[(&str, &str)] = &[
+        ("#[gpu_kernel]\nasync fn k(x: &mut [f32]) {}", "`async fn`"),
+        (
+            "#[gpu_kernel]\nfn k<T>(x: &mut [T]) {}",
+            "generic functions",
+        ),
+        (
+            "#[gpu_kernel]\nfn k(x: &mut [f32]) -> f32 { 1.0 }",
+            "returns nothing",
+        ),
+        (
+            "#[gpu_kernel(bogus = 1)]\nfn k(x: &mut [f32]) {}",
+            "unknown `gpu_kernel` argument",
+        ),
+        (
+            "#[gpu_kernel(block_size = 2048)]\nfn k(x: &mut [f32]) {}",
+            "1 to 1024 threads",
+        ),
+        ("#[gpu_kernel]\nfn k(x: Box<f32>) {}", "this type path"),
+        ("#[gpu_kernel]\nfn k(x: &dyn Fn()) {}", "trait objects"),
+        (
+            "#[device_fn]\nfn f(n: u32) -> u32 { f(n) }",
+            "recursion is not supported",
+        ),
+        (
+            "#[derive(GpuType)]\nstruct S { a: u32 }",
+            "add `#[repr(C)]`",
+        ),
+        (
+            "#[derive(GpuType)]\n#[repr(C)]\nstruct S { a: *const u32 }",
+            "raw pointers",
+        ),
+    ];
+    for (source, message) in cases {
+        let rendered = error_of(source);
+        assert!(
+            rendered.contains(message),
+            "{source}\nexpected `{message}` in:\n{rendered}"
+        );
+    }
+}
+
+#[test]
+fn all_errors_of_a_kernel_are_reported() {
+    let rendered = error_of(&kernel("    let a = |b: u32| b;\n    let c = (1, 2);"));
+    assert_eq!(rendered.matches("error:").count(), 2, "{rendered}");
+}
+
+/// Deterministic mutation fuzzing: delete, duplicate or swap tokens of the
+/// valid inputs and lower the result. Any outcome is fine except a panic.
+#[test]
+fn mutated_inputs_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/in");
+    let mut sources: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    sources.sort();
+    let pieces = [
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "<<",
+        ">>",
+        "&&",
+        "||",
+        "!",
+        "as u8",
+        "as f32",
+        "0",
+        "1",
+        "-1",
+        "255u8",
+        "1e40",
+        "i32::MIN",
+        "(",
+        ")",
+        "{",
+        "}",
+        "[",
+        "]",
+        ";",
+        "return",
+        "break",
+        "continue",
+        "loop",
+        "if",
+        "else",
+        "match",
+        "=>",
+        "_",
+        "let",
+        "mut",
+        "x",
+        "n",
+        "ctx.thread_id()",
+        ".len()",
+        "..",
+        "..=",
+        ".rev()",
+        ".step_by(0)",
+        "u64::MAX",
+        "0.0",
+        "f32::NAN",
+    ];
+    let cases: u64 = std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let tokenized: Vec<Vec<&str>> = sources
+        .iter()
+        .map(|s| {
+            s.split_inclusive(|c: char| !c.is_alphanumeric() && c != '_')
+                .collect()
+        })
+        .collect();
+    let (mut parsed, mut lowered) = (0u64, 0u64);
+    for case in 0..cases {
+        let tokens = &tokenized[(case % tokenized.len() as u64) as usize];
+        let mut out: Vec<&str> = tokens.clone();
+        for _ in 0..1 + next() % 3 {
+            let at = (next() % out.len() as u64) as usize;
+            match next() % 3 {
+                0 => {
+                    out.remove(at);
+                }
+                1 => out.insert(at, pieces[(next() % pieces.len() as u64) as usize]),
+                _ => {
+                    let other = (next() % out.len() as u64) as usize;
+                    out.swap(at, other);
+                }
+            }
+        }
+        let mutated: String = out.concat();
+        if syn::parse_file(&mutated).is_err() {
+            continue;
+        }
+        parsed += 1;
+        let result = std::panic::catch_unwind(|| lower_file(&mutated, &Options::default()));
+        match result {
+            Ok(Ok(mut module)) => {
+                lowered += 1;
+                ringkernel_transpiler::passes::run(&mut module);
+            }
+            Ok(Err(_)) => {}
+            Err(_) => panic!("the front end panicked on:\n{mutated}"),
+        }
+    }
+    eprintln!("{cases} mutations: {parsed} parsed, {lowered} lowered");
+    assert!(
+        parsed > cases / 10,
+        "the mutator should mostly produce parseable Rust"
+    );
+}
