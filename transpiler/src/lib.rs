@@ -12,6 +12,7 @@
 
 pub mod arena;
 pub mod front;
+pub mod interp;
 pub mod ir;
 pub mod span;
 pub mod passes;

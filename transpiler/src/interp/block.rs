@@ -1,0 +1,317 @@
+//! The SIMT scheduler of one thread block.
+//!
+//! Threads run one at a time, in linear-id order, each until it parks at a
+//! collective, finishes or faults. Then, per warp, lanes parked at one warp
+//! collective complete it together (in lockstep: every lane's argument is
+//! known before any result is written); when no warp can progress, the block
+//! barrier completes if every live thread waits at the same one. Anything
+//! else is an error the GPU would hide: a barrier some threads never reach
+//! (they returned or wait elsewhere), or lanes of a warp at different
+//! collectives. Faulted threads count as absent, as a trapped thread would
+//! after the device's soft-fault handler stops it.
+
+use crate::ir::Scalar;
+
+use super::collective::{butterfly, reducer, shuffle_source};
+use super::error::{BarrierParty, DivergentBarrier, DivergentWarp, Fault, InterpError, ThreadRef};
+use super::machine::{run_thread, BlockMem, Stop, TState, Thread};
+use super::program::Program;
+use super::stmt::{Coll, Instr};
+use super::value::storer;
+
+/// The first fault of a launch, and how many threads faulted.
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    pub first: Option<Fault>,
+    pub count: u64,
+}
+
+/// The collective `th` is parked at: its op, argument types and result slot.
+fn parked(prog: &Program, th: &Thread) -> (usize, usize, Coll) {
+    let f = th.frames.last().expect("a parked thread has a frame");
+    match &prog.funcs[f.func].code[f.pc] {
+        Instr::Collective { op, .. } => (f.func, f.pc, *op),
+        _ => unreachable!("a waiting thread's pc is at a collective"),
+    }
+}
+
+fn party(prog: &Program, th: &Thread) -> BarrierParty {
+    match th.state {
+        TState::Done => BarrierParty::Finished(prog.location(th.end_span)),
+        _ => {
+            let f = th.frames.last().expect("a parked thread has a frame");
+            BarrierParty::Waiting(prog.location(prog.funcs[f.func].spans[f.pc]))
+        }
+    }
+}
+
+/// Writes a collective's result into the thread's result local and resumes it.
+fn resume(prog: &Program, th: &mut Thread, value: u64) {
+    let f = *th.frames.last().expect("a parked thread has a frame");
+    if let Instr::Collective {
+        result: Some((off, s)),
+        ..
+    } = &prog.funcs[f.func].code[f.pc]
+    {
+        let at = f.base + off;
+        storer(*s)(&mut th.stack[at..at + s.size() as usize], value);
+    }
+    th.frames.last_mut().expect("checked above").pc += 1;
+    th.state = TState::Ready;
+}
+
+fn arg_scalar(prog: &Program, th: &Thread, i: usize) -> Scalar {
+    let f = th.frames.last().expect("a parked thread has a frame");
+    match &prog.funcs[f.func].code[f.pc] {
+        Instr::Collective { arg_scalars, .. } => arg_scalars[i],
+        _ => unreachable!("a waiting thread's pc is at a collective"),
+    }
+}
+
+fn signed_value(v: u64, s: Scalar) -> i128 {
+    match s {
+        Scalar::Int(k) if k.signed() => i128::from(v as i64),
+        _ => i128::from(v),
+    }
+}
+
+/// Runs the block's threads to completion.
+pub(crate) fn run_block(
+    prog: &Program,
+    threads: &mut [Thread],
+    mem: &mut BlockMem,
+    faults: &mut Faults,
+) -> Result<(), InterpError> {
+    let n = threads.len();
+    loop {
+        for th in threads.iter_mut() {
+            if th.state != TState::Ready {
+                continue;
+            }
+            th.state = match run_thread(prog, th, mem)? {
+                Stop::Waiting => TState::Waiting,
+                Stop::Done => TState::Done,
+                Stop::Fault(kind, span) => {
+                    faults.count += 1;
+                    if faults.first.is_none() {
+                        faults.first = Some(Fault {
+                            kind,
+                            location: prog.location(span),
+                            thread: ThreadRef {
+                                block: th.ids.block,
+                                thread: th.ids.thread,
+                            },
+                        });
+                    }
+                    TState::Faulted
+                }
+            };
+        }
+
+        let mut progressed = false;
+        for warp in 0..n.div_ceil(32) {
+            let lanes = warp * 32..(warp * 32 + 32).min(n);
+            let mut site: Option<(usize, usize, usize, Coll)> = None;
+            let mut at_barrier = None;
+            for l in lanes.clone() {
+                if threads[l].state != TState::Waiting {
+                    continue;
+                }
+                let (f, pc, op) = parked(prog, &threads[l]);
+                if op.block_level() {
+                    at_barrier.get_or_insert(l);
+                    continue;
+                }
+                match site {
+                    None => site = Some((l, f, pc, op)),
+                    Some((first, sf, spc, _)) if (sf, spc) != (f, pc) => {
+                        return Err(divergent_warp(prog, threads, mem, warp, first, l))
+                    }
+                    Some(_) => {}
+                }
+            }
+            let Some((first, f, pc, op)) = site else {
+                continue;
+            };
+            if let Some(b) = at_barrier {
+                return Err(divergent_warp(prog, threads, mem, warp, first, b));
+            }
+            let lanes: Vec<usize> = lanes
+                .filter(|&l| {
+                    threads[l].state == TState::Waiting && {
+                        let (lf, lpc, _) = parked(prog, &threads[l]);
+                        (lf, lpc) == (f, pc)
+                    }
+                })
+                .collect();
+            warp_collective(prog, threads, mem, warp, &lanes, op)?;
+            progressed = true;
+        }
+        if progressed {
+            continue;
+        }
+
+        let Some(first) = threads.iter().position(|t| t.state == TState::Waiting) else {
+            return Ok(());
+        };
+        let (f, pc, op) = parked(prog, &threads[first]);
+        let other = threads
+            .iter()
+            .position(|t| t.state == TState::Done)
+            .or_else(|| {
+                threads.iter().position(|t| {
+                    t.state == TState::Waiting && {
+                        let (of, opc, _) = parked(prog, t);
+                        (of, opc) != (f, pc)
+                    }
+                })
+            });
+        if let Some(o) = other {
+            return Err(InterpError::DivergentBarrier(Box::new(DivergentBarrier {
+                block: mem.block,
+                first_thread: threads[first].ids.thread,
+                first: party(prog, &threads[first]),
+                second_thread: threads[o].ids.thread,
+                second: party(prog, &threads[o]),
+            })));
+        }
+        block_collective(prog, threads, mem, op)?;
+    }
+}
+
+fn divergent_warp(
+    prog: &Program,
+    threads: &[Thread],
+    mem: &BlockMem,
+    warp: usize,
+    a: usize,
+    b: usize,
+) -> InterpError {
+    InterpError::DivergentWarp(Box::new(DivergentWarp {
+        block: mem.block,
+        warp: warp as u32,
+        first_lane: (a % 32) as u32,
+        first: party(prog, &threads[a]),
+        second_lane: (b % 32) as u32,
+        second: party(prog, &threads[b]),
+    }))
+}
+
+fn reduce_error(prog: &Program, th: &Thread, s: Scalar) -> InterpError {
+    let f = th.frames.last().expect("a parked thread has a frame");
+    InterpError::Unsupported {
+        function: prog.funcs[f.func].name.clone(),
+        location: prog.location(prog.funcs[f.func].spans[f.pc]),
+        what: format!("reduction over {}", s.rust_name()),
+    }
+}
+
+/// Completes a warp collective for the parked `lanes` (thread indices).
+fn warp_collective(
+    prog: &Program,
+    threads: &mut [Thread],
+    mem: &mut BlockMem,
+    warp: usize,
+    lanes: &[usize],
+    op: Coll,
+) -> Result<(), InterpError> {
+    let base = warp * 32;
+    let mut present = [false; 32];
+    let mut value = [0u64; 32];
+    let mut arg = [0u64; 32];
+    for &t in lanes {
+        present[t - base] = true;
+        value[t - base] = threads[t].pending[0];
+        arg[t - base] = threads[t].pending[1];
+    }
+    let mut out = value;
+    match op {
+        Coll::SyncWarp => mem.race.sync_warp(warp as u32),
+        Coll::Shuffle(mode) => {
+            let s = arg_scalar(prog, &threads[lanes[0]], 1);
+            for &t in lanes {
+                let lane = (t - base) as u32;
+                let src = shuffle_source(mode, lane, signed_value(arg[t - base], s));
+                if let Some(src) = src.filter(|&s| present[s as usize]) {
+                    out[t - base] = value[src as usize];
+                }
+            }
+        }
+        Coll::Ballot => {
+            let mask = (0..32)
+                .filter(|&l| present[l] && value[l] != 0)
+                .fold(0u64, |m, l| m | 1 << l);
+            out = [mask; 32];
+        }
+        Coll::All => {
+            let all = (0..32).all(|l| !present[l] || value[l] != 0);
+            out = [u64::from(all); 32];
+        }
+        Coll::Any => {
+            let any = (0..32).any(|l| present[l] && value[l] != 0);
+            out = [u64::from(any); 32];
+        }
+        Coll::WarpReduce(r) => {
+            let s = arg_scalar(prog, &threads[lanes[0]], 0);
+            let Some((f, identity)) = reducer(r, s) else {
+                return Err(reduce_error(prog, &threads[lanes[0]], s));
+            };
+            for l in 0..32 {
+                if !present[l] {
+                    out[l] = identity;
+                }
+            }
+            butterfly(&mut out, f);
+        }
+        Coll::SyncThreads | Coll::BlockReduce(_) => unreachable!("block-level collective"),
+    }
+    for &t in lanes {
+        resume(prog, &mut threads[t], out[t - base]);
+    }
+    Ok(())
+}
+
+/// Completes a barrier or block reduction every live thread is parked at.
+fn block_collective(
+    prog: &Program,
+    threads: &mut [Thread],
+    mem: &mut BlockMem,
+    op: Coll,
+) -> Result<(), InterpError> {
+    let mut result = 0;
+    if let Coll::BlockReduce(r) = op {
+        let first = threads
+            .iter()
+            .position(|t| t.state == TState::Waiting)
+            .expect("a thread is parked");
+        let s = arg_scalar(prog, &threads[first], 0);
+        let Some((f, identity)) = reducer(r, s) else {
+            return Err(reduce_error(prog, &threads[first], s));
+        };
+        result = block_reduce(threads, f, identity);
+    }
+    mem.race.barrier();
+    for th in threads.iter_mut().filter(|t| t.state == TState::Waiting) {
+        resume(prog, th, result);
+    }
+    Ok(())
+}
+
+fn block_reduce(threads: &[Thread], f: fn(u64, u64) -> u64, identity: u64) -> u64 {
+    let warps = threads.len().div_ceil(32);
+    let mut partials = [identity; 32];
+    for (w, partial) in partials.iter_mut().enumerate().take(warps) {
+        let mut vals = [identity; 32];
+        for (l, v) in vals.iter_mut().enumerate() {
+            if let Some(t) = threads.get(w * 32 + l) {
+                if t.state == TState::Waiting {
+                    *v = t.pending[0];
+                }
+            }
+        }
+        butterfly(&mut vals, f);
+        *partial = vals[0];
+    }
+    butterfly(&mut partials, f);
+    partials[0]
+}
