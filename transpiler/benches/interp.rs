@@ -48,7 +48,10 @@ fn main() {
             unreachable!()
         };
         let out = out.to_vec::<f32>().expect("f32 buffer");
-        assert!(out.iter().zip(x.iter().zip(&y)).all(|(o, (x, y))| *o == 2.0 * x + y));
+        assert!(out
+            .iter()
+            .zip(x.iter().zip(&y))
+            .all(|(o, (x, y))| *o == 2.0 * x + y));
     }
     times.sort();
     println!(

@@ -299,7 +299,7 @@ pub fn warps(ctx: &ThreadContext, input: &[f32], down: &mut [f32], xor: &mut [f3
 }
 "#;
 
-    /// The documented order: xor butterfly per warp, then over warp partials.
+    /// The documented warp order: the xor butterfly.
     fn butterfly(mut v: [f32; 32]) -> [f32; 32] {
         for off in [16, 8, 4, 2, 1] {
             let p = v;
@@ -365,7 +365,8 @@ pub fn warps(ctx: &ThreadContext, input: &[f32], down: &mut [f32], xor: &mut [f3
                     assert_eq!(ballot[i], mask);
                 }
             }
-            let total = butterfly(partials)[0];
+            // Block: warp partials folded left to right.
+            let total = partials[1..3].iter().fold(partials[0], |r, p| r + p);
             for (i, got) in out[2].iter().enumerate().skip(b * 96).take(96) {
                 assert_eq!(*got, total.to_bits(), "block_reduce_sum at {i}");
             }

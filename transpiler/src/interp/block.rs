@@ -12,7 +12,7 @@
 
 use crate::ir::Scalar;
 
-use super::collective::{butterfly, reducer, shuffle_source};
+use super::collective::{butterfly, fold_partials, reducer, shuffle_source, Combine};
 use super::error::{BarrierParty, DivergentBarrier, DivergentWarp, Fault, InterpError, ThreadRef};
 use super::machine::{run_thread, BlockMem, Stop, TState, Thread};
 use super::program::Program;
@@ -297,21 +297,19 @@ fn block_collective(
     Ok(())
 }
 
-fn block_reduce(threads: &[Thread], f: fn(u64, u64) -> u64, identity: u64) -> u64 {
-    let warps = threads.len().div_ceil(32);
-    let mut partials = [identity; 32];
-    for (w, partial) in partials.iter_mut().enumerate().take(warps) {
-        let mut vals = [identity; 32];
-        for (l, v) in vals.iter_mut().enumerate() {
-            if let Some(t) = threads.get(w * 32 + l) {
+fn block_reduce(threads: &[Thread], f: Combine, identity: u64) -> u64 {
+    let partials: Vec<u64> = threads
+        .chunks(32)
+        .map(|warp| {
+            let mut vals = [identity; 32];
+            for (v, t) in vals.iter_mut().zip(warp) {
                 if t.state == TState::Waiting {
                     *v = t.pending[0];
                 }
             }
-        }
-        butterfly(&mut vals, f);
-        *partial = vals[0];
-    }
-    butterfly(&mut partials, f);
-    partials[0]
+            butterfly(&mut vals, f);
+            vals[0]
+        })
+        .collect();
+    fold_partials(&partials, f)
 }

@@ -12,9 +12,10 @@
 //!   identity: `0` (`+0.0` for floats) for sum, the type's maximum (`+inf`)
 //!   for min, its minimum (`-inf`) for max.
 //! - **block reduce**: a warp reduce in every warp; lane 0 of warp `w`
-//!   holds partial `p[w]`; then warp 0 runs the same butterfly over
-//!   `p[lane]` for `lane < warps` and the identity for the other lanes; lane
-//!   0's result is broadcast to every thread of the block.
+//!   holds partial `p[w]`; then the partials are folded left to right,
+//!   `r = p[0] op p[1] op ... op p[warps - 1]`, and `r` is every thread's
+//!   result (`rk_block_reduce_*` in `transpiler/cuda/rk_rust.cuh`: lane 0s
+//!   store to shared scratch, barrier, every thread folds, barrier).
 //!
 //! Integer sums wrap; float `min`/`max` are Rust's (`fminf`/`fmaxf`: a NaN
 //! operand yields the other one).
@@ -134,4 +135,9 @@ mod tests {
         assert_eq!(shuffle_source(ShuffleMode::Index, 3, 33), Some(1));
         assert_eq!(shuffle_source(ShuffleMode::Xor, 3, 1), Some(2));
     }
+}
+
+/// The block reduction of per-warp partials (see the module docs).
+pub(crate) fn fold_partials(partials: &[u64], f: Combine) -> u64 {
+    partials[1..].iter().fold(partials[0], |r, &p| f(r, p))
 }
