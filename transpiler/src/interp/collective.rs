@@ -102,6 +102,11 @@ pub(crate) fn shuffle_source(mode: ShuffleMode, lane: u32, arg: i128) -> Option<
     (0..32).contains(&src).then_some(src as u32)
 }
 
+/// The block reduction of per-warp partials (see the module docs).
+pub(crate) fn fold_partials(partials: &[u64], f: Combine) -> u64 {
+    partials[1..].iter().fold(partials[0], |r, &p| f(r, p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,9 +140,4 @@ mod tests {
         assert_eq!(shuffle_source(ShuffleMode::Index, 3, 33), Some(1));
         assert_eq!(shuffle_source(ShuffleMode::Xor, 3, 1), Some(2));
     }
-}
-
-/// The block reduction of per-warp partials (see the module docs).
-pub(crate) fn fold_partials(partials: &[u64], f: Combine) -> u64 {
-    partials[1..].iter().fold(partials[0], |r, &p| f(r, p))
 }
