@@ -11,8 +11,10 @@
 //! the build helper, the CLI and the runtime.
 
 pub mod arena;
+pub mod back;
 pub mod front;
 pub mod interp;
 pub mod ir;
-pub mod span;
 pub mod passes;
+pub mod span;
+pub mod valid;

@@ -1,0 +1,219 @@
+//! The CUDA C back end: validated IR → CUDA C text plus the metadata the
+//! runtime launches from (it never parses CUDA).
+//!
+//! # What the output looks like
+//!
+//! ```text
+//! // header comment, #include "rk_rust.cuh"
+//! // array wrapper structs and user structs (host layout, static_asserts),
+//! //   each with its rk_make_* / rk_splat_* constructor
+//! // one `static __device__` function per IR function, callees first;
+//! //   entry-point bodies are named `<rust name>_body`
+//! // one `extern "C" __global__` wrapper per entry point
+//! ```
+//!
+//! Every IR function becomes a device function whose first parameter is the
+//! thread's `rk_fault_ctx*` (`__rk_f`); kernels are thin wrappers that
+//! create the context from their hidden last parameter (`rk_fault_record*`)
+//! and call the body. The persistent actor wrapper calls handler bodies the
+//! same way.
+//!
+//! # Rust semantics
+//!
+//! Every operation whose C meaning differs from Rust's goes through
+//! `rk_rust.cuh` ([`RUST_HEADER`]) or is spelled with explicit casts (see
+//! `expr.rs`): wrapping arithmetic through unsigned types at least 32 bits
+//! wide, masked shifts, saturating float→int casts, correctly rounded
+//! int→float casts, exact float literals. [`Output::nvrtc_options`] carries
+//! the options the code needs, above all `--fmad=false`: Rust never
+//! contracts `a * b + c` into an FMA, CUDA does by default.
+//!
+//! Arrays are wrapped in structs (`rk_arr4_f32 { float e[4]; }`) so they are
+//! values that can be assigned, passed and returned, with the same layout as
+//! a C array. All locals are declared at the top of their function, so the
+//! `goto`s that implement `break`/`continue` of outer loops never jump over
+//! an initialisation.
+
+pub mod abi;
+mod expr;
+mod function;
+mod literal;
+mod namer;
+mod stmt;
+mod types;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use namer::Namer;
+pub use writer::Writer;
+
+use crate::ir::{Module, Scalar};
+use crate::valid::ModuleInfo;
+
+/// `rk_rust.cuh`: the Rust-semantics helpers every generated module includes.
+pub const RUST_HEADER: Header = Header {
+    name: "rk_rust.cuh",
+    contents: include_str!("../../../cuda/rk_rust.cuh"),
+};
+
+/// NVRTC options the generated code is only correct with. `--fmad=false`
+/// is the one that matters (no FMA contraction, as in Rust); the others are
+/// NVRTC's defaults, pinned so that a user's `--use_fast_math` cannot turn
+/// them off silently.
+pub const NVRTC_OPTIONS: &[&str] = &[
+    "--fmad=false",
+    "--ftz=false",
+    "--prec-div=true",
+    "--prec-sqrt=true",
+];
+
+/// How to write the module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Emit `#line` directives that map the CUDA back to the Rust source.
+    pub line_directives: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            line_directives: true,
+        }
+    }
+}
+
+/// A header the generated source includes, to hand to NVRTC (as a header
+/// argument or a file in an include directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub name: &'static str,
+    pub contents: &'static str,
+}
+
+/// The CUDA source of a module and what the runtime needs to use it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// The CUDA C translation unit.
+    pub source: String,
+    /// Headers `source` includes, in include order.
+    pub headers: Vec<Header>,
+    /// Options NVRTC must get (besides the architecture and `--std=c++17`).
+    pub nvrtc_options: Vec<String>,
+    /// One per entry point, in `Module::entry_points` order.
+    pub kernels: Vec<KernelInfo>,
+}
+
+/// A `__global__` function of the output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelInfo {
+    /// The entry point's name.
+    pub name: String,
+    /// The `extern "C"` symbol to look up in the module (unmangled).
+    pub symbol: String,
+    /// The Rust parameters in order; [`KernelInfo::c_params`] flattens them.
+    pub params: Vec<KernelParam>,
+    /// The block shape the kernel was written for.
+    pub block: [u32; 3],
+    /// `__launch_bounds__`: the block's thread count. Launching with more
+    /// threads fails.
+    pub max_threads_per_block: u32,
+    /// Static `__shared__` bytes: the shared arrays of the kernel and its
+    /// callees plus block-reduction scratch, each aligned; ptxas' figure can
+    /// differ by its own placement.
+    pub static_shared_bytes: u64,
+}
+
+impl KernelInfo {
+    /// The C parameter list, including the hidden trailing fault-record
+    /// pointer: what the runtime packs into the launch's argument array.
+    pub fn c_params(&self) -> Vec<CParam> {
+        let mut out = Vec::new();
+        for param in &self.params {
+            match param.abi {
+                ParamAbi::Scalar(s) => out.push(CParam::Value {
+                    size: s.size(),
+                    align: s.size(),
+                }),
+                ParamAbi::Value { size, align } => out.push(CParam::Value { size, align }),
+                ParamAbi::Slice { .. } => {
+                    out.push(CParam::Pointer);
+                    out.push(CParam::Length);
+                }
+                ParamAbi::Pointer { .. } => out.push(CParam::Pointer),
+            }
+        }
+        out.push(CParam::FaultRecord);
+        out
+    }
+}
+
+/// A Rust parameter of a kernel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelParam {
+    /// The Rust name, if it had one.
+    pub name: Option<String>,
+    pub abi: ParamAbi,
+}
+
+/// How one Rust parameter is passed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamAbi {
+    /// A scalar, by value (`bool` is one byte).
+    Scalar(Scalar),
+    /// A struct or array, by value, in the host layout.
+    Value { size: u64, align: u64 },
+    /// `&[T]` / `&mut [T]`: two C parameters, a device pointer to the first
+    /// element and the element count as `unsigned long long`.
+    Slice {
+        elem_size: u64,
+        elem_align: u64,
+        mutable: bool,
+    },
+    /// `&T` / `&mut T`: a device pointer.
+    Pointer { size: u64, mutable: bool },
+}
+
+/// One C parameter of a kernel, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CParam {
+    /// Bytes passed by value.
+    Value { size: u64, align: u64 },
+    /// A device pointer (8 bytes).
+    Pointer,
+    /// A slice length, `unsigned long long`.
+    Length,
+    /// The hidden last parameter: `rk_fault_record*` (may be null).
+    FaultRecord,
+}
+
+/// Why a validated module could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("entry point name `{name}` is not a usable C identifier (or is reserved)")]
+    InvalidEntryName { name: String },
+    #[error(
+        "kernel `{kernel}` uses warp or block collectives, which need whole warps, \
+         but its block has {threads} threads (not a multiple of 32)"
+    )]
+    PartialWarp { kernel: String, threads: u32 },
+    #[error("writing the output failed")]
+    Format(#[from] std::fmt::Error),
+}
+
+/// Writes `module` (validated into `info`) as CUDA C.
+pub fn write_module(
+    module: &Module,
+    info: &ModuleInfo,
+    options: &Options,
+) -> Result<Output, Error> {
+    let mut source = String::new();
+    let kernels = Writer::new(&mut source, module, info, options)?.write()?;
+    Ok(Output {
+        source,
+        headers: vec![RUST_HEADER],
+        nvrtc_options: NVRTC_OPTIONS.iter().map(|s| s.to_string()).collect(),
+        kernels,
+    })
+}
