@@ -22,6 +22,41 @@ pub fn saxpy(ctx: &ThreadContext, a: f32, x: &[f32], y: &mut [f32]) {
 "#;
 
 fn main() {
+    saxpy();
+    handler_calls();
+}
+
+const ECHO: &str = r#"
+#[device_fn]
+pub fn echo(id: u32, value: f32) -> f32 {
+    value + id as f32
+}
+"#;
+
+/// Per-message overhead of the CPU backend: 100,000 runs of a trivial
+/// handler-shaped function over a 64-thread block (the echo-actor bar of
+/// issue 8 is 100,000 messages in under 2 s, runtime included).
+fn handler_calls() {
+    let module = lower_file(ECHO, &Options::default()).expect("echo lowers");
+    let program = Program::compile(&module).expect("echo compiles");
+    let calls = 100_000u32;
+    let t = Instant::now();
+    for i in 0..calls {
+        let mut args = [Arg::Value(Value::U32(i)), Arg::Value(Value::F32(0.5))];
+        let report = program
+            .run_function("echo", Launch::block([64, 1, 1]), &mut args)
+            .expect("echo runs");
+        assert_eq!(report.return_value(), Some(Value::F32(0.5 + i as f32)));
+    }
+    let total = t.elapsed();
+    println!(
+        "interp handler calls: {calls} runs of a 64-thread block in {:.1} ms ({:.2} us per run)",
+        total.as_secs_f64() * 1e3,
+        total.as_secs_f64() * 1e6 / f64::from(calls)
+    );
+}
+
+fn saxpy() {
     let n = 1_000_000usize;
     let start = Instant::now();
     let mut module = lower_file(SAXPY, &Options::default()).expect("saxpy lowers");

@@ -6,8 +6,11 @@
 //! known before any result is written); when no warp can progress, the block
 //! barrier completes if every live thread waits at the same one. Anything
 //! else is an error the GPU would hide: a barrier some threads never reach
-//! (they returned or wait elsewhere), or lanes of a warp at different
-//! collectives. Faulted threads count as absent, as a trapped thread would
+//! (they returned or wait elsewhere), or a warp collective some lanes of the
+//! warp never reach (they returned, or wait at another collective). Lanes
+//! past the end of a partial last warp do not exist and take no part (the
+//! CUDA back end rejects collectives in such blocks; the interpreter gives
+//! them the semantics documented in `collective.rs`). Faulted threads count as absent, as a trapped thread would
 //! after the device's soft-fault handler stops it.
 
 use crate::ir::Scalar;
@@ -133,7 +136,11 @@ pub(crate) fn run_block(
             let Some((first, f, pc, op)) = site else {
                 continue;
             };
-            if let Some(b) = at_barrier {
+            // Every lane must take part (the back end uses full-mask
+            // intrinsics): one waiting at a block barrier, or one that
+            // already returned, makes the collective divergent.
+            let finished = lanes.clone().find(|&l| threads[l].state == TState::Done);
+            if let Some(b) = at_barrier.or(finished) {
                 return Err(divergent_warp(prog, threads, mem, warp, first, b));
             }
             let lanes: Vec<usize> = lanes

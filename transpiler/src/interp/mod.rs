@@ -73,8 +73,8 @@ impl Program {
         let f = self
             .entries
             .iter()
-            .find(|(n, _)| n == entry)
-            .map(|&(_, f)| f)
+            .find(|(n, _, _)| n == entry)
+            .map(|&(_, f, _)| f)
             .ok_or_else(|| InterpError::UnknownEntry(entry.to_owned()))?;
         self.launch(f, launch, args)
     }

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::arena::Handle;
-use crate::ir::{Module, Type};
+use crate::ir::{EntryKind, Module, Type};
 
 use super::error::{InterpError, Location};
 use super::expr::ExprCompiler;
@@ -19,8 +19,8 @@ use super::stmt::{CFunc, FnCompiler, ParamInfo};
 /// A compiled module, ready to run any of its functions.
 pub struct Program {
     pub(crate) funcs: Vec<CFunc>,
-    /// Entry-point names and their function indices.
-    pub(crate) entries: Vec<(String, usize)>,
+    /// Entry-point names, function indices and declared block shapes.
+    pub(crate) entries: Vec<(String, usize, [u32; 3])>,
     pub(crate) shared_size: usize,
     /// Start, end and name of each shared array in shared memory.
     pub(crate) shared_arrays: Vec<(usize, usize, Option<String>)>,
@@ -116,7 +116,10 @@ impl Program {
             entries: module
                 .entry_points
                 .iter()
-                .map(|e| (e.name.clone(), e.function.index()))
+                .map(|e| {
+                    let EntryKind::Kernel { block } = e.kind;
+                    (e.name.clone(), e.function.index(), block)
+                })
                 .collect(),
             shared_size: align_up(shared_top, 16) as usize,
             shared_arrays,
@@ -128,9 +131,18 @@ impl Program {
     pub(crate) fn lookup(&self, name: &str) -> Option<usize> {
         self.entries
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|&(_, f)| f)
+            .find(|(n, _, _)| n == name)
+            .map(|&(_, f, _)| f)
             .or_else(|| self.funcs.iter().position(|f| f.name == name))
+    }
+
+    /// The block shape kernel entry point `entry` declares (its
+    /// `block_size` / `block` attribute), to build a [`super::Launch`] from.
+    pub fn entry_block(&self, entry: &str) -> Option<[u32; 3]> {
+        self.entries
+            .iter()
+            .find(|(n, _, _)| n == entry)
+            .map(|&(_, _, b)| b)
     }
 
     pub(crate) fn location(&self, span: crate::span::Span) -> Location {
