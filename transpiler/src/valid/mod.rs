@@ -217,3 +217,6 @@ fn check_entry_points(module: &Module) -> Result<Vec<bool>, WithSpan<ValidationE
     }
     Ok(is_entry)
 }
+
+#[cfg(test)]
+mod tests;

@@ -65,6 +65,15 @@ pub struct Writer<'a, W: fmt::Write> {
     line_map: Option<(u64, u32)>,
 }
 
+impl<W: fmt::Write> fmt::Debug for Writer<'_, W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("line", &self.out.line)
+            .field("options", self.options)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a, W: fmt::Write> Writer<'a, W> {
     /// Prepares a writer, naming every module-scope entity.
     pub fn new(

@@ -126,10 +126,6 @@ impl FunctionBuilder<'_> {
         line_span(self.line)
     }
 
-    pub fn ty(&mut self, ty: Type) -> Handle<Type> {
-        self.module.ty(ty)
-    }
-
     pub fn scalar(&mut self, s: Scalar) -> Handle<Type> {
         self.module.ty(Type::Scalar(s))
     }
