@@ -16,7 +16,7 @@ use std::fmt::{self, Write as _};
 use crate::arena::Handle;
 use crate::ir::{
     AtomicOp, Block, Expression, IntKind, IntrinsicOp, Local, ReduceOp, Scalar, ShuffleMode,
-    Statement,
+    Statement, UnaryOp,
 };
 use crate::span::Span;
 
@@ -45,7 +45,10 @@ impl<W: fmt::Write> Writer<'_, W> {
         span: Span,
         level: usize,
     ) -> fmt::Result {
-        self.write_line_directive(span)?;
+        // A bare block has no code of its own on its `{` line.
+        if !matches!(statement, Statement::Block(_)) {
+            self.write_line_directive(span)?;
+        }
         self.indent(level)?;
         match statement {
             Statement::Store { place, value } => {
@@ -146,9 +149,23 @@ impl<W: fmt::Write> Writer<'_, W> {
                 result,
             } => self.write_intrinsic(ctx, *op, arguments, *result),
             Statement::Check { kind, condition } => {
-                self.out.write_str("if (!(")?;
-                self.write_top_expr(ctx, *condition)?;
-                self.out.write_str(")) { ")?;
+                // `check(!p)` (the check pass's `!overflows(..)`) reads
+                // better as `if (p) fault`.
+                match ctx.function.expressions[*condition] {
+                    Expression::Unary {
+                        op: UnaryOp::Not,
+                        expr,
+                    } if self.scalar_of(ctx, expr) == Scalar::Bool => {
+                        self.out.write_str("if (")?;
+                        self.write_top_expr(ctx, expr)?;
+                    }
+                    _ => {
+                        self.out.write_str("if (!(")?;
+                        self.write_top_expr(ctx, *condition)?;
+                        self.out.write_str(")")?;
+                    }
+                }
+                self.out.write_str(") { ")?;
                 self.write_fault(ctx, FaultKind::from(*kind), span)?;
                 self.out.write_str(" }\n")
             }

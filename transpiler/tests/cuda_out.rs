@@ -1,0 +1,67 @@
+//! The whole pipeline on every `tests/in/*.rs`: front end, passes,
+//! validator, CUDA back end. The CUDA is pinned by an insta snapshot per
+//! input, compiled by NVRTC (compute_90, with the output's options and
+//! headers) and assembled by ptxas for sm_90 without spills.
+
+use std::path::{Path, PathBuf};
+
+use ringkernel_toolchain::{assemble, compile, require_nvrtc, Arch, CompileOptions, Target};
+use ringkernel_transpiler::back::cuda::{write_module, Options as CudaOptions, Output};
+use ringkernel_transpiler::front::rust::{lower_file, Options};
+
+fn inputs() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/in");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    entries.sort();
+    entries
+}
+
+fn transpile(path: &Path) -> Output {
+    let source = std::fs::read_to_string(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let mut module = lower_file(
+        &source,
+        &Options {
+            source_file: Some(name.clone()),
+            ..Options::default()
+        },
+    )
+    .unwrap_or_else(|d| panic!("{name}:\n{}", d.render(&name, &source)));
+    ringkernel_transpiler::passes::run(&mut module);
+    let info = ringkernel_transpiler::valid::validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: invalid IR: {e}"));
+    write_module(&module, &info, &CudaOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn every_input_transpiles_compiles_and_assembles() {
+    let tools = require_nvrtc("cuda_out");
+    let include = std::env::temp_dir().join(format!("ringkernel-cuda-out-{}", std::process::id()));
+    for path in inputs() {
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let output = transpile(&path);
+        insta::assert_snapshot!(stem.clone(), output.source);
+        let Some(tools) = &tools else { continue };
+        std::fs::create_dir_all(&include).unwrap();
+        for header in &output.headers {
+            std::fs::write(include.join(header.name), header.contents).unwrap();
+        }
+        let mut options = CompileOptions::new(Target::Ptx(Arch::SM_90));
+        options.include_dirs.push(include.display().to_string());
+        options.extra = output.nvrtc_options.clone();
+        let compiled = compile(&format!("{stem}.cu"), &output.source, &options)
+            .unwrap_or_else(|e| panic!("{e}\n--- {stem}.cu ---\n{}", output.source));
+        let ptx = compiled.ptx().unwrap();
+        let report = assemble(tools.ptxas().expect("ptxas"), ptx, Arch::SM_90).unwrap();
+        for kernel in &output.kernels {
+            let resources = report
+                .function(&kernel.symbol)
+                .unwrap_or_else(|| panic!("{stem}: no {} in\n{}", kernel.symbol, report.raw));
+            assert!(!resources.spills(), "{stem}: {resources:?}");
+        }
+    }
+}
