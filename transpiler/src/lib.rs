@@ -16,5 +16,6 @@ pub mod front;
 pub mod interp;
 pub mod ir;
 pub mod passes;
+pub mod pipeline;
 pub mod span;
 pub mod valid;
