@@ -17,5 +17,6 @@ pub mod interp;
 pub mod ir;
 pub mod passes;
 pub mod pipeline;
+pub mod source;
 pub mod span;
 pub mod valid;
