@@ -17,6 +17,7 @@
 
 #include "rk_types.cuh"
 #include "rk_sync.cuh"
+#include "rk_ring.cuh"
 
 // Lifecycle states (rk_control_block::state).
 enum rk_lifecycle : rk_u32 {
@@ -132,5 +133,31 @@ RK_DEVICE rk_u32 rk_control_restart_requested(const rk_control_block* cb) {
 RK_DEVICE bool rk_control_stop_requested(const rk_control_block* cb) {
     return rk_ld_acquire_sys_u32(&cb->stop_requested) != 0u;
 }
+
+// What the host gives the persistent kernel for each actor it runs: one
+// entry per block, in an array in device memory (the kernel's first
+// parameter). Written once before launch; the kernel only reads it.
+struct rk_actor_desc {
+    rk_control_block* control; // mapped pinned host memory
+    rk_ring_header* inbox;     // host -> actor ring (mapped pinned)
+    rk_ring_header* outbox;    // actor -> host ring (mapped pinned)
+    void* state;               // the actor's state in device memory; null when stateless
+    rk_i64 hlc_offset_ns;      // host time minus %globaltimer, calibrated at launch
+    rk_u32 actor_id;           // also the HLC node id
+    rk_u32 message_type_id;    // the type id every request must carry
+    rk_u32 reply_type_id;      // the type id replies carry
+    rk_u32 reserved;           // zero
+};
+
+RK_ASSERT_SIZE(rk_actor_desc, 56);
+RK_ASSERT_OFFSET(rk_actor_desc, control, 0);
+RK_ASSERT_OFFSET(rk_actor_desc, inbox, 8);
+RK_ASSERT_OFFSET(rk_actor_desc, outbox, 16);
+RK_ASSERT_OFFSET(rk_actor_desc, state, 24);
+RK_ASSERT_OFFSET(rk_actor_desc, hlc_offset_ns, 32);
+RK_ASSERT_OFFSET(rk_actor_desc, actor_id, 40);
+RK_ASSERT_OFFSET(rk_actor_desc, message_type_id, 44);
+RK_ASSERT_OFFSET(rk_actor_desc, reply_type_id, 48);
+RK_ASSERT_OFFSET(rk_actor_desc, reserved, 52);
 
 #endif // RK_CONTROL_CUH

@@ -222,6 +222,43 @@ impl ControlBlock {
     }
 }
 
+/// `struct rk_actor_desc`: what the host gives the persistent kernel for
+/// each actor (one per block, in device memory). The pointers are device
+/// addresses (of mapped pinned host memory for the control block and the
+/// rings, of device memory for the state).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActorDesc {
+    pub control: u64,
+    pub inbox: u64,
+    pub outbox: u64,
+    /// Zero when the actor is stateless.
+    pub state: u64,
+    /// Host time minus `%globaltimer`, calibrated at launch.
+    pub hlc_offset_ns: i64,
+    /// The actor's id, also its HLC node id.
+    pub actor_id: u32,
+    /// The type id every request must carry.
+    pub message_type_id: u32,
+    /// The type id replies carry.
+    pub reply_type_id: u32,
+    pub reserved: u32,
+}
+
+const _: () = {
+    assert!(size_of::<ActorDesc>() == 56);
+    assert!(align_of::<ActorDesc>() == 8);
+    assert!(offset_of!(ActorDesc, control) == 0);
+    assert!(offset_of!(ActorDesc, inbox) == 8);
+    assert!(offset_of!(ActorDesc, outbox) == 16);
+    assert!(offset_of!(ActorDesc, state) == 24);
+    assert!(offset_of!(ActorDesc, hlc_offset_ns) == 32);
+    assert!(offset_of!(ActorDesc, actor_id) == 40);
+    assert!(offset_of!(ActorDesc, message_type_id) == 44);
+    assert!(offset_of!(ActorDesc, reply_type_id) == 48);
+    assert!(offset_of!(ActorDesc, reserved) == 52);
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use std::mem::{align_of, offset_of, size_of};
 use std::path::Path;
 
-use ringkernel_device::control::{ControlBlock, FaultKind, ActorFault, Lifecycle};
+use ringkernel_device::control::{ActorDesc, ActorFault, ControlBlock, FaultKind, Lifecycle};
 use ringkernel_device::envelope::{flags, EnvelopeHeader, ACTOR_HOST, ENVELOPE_HEADER_SIZE};
 use ringkernel_device::hlc::{HlcClock, HlcTimestamp};
 use ringkernel_device::k2k::{K2kHeader, K2kLayout, K2K_MAGIC, K2K_SEQ_OFFSET};
@@ -60,6 +60,10 @@ fn shared_structs() -> Vec<StructLayout> {
             tail, tail_pad, head, head_pad, capacity, slot_size, magic, version, geometry_pad,
         }),
         layout!(ActorFault => "rk_actor_fault" { sequence, kind, file_id, line, column }),
+        layout!(ActorDesc => "rk_actor_desc" {
+            control, inbox, outbox, state, hlc_offset_ns, actor_id, message_type_id,
+            reply_type_id, reserved,
+        }),
         layout!(ControlBlock => "rk_control_block" {
             state, actor_id, heartbeat, messages_in, messages_out, fault_count, last_fault,
             device_pad, stop_requested, restart_requested, host_pad,
