@@ -5,3 +5,4 @@
 //! `ringkernel-toolchain`), persistent launches, the host halves of the
 //! rings in mapped pinned memory, typed actor handles and supervision. It
 //! builds launches from the back end's metadata and never parses CUDA.
+pub mod actor;
