@@ -46,7 +46,7 @@ pub(crate) fn launch(
             },
         });
     }
-    let result = program.run_kernel(name, Launch { grid, block }, &mut interp_args);
+    let result = program.run_kernel(name, Launch { grid, block, actor: Default::default() }, &mut interp_args);
     // Give the mutable buffers back, whatever happened.
     for (arg, interp) in args.iter_mut().zip(interp_args) {
         if let (
