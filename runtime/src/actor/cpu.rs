@@ -358,9 +358,11 @@ impl Executor {
                 line,
                 column,
             });
-            self.dead_letter(&request, &payload, kind, line, column);
+            // Failed before the dead letter is published (as on the device):
+            // a host that sees the dead letter sees the actor Failed.
             self.failed = true;
             self.memory().set_state(Lifecycle::Failed);
+            self.dead_letter(&request, &payload, kind, line, column);
         }
         self.beat();
     }
