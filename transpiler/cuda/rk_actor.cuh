@@ -252,7 +252,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         }
     }
     __syncthreads();
-    if (command == RK_ACTOR_EXIT) {
+    const rk_u32 start = command;
+    __syncthreads(); // everyone has read `command` before the leader polls
+    if (start == RK_ACTOR_EXIT) {
         return;
     }
     for (;;) {
