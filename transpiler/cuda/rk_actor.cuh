@@ -3,38 +3,77 @@
 // Generated code (transpiler/src/back/cuda/actor.rs) defines, per handler, an
 // adapter struct H with
 //     static constexpr rk_u32 message_size, reply_size, state_size;
-//     static __device__ void run(rk_fault_ctx*, void* state, const void* msg, void* reply);
-// (`run` is called by every thread of the block; the leader's reply is the
-// one written to `reply`) and a __global__ wrapper that calls
+//     static constexpr rk_u32 batch;     // messages staged per poll (>= 1)
+//     static constexpr rk_u32 schedule;  // RK_ACTOR_SCHEDULE_*
+//     static __device__ void run(rk_fault_ctx*, void* state, const void* msg,
+//                                void* reply, bool writer);
+// (`run` runs the handler on one message in the calling thread; when
+// `writer` is set and the handler did not fault, it stores the thread's
+// return value to `reply`) and a __global__ wrapper that calls
 // rk_actor_main<H>. The loop implements DESIGN.md section 4 over the
-// device-lib protocol headers (rings, control block, HLC):
+// device-lib protocol headers (rings, control block, HLC), a batch of
+// messages per poll:
 //
-//   leader (thread 0)                         every thread
-//   -----------------                         ------------
-//   poll the inbox (backoff when idle,
-//   stop = drain then exit); validate the
-//   envelope, keep its header; HLC receive
-//                       --- __syncthreads ---
-//                                             copy the payload into shared memory
-//                       --- __syncthreads ---
-//   free the inbox slot (the host may         run the handler on the shared copy
-//   refill it while the handler runs)
-//                       --- __syncthreads ---
-//   fault?  record it, dead-letter the
-//           request, state = Failed (parked
-//           until the host restarts or stops it)
-//   else    HLC send, write the reply, counters,
-//           publish (release); heartbeat
+//   leader (thread 0)                      every thread
+//   -----------------                      ------------
+//   poll the inbox: k = the published
+//   messages (<= H::batch, <= free outbox
+//   slots); backoff when idle; stop =
+//   drain, then exit
+//                      --- barrier B1 ---
+//                                          stage the k slots (header and payload)
+//                                          into shared memory: coalesced 16-byte
+//                                          asynchronous copies, all in flight at once
+//                      --- barrier B2 ---
+//   warp 0: check each header, cut the
+//   batch before the first bad one; HLC
+//   receive rule for each message in
+//   order (a warp prefix scan)
+//                      --- barrier B3 ---
+//                                          run the handler on the k messages
+//                                          (H::schedule, below); each reply goes
+//                                          straight into its outbox slot
+//   HLC send stamps for the replies
+//                      --- barrier B4 ---
+//                                          write the reply headers, one per thread
+//                      --- barrier B5 ---
+//   counters; one fence, then the outbox
+//   tail (publishes every reply) and the
+//   inbox head (frees every slot); on a
+//   fault: record it, Failed, dead letter
 //
-// Exactly once: only the leader pops, and every thread runs the handler on
-// the message the leader broadcast, so block and grid size do not matter.
-// One actor per block: block b serves actors[b]; blocks past actor_count
-// return at once.
+// Schedules (decided by the back end from what the handler can observe; each
+// one gives the replies, state, faults and order of running the messages
+// one at a time, each on the whole block):
+//   IN_ORDER  every thread runs message 0, barrier, message 1, barrier, ...
+//             A fault stops the batch at the faulting message.
+//   ISOLATED  (no state, no shared memory, no barriers/collectives/atomics)
+//             every thread runs the messages in turn with no barrier between.
+//   UNIFORM   (ISOLATED, and no thread index is read, so every thread would
+//             compute the same thing) thread t runs messages t, t + T, ...
+//   Under ISOLATED and UNIFORM a message has no effect but its reply, so a
+//   fault anywhere in the batch just re-runs the whole batch IN_ORDER, which
+//   stops at the first faulting message and rewrites every reply.
+//
+// Exactly once: only the leader consumes (one head store per batch, after
+// every handler of the batch ran), and each staged message is run once by
+// the block (or re-run in order after a fault, replacing its earlier reply
+// before anything is published). FIFO: the batch is the next k messages and
+// reply i goes to outbox slot i. Messages after a faulting one stay in the
+// inbox (not consumed) and are polled again after a restart.
+//
+// HLC: the batch is received in one step (every receipt, in inbox order,
+// at one physical time), then the replies are sent (one physical time,
+// logical counter + 1 each). Both are exactly the rules of rk_hlc.cuh applied
+// one message at a time in that order; see rk_actor_receive for the scan.
 //
 // Dead letters: a request the handler faulted on, or one with the wrong type
 // id or size, is published to the outbox with RK_ENVELOPE_FLAG_FAULT, its
 // original payload, its correlation id, and the reason in `reserved`
 // ([kind, line, column]), so nothing accepted is lost silently.
+//
+// One actor per block: block b serves actors[b]; blocks past actor_count
+// return at once.
 #ifndef RK_ACTOR_CUH
 #define RK_ACTOR_CUH
 
@@ -49,13 +88,29 @@ static_assert(RK_ACTOR_FAULT_OVERFLOW == RK_FAULT_OVERFLOW, "fault codes agree")
 static_assert(RK_ACTOR_FAULT_INVALID_ARGUMENT == RK_FAULT_INVALID_ARGUMENT, "fault codes agree");
 static_assert(RK_ACTOR_FAULT_PANIC == RK_FAULT_EXPLICIT, "fault codes agree");
 
-// What handler code can ask of its actor (RingContext intrinsics), set by the
-// leader before each message is broadcast.
+// H::schedule values (ActorSchedule in the back end).
+#define RK_ACTOR_SCHEDULE_IN_ORDER 0u
+#define RK_ACTOR_SCHEDULE_ISOLATED 1u
+#define RK_ACTOR_SCHEDULE_UNIFORM 2u
+
+// What handler code can ask of its actor about the message it runs
+// (RingContext intrinsics): one per staged message.
 struct rk_actor_env {
     rk_u32 actor_id;
     rk_hlc_timestamp received; // the HLC timestamp of the message's receipt
 };
-static __shared__ rk_actor_env rk_actor;
+static_assert(sizeof(rk_actor_env) == 24, "rk_actor_env: ENV_BYTES in back/cuda/actor.rs");
+
+// A handler thread's context: the fault context every generated function
+// takes, plus the environment of the message it runs. Generated code reads
+// the environment through rk_actor_env_of(__rk_f).
+struct rk_actor_ctx : rk_fault_ctx {
+    const rk_actor_env* env;
+};
+
+RK_INLINE const rk_actor_env* rk_actor_env_of(const rk_fault_ctx* f) {
+    return static_cast<const rk_actor_ctx*>(f)->env;
+}
 
 // Idle backoff: spin this many empty polls, then sleep with exponential
 // growth up to RK_ACTOR_MAX_SLEEP_NS. The stop flag is read every
@@ -66,26 +121,13 @@ static __shared__ rk_actor_env rk_actor;
 
 // Payload bytes rounded up to the 16-byte words the loop copies.
 #define RK_ACTOR_WORDS(bytes) (((bytes) + 15u) / 16u)
+// The envelope header in 16-byte words.
+#define RK_ACTOR_HEADER_WORDS (RK_ENVELOPE_HEADER_SIZE / 16u)
 
 enum rk_actor_command : rk_u32 {
-    RK_ACTOR_RUN = 0,  // a message is in the shared buffer's source slot
-    RK_ACTOR_SKIP = 1, // the leader dead-lettered a bad envelope; poll again
+    RK_ACTOR_RUN = 0,  // a batch is published in rk_actor_shared
     RK_ACTOR_EXIT = 2, // stop: the inbox is drained
 };
-
-// 16 bytes from mapped host memory at system scope (never a stale L1 line).
-RK_INLINE void rk_actor_load16(const void* src, void* dst) {
-    rk_u32 a, b, c, d;
-    asm volatile("ld.relaxed.sys.global.v4.b32 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(a), "=r"(b), "=r"(c), "=r"(d)
-                 : "l"(src)
-                 : "memory");
-    rk_u32* out = reinterpret_cast<rk_u32*>(dst);
-    out[0] = a;
-    out[1] = b;
-    out[2] = c;
-    out[3] = d;
-}
 
 // The leader's private loop state (registers).
 struct rk_actor_leader {
@@ -100,17 +142,72 @@ struct rk_actor_leader {
     bool failed;
 };
 
-// Publishes an envelope built by `fill` into the outbox, waiting for space
-// (backpressure: the host drains the outbox; nothing is overwritten).
-RK_INLINE rk_envelope_header* rk_actor_outbox_slot(rk_actor_leader* l, rk_control_block* cb) {
-    rk_envelope_header* slot;
-    rk_u32 sleep = 32u;
-    while ((slot = rk_ring_try_push_begin(&l->outbox)) == nullptr) {
-        rk_control_heartbeat(cb, ++l->heartbeat);
-        rk_nanosleep(sleep);
-        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+// What the leader publishes to the block for one batch (shared memory).
+struct rk_actor_shared {
+    rk_ring inbox;          // the leader's ring views at the poll
+    rk_ring outbox;
+    rk_hlc_timestamp stamp; // the first reply's send stamp
+    rk_u64 sequence;        // the sequence number before the first reply's
+    rk_u32 command;         // rk_actor_command
+    rk_u32 count;           // messages polled
+    rk_u32 good;            // messages before the first bad envelope
+    rk_u32 serial_stamps;   // the stamps must be issued one by one (leader)
+};
+
+// ---- copies between mapped host memory and shared memory ----
+
+// Starts copying 16 bytes from `src` (mapped or global memory) to `dst`
+// (shared memory). sm_80+: cp.async, so every copy of a batch is in flight at
+// once without holding registers; older parts load and store. Either way
+// rk_actor_copy_wait() completes them. The reads are weak: they are ordered
+// after the leader's acquire of the ring's tail by the barrier in between.
+RK_INLINE void rk_actor_copy16_async(void* dst, const void* src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    rk_u64 shared_addr;
+    rk_u64 global_addr;
+    asm("cvta.to.shared.u64 %0, %1;" : "=l"(shared_addr) : "l"(dst));
+    asm("cvta.to.global.u64 %0, %1;" : "=l"(global_addr) : "l"(src));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;"
+                 :
+                 : "r"((rk_u32)shared_addr), "l"(global_addr)
+                 : "memory");
+#else
+    rk_u32 a, b, c, d;
+    asm volatile("ld.relaxed.sys.global.v4.b32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(a), "=r"(b), "=r"(c), "=r"(d)
+                 : "l"(src)
+                 : "memory");
+    rk_u32* out = reinterpret_cast<rk_u32*>(dst);
+    out[0] = a;
+    out[1] = b;
+    out[2] = c;
+    out[3] = d;
+#endif
+}
+
+// Waits for the calling thread's rk_actor_copy16_async copies.
+RK_INLINE void rk_actor_copy_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_all;" ::: "memory");
+#endif
+}
+
+// Stages the first `count` published slots of `inbox` into `dst`:
+// `IN_WORDS` 16-byte words each (the header, then the payload). Every
+// thread of the block takes every T-th word, so a warp's copies cover
+// consecutive bytes.
+template <rk_u32 IN_WORDS>
+RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count, unsigned char* dst) {
+    const rk_u32 total = count * IN_WORDS;
+    const rk_u32 threads = rk_block_threads();
+    for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
+        const rk_u32 m = w / IN_WORDS;
+        const rk_u32 o = w - m * IN_WORDS;
+        const unsigned char* src =
+            reinterpret_cast<const unsigned char*>(rk_ring_pop_slot(inbox, m)) + 16u * o;
+        rk_actor_copy16_async(dst + 16u * w, src);
     }
-    return slot;
+    rk_actor_copy_wait();
 }
 
 // Writes `words` 16-byte words from `src` (shared) to `dst` (mapped).
@@ -122,12 +219,36 @@ RK_INLINE void rk_actor_store_words(void* dst, const void* src, rk_u32 words) {
     }
 }
 
-// Dead-letters a request: the original header (correlation id, sequence)
-// and `payload_words` of payload, flagged FAULT, the reason in `reserved`.
+// ---- the outbox ----
+
+// Free outbox slots, at least one: re-reads the host's head when fewer
+// than `wanted` are known free, and waits (backpressure: the host drains
+// the outbox; nothing is overwritten) while there is none.
+RK_INLINE rk_u32 rk_actor_outbox_space(rk_actor_leader* l, rk_control_block* cb, rk_u32 wanted) {
+    const rk_u64 capacity = (rk_u64)l->outbox.mask + 1u;
+    rk_u32 space = (rk_u32)(capacity - (l->outbox.index - l->outbox.other));
+    rk_u32 sleep = 32u;
+    while (space < wanted) {
+        l->outbox.other = rk_ld_acquire_sys_u64(&l->outbox.header->head);
+        space = (rk_u32)(capacity - (l->outbox.index - l->outbox.other));
+        if (space > 0u) {
+            break;
+        }
+        rk_control_heartbeat(cb, ++l->heartbeat);
+        rk_nanosleep(sleep);
+        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+    }
+    return space;
+}
+
+// Dead-letters a request (leader): the original header (correlation id,
+// sequence) and `payload_bytes` of payload, flagged FAULT, the reason in
+// `reserved`; published at once.
 RK_INLINE void rk_actor_dead_letter(rk_actor_leader* l, const rk_actor_desc* d,
                                     const rk_envelope_header* request, const void* payload,
                                     rk_u32 payload_bytes, rk_u32 kind, rk_u32 line, rk_u32 column) {
-    rk_envelope_header* slot = rk_actor_outbox_slot(l, d->control);
+    rk_actor_outbox_space(l, d->control, 1u);
+    rk_envelope_header* slot = rk_ring_push_slot(&l->outbox, 0u);
     rk_u32 room = l->outbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
     rk_u32 bytes = payload_bytes < room ? payload_bytes : room;
     rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
@@ -152,11 +273,43 @@ RK_INLINE void rk_actor_dead_letter(rk_actor_leader* l, const rk_actor_desc* d,
     rk_ring_push_commit(&l->outbox);
 }
 
-// The leader's wait for the next message. Returns the command to broadcast;
-// for RK_ACTOR_RUN, *env is the inbox slot (still owned by the consumer).
+// 16 bytes, for vector copies.
+struct alignas(16) rk_actor_u4 {
+    rk_u32 x, y, z, w;
+};
+
+// Writes the header of a reply to `request` into `slot` (four 16-byte stores).
+RK_INLINE void rk_actor_reply_header(rk_envelope_header* slot, const rk_actor_desc* d,
+                                     const rk_envelope_header* request, rk_u32 reply_size,
+                                     rk_u64 sequence, rk_hlc_timestamp stamp) {
+    alignas(16) rk_envelope_header h;
+    h.type_id = d->reply_type_id;
+    h.payload_size = reply_size;
+    h.source_actor = d->actor_id;
+    h.dest_actor = request->source_actor;
+    h.correlation_id = request->correlation_id;
+    h.sequence = sequence;
+    h.hlc = stamp;
+    h.flags = RK_ENVELOPE_FLAG_REPLY;
+    h.reserved[0] = 0u;
+    h.reserved[1] = 0u;
+    h.reserved[2] = 0u;
+    const rk_actor_u4* in = reinterpret_cast<const rk_actor_u4*>(&h);
+    rk_actor_u4* out = reinterpret_cast<rk_actor_u4*>(slot);
+    out[0] = in[0];
+    out[1] = in[1];
+    out[2] = in[2];
+    out[3] = in[3];
+}
+
+// ---- polling ----
+
+// The leader's wait for the next batch. Returns RK_ACTOR_RUN with
+// *count >= 1 messages published in the inbox (at most H::batch, and at most
+// the free outbox slots when the handler replies), or RK_ACTOR_EXIT.
 template <typename H>
 __device__ __noinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
-                                             rk_envelope_header** env) {
+                                             rk_u32* count) {
     rk_control_block* cb = d->control;
     rk_u32 empty = 0u;
     rk_u32 sleep = 32u;
@@ -178,19 +331,29 @@ __device__ __noinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_
             rk_nanosleep(RK_ACTOR_MAX_SLEEP_NS);
             continue;
         }
-        rk_envelope_header* slot = rk_ring_try_pop_begin(&l->inbox);
-        if (slot != nullptr) {
-            *env = slot;
+        // The tail is re-read (an acquire over PCIe) when the last value
+        // read cannot fill a batch, so a busy ring gives full batches.
+        rk_u32 available = (rk_u32)(l->inbox.other - l->inbox.index);
+        if (available < H::batch) {
+            l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+            available = (rk_u32)(l->inbox.other - l->inbox.index);
+        }
+        if (available > 0u) {
+            rk_u32 k = available < H::batch ? available : H::batch;
+            if (H::reply_size > 0u) {
+                rk_u32 space = rk_actor_outbox_space(l, cb, k);
+                k = k < space ? k : space;
+            }
+            *count = k;
             return RK_ACTOR_RUN;
         }
         ++empty;
         if (empty % RK_ACTOR_STOP_POLL == 0u && rk_control_stop_requested(cb)) {
             // The host publishes every message before it asks to stop, so
             // one more look at the tail (acquire) sees all of them.
-            slot = rk_ring_try_pop_begin(&l->inbox);
-            if (slot != nullptr) {
-                *env = slot;
-                return RK_ACTOR_RUN;
+            l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+            if (l->inbox.other != l->inbox.index) {
+                continue;
             }
             return RK_ACTOR_EXIT;
         }
@@ -204,25 +367,179 @@ __device__ __noinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_
     }
 }
 
+// ---- receipt: header checks and the HLC receive rule, by warp 0 ----
+
+// (l, c) pairs in lexicographic order; c is signed here (see below).
+RK_INLINE bool rk_actor_lex_less(rk_u64 al, rk_i64 ac, rk_u64 bl, rk_i64 bc) {
+    return al < bl || (al == bl && ac < bc);
+}
+
+// Called by the threads of warp 0 (all of them, or the whole block when it
+// is smaller) after the batch is staged. Checks each staged header (type id
+// and payload size) and returns the number of messages before the first bad
+// one. For those, writes the receipt timestamps to envs[] and advances the
+// leader's clock, exactly as rk_hlc_receive applied to each message in
+// order at one physical time pt:
+//
+//   receiving m maps the clock s = (l, c) to max(s + (0, 1), (A, B)), with
+//   A = max(m.l, pt), B = (m.l >= pt) ? m.c + 1 : 0 and max lexicographic
+//   (checked case by case against rk_hlc_receive); adding to c commutes
+//   with max, so after messages 1..i the clock is
+//       r_i = max(s, Q_1, ..., Q_i) + (0, i),  Q_j = (A_j, B_j - j),
+//   a prefix maximum: a shuffle scan per 32 messages, carried across chunks.
+// rk_hlc_receive's overflow rule (c saturated: l + 1, c = 0) needs c to pass
+// 2^32 - 1; if any receipt would, the batch is cut to its first message,
+// which is received by rk_hlc_receive itself.
+template <typename H>
+RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
+                                  const unsigned char* staged, rk_actor_env* envs, rk_u32 count) {
+    constexpr rk_u32 in_bytes = (RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size)) * 16u;
+    const rk_u32 lane = rk_thread_id();
+    const rk_u32 threads = rk_block_threads();
+    const rk_u32 lanes = threads < 32u ? threads : 32u;
+    const unsigned mask = lanes == 32u ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
+    rk_u64 pt = 0u;
+    rk_u64 carry_l = 0u;
+    rk_i64 carry_c = 0;
+    if (lane == 0u) {
+        pt = rk_hlc_physical_now(&l->clock);
+        carry_l = l->clock.last.physical_ns;
+        carry_c = (rk_i64)l->clock.last.logical;
+    }
+    pt = __shfl_sync(mask, pt, 0);
+    carry_l = __shfl_sync(mask, carry_l, 0);
+    carry_c = __shfl_sync(mask, carry_c, 0);
+    rk_u32 good = count;
+    bool overflow = false;
+    for (rk_u32 base = 0u; base < good; base += lanes) {
+        const rk_u32 i = base + lane;
+        const rk_envelope_header* h =
+            reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)i * in_bytes);
+        const bool bad = i < good && (h->type_id != d->message_type_id ||
+                                      h->payload_size != H::message_size);
+        const unsigned bad_lanes = __ballot_sync(mask, bad);
+        if (bad_lanes != 0u) {
+            good = base + (rk_u32)(__ffs((int)bad_lanes) - 1);
+        }
+        const bool valid = i < good;
+        rk_u64 ql = 0u;
+        rk_i64 qc = (rk_i64)(-9223372036854775807LL - 1LL);
+        if (valid) {
+            const rk_u64 ml = h->hlc.physical_ns;
+            ql = ml > pt ? ml : pt;
+            qc = (ml >= pt ? (rk_i64)h->hlc.logical + 1 : 0) - (rk_i64)(i + 1u);
+        }
+        for (rk_u32 offset = 1u; offset < lanes; offset <<= 1u) {
+            const rk_u64 ol = __shfl_up_sync(mask, ql, offset);
+            const rk_i64 oc = __shfl_up_sync(mask, qc, offset);
+            if (lane >= offset && rk_actor_lex_less(ql, qc, ol, oc)) {
+                ql = ol;
+                qc = oc;
+            }
+        }
+        if (rk_actor_lex_less(ql, qc, carry_l, carry_c)) {
+            ql = carry_l;
+            qc = carry_c;
+        }
+        if (valid) {
+            const rk_i64 c = qc + (rk_i64)(i + 1u);
+            overflow = overflow || c > (rk_i64)0xFFFFFFFFLL;
+            envs[i].actor_id = d->actor_id;
+            envs[i].received.physical_ns = ql;
+            envs[i].received.logical = (rk_u32)c;
+            envs[i].received.node = d->actor_id; // the clock's node
+        }
+        if (good > base) {
+            const rk_u32 last = (good - base < lanes ? good - base : lanes) - 1u;
+            carry_l = __shfl_sync(mask, ql, last);
+            carry_c = __shfl_sync(mask, qc, last);
+        }
+    }
+    overflow = __any_sync(mask, overflow);
+    if (lane == 0u && good > 0u) {
+        if (overflow) {
+            good = 1u;
+            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(staged);
+            envs[0].received = rk_hlc_receive(&l->clock, &h->hlc, pt);
+        } else {
+            l->clock.last.physical_ns = carry_l;
+            l->clock.last.logical = (rk_u32)(carry_c + (rk_i64)good);
+        }
+    }
+    return __shfl_sync(mask, good, 0);
+}
+
+// ---- running the handler over a batch ----
+
+// Runs the handler over staged messages [0, count) under H::schedule, each
+// reply into its outbox slot (`outbox`'s free slots in order). Returns the
+// index of the message the handler faulted on, or `count`; the same value
+// in every thread. `fault` is the block's fault record, clear on entry.
+template <typename H>
+RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, const unsigned char* staged,
+                                    const rk_actor_env* envs, rk_u32 count, const rk_ring* outbox,
+                                    rk_fault_record* fault) {
+    constexpr rk_u32 in_bytes = (RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size)) * 16u;
+    const rk_u32 tid = rk_thread_id();
+    const rk_u32 threads = rk_block_threads();
+    if (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
+        const bool uniform = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM;
+        bool faulted = false;
+        for (rk_u32 i = uniform ? tid : 0u; i < count && !faulted; i += uniform ? threads : 1u) {
+            rk_actor_ctx f;
+            f.record = fault;
+            f.faulted = false;
+            f.env = &envs[i];
+            void* reply = H::reply_size > 0u ? rk_envelope_payload(rk_ring_push_slot(outbox, i)) : nullptr;
+            H::run(&f, d->state, staged + (rk_u64)i * in_bytes + RK_ENVELOPE_HEADER_SIZE, reply,
+                   uniform || tid == 0u);
+            faulted = f.faulted;
+        }
+        if (!__syncthreads_or(faulted)) {
+            return count;
+        }
+        // Some message faulted: run the batch again in order (below), which
+        // stops at the first faulting one and rewrites the replies before it.
+        if (tid == 0u) {
+            fault->state = 0u;
+        }
+        __syncthreads();
+    }
+    for (rk_u32 i = 0u; i < count; ++i) {
+        rk_actor_ctx f;
+        f.record = fault;
+        f.faulted = false;
+        f.env = &envs[i];
+        void* reply = H::reply_size > 0u ? rk_envelope_payload(rk_ring_push_slot(outbox, i)) : nullptr;
+        H::run(&f, d->state, staged + (rk_u64)i * in_bytes + RK_ENVELOPE_HEADER_SIZE, reply,
+               tid == 0u);
+        // The barrier also orders this message's state writes before the
+        // next message's reads.
+        if (__syncthreads_or(f.faulted)) {
+            return i;
+        }
+    }
+    return count;
+}
+
 template <typename H>
 __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u32 actor_count) {
     if (blockIdx.x >= actor_count) {
         return;
     }
-    constexpr rk_u32 msg_words = RK_ACTOR_WORDS(H::message_size);
-    constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
-    __shared__ alignas(16) unsigned char msg_buf[msg_words * 16u];
-    __shared__ alignas(16) unsigned char reply_buf[(reply_words > 0u ? reply_words : 1u) * 16u];
+    constexpr rk_u32 in_words = RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size);
+    constexpr rk_u32 in_bytes = in_words * 16u;
+    static_assert(H::batch >= 1u, "a batch holds at least one message");
+    __shared__ alignas(16) unsigned char staged[H::batch * in_bytes];
+    __shared__ rk_actor_env envs[H::batch];
     __shared__ rk_fault_record fault;
-    __shared__ rk_u32 command;
-    __shared__ const unsigned char* payload;
+    __shared__ rk_actor_shared ctl;
 
     const rk_actor_desc* d = &actors[blockIdx.x];
-    const bool leader = rk_thread_id() == 0u;
+    const rk_u32 tid = rk_thread_id();
+    const bool leader = tid == 0u;
     const rk_u32 threads = rk_block_threads();
     rk_actor_leader l;
-    rk_envelope_header* env = nullptr;
-    rk_envelope_header req; // the leader's copy of the request's header
     if (leader) {
         rk_control_block* cb = d->control;
         rk_control_set_state(cb, RK_STATE_INITIALIZING);
@@ -238,98 +555,130 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.sequence = l.messages_out;
         l.restarts_seen = rk_control_restart_requested(cb);
         l.failed = false;
-        rk_actor.actor_id = d->actor_id;
-        bool geometry_ok = l.inbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + msg_words * 16u &&
+        constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
+        bool geometry_ok = l.inbox.slot_size >= in_bytes &&
                            l.outbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + reply_words * 16u;
         if (!geometry_ok) {
             // The host sized the rings for another actor: refuse to run.
             rk_control_record_fault(cb, RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u, 0u, 0u);
             rk_control_set_state(cb, RK_STATE_FAILED);
-            command = RK_ACTOR_EXIT;
+            ctl.command = RK_ACTOR_EXIT;
         } else {
             rk_control_set_state(cb, RK_STATE_ACTIVE);
-            command = RK_ACTOR_SKIP;
+            ctl.command = RK_ACTOR_RUN;
         }
     }
     __syncthreads();
-    const rk_u32 start = command;
+    const rk_u32 start = ctl.command;
     __syncthreads(); // everyone has read `command` before the leader polls
     if (start == RK_ACTOR_EXIT) {
         return;
     }
     for (;;) {
         if (leader) {
-            command = rk_actor_poll<H>(&l, d, &env);
-            if (command == RK_ACTOR_RUN) {
+            rk_u32 count = 0u;
+            ctl.command = rk_actor_poll<H>(&l, d, &count);
+            ctl.count = count;
+            ctl.inbox = l.inbox;
+            ctl.outbox = l.outbox;
+            ctl.sequence = l.sequence;
+        }
+        __syncthreads(); // B1
+        if (ctl.command == RK_ACTOR_EXIT) {
+            break;
+        }
+        rk_actor_stage<in_words>(&ctl.inbox, ctl.count, staged);
+        __syncthreads(); // B2
+        if (tid < 32u) {
+            const rk_u32 good = rk_actor_receive<H>(&l, d, staged, envs, ctl.count);
+            if (leader) {
+                ctl.good = good;
+                fault.state = 0u;
+            }
+        }
+        __syncthreads(); // B3
+        const rk_u32 good = ctl.good;
+        if (good == 0u) {
+            // The first envelope is not this actor's message: dead-letter
+            // it (from the slot, with whatever payload it carries) and go on.
+            __syncthreads(); // everyone has read `good` before the leader reuses ctl
+            if (leader) {
+                rk_envelope_header* env = rk_ring_pop_slot(&l.inbox, 0u);
+                rk_u32 bytes = env->payload_size;
+                rk_u32 room = l.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
                 l.messages_in += 1u;
-                if (env->type_id != d->message_type_id || env->payload_size != H::message_size) {
-                    // Not this actor's message: dead-letter it, keep running.
-                    rk_u32 bytes = env->payload_size;
-                    rk_u32 room = l.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
-                    rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
-                                         RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
-                    rk_ring_pop_commit(&l.inbox);
-                    command = RK_ACTOR_SKIP;
-                } else {
-                    req = *env;
-                    rk_actor.received = rk_hlc_receive(&l.clock, &req.hlc, rk_hlc_physical_now(&l.clock));
-                    payload = rk_envelope_payload(env);
-                    fault.state = 0u;
+                rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
+                                     RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
+                rk_ring_pop_commit(&l.inbox);
+                rk_control_heartbeat(d->control, ++l.heartbeat);
+            }
+            continue;
+        }
+        const rk_u32 done = rk_actor_run_batch<H>(d, staged, envs, good, &ctl.outbox, &fault);
+        const rk_u32 replies = H::reply_size > 0u ? done : 0u;
+        if (leader && replies > 0u) {
+            rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+            const bool serial = (rk_u64)first.logical + (replies - 1u) > 0xFFFFFFFFull;
+            if (!serial) {
+                l.clock.last.logical = first.logical + (replies - 1u);
+            }
+            ctl.stamp = first;
+            ctl.serial_stamps = serial ? 1u : 0u;
+        }
+        __syncthreads(); // B4
+        if (replies > 0u) {
+            const rk_u64 sequence = ctl.sequence;
+            if (ctl.serial_stamps == 0u) {
+                const rk_hlc_timestamp first = ctl.stamp;
+                for (rk_u32 i = tid; i < replies; i += threads) {
+                    rk_hlc_timestamp t = first;
+                    t.logical = first.logical + i;
+                    rk_actor_reply_header(rk_ring_push_slot(&ctl.outbox, i), d,
+                                          reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)i * in_bytes),
+                                          H::reply_size, sequence + 1u + i, t);
+                }
+            } else if (leader) {
+                // The logical counter is about to wrap: issue each stamp by
+                // the rule (rk_hlc_send bumps the physical part instead).
+                for (rk_u32 i = 0u; i < replies; ++i) {
+                    rk_hlc_timestamp t = i == 0u ? ctl.stamp : rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                    rk_actor_reply_header(rk_ring_push_slot(&ctl.outbox, i), d,
+                                          reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)i * in_bytes),
+                                          H::reply_size, sequence + 1u + i, t);
                 }
             }
         }
-        __syncthreads();
-        const rk_u32 cmd = command;
-        if (cmd == RK_ACTOR_EXIT) {
-            break;
-        }
-        if (cmd == RK_ACTOR_SKIP) {
-            __syncthreads(); // the leader rewrites `command` only after everyone read it
-            continue;
-        }
-        for (rk_u32 i = rk_thread_id(); i < msg_words; i += threads) {
-            rk_actor_load16(payload + 16u * i, msg_buf + 16u * i);
-        }
-        __syncthreads();
-        if (leader) {
-            rk_ring_pop_commit(&l.inbox);
-        }
-        rk_fault_ctx f = rk_fault_ctx_new(&fault);
-        H::run(&f, d->state, msg_buf, reply_buf);
-        __syncthreads();
+        __syncthreads(); // B5
         if (leader) {
             rk_control_block* cb = d->control;
-            if (fault.state != 0u) {
-                // Fault record and Failed state first: the dead letter's
-                // release store publishes them with it, so a host that sees
-                // the dead letter sees the actor Failed.
-                rk_control_record_fault(cb, fault.kind, 0u, fault.line, fault.column, req.sequence);
+            l.messages_in += done;
+            l.messages_out += replies;
+            l.sequence += replies;
+            rk_control_set_counters(cb, l.messages_in, l.messages_out);
+            // One fence orders every slot write (all threads', through the
+            // barrier) and every slot read before both index stores: the
+            // release pattern of the ring protocol, for both rings at once.
+            rk_fence_acq_rel_sys();
+            if (replies > 0u) {
+                l.outbox.index += replies;
+                rk_st_relaxed_sys_u64(&l.outbox.header->tail, l.outbox.index);
+            }
+            if (done < good) {
+                // Message `done` faulted. Fault record and Failed state
+                // first: the dead letter's release store publishes them with
+                // it, so a host that sees the dead letter sees the actor Failed.
+                const rk_envelope_header* req =
+                    reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)done * in_bytes);
+                l.messages_in += 1u;
+                rk_control_record_fault(cb, fault.kind, 0u, fault.line, fault.column, req->sequence);
                 l.failed = true;
                 rk_control_set_state(cb, RK_STATE_FAILED);
-                rk_actor_dead_letter(&l, d, &req, msg_buf, H::message_size, fault.kind, fault.line,
-                                     fault.column);
+                rk_actor_dead_letter(&l, d, req, staged + (rk_u64)done * in_bytes + RK_ENVELOPE_HEADER_SIZE,
+                                     H::message_size, fault.kind, fault.line, fault.column);
+                rk_ring_pop_commit_n(&l.inbox, done + 1u);
             } else {
-                if (H::reply_size > 0u) {
-                    rk_envelope_header* slot = rk_actor_outbox_slot(&l, cb);
-                    rk_hlc_timestamp t = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
-                    slot->type_id = d->reply_type_id;
-                    slot->payload_size = H::reply_size;
-                    slot->source_actor = d->actor_id;
-                    slot->dest_actor = req.source_actor;
-                    slot->correlation_id = req.correlation_id;
-                    slot->sequence = ++l.sequence;
-                    slot->hlc = t;
-                    slot->flags = RK_ENVELOPE_FLAG_REPLY;
-                    slot->reserved[0] = 0u;
-                    slot->reserved[1] = 0u;
-                    slot->reserved[2] = 0u;
-                    rk_actor_store_words(rk_envelope_payload(slot), reply_buf, reply_words);
-                    l.messages_out += 1u;
-                    rk_control_set_counters(cb, l.messages_in, l.messages_out);
-                    rk_ring_push_commit(&l.outbox);
-                } else {
-                    rk_control_set_counters(cb, l.messages_in, l.messages_out);
-                }
+                l.inbox.index += done;
+                rk_st_relaxed_sys_u64(&l.inbox.header->head, l.inbox.index);
             }
             rk_control_heartbeat(cb, ++l.heartbeat);
         }
