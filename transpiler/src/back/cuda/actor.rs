@@ -26,7 +26,9 @@ use super::function::visit_statements;
 use super::writer::Writer;
 use super::{ActorAbi, ActorSchedule, Error, KernelInfo};
 use crate::arena::Handle;
-use crate::ir::{ActorEntry, Builtin, EntryKind, Expression, Function, IntrinsicOp, Statement, Type};
+use crate::ir::{
+    ActorEntry, Builtin, EntryKind, Expression, Function, IntrinsicOp, Statement, Type,
+};
 use crate::valid::{type_align, type_size};
 
 /// Envelope header bytes in front of every payload (`RK_ENVELOPE_HEADER_SIZE`).
@@ -108,7 +110,11 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             "    static constexpr rk_u32 state_size = {};",
             abi.state_size
         )?;
-        writeln!(self.out, "    static constexpr rk_u32 batch = {};", abi.batch)?;
+        writeln!(
+            self.out,
+            "    static constexpr rk_u32 batch = {};",
+            abi.batch
+        )?;
         writeln!(
             self.out,
             "    static constexpr rk_u32 schedule = {};",
@@ -182,11 +188,7 @@ fn batch_size(message_words: u64, handler_shared: u64) -> u64 {
 
 /// The [`ActorSchedule`] of the handler `root`: what it (and every function
 /// it calls) can observe of other messages and other threads.
-fn schedule(
-    module: &crate::ir::Module,
-    root: Handle<Function>,
-    stateful: bool,
-) -> ActorSchedule {
+fn schedule(module: &crate::ir::Module, root: Handle<Function>, stateful: bool) -> ActorSchedule {
     if stateful {
         return ActorSchedule::InOrder;
     }
