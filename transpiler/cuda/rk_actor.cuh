@@ -304,11 +304,12 @@ RK_INLINE void rk_actor_reply_header(rk_envelope_header* slot, const rk_actor_de
 
 // ---- polling ----
 
-// The leader's wait for the next batch. Returns RK_ACTOR_RUN with
+// The leader's wait for the next batch (inlined: a call would make ptxas
+// spill what lives across it). Returns RK_ACTOR_RUN with
 // *count >= 1 messages published in the inbox (at most H::batch, and at most
 // the free outbox slots when the handler replies), or RK_ACTOR_EXIT.
 template <typename H>
-__device__ __noinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
+__device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
                                              rk_u32* count) {
     rk_control_block* cb = d->control;
     rk_u32 empty = 0u;
