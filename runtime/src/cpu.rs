@@ -46,7 +46,15 @@ pub(crate) fn launch(
             },
         });
     }
-    let result = program.run_kernel(name, Launch { grid, block }, &mut interp_args);
+    let result = program.run_kernel(
+        name,
+        Launch {
+            grid,
+            block,
+            actor: Default::default(),
+        },
+        &mut interp_args,
+    );
     // Give the mutable buffers back, whatever happened.
     for (arg, interp) in args.iter_mut().zip(interp_args) {
         if let (
@@ -77,7 +85,7 @@ pub(crate) fn launch(
 }
 
 /// The interpreter's program for `prepared`, compiled on first use.
-fn program<'a>(prepared: &'a Prepared, name: &str) -> Result<&'a Program> {
+pub(crate) fn program<'a>(prepared: &'a Prepared, name: &str) -> Result<&'a Program> {
     if let Some(program) = prepared.program.get() {
         return Ok(program);
     }

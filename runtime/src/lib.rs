@@ -16,10 +16,12 @@
 //! - `cpu.rs`: launches through the interpreter; `cuda/`: device discovery,
 //!   the NVRTC compiler and cache ([`cuda::compile`], [`cuda::cache`]),
 //!   module loading ([`cuda::module`]), launches.
+//! - [`actor`]: typed actor handles, actor memory, the CPU executor.
 //! - [`testing`]: the helper GPU tests start from.
 //!
 //! [`KernelSource`]: ringkernel_transpiler::source::KernelSource
 
+pub mod actor;
 mod buffer;
 mod cpu;
 pub mod cuda;

@@ -31,7 +31,7 @@ use syn::spanned::Spanned;
 pub use error::{Diagnostics, FrontError, FrontErrorKind};
 
 use crate::arena::Handle;
-use crate::ir::{EntryKind, EntryPoint, Function, Module, Statement, Type};
+use crate::ir::{ActorEntry, EntryKind, EntryPoint, Function, Module, Statement, Type};
 use body::{Binding, FnLowerer};
 use infer::Ty;
 use types::TypeEnv;
@@ -68,10 +68,17 @@ pub struct Signature {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FnKind {
     DeviceFn,
-    GpuKernel {
-        block: [u32; 3],
-        overflow_checks: Option<bool>,
-    },
+    GpuKernel(KernelAttrs),
+    RingKernel(KernelAttrs),
+}
+
+/// The arguments of `#[gpu_kernel(...)]` and `#[ring_kernel(...)]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelAttrs {
+    /// The block shape (`block_size = N` or `block = (x, y, z)`).
+    pub block: [u32; 3],
+    /// `checks = true|false`; `None` takes [`Options::overflow_checks`].
+    pub overflow_checks: Option<bool>,
 }
 
 /// Parses and lowers a Rust file.
@@ -125,17 +132,23 @@ pub fn lower_items(items: &[syn::Item], options: &Options) -> Result<Module, Dia
     for index in order {
         let (item, kind) = &functions[index];
         match lower_fn(&mut module, &env, &signatures, item, kind, options) {
-            Ok((function, signature)) => {
-                if let FnKind::GpuKernel { block, .. } = kind {
-                    module.entry_points.push(EntryPoint {
-                        name: item.sig.ident.to_string(),
-                        function,
-                        kind: EntryKind::Kernel { block: *block },
-                    });
-                } else {
+            Ok((function, signature, actor)) => match kind {
+                FnKind::GpuKernel(attrs) => module.entry_points.push(EntryPoint {
+                    name: item.sig.ident.to_string(),
+                    function,
+                    kind: EntryKind::Kernel { block: attrs.block },
+                }),
+                FnKind::RingKernel(_) => module.entry_points.push(EntryPoint {
+                    name: item.sig.ident.to_string(),
+                    function,
+                    kind: EntryKind::Actor(
+                        actor.clone().expect("handlers lower to an actor signature"),
+                    ),
+                }),
+                FnKind::DeviceFn => {
                     signatures.insert(item.sig.ident.to_string(), signature);
                 }
-            }
+            },
             Err(errors) => diagnostics.errors.extend(errors.errors),
         }
     }
@@ -165,7 +178,8 @@ fn derives_gpu_type(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
-/// Reads `#[gpu_kernel(...)]` / `#[device_fn]` from a function's attributes.
+/// Reads `#[gpu_kernel(...)]`, `#[ring_kernel(...)]` or `#[device_fn]` from a
+/// function's attributes.
 pub fn fn_kind(attrs: &[syn::Attribute]) -> Result<Option<FnKind>, FrontError> {
     for attr in attrs {
         let Some(name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
@@ -174,57 +188,84 @@ pub fn fn_kind(attrs: &[syn::Attribute]) -> Result<Option<FnKind>, FrontError> {
         match name.as_str() {
             "device_fn" => return Ok(Some(FnKind::DeviceFn)),
             "gpu_kernel" => {
-                let mut block = [256, 1, 1];
-                let mut overflow_checks = None;
-                if let syn::Meta::List(_) = attr.meta {
-                    attr.parse_nested_meta(|meta| {
-                        if meta.path.is_ident("block_size") {
-                            let lit: syn::LitInt = meta.value()?.parse()?;
-                            block = [lit.base10_parse()?, 1, 1];
-                        } else if meta.path.is_ident("block") {
-                            let tuple: syn::ExprTuple = meta.value()?.parse()?;
-                            let dims: Vec<u32> = tuple
-                                .elems
-                                .iter()
-                                .map(|e| match e {
-                                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<u32>(),
-                                    other => Err(syn::Error::new(other.span(), "expected an integer")),
-                                })
-                                .collect::<syn::Result<_>>()?;
-                            if dims.is_empty() || dims.len() > 3 {
-                                return Err(meta.error("`block` takes one to three dimensions: `block = (16, 16)`"));
-                            }
-                            block = [dims[0], *dims.get(1).unwrap_or(&1), *dims.get(2).unwrap_or(&1)];
-                        } else if meta.path.is_ident("checks") {
-                            let lit: syn::LitBool = meta.value()?.parse()?;
-                            overflow_checks = Some(lit.value);
-                        } else {
-                            return Err(meta.error("unknown `gpu_kernel` argument; expected `block_size`, `block` or `checks`"));
-                        }
-                        Ok(())
-                    })
-                    .map_err(|e| FrontError::new(FrontErrorKind::Signature { problem: e.to_string() }, e.span()))?;
-                }
-                let threads: u64 = block.iter().map(|&d| u64::from(d)).product();
-                if block.contains(&0) || threads > 1024 {
-                    return Err(FrontError::new(
-                        FrontErrorKind::Signature {
-                            problem: format!(
-                                "a block of {block:?} threads is invalid: 1 to 1024 threads"
-                            ),
-                        },
-                        attr.span(),
-                    ));
-                }
-                return Ok(Some(FnKind::GpuKernel {
-                    block,
-                    overflow_checks,
-                }));
+                return kernel_attrs(attr, "gpu_kernel", 256).map(|a| Some(FnKind::GpuKernel(a)))
+            }
+            "ring_kernel" => {
+                return kernel_attrs(attr, "ring_kernel", 128).map(|a| Some(FnKind::RingKernel(a)))
             }
             _ => {}
         }
     }
     Ok(None)
+}
+
+fn kernel_attrs(
+    attr: &syn::Attribute,
+    which: &str,
+    default_threads: u32,
+) -> Result<KernelAttrs, FrontError> {
+    let mut block = [default_threads, 1, 1];
+    let mut overflow_checks = None;
+    if let syn::Meta::List(_) = attr.meta {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("block_size") {
+                let lit: syn::LitInt = meta.value()?.parse()?;
+                block = [lit.base10_parse()?, 1, 1];
+            } else if meta.path.is_ident("block") {
+                let tuple: syn::ExprTuple = meta.value()?.parse()?;
+                let dims: Vec<u32> = tuple
+                    .elems
+                    .iter()
+                    .map(|e| match e {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Int(i),
+                            ..
+                        }) => i.base10_parse::<u32>(),
+                        other => Err(syn::Error::new(other.span(), "expected an integer")),
+                    })
+                    .collect::<syn::Result<_>>()?;
+                if dims.is_empty() || dims.len() > 3 {
+                    return Err(
+                        meta.error("`block` takes one to three dimensions: `block = (16, 16)`")
+                    );
+                }
+                block = [
+                    dims[0],
+                    *dims.get(1).unwrap_or(&1),
+                    *dims.get(2).unwrap_or(&1),
+                ];
+            } else if meta.path.is_ident("checks") {
+                let lit: syn::LitBool = meta.value()?.parse()?;
+                overflow_checks = Some(lit.value);
+            } else {
+                return Err(meta.error(format!(
+                    "unknown `{which}` argument; expected `block_size`, `block` or `checks`"
+                )));
+            }
+            Ok(())
+        })
+        .map_err(|e| {
+            FrontError::new(
+                FrontErrorKind::Signature {
+                    problem: e.to_string(),
+                },
+                e.span(),
+            )
+        })?;
+    }
+    let threads: u64 = block.iter().map(|&d| u64::from(d)).product();
+    if block.contains(&0) || threads > 1024 {
+        return Err(FrontError::new(
+            FrontErrorKind::Signature {
+                problem: format!("a block of {block:?} threads is invalid: 1 to 1024 threads"),
+            },
+            attr.span(),
+        ));
+    }
+    Ok(KernelAttrs {
+        block,
+        overflow_checks,
+    })
 }
 
 /// Orders functions callees-first; a cycle among device functions is an error.
@@ -326,7 +367,7 @@ fn lower_fn(
     item: &syn::ItemFn,
     kind: &FnKind,
     options: &Options,
-) -> Result<(Handle<Function>, Signature), Diagnostics> {
+) -> Result<(Handle<Function>, Signature, Option<ActorEntry>), Diagnostics> {
     let sig = &item.sig;
     let mut errors = Diagnostics::default();
     let reject = |construct, suggestion, span| FrontError::unsupported(construct, suggestion, span);
@@ -358,16 +399,36 @@ fn lower_fn(
             v.span(),
         ));
     }
-    let is_kernel = matches!(kind, FnKind::GpuKernel { .. });
+    let is_kernel = matches!(kind, FnKind::GpuKernel(_));
+    let is_handler = matches!(kind, FnKind::RingKernel(_));
     let mut lowerer = FnLowerer::new(module, env, signatures, sig.ident.to_string());
     lowerer.func.overflow_checks = match kind {
-        FnKind::GpuKernel {
+        FnKind::GpuKernel(KernelAttrs {
             overflow_checks: Some(c),
             ..
-        } => *c,
+        })
+        | FnKind::RingKernel(KernelAttrs {
+            overflow_checks: Some(c),
+            ..
+        }) => *c,
         _ => options.overflow_checks,
     };
+    if is_handler {
+        let count = sig.inputs.len();
+        if !(2..=3).contains(&count) {
+            errors.push(FrontError::new(
+                FrontErrorKind::Signature {
+                    problem: format!(
+                        "a `#[ring_kernel]` handler takes `(ctx: &RingContext, msg: &M)` or \
+                         `(ctx: &RingContext, state: &mut S, msg: &M)`, not {count} parameter(s)"
+                    ),
+                },
+                sig.inputs.span(),
+            ));
+        }
+    }
     let mut param_types = Vec::new();
+    let (mut handler_state, mut handler_message) = (None, None);
     for (position, input) in sig.inputs.iter().enumerate() {
         let syn::FnArg::Typed(param) = input else {
             errors.push(reject(
@@ -378,20 +439,25 @@ fn lower_fn(
             continue;
         };
         if let Some(ring) = context_param(&param.ty) {
-            if position != 0 || ring {
+            let problem = if position != 0 {
+                Some("the context must be the first parameter")
+            } else if ring && is_kernel {
+                Some("`&RingContext` belongs to `#[ring_kernel]` handlers; a `#[gpu_kernel]` takes `&ThreadContext`")
+            } else if !ring && is_handler {
+                Some("a `#[ring_kernel]` handler takes `&RingContext`; `&ThreadContext` belongs to `#[gpu_kernel]`s")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
                 errors.push(FrontError::new(
                     FrontErrorKind::Signature {
-                        problem: if ring {
-                            "`&RingContext` belongs to `#[ring_kernel]` handlers; a `#[gpu_kernel]` takes `&ThreadContext`".into()
-                        } else {
-                            "the context must be the first parameter".into()
-                        },
+                        problem: problem.into(),
                     },
                     param.ty.span(),
                 ));
                 continue;
             }
-            if !is_kernel {
+            if !is_kernel && !is_handler {
                 errors.push(FrontError::new(
                     FrontErrorKind::Signature {
                         problem:
@@ -427,10 +493,51 @@ fn lower_fn(
                 continue;
             }
         };
+        if is_handler {
+            if position == 0 {
+                errors.push(FrontError::new(
+                    FrontErrorKind::Signature {
+                        problem:
+                            "a `#[ring_kernel]` handler's first parameter is `ctx: &RingContext`"
+                                .into(),
+                    },
+                    param.ty.span(),
+                ));
+                continue;
+            }
+            let is_message = position + 1 == sig.inputs.len();
+            let target = match &lowerer.module.types[ty] {
+                Type::Ref { target, mutable } if *mutable != is_message => Some(*target),
+                _ => None,
+            };
+            match target {
+                Some(target) if types::is_plain_data(lowerer.module, target) => {
+                    if is_message {
+                        handler_message = Some(target);
+                    } else {
+                        handler_state = Some(target);
+                    }
+                }
+                _ => {
+                    errors.push(FrontError::new(
+                        FrontErrorKind::Signature {
+                            problem: if is_message {
+                                format!("parameter `{name}`: the message is the last parameter, `&M` where `M` is a `#[derive(RingMessage)]` struct")
+                            } else {
+                                format!("parameter `{name}`: the state is `&mut S` where `S` is a `#[derive(GpuType)]` struct")
+                            },
+                        },
+                        param.ty.span(),
+                    ));
+                    continue;
+                }
+            }
+        }
         let allowed = match (&lowerer.module.types[ty], is_kernel) {
-            (Type::Scalar(_), _) => true,
+            (Type::Scalar(_), _) => !is_handler,
             (Type::Slice { elem, .. }, true) => types::is_plain_data(lowerer.module, *elem),
-            (Type::Struct(_) | Type::Array { .. }, false) => true,
+            (Type::Struct(_) | Type::Array { .. }, false) => !is_handler,
+            (Type::Ref { .. }, false) => is_handler,
             _ => false,
         };
         if !allowed {
@@ -490,6 +597,26 @@ fn lower_fn(
             sig.output.span(),
         ));
     }
+    let actor = match (kind, handler_message) {
+        (FnKind::RingKernel(attrs), Some(message)) => Some(ActorEntry {
+            block: attrs.block,
+            state: handler_state,
+            message,
+            reply: result,
+        }),
+        (FnKind::RingKernel(_), None) => {
+            if errors.is_empty() {
+                errors.push(FrontError::new(
+                    FrontErrorKind::Signature {
+                        problem: "a `#[ring_kernel]` handler takes the message as its last parameter, `msg: &M`".into(),
+                    },
+                    sig.inputs.span(),
+                ));
+            }
+            None
+        }
+        _ => None,
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -527,5 +654,6 @@ fn lower_fn(
             params: param_types,
             result,
         },
+        actor,
     ))
 }

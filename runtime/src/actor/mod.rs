@@ -1,0 +1,91 @@
+//! Actors: spawning `#[ring_kernel]` handlers and talking to them.
+//!
+//! - [`handle`]: the typed [`Actor`] handle (call, send, recv, state,
+//!   stats, stop, restart, dead letters), the same on every backend.
+//! - [`memory`]: the control block and rings one actor shares with its
+//!   executor, carved from one allocation.
+//! - [`cpu`]: the CPU backend's executor (a thread per actor running the
+//!   interpreter under the device protocol).
+//! - [`gpu`]: the GPU executor: one persistent launch of the kernel the
+//!   transpiler's CUDA back end wrote over `rk_actor.cuh`, one block per
+//!   actor.
+//! - [`spawn`]: `Runtime::spawn`, which lays out the memory (mapped pinned
+//!   memory on the GPU, the heap on the CPU) and starts the executor.
+
+mod cpu;
+mod error;
+mod gpu;
+mod handle;
+mod memory;
+mod spawn;
+
+use ringkernel_device::ring::RingLayout;
+use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
+
+pub use error::{ActorError, SourceLocation};
+pub use handle::{Actor, ActorStats, DeadLetter, Envelope};
+
+use memory::ActorLayout;
+
+/// How to spawn actors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnOptions {
+    /// Inbox slots (a power of two): how many requests may be queued before
+    /// `send` waits and `try_send` fails.
+    pub inbox_capacity: u32,
+    /// Outbox slots (a power of two): replies the host has not read yet.
+    pub outbox_capacity: u32,
+    /// The type id requests carry (`RingMessage::TYPE_ID` of `M`).
+    pub message_type_id: u32,
+    /// The type id replies carry.
+    pub reply_type_id: u32,
+}
+
+impl Default for SpawnOptions {
+    fn default() -> Self {
+        SpawnOptions {
+            inbox_capacity: 256,
+            outbox_capacity: 256,
+            message_type_id: 0,
+            reply_type_id: 0,
+        }
+    }
+}
+
+/// The kernel's actor ABI, after checking that the Rust types match it.
+pub(crate) fn actor_abi<M, R, S>(kernel: &KernelInfo) -> Result<ActorAbi, ActorError> {
+    let abi = kernel.actor.ok_or_else(|| ActorError::TypeMismatch {
+        kernel: kernel.name.clone(),
+        problem: "not a #[ring_kernel] handler".into(),
+    })?;
+    let check = |what: &str, rust: usize, device: u64| {
+        if rust as u64 == device {
+            Ok(())
+        } else {
+            Err(ActorError::TypeMismatch {
+                kernel: kernel.name.clone(),
+                problem: format!(
+                    "the {what} type is {rust} bytes in Rust but {device} bytes in the kernel"
+                ),
+            })
+        }
+    };
+    check("message", size_of::<M>(), abi.message_size)?;
+    check("reply", size_of::<R>(), abi.reply_size)?;
+    check("state", size_of::<S>(), abi.state_size)?;
+    Ok(abi)
+}
+
+/// The ring geometry of an actor with `abi`.
+pub(crate) fn actor_layout(
+    abi: &ActorAbi,
+    options: &SpawnOptions,
+) -> Result<ActorLayout, ActorError> {
+    let ring = |capacity, slot: u64| {
+        RingLayout::new(capacity, slot as u32).map_err(|e| ActorError::Layout(e.to_string()))
+    };
+    Ok(ActorLayout {
+        inbox: ring(options.inbox_capacity, abi.inbox_slot_size())?,
+        outbox: ring(options.outbox_capacity, abi.outbox_slot_size())?,
+    })
+}
