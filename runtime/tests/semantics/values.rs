@@ -18,6 +18,10 @@ pub enum Policy {
     /// payload of an arithmetic NaN unspecified (x86 propagates an operand's
     /// payload, the GPU returns the canonical NaN).
     Exact,
+    /// As `Exact`, and +0 equals -0: `f32::min`/`max` leave the sign of a
+    /// zero result unspecified ("the min of +0.0 and -0.0 may return either
+    /// operand"); x86 and the GPU choose differently.
+    SignlessZero,
     /// Within this many ULPs (`ulp_` functions), NaN equals NaN, infinities
     /// exact, and +0 equals -0 (distance 0).
     Ulp(u64),
@@ -31,6 +35,10 @@ pub trait Val: DeviceCopy + Debug + PartialEq {
     /// A value kernels never produce by accident, for outputs.
     fn poison() -> Self;
     fn same(want: Self, got: Self, policy: Policy) -> bool;
+    /// The value for a report (floats with their bits, so NaN payloads show).
+    fn show(self) -> String {
+        format!("{self:?}")
+    }
     /// The result's ULP distance when it is a float (for the report).
     fn ulps(_want: Self, _got: Self) -> Option<u64> {
         None
@@ -169,6 +177,9 @@ macro_rules! float_val {
             fn poison() -> Self {
                 <$t>::from_bits(0x5a5a_5a5a_5a5a_5a5au64 as $bits)
             }
+            fn show(self) -> String {
+                format!("{self:?} ({:#x})", self.to_bits())
+            }
             fn same(want: Self, got: Self, policy: Policy) -> bool {
                 if want.to_bits() == got.to_bits() {
                     return true;
@@ -176,6 +187,9 @@ macro_rules! float_val {
                 match policy {
                     Policy::Raw => false,
                     Policy::Exact => want.is_nan() && got.is_nan(),
+                    Policy::SignlessZero => {
+                        (want.is_nan() && got.is_nan()) || (want == 0.0 && got == 0.0)
+                    }
                     Policy::Ulp(max) => {
                         (want.is_nan() && got.is_nan())
                             || (!want.is_nan()
