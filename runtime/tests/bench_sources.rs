@@ -9,7 +9,6 @@ use ringkernel_runtime::{Compiler, CudaSource, KernelSource, SourceKind, SourceT
 use ringkernel_toolchain::{assemble, require_nvrtc, Arch, Target};
 use ringkernel_transpiler::back::cuda::ActorSchedule;
 
-const HANDLERS: &str = include_str!("../benches/ringkernel/handlers.rs");
 const HANDLER_100: &str = include_str!("../../transpiler/benches/data/handler_100_lines.rs");
 const BASELINES: &str = include_str!("../benches/ringkernel/baselines.cu");
 
@@ -28,9 +27,21 @@ fn source(name: &str, text: &str) -> KernelSource {
 
 fn actors() -> Vec<(KernelSource, ActorSchedule)> {
     vec![
-        (source("echo64", HANDLERS), ActorSchedule::Uniform),
-        (source("digest1k", HANDLERS), ActorSchedule::InOrder),
-        (source("guard", HANDLERS), ActorSchedule::InOrder),
+        (
+            source("echo64", include_str!("../benches/ringkernel/echo64.rs")),
+            ActorSchedule::Uniform,
+        ),
+        (
+            source(
+                "digest1k",
+                include_str!("../benches/ringkernel/digest1k.rs"),
+            ),
+            ActorSchedule::InOrder,
+        ),
+        (
+            source("guard", include_str!("../benches/ringkernel/guard.rs")),
+            ActorSchedule::InOrder,
+        ),
         (source("score", HANDLER_100), ActorSchedule::InOrder),
     ]
 }

@@ -138,6 +138,9 @@ struct rk_actor_leader {
     rk_u64 messages_in;
     rk_u64 messages_out;
     rk_u64 sequence;     // replies and dead letters this actor issued
+    // The inbox tail read (relaxed) while the last batch ran, 0 when there
+    // is none; the batch's closing fence made the read an acquire.
+    rk_u64 tail_ahead;
     rk_u32 restarts_seen;
     bool failed;
 };
@@ -333,10 +336,16 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             continue;
         }
         // The tail is re-read (an acquire over PCIe) when the last value
-        // read cannot fill a batch, so a busy ring gives full batches.
+        // read cannot fill a batch, so a busy ring gives full batches;
+        // unless the read issued during the last batch already shows more.
         rk_u32 available = (rk_u32)(l->inbox.other - l->inbox.index);
         if (available < H::batch) {
-            l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+            if (l->tail_ahead > l->inbox.other) {
+                l->inbox.other = l->tail_ahead;
+            } else {
+                l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+            }
+            l->tail_ahead = 0u;
             available = (rk_u32)(l->inbox.other - l->inbox.index);
         }
         if (available > 0u) {
@@ -554,6 +563,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.messages_in = rk_ld_relaxed_sys_u64(&cb->messages_in);
         l.messages_out = rk_ld_relaxed_sys_u64(&cb->messages_out);
         l.sequence = l.messages_out;
+        l.tail_ahead = 0u;
         l.restarts_seen = rk_control_restart_requested(cb);
         l.failed = false;
         constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
@@ -588,6 +598,14 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         if (ctl.command == RK_ACTOR_EXIT) {
             break;
         }
+        if (leader) {
+            // Read the tail for the next poll now, while this batch runs:
+            // the PCIe round trip overlaps the batch instead of preceding
+            // the next one. Relaxed here; the fence that closes the batch
+            // (below) orders it like an acquire before the next batch's
+            // slot reads.
+            l.tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
+        }
         rk_actor_stage<in_words>(&ctl.inbox, ctl.count, staged);
         __syncthreads(); // B2
         if (tid < 32u) {
@@ -611,6 +629,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
                                      RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
                 rk_ring_pop_commit(&l.inbox);
+                l.tail_ahead = 0u; // no acquire fence followed that read
                 rk_control_heartbeat(d->control, ++l.heartbeat);
             }
             continue;

@@ -2,6 +2,7 @@
 //! streams (`try_send_batch` / `try_recv_batch`, every reply checked), and
 //! the restart of a faulted actor.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
@@ -10,10 +11,14 @@ use ringkernel_runtime::{KernelSource, Runtime, SourceKind, SourceText};
 use crate::stats::{ns_since, Latency, Throughput};
 use crate::Config;
 
-pub const HANDLERS: &str = include_str!("handlers.rs");
-pub const HANDLERS_FILE: &str = "runtime/benches/ringkernel/handlers.rs";
+/// The actor modules: (handler name, Rust text), one actor each.
+pub const MODULES: [(&str, &str); 3] = [
+    ("echo64", include_str!("echo64.rs")),
+    ("digest1k", include_str!("digest1k.rs")),
+    ("guard", include_str!("guard.rs")),
+];
 
-/// `Msg64` of handlers.rs.
+/// `Msg64` of echo64.rs and guard.rs.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[repr(C)]
 pub struct Msg64 {
@@ -21,7 +26,7 @@ pub struct Msg64 {
     pub words: [u32; 14],
 }
 
-/// `Msg1k` of handlers.rs.
+/// `Msg1k` of digest1k.rs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(C)]
 pub struct Msg1k {
@@ -29,7 +34,7 @@ pub struct Msg1k {
     pub words: [u32; 254],
 }
 
-/// `Digest` of handlers.rs.
+/// `Digest` of digest1k.rs.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[repr(C)]
 pub struct Digest {
@@ -38,7 +43,7 @@ pub struct Digest {
     pub max: u32,
 }
 
-/// `Tally` of handlers.rs.
+/// `Tally` of guard.rs.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[repr(C)]
 pub struct Tally {
@@ -50,14 +55,19 @@ const MSG64_TYPE: u32 = 0x4D36_3421;
 const MSG1K_TYPE: u32 = 0x4D31_4B21;
 const DIGEST_TYPE: u32 = 0x4447_5354;
 
-/// The handler `name` of handlers.rs.
+/// The actor module of handler `name` (one of [`MODULES`]).
 pub fn kernel(name: &str) -> KernelSource {
+    let text = MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .expect("one of the benchmark's actors");
     KernelSource {
         name: name.into(),
         kind: SourceKind::RingKernel,
         items: vec![SourceText {
-            text: HANDLERS.into(),
-            file: HANDLERS_FILE.into(),
+            text: text.into(),
+            file: format!("runtime/benches/ringkernel/{name}.rs"),
             line: 1,
         }],
         overflow_checks: true,
@@ -199,77 +209,151 @@ pub fn calls(rt: &Runtime, config: &Config) -> Result<(Latency, Latency), String
     Ok((uniform, in_order))
 }
 
-/// One host thread keeps up to `window` messages in flight: it fills a
-/// batch, sends what fits, takes every reply there is and checks each.
-/// Counts the replies checked in `duration` after a warm-up.
-fn stream_with<M: Copy, R: Copy + PartialEq, S: Copy>(
-    actor: &Actor<M, R, S>,
-    duration: Duration,
-    batch_max: usize,
-    window: u64,
-    make: impl Fn(u64) -> M,
-    expected: impl Fn(u64) -> R,
-) -> Result<(u64, Duration, u64), String> {
-    let mut batch: Vec<M> = Vec::with_capacity(batch_max);
-    let mut replies: Vec<R> = Vec::with_capacity(window as usize);
-    let (mut next, mut done, mut bad) = (1u64, 1u64, 0u64);
-    let warmup = Duration::from_millis(500);
-    let start = Instant::now();
-    let mut measured_from: Option<(Instant, u64)> = None;
-    loop {
-        let now = Instant::now();
-        match measured_from {
-            None if now - start >= warmup => measured_from = Some((now, done)),
-            Some((t0, first)) if now - t0 >= duration => {
-                return Ok((done - first, now - t0, bad));
-            }
-            _ => {}
-        }
-        let room = window - (next - done);
-        if room > 0 {
-            batch.clear();
-            let n = room.min(batch_max as u64);
-            batch.extend((next..next + n).map(&make));
-            next += actor.try_send_batch(&batch).map_err(err)? as u64;
-        }
-        replies.clear();
-        actor
-            .try_recv_batch(&mut replies, window as usize)
-            .map_err(err)?;
-        for r in &replies {
-            if *r != expected(done) {
-                bad += 1;
-            }
-            done += 1;
+/// How a stream's host side is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostThreads {
+    /// One thread sends and receives (as limits.cu does).
+    One,
+    /// A producer thread sends, a consumer thread receives and checks.
+    Two,
+}
+
+impl HostThreads {
+    pub fn label(self) -> &'static str {
+        match self {
+            HostThreads::One => "1 host thread",
+            HostThreads::Two => "2 host threads",
         }
     }
 }
 
-/// Streams of 64-byte messages (`echo64`, 64-byte replies) and of 1 KiB
-/// messages (`digest1k`, 16-byte replies).
-pub fn streams(rt: &Runtime, config: &Config) -> Result<(Throughput, Throughput), String> {
-    let echo = rt
-        .spawn::<Msg64, Msg64, ()>(
-            &kernel("echo64"),
-            1,
-            (),
-            &options(MSG64_TYPE, MSG64_TYPE, 4096),
-        )
-        .map_err(err)?
-        .remove(0);
-    let (messages, elapsed, bad) = stream_with(&echo, config.duration, 1024, 4096, msg64, |seq| {
-        echo64_reply(&msg64(seq))
-    })?;
-    echo.stop().map_err(err)?;
-    let s64 = Throughput {
-        name: "RingKernel stream, 64 B".into(),
-        what: "Actor::try_send_batch / try_recv_batch, one host thread; 64 B payloads with full 64 B envelopes both ways (128 B slots), every reply checked; echo64 (one thread per message)".into(),
-        messages,
-        elapsed,
-        bytes_in: 128,
-        bytes_out: 128,
-        bad,
+/// One turn of a stream's measuring loop (its argument: bad replies so far).
+type Step<'a> = dyn FnMut(&mut u64) -> Result<(), String> + 'a;
+
+/// Keeps up to `window` messages in flight: fills a batch, sends what
+/// fits, takes every reply there is and checks each. Counts the replies
+/// checked in `duration` after 0.5 s of warm-up. Returns (replies checked,
+/// time, bad replies).
+fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
+    actor: &Actor<M, R, S>,
+    host: HostThreads,
+    duration: Duration,
+    batch_max: usize,
+    window: u64,
+    make: impl Fn(u64) -> M + Sync,
+    expected: impl Fn(u64) -> R + Sync,
+) -> Result<(u64, Duration, u64), String> {
+    let warmup = Duration::from_millis(500);
+    // The replies checked so far (the next expected sequence number - 1),
+    // and whether the consumer is done.
+    let done = AtomicU64::new(0);
+    let finished = AtomicBool::new(false);
+    let send = |next: &mut u64, batch: &mut Vec<M>| -> Result<(), String> {
+        let room = window - (*next - 1 - done.load(Ordering::Acquire));
+        if room > 0 {
+            batch.clear();
+            let n = room.min(batch_max as u64);
+            batch.extend((*next..*next + n).map(&make));
+            *next += actor.try_send_batch(batch).map_err(err)? as u64;
+        }
+        Ok(())
     };
+    let receive = |replies: &mut Vec<R>, bad: &mut u64| -> Result<(), String> {
+        replies.clear();
+        actor
+            .try_recv_batch(replies, window as usize)
+            .map_err(err)?;
+        let mut seq = done.load(Ordering::Relaxed);
+        for r in replies.iter() {
+            seq += 1;
+            if *r != expected(seq) {
+                *bad += 1;
+            }
+        }
+        done.store(seq, Ordering::Release);
+        Ok(())
+    };
+    // The measuring loop (the consumer's): returns when the window closes.
+    let measure = |mut step: Box<Step<'_>>| {
+        let start = Instant::now();
+        let mut bad = 0u64;
+        let mut measured_from: Option<(Instant, u64)> = None;
+        loop {
+            let now = Instant::now();
+            match measured_from {
+                None if now - start >= warmup => {
+                    measured_from = Some((now, done.load(Ordering::Relaxed)))
+                }
+                Some((t0, first)) if now - t0 >= duration => {
+                    finished.store(true, Ordering::Release);
+                    return Ok((done.load(Ordering::Relaxed) - first, now - t0, bad));
+                }
+                _ => {}
+            }
+            if let Err(e) = step(&mut bad) {
+                finished.store(true, Ordering::Release);
+                return Err(e);
+            }
+        }
+    };
+    match host {
+        HostThreads::One => {
+            let mut next = 1u64;
+            let mut batch = Vec::with_capacity(batch_max);
+            let mut replies = Vec::with_capacity(window as usize);
+            measure(Box::new(move |bad| {
+                send(&mut next, &mut batch)?;
+                receive(&mut replies, bad)
+            }))
+        }
+        HostThreads::Two => std::thread::scope(|scope| {
+            let producer = scope.spawn(|| -> Result<(), String> {
+                let mut next = 1u64;
+                let mut batch = Vec::with_capacity(batch_max);
+                while !finished.load(Ordering::Acquire) {
+                    send(&mut next, &mut batch)?;
+                }
+                Ok(())
+            });
+            let mut replies = Vec::with_capacity(window as usize);
+            let result = measure(Box::new(move |bad| receive(&mut replies, bad)));
+            producer
+                .join()
+                .map_err(|_| "the producer panicked".to_string())??;
+            result
+        }),
+    }
+}
+
+/// Streams of 64-byte messages (`echo64`, 64-byte replies; one and two
+/// host threads) and of 1 KiB messages (`digest1k`, 16-byte replies).
+pub fn streams(rt: &Runtime, config: &Config) -> Result<Vec<Throughput>, String> {
+    let mut out = Vec::new();
+    for host in [HostThreads::One, HostThreads::Two] {
+        let echo = rt
+            .spawn::<Msg64, Msg64, ()>(
+                &kernel("echo64"),
+                1,
+                (),
+                &options(MSG64_TYPE, MSG64_TYPE, 4096),
+            )
+            .map_err(err)?
+            .remove(0);
+        let (messages, elapsed, bad) =
+            stream_with(&echo, host, config.duration, 1024, 4096, msg64, |seq| {
+                echo64_reply(&msg64(seq))
+            })?;
+        echo.stop().map_err(err)?;
+        out.push(Throughput {
+            name: format!("RingKernel stream, 64 B, {}", host.label()),
+            what: "Actor::try_send_batch / try_recv_batch; 64 B payloads with full 64 B envelopes both ways (128 B slots), every reply checked; echo64 (one thread per message)".into(),
+            messages,
+            elapsed,
+            bytes_in: 128,
+            bytes_out: 128,
+            bad,
+        });
+    }
     let digest = rt
         .spawn::<Msg1k, Digest, ()>(
             &kernel("digest1k"),
@@ -279,19 +363,26 @@ pub fn streams(rt: &Runtime, config: &Config) -> Result<(Throughput, Throughput)
         )
         .map_err(err)?
         .remove(0);
-    let (messages, elapsed, bad) =
-        stream_with(&digest, config.duration, 256, 1024, msg1k, digest_of)?;
+    let (messages, elapsed, bad) = stream_with(
+        &digest,
+        HostThreads::One,
+        config.duration,
+        256,
+        1024,
+        msg1k,
+        digest_of,
+    )?;
     digest.stop().map_err(err)?;
-    let s1k = Throughput {
-        name: "RingKernel stream, 1 KiB".into(),
+    out.push(Throughput {
+        name: "RingKernel stream, 1 KiB, 1 host thread".into(),
         what: "as above with 1 KiB payloads (1088 B slots in), 16 B digest replies (128 B slots out); digest1k (block reductions, messages in order)".into(),
         messages,
         elapsed,
         bytes_in: 1088,
         bytes_out: 128,
         bad,
-    };
-    Ok((s64, s1k))
+    });
+    Ok(out)
 }
 
 /// What a restart costs.

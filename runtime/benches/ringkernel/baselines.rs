@@ -14,7 +14,7 @@ use std::time::Instant;
 use cudarc::driver::sys;
 use ringkernel_runtime::{CudaSource, KernelFunction, MappedBuffer, Runtime, Stream};
 
-use crate::actors::{echo64_reply, msg64, Msg64};
+use crate::actors::{echo64_reply, msg64, HostThreads, Msg64};
 use crate::stats::{ns_since, Latency, Throughput};
 use crate::Config;
 
@@ -33,6 +33,8 @@ pub struct Baselines {
     pub host_store: Latency,
     pub stream64: Throughput,
     pub stream128: Throughput,
+    /// `stream128` with a producer and a consumer thread on the host.
+    pub stream128_two: Throughput,
 }
 
 fn driver(result: sys::CUresult, what: &str) -> Result<(), String> {
@@ -175,6 +177,7 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<Baselines, String> {
             what: "limits.cu's kernel: 512 threads, 64-byte messages (seq + 7 words), one per thread per batch",
             slot: 64,
             total: config.baseline_messages,
+            host: HostThreads::One,
         },
         |slot, i| {
             write_u64(slot, 0, i);
@@ -186,50 +189,27 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<Baselines, String> {
             read_u64(slot, 0) == i && (0..7).all(|j| read_u64(slot, 8 + 8 * j) == i + j as u64 + 1)
         },
     )?;
-    let stream128 = batched_stream(
-        rt,
-        &function("bl_stream128")?,
-        StreamSpec {
-            name: "hand-written stream, 128 B envelope slots",
-            what: "512 threads, 128-byte slots both ways (64-byte header + the benchmark's 64-byte Msg64), the echo64 transform, one message per thread per batch",
-            slot: 128,
-            total: config.baseline_messages,
-        },
-        |slot, i| {
-            let seq = i + 1;
-            // Header: type id, payload size, source (host), destination,
-            // correlation id, sequence, HLC (a counter here), flags.
-            write_u32(slot, 0, 0x4D36_3421);
-            write_u32(slot, 4, 64);
-            write_u32(slot, 8, u32::MAX);
-            write_u32(slot, 12, 0);
-            write_u64(slot, 16, seq);
-            write_u64(slot, 24, seq);
-            write_u64(slot, 32, seq);
-            write_u64(slot, 40, 0);
-            write_u32(slot, 48, 0);
-            write_u32(slot, 52, 0);
-            write_u64(slot, 56, 0);
-            let m = msg64(seq);
-            // SAFETY: 64 payload bytes at offset 64 of the 128-byte slot.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    (&m as *const Msg64).cast::<u8>(),
-                    slot.add(64),
-                    64,
-                )
-            };
-        },
-        |slot, i| {
-            let seq = i + 1;
-            // SAFETY: the reply's 64 payload bytes, a Msg64 the kernel wrote.
-            let reply = unsafe { slot.add(64).cast::<Msg64>().read_unaligned() };
-            read_u64(slot, 16) == seq
-                && read_u32(slot, 48) == 1
-                && read_u32(slot, 12) == u32::MAX
-                && reply == echo64_reply(&msg64(seq))
-        },
-    )?;
+    let mut stream128 = Vec::new();
+    for host in [HostThreads::One, HostThreads::Two] {
+        stream128.push(batched_stream(
+            rt,
+            &function("bl_stream128")?,
+            StreamSpec {
+                name: match host {
+                    HostThreads::One => "hand-written stream, 128 B envelope slots, 1 host thread",
+                    HostThreads::Two => "hand-written stream, 128 B envelope slots, 2 host threads",
+                },
+                what: "512 threads, 128-byte slots both ways (64-byte header + the benchmark's 64-byte Msg64), the echo64 transform, one message per thread per batch",
+                slot: 128,
+                total: config.baseline_messages,
+                host,
+            },
+            fill_envelope,
+            check_envelope,
+        )?);
+    }
+    let stream128_two = stream128.pop().expect("two runs");
+    let stream128 = stream128.pop().expect("two runs");
     Ok(Baselines {
         launch_sync,
         graph_sync,
@@ -238,7 +218,41 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<Baselines, String> {
         host_store,
         stream64,
         stream128,
+        stream128_two,
     })
+}
+
+/// A request slot of the 128-byte stream: the header a RingKernel host
+/// writes (type id, payload size, source, destination, correlation id,
+/// sequence, HLC (a counter here), flags, reserved), then Msg64.
+fn fill_envelope(slot: *mut u8, i: u64) {
+    let seq = i + 1;
+    write_u32(slot, 0, 0x4D36_3421);
+    write_u32(slot, 4, 64);
+    write_u32(slot, 8, u32::MAX);
+    write_u32(slot, 12, 0);
+    write_u64(slot, 16, seq);
+    write_u64(slot, 24, seq);
+    write_u64(slot, 32, seq);
+    write_u64(slot, 40, 0);
+    write_u32(slot, 48, 0);
+    write_u32(slot, 52, 0);
+    write_u64(slot, 56, 0);
+    let m = msg64(seq);
+    // SAFETY: 64 payload bytes at offset 64 of the 128-byte slot.
+    unsafe { std::ptr::copy_nonoverlapping((&m as *const Msg64).cast::<u8>(), slot.add(64), 64) };
+}
+
+/// The reply slot of request `i`: correlation id, reply flag, destination
+/// (the host), and the echo64 transform of the payload.
+fn check_envelope(slot: *const u8, i: u64) -> bool {
+    let seq = i + 1;
+    // SAFETY: the reply's 64 payload bytes, a Msg64 the kernel wrote.
+    let reply = unsafe { slot.add(64).cast::<Msg64>().read_unaligned() };
+    read_u64(slot, 16) == seq
+        && read_u32(slot, 48) == 1
+        && read_u32(slot, 12) == u32::MAX
+        && reply == echo64_reply(&msg64(seq))
 }
 
 fn persistent_echo(
@@ -300,20 +314,21 @@ struct StreamSpec {
     /// Bytes per message, both ways.
     slot: usize,
     total: u64,
+    host: HostThreads,
 }
 
 const RING: u64 = 4096;
 const STREAM_THREADS: u32 = 512;
 
 /// One block-batched stream: the host fills the input ring as far as it
-/// has room, publishes, drains and checks every reply, in one thread (as
-/// limits.cu does).
+/// has room and publishes; drains and checks every reply; in one thread (as
+/// limits.cu does) or in a producer and a consumer thread.
 fn batched_stream(
     rt: &Runtime,
     kernel: &KernelFunction,
     spec: StreamSpec,
-    mut fill: impl FnMut(*mut u8, u64),
-    mut check: impl FnMut(*const u8, u64) -> bool,
+    fill: fn(*mut u8, u64),
+    check: fn(*const u8, u64) -> bool,
 ) -> Result<Throughput, String> {
     // bl_ring_idx pairs: input at 0 (head 0, tail 128), output at 256.
     let idx = rt.alloc_mapped(512).map_err(|e| e.to_string())?;
@@ -351,35 +366,57 @@ fn batched_stream(
     let in_tail = idx.atomic_u64(128);
     let out_head = idx.atomic_u64(256);
     let out_tail = idx.atomic_u64(384);
-    let input = rings.host_ptr();
-    // SAFETY: the output half of the ring allocation.
-    let output = unsafe { rings.host_ptr().add(ring_bytes) };
-    let slot = |base: *mut u8, i: u64| {
-        // SAFETY: i % RING < RING slots of `spec.slot` bytes.
-        unsafe { base.add((i % RING) as usize * spec.slot) }
-    };
-    let (mut head, mut drained, mut bad) = (0u64, 0u64, 0u64);
-    let t0 = Instant::now();
-    while drained < spec.total {
+    // Slot addresses as integers, so both host threads may use them.
+    let input = rings.host_ptr() as usize;
+    let output = input + ring_bytes;
+    let slot_size = spec.slot;
+    let slot = move |base: usize, i: u64| (base + (i % RING) as usize * slot_size) as *mut u8;
+    let total = spec.total;
+    let produce = |head: &mut u64| {
         let tail = in_tail.load(Acquire);
-        let room = RING - (head - tail);
-        let batch = room.min(spec.total - head);
+        let batch = (RING - (*head - tail)).min(total - *head);
         for k in 0..batch {
-            fill(slot(input, head + k), head + k);
+            fill(slot(input, *head + k), *head + k);
         }
         if batch > 0 {
-            head += batch;
-            in_head.store(head, Release);
+            *head += batch;
+            in_head.store(*head, Release);
         }
+    };
+    let consume = |drained: &mut u64, bad: &mut u64| {
         let published = out_head.load(Acquire);
-        while drained < published {
-            if !check(slot(output, drained), drained) {
-                bad += 1;
+        while *drained < published {
+            if !check(slot(output, *drained), *drained) {
+                *bad += 1;
             }
-            drained += 1;
+            *drained += 1;
         }
-        out_tail.store(drained, Release);
-    }
+        out_tail.store(*drained, Release);
+    };
+    let t0 = Instant::now();
+    let (drained, bad) = match spec.host {
+        HostThreads::One => {
+            let (mut head, mut drained, mut bad) = (0u64, 0u64, 0u64);
+            while drained < total {
+                produce(&mut head);
+                consume(&mut drained, &mut bad);
+            }
+            (drained, bad)
+        }
+        HostThreads::Two => std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let mut head = 0u64;
+                while head < total {
+                    produce(&mut head);
+                }
+            });
+            let (mut drained, mut bad) = (0u64, 0u64);
+            while drained < total {
+                consume(&mut drained, &mut bad);
+            }
+            (drained, bad)
+        }),
+    };
     let elapsed = t0.elapsed();
     handle.wait().map_err(|e| e.to_string())?;
     keep(&idx);

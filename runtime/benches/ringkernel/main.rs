@@ -130,6 +130,8 @@ pub struct Results {
     pub call_uniform: stats::Latency,
     pub call_in_order: stats::Latency,
     pub stream64: stats::Throughput,
+    /// `stream64` with a producer and a consumer thread on the host.
+    pub stream64_two: stats::Throughput,
     pub stream1k: stats::Throughput,
     pub restart: actors::Restart,
     pub transpile: stats::Latency,
@@ -183,7 +185,12 @@ fn run() -> Result<(), String> {
     step("RingKernel round trips");
     let (call_uniform, call_in_order) = actors::calls(&rt, &config)?;
     step("RingKernel streams");
-    let (stream64, stream1k) = actors::streams(&rt, &config)?;
+    let mut streams = actors::streams(&rt, &config)?.into_iter();
+    let (Some(stream64), Some(stream64_two), Some(stream1k)) =
+        (streams.next(), streams.next(), streams.next())
+    else {
+        return Err("three RingKernel streams".into());
+    };
     let smi_after = report::nvidia_smi();
     step("restarts");
     let restart = actors::restarts(&rt, &config)?;
@@ -203,14 +210,15 @@ fn run() -> Result<(), String> {
         call_uniform,
         call_in_order,
         stream64,
+        stream64_two,
         stream1k,
         restart,
         transpile,
         modules,
     };
-    let mut bad = results.stream64.bad + results.stream1k.bad;
+    let mut bad = results.stream64.bad + results.stream64_two.bad + results.stream1k.bad;
     if let Some(b) = &results.baselines {
-        bad += b.stream64.bad + b.stream128.bad;
+        bad += b.stream64.bad + b.stream128.bad + b.stream128_two.bad;
     }
     report::write(&config, &results)?;
     if bad > 0 {

@@ -97,7 +97,6 @@ struct Bar {
 
 fn bars(r: &Results) -> Vec<Bar> {
     let rk = r.call_uniform.p50();
-    let s64 = r.stream64.rate();
     let cold = r
         .modules
         .iter()
@@ -158,24 +157,48 @@ fn bars(r: &Results) -> Vec<Bar> {
         ratio,
         holds,
     });
-    bars.push(Bar {
-        bar: "stream, 64 B payloads with full envelopes: at least 30 M msg/s",
-        measured: format!("{:.2} M msg/s", s64 / 1e6),
-        ratio: Some(s64 / 30e6),
-        holds: Some(s64 >= 30e6),
-    });
-    let (ratio, holds) = measured(have, s64 / hand, s64 >= 0.8 * hand);
-    bars.push(Bar {
-        bar: "stream, 64 B: at least 0.8x a hand-written block-batched stream of the same bytes per message",
-        measured: format!(
-            "{:.2} vs {:.2} M msg/s (bare 64 B hand-written: {:.2})",
-            s64 / 1e6,
-            hand / 1e6,
-            bare / 1e6
+    for (rk, hand, hand_rate, threads) in [
+        (
+            &r.stream64,
+            r.baselines.as_ref().map(|b| &b.stream128),
+            hand,
+            "1 host thread",
         ),
-        ratio,
-        holds,
-    });
+        (
+            &r.stream64_two,
+            r.baselines.as_ref().map(|b| &b.stream128_two),
+            r.baselines
+                .as_ref()
+                .map_or(f64::NAN, |b| b.stream128_two.rate()),
+            "2 host threads",
+        ),
+    ] {
+        let rate = rk.rate();
+        bars.push(Bar {
+            bar: match threads {
+                "1 host thread" => "stream, 64 B payloads with full envelopes: at least 30 M msg/s (1 host thread)",
+                _ => "stream, 64 B payloads with full envelopes: at least 30 M msg/s (2 host threads)",
+            },
+            measured: format!("{:.2} M msg/s", rate / 1e6),
+            ratio: Some(rate / 30e6),
+            holds: Some(rate >= 30e6),
+        });
+        let (ratio, holds) = measured(hand.is_some(), rate / hand_rate, rate >= 0.8 * hand_rate);
+        bars.push(Bar {
+            bar: match threads {
+                "1 host thread" => "stream, 64 B: at least 0.8x a hand-written block-batched stream of the same bytes per message (1 host thread each)",
+                _ => "stream, 64 B: at least 0.8x a hand-written block-batched stream of the same bytes per message (2 host threads each)",
+            },
+            measured: format!(
+                "{:.2} vs {:.2} M msg/s (bare 64 B hand-written, 1 host thread: {:.2})",
+                rate / 1e6,
+                hand_rate / 1e6,
+                bare / 1e6
+            ),
+            ratio,
+            holds,
+        });
+    }
     bars.push(Bar {
         bar: "K2K one-way latency within 1.3x of the ping-pong floor per tier",
         measured: "not measured: K2K messaging is not implemented yet".into(),
@@ -334,11 +357,11 @@ fn markdown(config: &Config, r: &Results) -> String {
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     if let Some(b) = b {
-        for t in [&b.stream64, &b.stream128] {
+        for t in [&b.stream64, &b.stream128, &b.stream128_two] {
             throughput_row(&mut out, t);
         }
     }
-    for t in [&r.stream64, &r.stream1k] {
+    for t in [&r.stream64, &r.stream64_two, &r.stream1k] {
         throughput_row(&mut out, t);
     }
     let _ = writeln!(out, "\n## Restart after a fault\n");
@@ -406,7 +429,7 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
         .map(|b| vec![&b.launch_sync, &b.graph_sync, &b.persistent, &b.host_store])
         .unwrap_or_default();
     let baseline_streams = b
-        .map(|b| vec![&b.stream64, &b.stream128])
+        .map(|b| vec![&b.stream64, &b.stream128, &b.stream128_two])
         .unwrap_or_default();
     let latencies: serde_json::Map<String, serde_json::Value> = baseline_latencies
         .into_iter()
@@ -422,7 +445,7 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
         .collect();
     let streams: serde_json::Map<String, serde_json::Value> = baseline_streams
         .into_iter()
-        .chain([&r.stream64, &r.stream1k])
+        .chain([&r.stream64, &r.stream64_two, &r.stream1k])
         .map(|t| (t.name.clone(), t.json()))
         .collect();
     json!({

@@ -229,18 +229,6 @@ impl ActorCore {
         })
     }
 
-    /// Pushes one request, waiting while the inbox is full.
-    pub fn send(&self, payload: &[u8]) -> Result<u64, ActorError> {
-        poll(None, || {
-            if let Some(c) = self.try_send_bytes(payload)? {
-                return Ok(Some(c));
-            }
-            self.check_alive()?;
-            Ok(None)
-        })
-        .map(|c| c.expect("no deadline"))
-    }
-
     /// An error if the actor can no longer answer.
     fn check_alive(&self) -> Result<(), ActorError> {
         if !self.driver.running() {
@@ -410,6 +398,26 @@ impl ActorCore {
     /// One host clock reading stamps the batch (the HLC send rule per
     /// message, so the stamps still strictly increase).
     pub fn try_send_batch<M: Copy>(&self, msgs: &[M]) -> Result<usize, ActorError> {
+        self.push_values(msgs).map(|(sent, _)| sent)
+    }
+
+    /// Pushes one typed message, waiting while the inbox is full; returns
+    /// its correlation id. (No intermediate byte buffer: the round-trip path.)
+    pub fn send_value<M: Copy>(&self, msg: &M) -> Result<u64, ActorError> {
+        poll(None, || {
+            let (sent, correlation) = self.push_values(std::slice::from_ref(msg))?;
+            if sent == 1 {
+                return Ok(Some(correlation));
+            }
+            self.check_alive()?;
+            Ok(None)
+        })
+        .map(|c| c.expect("no deadline"))
+    }
+
+    /// [`ActorCore::try_send_batch`], also returning the first message's
+    /// correlation id (the others follow it).
+    fn push_values<M: Copy>(&self, msgs: &[M]) -> Result<(usize, u64), ActorError> {
         let mut tx = lock(&self.tx);
         if tx.stopped {
             return Err(ActorError::Stopped {
@@ -417,7 +425,7 @@ impl ActorCore {
             });
         }
         if msgs.is_empty() {
-            return Ok(0);
+            return Ok((0, tx.next_correlation));
         }
         let size = std::mem::size_of::<M>();
         let max = tx.producer.memory().layout().max_payload();
@@ -467,7 +475,7 @@ impl ActorCore {
             };
         });
         tx.next_correlation += sent as u64;
-        Ok(sent)
+        Ok((sent, first))
     }
 
     /// Sends all of `msgs` in order, in batches, waiting while the inbox is full.
@@ -718,7 +726,7 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
         if self.core.info.abi.reply_size == 0 {
             return Err(ActorError::NoReplies { actor: self.id() });
         }
-        let correlation = self.core.send(&bytes_of(msg))?;
+        let correlation = self.core.send_value(msg)?;
         let e = self.core.wait_reply(correlation, timeout)?;
         // SAFETY: accept() checked the reply's type id and size.
         Ok(unsafe { from_bytes(&e.payload) })
@@ -727,7 +735,7 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
     /// Sends `msg`, waiting while the inbox is full (backpressure). Returns
     /// the request's correlation id.
     pub fn send(&self, msg: &M) -> Result<u64, ActorError> {
-        self.core.send(&bytes_of(msg))
+        self.core.send_value(msg)
     }
 
     /// Sends `msg` if the inbox has room, else [`ActorError::Full`].
