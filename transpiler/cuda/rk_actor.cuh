@@ -32,10 +32,12 @@
 //                      --- barrier B3 ---
 //                                          run the handler on the k messages
 //                                          (H::schedule, below); each reply goes
-//                                          straight into its outbox slot
+//                                          to shared memory
 //   HLC send stamps for the replies
 //                      --- barrier B4 ---
-//                                          write the reply headers, one per thread
+//                                          write the k reply envelopes into the
+//                                          outbox: consecutive threads write
+//                                          consecutive 16-byte words (coalesced)
 //                      --- barrier B5 ---
 //   counters; one fence, then the outbox
 //   tail (publishes every reply) and the
@@ -281,28 +283,64 @@ struct alignas(16) rk_actor_u4 {
     rk_u32 x, y, z, w;
 };
 
-// Writes the header of a reply to `request` into `slot` (four 16-byte stores).
-RK_INLINE void rk_actor_reply_header(rk_envelope_header* slot, const rk_actor_desc* d,
-                                     const rk_envelope_header* request, rk_u32 reply_size,
-                                     rk_u64 sequence, rk_hlc_timestamp stamp) {
-    alignas(16) rk_envelope_header h;
-    h.type_id = d->reply_type_id;
-    h.payload_size = reply_size;
-    h.source_actor = d->actor_id;
-    h.dest_actor = request->source_actor;
-    h.correlation_id = request->correlation_id;
-    h.sequence = sequence;
-    h.hlc = stamp;
-    h.flags = RK_ENVELOPE_FLAG_REPLY;
-    h.reserved[0] = 0u;
-    h.reserved[1] = 0u;
-    h.reserved[2] = 0u;
-    const rk_actor_u4* in = reinterpret_cast<const rk_actor_u4*>(&h);
-    rk_actor_u4* out = reinterpret_cast<rk_actor_u4*>(slot);
-    out[0] = in[0];
-    out[1] = in[1];
-    out[2] = in[2];
-    out[3] = in[3];
+// Writes the first `count` reply envelopes of a batch into the outbox's
+// free slots: word o of reply m (16 bytes) is written by thread
+// (m * OUT_WORDS + o) mod T, so consecutive threads write consecutive bytes
+// (a warp's stores cover 512 contiguous bytes of the ring: a few large
+// PCIe writes rather than a small one per field per thread). Header words
+// are made on the fly from the staged request; payload words come from the
+// replies the handlers left in shared memory. Stamp m is (first.l,
+// first.c + m), or stamps[m] when the leader had to issue them one by one.
+template <typename H>
+RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox,
+                                      const unsigned char* staged, const unsigned char* replies,
+                                      rk_u32 count, rk_u64 sequence, rk_hlc_timestamp first,
+                                      const rk_actor_env* stamps, bool serial) {
+    constexpr rk_u32 in_bytes = (RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size)) * 16u;
+    constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
+    constexpr rk_u32 out_words = RK_ACTOR_HEADER_WORDS + reply_words;
+    const rk_u32 total = count * out_words;
+    const rk_u32 threads = rk_block_threads();
+    for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
+        const rk_u32 m = w / out_words;
+        const rk_u32 o = w - m * out_words;
+        const rk_envelope_header* request =
+            reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)m * in_bytes);
+        rk_actor_u4 v;
+        if (o == 0u) {
+            v.x = d->reply_type_id;
+            v.y = H::reply_size;
+            v.z = d->actor_id;
+            v.w = request->source_actor;
+        } else if (o == 1u) {
+            const rk_u64 correlation = request->correlation_id;
+            const rk_u64 seq = sequence + 1u + m;
+            v.x = (rk_u32)correlation;
+            v.y = (rk_u32)(correlation >> 32);
+            v.z = (rk_u32)seq;
+            v.w = (rk_u32)(seq >> 32);
+        } else if (o == 2u) {
+            rk_hlc_timestamp t = first;
+            if (serial) {
+                t = stamps[m].received;
+            } else {
+                t.logical = first.logical + m;
+            }
+            v.x = (rk_u32)t.physical_ns;
+            v.y = (rk_u32)(t.physical_ns >> 32);
+            v.z = t.logical;
+            v.w = t.node;
+        } else if (o == 3u) {
+            v.x = RK_ENVELOPE_FLAG_REPLY;
+            v.y = 0u;
+            v.z = 0u;
+            v.w = 0u;
+        } else {
+            v = reinterpret_cast<const rk_actor_u4*>(replies)[m * reply_words + (o - RK_ACTOR_HEADER_WORDS)];
+        }
+        *reinterpret_cast<rk_actor_u4*>(reinterpret_cast<unsigned char*>(rk_ring_push_slot(outbox, m)) +
+                                        16u * o) = v;
+    }
 }
 
 // ---- polling ----
@@ -481,15 +519,16 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
 
 // ---- running the handler over a batch ----
 
-// Runs the handler over staged messages [0, count) under H::schedule, each
-// reply into its outbox slot (`outbox`'s free slots in order). Returns the
-// index of the message the handler faulted on, or `count`; the same value
-// in every thread. `fault` is the block's fault record, clear on entry.
+// Runs the handler over staged messages [0, count) under H::schedule, reply
+// i into replies[i] (shared memory). Returns the index of the message the
+// handler faulted on, or `count`; the same value in every thread. `fault`
+// is the block's fault record, clear on entry.
 template <typename H>
 RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, const unsigned char* staged,
-                                    const rk_actor_env* envs, rk_u32 count, const rk_ring* outbox,
+                                    const rk_actor_env* envs, rk_u32 count, unsigned char* replies,
                                     rk_fault_record* fault) {
     constexpr rk_u32 in_bytes = (RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size)) * 16u;
+    constexpr rk_u32 reply_bytes = RK_ACTOR_WORDS(H::reply_size) * 16u;
     const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
     if (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
@@ -500,9 +539,8 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, const unsigned char*
             f.record = fault;
             f.faulted = false;
             f.env = &envs[i];
-            void* reply = H::reply_size > 0u ? rk_envelope_payload(rk_ring_push_slot(outbox, i)) : nullptr;
-            H::run(&f, d->state, staged + (rk_u64)i * in_bytes + RK_ENVELOPE_HEADER_SIZE, reply,
-                   uniform || tid == 0u);
+            H::run(&f, d->state, staged + (rk_u64)i * in_bytes + RK_ENVELOPE_HEADER_SIZE,
+                   replies + (rk_u64)i * reply_bytes, uniform || tid == 0u);
             faulted = f.faulted;
         }
         if (!__syncthreads_or(faulted)) {
@@ -520,9 +558,8 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, const unsigned char*
         f.record = fault;
         f.faulted = false;
         f.env = &envs[i];
-        void* reply = H::reply_size > 0u ? rk_envelope_payload(rk_ring_push_slot(outbox, i)) : nullptr;
-        H::run(&f, d->state, staged + (rk_u64)i * in_bytes + RK_ENVELOPE_HEADER_SIZE, reply,
-               tid == 0u);
+        H::run(&f, d->state, staged + (rk_u64)i * in_bytes + RK_ENVELOPE_HEADER_SIZE,
+               replies + (rk_u64)i * reply_bytes, tid == 0u);
         // The barrier also orders this message's state writes before the
         // next message's reads.
         if (__syncthreads_or(f.faulted)) {
@@ -540,7 +577,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
     constexpr rk_u32 in_words = RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size);
     constexpr rk_u32 in_bytes = in_words * 16u;
     static_assert(H::batch >= 1u, "a batch holds at least one message");
+    constexpr rk_u32 reply_bytes = RK_ACTOR_WORDS(H::reply_size) * 16u;
     __shared__ alignas(16) unsigned char staged[H::batch * in_bytes];
+    __shared__ alignas(16) unsigned char replies[reply_bytes > 0u ? H::batch * reply_bytes : 16u];
     __shared__ rk_actor_env envs[H::batch];
     __shared__ rk_fault_record fault;
     __shared__ rk_actor_shared ctl;
@@ -634,53 +673,43 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             }
             continue;
         }
-        const rk_u32 done = rk_actor_run_batch<H>(d, staged, envs, good, &ctl.outbox, &fault);
-        const rk_u32 replies = H::reply_size > 0u ? done : 0u;
-        if (leader && replies > 0u) {
+        const rk_u32 done = rk_actor_run_batch<H>(d, staged, envs, good, replies, &fault);
+        const rk_u32 answered = H::reply_size > 0u ? done : 0u;
+        if (leader && answered > 0u) {
             rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
-            const bool serial = (rk_u64)first.logical + (replies - 1u) > 0xFFFFFFFFull;
-            if (!serial) {
-                l.clock.last.logical = first.logical + (replies - 1u);
+            const bool serial = (rk_u64)first.logical + (answered - 1u) > 0xFFFFFFFFull;
+            if (serial) {
+                // The logical counter is about to wrap: issue each stamp by
+                // the rule (rk_hlc_send bumps the physical part instead),
+                // into the receipts' places (the handlers are done with them).
+                envs[0].received = first;
+                for (rk_u32 i = 1u; i < answered; ++i) {
+                    envs[i].received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                }
+            } else {
+                l.clock.last.logical = first.logical + (answered - 1u);
             }
             ctl.stamp = first;
             ctl.serial_stamps = serial ? 1u : 0u;
         }
         __syncthreads(); // B4
-        if (replies > 0u) {
-            const rk_u64 sequence = ctl.sequence;
-            if (ctl.serial_stamps == 0u) {
-                const rk_hlc_timestamp first = ctl.stamp;
-                for (rk_u32 i = tid; i < replies; i += threads) {
-                    rk_hlc_timestamp t = first;
-                    t.logical = first.logical + i;
-                    rk_actor_reply_header(rk_ring_push_slot(&ctl.outbox, i), d,
-                                          reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)i * in_bytes),
-                                          H::reply_size, sequence + 1u + i, t);
-                }
-            } else if (leader) {
-                // The logical counter is about to wrap: issue each stamp by
-                // the rule (rk_hlc_send bumps the physical part instead).
-                for (rk_u32 i = 0u; i < replies; ++i) {
-                    rk_hlc_timestamp t = i == 0u ? ctl.stamp : rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
-                    rk_actor_reply_header(rk_ring_push_slot(&ctl.outbox, i), d,
-                                          reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)i * in_bytes),
-                                          H::reply_size, sequence + 1u + i, t);
-                }
-            }
+        if (answered > 0u) {
+            rk_actor_write_replies<H>(d, &ctl.outbox, staged, replies, answered, ctl.sequence, ctl.stamp,
+                                      envs, ctl.serial_stamps != 0u);
         }
         __syncthreads(); // B5
         if (leader) {
             rk_control_block* cb = d->control;
             l.messages_in += done;
-            l.messages_out += replies;
-            l.sequence += replies;
+            l.messages_out += answered;
+            l.sequence += answered;
             rk_control_set_counters(cb, l.messages_in, l.messages_out);
             // One fence orders every slot write (all threads', through the
             // barrier) and every slot read before both index stores: the
             // release pattern of the ring protocol, for both rings at once.
             rk_fence_acq_rel_sys();
-            if (replies > 0u) {
-                l.outbox.index += replies;
+            if (answered > 0u) {
+                l.outbox.index += answered;
                 rk_st_relaxed_sys_u64(&l.outbox.header->tail, l.outbox.index);
             }
             if (done < good) {

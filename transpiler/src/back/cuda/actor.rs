@@ -38,7 +38,7 @@ const ENV_BYTES: u64 = 24;
 /// `sizeof(rk_fault_record)`.
 const FAULT_RECORD_BYTES: u64 = 40;
 /// The most shared memory the loop's staging area takes.
-const STAGING_BUDGET: u64 = 32 * 1024;
+const STAGING_BUDGET: u64 = 40 * 1024;
 /// Static shared memory a block may declare, less room for the loop's
 /// own variables.
 const STATIC_SHARED_LIMIT: u64 = 48 * 1024 - 512;
@@ -73,8 +73,13 @@ impl<W: std::fmt::Write> Writer<'_, W> {
         let size = |ty| type_size(module, ty);
         let align = |ty| type_align(module, ty);
         let handler_shared = self.static_shared_bytes(entry.function);
-        let message_words = size(message).next_multiple_of(16);
-        let batch = batch_size(message_words, handler_shared);
+        let message_bytes = size(message).next_multiple_of(16);
+        let reply_bytes = if has_reply {
+            size(reply).next_multiple_of(16)
+        } else {
+            0
+        };
+        let batch = batch_size(message_bytes + reply_bytes, handler_shared);
         let abi = ActorAbi {
             message_size: size(message),
             message_align: align(message),
@@ -161,10 +166,11 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             params: Vec::new(),
             block,
             max_threads_per_block: threads,
-            // A lower bound: the staging area (headers and payloads, then
-            // receipts) and the fault record; ptxas adds the loop's scalars.
+            // A lower bound: the staging area (requests, replies, receipts)
+            // and the fault record; ptxas adds the loop's scalars.
             static_shared_bytes: handler_shared
-                + batch * (HEADER + message_words)
+                + batch * (HEADER + message_bytes)
+                + if has_reply { batch * reply_bytes } else { 16 }
                 + batch * ENV_BYTES
                 + FAULT_RECORD_BYTES,
             actor: Some(abi),
@@ -172,11 +178,12 @@ impl<W: std::fmt::Write> Writer<'_, W> {
     }
 }
 
-/// Messages per batch: as many as the staging area holds (a header, the
-/// payload in 16-byte words and a receipt each) within the budget left next
-/// to the handler's own shared memory; a multiple of a warp when that many fit.
-fn batch_size(message_words: u64, handler_shared: u64) -> u64 {
-    let per_message = HEADER + message_words + ENV_BYTES;
+/// Messages per batch: as many as the staging area holds (a request header,
+/// the request and reply payloads rounded to 16 bytes, and a receipt each)
+/// within the budget left next to the handler's own shared memory; a
+/// multiple of a warp when that many fit.
+fn batch_size(payload_bytes: u64, handler_shared: u64) -> u64 {
+    let per_message = HEADER + payload_bytes + ENV_BYTES;
     let budget = STAGING_BUDGET.min(STATIC_SHARED_LIMIT.saturating_sub(handler_shared));
     let batch = (budget / per_message).clamp(1, MAX_BATCH);
     if batch >= 32 {
