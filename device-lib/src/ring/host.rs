@@ -85,8 +85,9 @@ impl<M: RingMemory> Producer<M> {
     }
 
     /// Free slots by the cached `head`, re-reading it only when the cache
-    /// says the ring is full.
-    fn space(&mut self) -> u64 {
+    /// says the ring is full. A following [`Producer::push_batch`] pushes at
+    /// least this many (when asked to).
+    pub fn space(&mut self) -> u64 {
         if self.tail - self.head_cache == self.capacity {
             self.head_cache = self.mem.load(RingIndex::Head, Acquire);
         }

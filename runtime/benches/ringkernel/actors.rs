@@ -227,13 +227,14 @@ impl HostThreads {
     }
 }
 
-/// One turn of a stream's measuring loop (its argument: bad replies so far).
-type Step<'a> = dyn FnMut(&mut u64) -> Result<(), String> + 'a;
+/// One turn of a stream's measuring loop (its argument: bad replies so far
+/// and the time spent finding nothing to receive).
+type Step<'a> = dyn FnMut(&mut u64, &mut Duration) -> Result<(), String> + 'a;
 
 /// Keeps up to `window` messages in flight: fills a batch, sends what
 /// fits, takes every reply there is and checks each. Counts the replies
 /// checked in `duration` after 0.5 s of warm-up. Returns (replies checked,
-/// time, bad replies).
+/// time, bad replies, the receiver's idle share of the time).
 fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
     actor: &Actor<M, R, S>,
     host: HostThreads,
@@ -242,7 +243,7 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
     window: u64,
     make: impl Fn(u64) -> M + Sync,
     expected: impl Fn(u64) -> R + Sync,
-) -> Result<(u64, Duration, u64), String> {
+) -> Result<(u64, Duration, u64, f64), String> {
     let warmup = Duration::from_millis(500);
     // The replies checked so far (the next expected sequence number - 1),
     // and whether the consumer is done.
@@ -258,39 +259,52 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
         }
         Ok(())
     };
-    let receive = |replies: &mut Vec<R>, bad: &mut u64| -> Result<(), String> {
-        replies.clear();
-        actor
-            .try_recv_batch(replies, window as usize)
-            .map_err(err)?;
-        let mut seq = done.load(Ordering::Relaxed);
-        for r in replies.iter() {
-            seq += 1;
-            if *r != expected(seq) {
-                *bad += 1;
+    let receive =
+        |replies: &mut Vec<R>, bad: &mut u64, idle: &mut Duration| -> Result<(), String> {
+            replies.clear();
+            let t0 = Instant::now();
+            actor
+                .try_recv_batch(replies, window as usize)
+                .map_err(err)?;
+            if replies.is_empty() {
+                *idle += t0.elapsed();
             }
-        }
-        done.store(seq, Ordering::Release);
-        Ok(())
-    };
+            let mut seq = done.load(Ordering::Relaxed);
+            for r in replies.iter() {
+                seq += 1;
+                if *r != expected(seq) {
+                    *bad += 1;
+                }
+            }
+            done.store(seq, Ordering::Release);
+            Ok(())
+        };
     // The measuring loop (the consumer's): returns when the window closes.
     let measure = |mut step: Box<Step<'_>>| {
         let start = Instant::now();
         let mut bad = 0u64;
+        let mut idle = Duration::ZERO;
         let mut measured_from: Option<(Instant, u64)> = None;
         loop {
             let now = Instant::now();
             match measured_from {
                 None if now - start >= warmup => {
+                    idle = Duration::ZERO;
                     measured_from = Some((now, done.load(Ordering::Relaxed)))
                 }
                 Some((t0, first)) if now - t0 >= duration => {
                     finished.store(true, Ordering::Release);
-                    return Ok((done.load(Ordering::Relaxed) - first, now - t0, bad));
+                    let elapsed = now - t0;
+                    return Ok((
+                        done.load(Ordering::Relaxed) - first,
+                        elapsed,
+                        bad,
+                        idle.as_secs_f64() / elapsed.as_secs_f64(),
+                    ));
                 }
                 _ => {}
             }
-            if let Err(e) = step(&mut bad) {
+            if let Err(e) = step(&mut bad, &mut idle) {
                 finished.store(true, Ordering::Release);
                 return Err(e);
             }
@@ -301,9 +315,9 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
             let mut next = 1u64;
             let mut batch = Vec::with_capacity(batch_max);
             let mut replies = Vec::with_capacity(window as usize);
-            measure(Box::new(move |bad| {
+            measure(Box::new(move |bad, idle| {
                 send(&mut next, &mut batch)?;
-                receive(&mut replies, bad)
+                receive(&mut replies, bad, idle)
             }))
         }
         HostThreads::Two => std::thread::scope(|scope| {
@@ -316,7 +330,7 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
                 Ok(())
             });
             let mut replies = Vec::with_capacity(window as usize);
-            let result = measure(Box::new(move |bad| receive(&mut replies, bad)));
+            let result = measure(Box::new(move |bad, idle| receive(&mut replies, bad, idle)));
             producer
                 .join()
                 .map_err(|_| "the producer panicked".to_string())??;
@@ -339,7 +353,7 @@ pub fn streams(rt: &Runtime, config: &Config) -> Result<Vec<Throughput>, String>
             )
             .map_err(err)?
             .remove(0);
-        let (messages, elapsed, bad) =
+        let (messages, elapsed, bad, idle) =
             stream_with(&echo, host, config.duration, 1024, 4096, msg64, |seq| {
                 echo64_reply(&msg64(seq))
             })?;
@@ -352,6 +366,7 @@ pub fn streams(rt: &Runtime, config: &Config) -> Result<Vec<Throughput>, String>
             bytes_in: 128,
             bytes_out: 128,
             bad,
+            receiver_idle: Some(idle),
         });
     }
     let digest = rt
@@ -363,7 +378,7 @@ pub fn streams(rt: &Runtime, config: &Config) -> Result<Vec<Throughput>, String>
         )
         .map_err(err)?
         .remove(0);
-    let (messages, elapsed, bad) = stream_with(
+    let (messages, elapsed, bad, idle) = stream_with(
         &digest,
         HostThreads::One,
         config.duration,
@@ -381,6 +396,7 @@ pub fn streams(rt: &Runtime, config: &Config) -> Result<Vec<Throughput>, String>
         bytes_in: 1088,
         bytes_out: 128,
         bad,
+        receiver_idle: Some(idle),
     });
     Ok(out)
 }

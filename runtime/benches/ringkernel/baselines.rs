@@ -428,6 +428,7 @@ fn batched_stream(
         bytes_in: spec.slot as u64,
         bytes_out: spec.slot as u64,
         bad,
+        receiver_idle: None,
     })
 }
 

@@ -251,7 +251,7 @@ fn latency_row(out: &mut String, l: &Latency) {
 fn throughput_row(out: &mut String, t: &Throughput) {
     let _ = writeln!(
         out,
-        "| {} | {:.2} | {} | {:.1} | {:.2} | {:.2} | {} | {} |",
+        "| {} | {:.2} | {} | {:.1} | {:.2} | {:.2} | {} | {} | {} |",
         t.name,
         t.rate() / 1e6,
         t.messages,
@@ -259,6 +259,8 @@ fn throughput_row(out: &mut String, t: &Throughput) {
         t.rate() * t.bytes_in as f64 / 1e9,
         t.rate() * t.bytes_out as f64 / 1e9,
         t.bad,
+        t.receiver_idle
+            .map_or("-".to_string(), |x| format!("{:.0} %", x * 100.0)),
         t.what
     );
 }
@@ -353,9 +355,9 @@ fn markdown(config: &Config, r: &Results) -> String {
     );
     let _ = writeln!(
         out,
-        "| stream | M msg/s | messages | s | GB/s in | GB/s out | bad | what |"
+        "| stream | M msg/s | messages | s | GB/s in | GB/s out | bad | receiver idle | what |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     if let Some(b) = b {
         for t in [&b.stream64, &b.stream128, &b.stream128_two] {
             throughput_row(&mut out, t);

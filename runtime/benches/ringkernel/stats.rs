@@ -72,6 +72,11 @@ pub struct Throughput {
     pub bytes_out: u64,
     /// Replies that failed their check (must be 0).
     pub bad: u64,
+    /// The share of the measured time the receiving host thread found
+    /// nothing to take (it waited for the device), when measured: near 0
+    /// means the host's receive path is the limit, near 1 the device (or
+    /// the sending side).
+    pub receiver_idle: Option<f64>,
 }
 
 impl Throughput {
@@ -90,6 +95,7 @@ impl Throughput {
             "gb_per_s_h2d": self.rate() * self.bytes_in as f64 / 1e9,
             "gb_per_s_d2h": self.rate() * self.bytes_out as f64 / 1e9,
             "bad_replies": self.bad,
+            "receiver_idle_share": self.receiver_idle,
         })
     }
 }

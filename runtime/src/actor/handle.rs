@@ -102,6 +102,8 @@ struct Rx {
     /// reply, in outbox order.
     stash: VecDeque<Envelope>,
     dead_letters: VecDeque<DeadLetter>,
+    /// The HLC stamps of a batch being received (a reused buffer).
+    stamps: Vec<HlcTimestamp>,
 }
 
 pub(crate) struct ActorCore {
@@ -179,6 +181,7 @@ impl ActorCore {
                 consumer,
                 stash: VecDeque::new(),
                 dead_letters: VecDeque::new(),
+                stamps: Vec::new(),
             }),
             clock: Mutex::new(HlcClock::new(ACTOR_HOST)),
         }
@@ -436,8 +439,34 @@ impl ActorCore {
             )));
         }
         let first = tx.next_correlation;
+        let n = (tx.producer.space() as usize).min(msgs.len());
+        if n == 0 {
+            return Ok((0, first));
+        }
+        // The n send stamps, taken from the clock under one short lock (a
+        // receiving thread may need it meanwhile): the send rule at one
+        // physical time gives (l, c), (l, c + 1), ... unless the logical
+        // counter would wrap, when they are issued one by one.
         let pt = host_time_ns();
-        let mut clock = lock(&self.clock);
+        let mut stamps = Vec::new();
+        let stamp0 = {
+            let mut clock = lock(&self.clock);
+            let stamp0 = clock.send(pt);
+            if u64::from(stamp0.logical) + (n as u64 - 1) <= u64::from(u32::MAX) {
+                clock.last.logical = stamp0.logical + (n as u32 - 1);
+            } else {
+                stamps.push(stamp0);
+                stamps.extend((1..n).map(|_| clock.send(pt)));
+            }
+            stamp0
+        };
+        let stamp = |i: usize| match stamps.get(i) {
+            Some(t) => *t,
+            None => HlcTimestamp {
+                logical: stamp0.logical + i as u32,
+                ..stamp0
+            },
+        };
         let template = EnvelopeHeader {
             type_id: self.info.message_type_id,
             payload_size: size as u32,
@@ -453,12 +482,12 @@ impl ActorCore {
             },
             reserved: [0; 3],
         };
-        let sent = tx.producer.push_batch(msgs.len(), |i, slot| {
+        let sent = tx.producer.push_batch(n, |i, slot| {
             let correlation = first + i as u64;
             let header = EnvelopeHeader {
                 correlation_id: correlation,
                 sequence: correlation,
-                hlc: clock.send(pt),
+                hlc: stamp(i),
                 ..template
             };
             header.write_to(slot);
@@ -474,6 +503,7 @@ impl ActorCore {
                 )
             };
         });
+        debug_assert_eq!(sent, n, "space() promised the slots");
         tx.next_correlation += sent as u64;
         Ok((sent, first))
     }
@@ -535,14 +565,16 @@ impl ActorCore {
             if taken == max || !rx.stash.is_empty() {
                 return Ok(taken);
             }
-            let pt = host_time_ns();
-            let mut clock = lock(&self.clock);
             let Rx {
-                consumer, stash, ..
+                consumer,
+                stash,
+                stamps,
+                ..
             } = &mut *rx;
+            stamps.clear();
             let popped = consumer.pop_batch(max - taken, |_, slot| {
                 let header = EnvelopeHeader::read_from(slot);
-                clock.receive(&header.hlc, pt);
+                stamps.push(header.hlc);
                 if stash.is_empty() && is_reply(&header) {
                     let payload = &slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + size];
                     // SAFETY: `size` bytes of a reply of type `R` (its type
@@ -557,7 +589,15 @@ impl ActorCore {
                     });
                 }
             });
-            drop(clock);
+            if popped > 0 {
+                // The receive rule for each, in order, at one physical time,
+                // under one short lock (a sending thread may need the clock).
+                let pt = host_time_ns();
+                let mut clock = lock(&self.clock);
+                for t in stamps.iter() {
+                    clock.receive(t, pt);
+                }
+            }
             taken += popped - rx.stash.len();
             if rx.stash.is_empty() || taken > 0 {
                 return Ok(taken);
