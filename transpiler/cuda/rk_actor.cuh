@@ -126,6 +126,21 @@ RK_INLINE const rk_actor_env* rk_actor_env_of(const rk_fault_ctx* f) {
 // The envelope header in 16-byte words.
 #define RK_ACTOR_HEADER_WORDS (RK_ENVELOPE_HEADER_SIZE / 16u)
 
+// Where a handler's messages and replies sit in the staging area. Each
+// staged message (and each reply) takes an odd number of 16-byte words, so
+// that the lanes of a warp reading one 16-byte word each of 32 consecutive
+// messages hit different banks (a stride of a multiple of 128 bytes would
+// put all 32 on one bank). The back end sizes the batch with the same
+// strides (back/cuda/actor.rs).
+template <typename H>
+struct rk_actor_shape {
+    // 16-byte words copied per message: the header, then the payload.
+    static constexpr rk_u32 in_words = RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size);
+    static constexpr rk_u32 in_stride = (in_words | 1u) * 16u;
+    static constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
+    static constexpr rk_u32 reply_stride = reply_words > 0u ? (reply_words | 1u) * 16u : 0u;
+};
+
 enum rk_actor_command : rk_u32 {
     RK_ACTOR_RUN = 0,  // a batch is published in rk_actor_shared
     RK_ACTOR_EXIT = 2, // stop: the inbox is drained
@@ -153,6 +168,11 @@ struct rk_actor_shared {
     rk_ring outbox;
     rk_hlc_timestamp stamp; // the first reply's send stamp
     rk_u64 sequence;        // the sequence number before the first reply's
+    rk_u64 pt;              // the batch's receipt time (physical)
+    rk_u64 clock_l;         // the leader's clock before the batch
+    rk_i64 clock_c;
+    rk_u64 last_l;          // ... and after receiving it
+    rk_i64 last_c;
     rk_u32 command;         // rk_actor_command
     rk_u32 count;           // messages polled
     rk_u32 good;            // messages before the first bad envelope
@@ -198,10 +218,10 @@ RK_INLINE void rk_actor_copy_wait() {
 }
 
 // Stages the first `count` published slots of `inbox` into `dst`:
-// `IN_WORDS` 16-byte words each (the header, then the payload). Every
-// thread of the block takes every T-th word, so a warp's copies cover
-// consecutive bytes.
-template <rk_u32 IN_WORDS>
+// IN_WORDS 16-byte words each (the header, then the payload), STRIDE bytes
+// apart. Every thread of the block takes every T-th word, so a warp's
+// copies cover consecutive bytes of the ring.
+template <rk_u32 IN_WORDS, rk_u32 STRIDE>
 RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count, unsigned char* dst) {
     const rk_u32 total = count * IN_WORDS;
     const rk_u32 threads = rk_block_threads();
@@ -210,7 +230,7 @@ RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count, unsigned char*
         const rk_u32 o = w - m * IN_WORDS;
         const unsigned char* src =
             reinterpret_cast<const unsigned char*>(rk_ring_pop_slot(inbox, m)) + 16u * o;
-        rk_actor_copy16_async(dst + 16u * w, src);
+        rk_actor_copy16_async(dst + m * STRIDE + 16u * o, src);
     }
     rk_actor_copy_wait();
 }
@@ -284,62 +304,59 @@ struct alignas(16) rk_actor_u4 {
 };
 
 // Writes the first `count` reply envelopes of a batch into the outbox's
-// free slots: word o of reply m (16 bytes) is written by thread
-// (m * OUT_WORDS + o) mod T, so consecutive threads write consecutive bytes
-// (a warp's stores cover 512 contiguous bytes of the ring: a few large
-// PCIe writes rather than a small one per field per thread). Header words
-// are made on the fly from the staged request; payload words come from the
-// replies the handlers left in shared memory. Stamp m is (first.l,
-// first.c + m), or stamps[m] when the leader had to issue them one by one.
+// free slots. Headers: thread t builds those of replies t, t + T, ... from
+// the staged requests (four 16-byte stores each). Payloads: the replies the
+// handlers left in shared memory, 16-byte word w of the batch by thread
+// w mod T, so a warp's stores cover consecutive words. Stamp m is
+// (first.l, first.c + m), or stamps[m] when the leader had to issue them
+// one by one.
 template <typename H>
 RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox,
                                       const unsigned char* staged, const unsigned char* replies,
                                       rk_u32 count, rk_u64 sequence, rk_hlc_timestamp first,
                                       const rk_actor_env* stamps, bool serial) {
-    constexpr rk_u32 in_bytes = (RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size)) * 16u;
-    constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
-    constexpr rk_u32 out_words = RK_ACTOR_HEADER_WORDS + reply_words;
-    const rk_u32 total = count * out_words;
+    using S = rk_actor_shape<H>;
+    const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
-    for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
-        const rk_u32 m = w / out_words;
-        const rk_u32 o = w - m * out_words;
-        const rk_envelope_header* request =
-            reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)m * in_bytes);
-        rk_actor_u4 v;
-        if (o == 0u) {
-            v.x = d->reply_type_id;
-            v.y = H::reply_size;
-            v.z = d->actor_id;
-            v.w = request->source_actor;
-        } else if (o == 1u) {
-            const rk_u64 correlation = request->correlation_id;
-            const rk_u64 seq = sequence + 1u + m;
-            v.x = (rk_u32)correlation;
-            v.y = (rk_u32)(correlation >> 32);
-            v.z = (rk_u32)seq;
-            v.w = (rk_u32)(seq >> 32);
-        } else if (o == 2u) {
-            rk_hlc_timestamp t = first;
-            if (serial) {
-                t = stamps[m].received;
-            } else {
-                t.logical = first.logical + m;
-            }
-            v.x = (rk_u32)t.physical_ns;
-            v.y = (rk_u32)(t.physical_ns >> 32);
-            v.z = t.logical;
-            v.w = t.node;
-        } else if (o == 3u) {
-            v.x = RK_ENVELOPE_FLAG_REPLY;
-            v.y = 0u;
-            v.z = 0u;
-            v.w = 0u;
+    for (rk_u32 m = tid; m < count; m += threads) {
+        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(staged + m * S::in_stride);
+        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(staged + m * S::in_stride + 16u);
+        rk_hlc_timestamp t = first;
+        if (serial) {
+            t = stamps[m].received;
         } else {
-            v = reinterpret_cast<const rk_actor_u4*>(replies)[m * reply_words + (o - RK_ACTOR_HEADER_WORDS)];
+            t.logical = first.logical + m;
         }
-        *reinterpret_cast<rk_actor_u4*>(reinterpret_cast<unsigned char*>(rk_ring_push_slot(outbox, m)) +
-                                        16u * o) = v;
+        const rk_u64 seq = sequence + 1u + m;
+        rk_actor_u4 h[4];
+        h[0].x = d->reply_type_id;
+        h[0].y = H::reply_size;
+        h[0].z = d->actor_id;
+        h[0].w = w0.z; // the request's source
+        h[1].x = w1.x; // the request's correlation id
+        h[1].y = w1.y;
+        h[1].z = (rk_u32)seq;
+        h[1].w = (rk_u32)(seq >> 32);
+        h[2].x = (rk_u32)t.physical_ns;
+        h[2].y = (rk_u32)(t.physical_ns >> 32);
+        h[2].z = t.logical;
+        h[2].w = t.node;
+        h[3].x = RK_ENVELOPE_FLAG_REPLY;
+        h[3].y = 0u;
+        h[3].z = 0u;
+        h[3].w = 0u;
+        rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m));
+        slot[0] = h[0];
+        slot[1] = h[1];
+        slot[2] = h[2];
+        slot[3] = h[3];
+    }
+    const rk_u32 total = count * S::reply_words;
+    for (rk_u32 w = tid; w < total; w += threads) {
+        const rk_u32 m = w / S::reply_words;
+        const rk_u32 o = w - m * S::reply_words;
+        const rk_actor_u4 v = *reinterpret_cast<const rk_actor_u4*>(replies + m * S::reply_stride + 16u * o);
+        reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m))[RK_ACTOR_HEADER_WORDS + o] = v;
     }
 }
 
@@ -422,8 +439,9 @@ RK_INLINE bool rk_actor_lex_less(rk_u64 al, rk_i64 ac, rk_u64 bl, rk_i64 bc) {
     return al < bl || (al == bl && ac < bc);
 }
 
-// Called by the threads of warp 0 (all of them, or the whole block when it
-// is smaller) after the batch is staged. Checks each staged header (type id
+// The receive step for blocks of fewer than 32 threads (rk_actor_receive is
+// the same for larger blocks, over all their warps): called by every
+// thread after the batch is staged. Checks each staged header (type id
 // and payload size) and returns the number of messages before the first bad
 // one. For those, writes the receipt timestamps to envs[] and advances the
 // leader's clock, exactly as rk_hlc_receive applied to each message in
@@ -439,9 +457,10 @@ RK_INLINE bool rk_actor_lex_less(rk_u64 al, rk_i64 ac, rk_u64 bl, rk_i64 bc) {
 // 2^32 - 1; if any receipt would, the batch is cut to its first message,
 // which is received by rk_hlc_receive itself.
 template <typename H>
-RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
-                                  const unsigned char* staged, rk_actor_env* envs, rk_u32 count) {
-    constexpr rk_u32 in_bytes = (RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size)) * 16u;
+RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc* d,
+                                         const unsigned char* staged, rk_actor_env* envs,
+                                         rk_u32 count) {
+    constexpr rk_u32 in_bytes = rk_actor_shape<H>::in_stride;
     const rk_u32 lane = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
     const rk_u32 lanes = threads < 32u ? threads : 32u;
@@ -517,6 +536,155 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
     return __shfl_sync(mask, good, 0);
 }
 
+// Per chunk of 32 staged messages, for rk_actor_receive.
+struct rk_actor_chunk {
+    rk_u64 max_l;       // the chunk's prefix maximum (see rk_actor_receive)
+    rk_i64 max_c;
+    rk_u32 first_bad;   // the first bad envelope's index, or 0xFFFFFFFF
+    rk_u32 pad;
+};
+static_assert(sizeof(rk_actor_chunk) == 24, "rk_actor_chunk: CHUNK_BYTES in back/cuda/actor.rs");
+
+// Called by every thread after the batch is staged (it has barriers; the
+// second one is the loop's B3). Checks each staged header (type id and
+// payload size) and returns the number of messages before the first bad
+// one. For those, writes the receipt timestamps to envs[] and advances the
+// leader's clock, exactly as rk_hlc_receive applied to each message in
+// order at one physical time pt (ctl->pt, read at the poll):
+//
+//   receiving m maps the clock s = (l, c) to max(s + (0, 1), (A, B)), with
+//   A = max(m.l, pt), B = (m.l >= pt) ? m.c + 1 : 0 and max lexicographic
+//   (checked case by case against rk_hlc_receive); adding to c commutes
+//   with max, so after messages 1..i the clock is
+//       r_i = max(s, Q_1, ..., Q_i) + (0, i),  Q_j = (A_j, B_j - j),
+//   a prefix maximum. Each warp scans chunks of 32 messages with shuffles
+//   (pass 1), then combines its chunk with the maxima of the chunks before
+//   it (pass 2): every warp works, whatever the batch size.
+// rk_hlc_receive's overflow rule (c saturated: l + 1, c = 0) needs c to pass
+// 2^32 - 1; if any receipt would, the batch is cut to its first message,
+// which is received by rk_hlc_receive itself.
+template <typename H>
+RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
+                                  const unsigned char* staged, rk_actor_env* envs,
+                                  rk_actor_chunk* chunks, rk_actor_shared* ctl, rk_u32 count) {
+    if (H::threads < 32u) {
+        rk_u32 good = 0u;
+        if (rk_thread_id() < 32u) {
+            good = rk_actor_receive_narrow<H>(l, d, staged, envs, count);
+            if (rk_thread_id() == 0u) {
+                ctl->good = good;
+            }
+        }
+        __syncthreads();
+        return ctl->good;
+    }
+    constexpr rk_u32 stride = rk_actor_shape<H>::in_stride;
+    constexpr rk_u32 warps = H::threads / 32u; // full warps only
+    const rk_u32 tid = rk_thread_id();
+    const rk_u32 warp = tid / 32u;
+    const rk_u32 lane = tid % 32u;
+    const rk_u32 chunk_count = (count + 31u) / 32u;
+    const rk_u64 pt = ctl->pt;
+    // Pass 1: per chunk, the header checks and the inclusive prefix maximum
+    // of Q, kept in envs[] (l in physical_ns, c's two halves in logical and
+    // node) until pass 2.
+    if (warp < warps) {
+        for (rk_u32 c = warp; c < chunk_count; c += warps) {
+            const rk_u32 i = c * 32u + lane;
+            const bool in = i < count;
+            rk_actor_u4 w0 = {0u, 0u, 0u, 0u};
+            rk_actor_u4 w2 = {0u, 0u, 0u, 0u};
+            if (in) {
+                w0 = *reinterpret_cast<const rk_actor_u4*>(staged + i * stride);
+                w2 = *reinterpret_cast<const rk_actor_u4*>(staged + i * stride + 32u);
+            }
+            const bool bad = in && (w0.x != d->message_type_id || w0.y != H::message_size);
+            const unsigned bad_lanes = __ballot_sync(0xFFFFFFFFu, bad);
+            rk_u64 ql = 0u;
+            rk_i64 qc = (rk_i64)(-9223372036854775807LL - 1LL);
+            if (in) {
+                const rk_u64 ml = (rk_u64)w2.x | ((rk_u64)w2.y << 32);
+                ql = ml > pt ? ml : pt;
+                qc = (ml >= pt ? (rk_i64)w2.z + 1 : 0) - (rk_i64)(i + 1u);
+            }
+            for (rk_u32 offset = 1u; offset < 32u; offset <<= 1u) {
+                const rk_u64 ol = __shfl_up_sync(0xFFFFFFFFu, ql, offset);
+                const rk_i64 oc = __shfl_up_sync(0xFFFFFFFFu, qc, offset);
+                if (lane >= offset && rk_actor_lex_less(ql, qc, ol, oc)) {
+                    ql = ol;
+                    qc = oc;
+                }
+            }
+            if (in) {
+                envs[i].received.physical_ns = ql;
+                envs[i].received.logical = (rk_u32)(rk_u64)qc;
+                envs[i].received.node = (rk_u32)((rk_u64)qc >> 32);
+            }
+            if (lane == 31u) {
+                chunks[c].max_l = ql;
+                chunks[c].max_c = qc;
+                chunks[c].first_bad =
+                    bad_lanes != 0u ? c * 32u + (rk_u32)(__ffs((int)bad_lanes) - 1) : 0xFFFFFFFFu;
+            }
+        }
+    }
+    __syncthreads();
+    rk_u32 good = count;
+    for (rk_u32 c = 0u; c < chunk_count; ++c) {
+        const rk_u32 b = chunks[c].first_bad;
+        good = b < good ? b : good;
+    }
+    // Pass 2: combine with the clock and the chunks before; the final
+    // receipts. Messages from the first bad one on are not received.
+    bool overflow = false;
+    if (warp < warps) {
+        for (rk_u32 c = warp; c * 32u < good; c += warps) {
+            rk_u64 carry_l = ctl->clock_l;
+            rk_i64 carry_c = ctl->clock_c;
+            for (rk_u32 k = 0u; k < c; ++k) {
+                if (rk_actor_lex_less(carry_l, carry_c, chunks[k].max_l, chunks[k].max_c)) {
+                    carry_l = chunks[k].max_l;
+                    carry_c = chunks[k].max_c;
+                }
+            }
+            const rk_u32 i = c * 32u + lane;
+            if (i < good) {
+                rk_u64 ql = envs[i].received.physical_ns;
+                rk_i64 qc = (rk_i64)((rk_u64)envs[i].received.logical |
+                                     ((rk_u64)envs[i].received.node << 32));
+                if (rk_actor_lex_less(ql, qc, carry_l, carry_c)) {
+                    ql = carry_l;
+                    qc = carry_c;
+                }
+                const rk_i64 cf = qc + (rk_i64)(i + 1u);
+                overflow = overflow || cf > (rk_i64)0xFFFFFFFFLL;
+                envs[i].actor_id = d->actor_id;
+                envs[i].received.physical_ns = ql;
+                envs[i].received.logical = (rk_u32)cf;
+                envs[i].received.node = d->actor_id; // the clock's node
+                if (i + 1u == good) {
+                    ctl->last_l = ql;
+                    ctl->last_c = cf;
+                }
+            }
+        }
+    }
+    if (__syncthreads_or(overflow)) { // B3
+        if (tid == 0u) {
+            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(staged);
+            envs[0].actor_id = d->actor_id;
+            envs[0].received = rk_hlc_receive(&l->clock, &h->hlc, pt);
+        }
+        __syncthreads();
+        return 1u;
+    }
+    if (tid == 0u && good > 0u) {
+        l->clock.last.physical_ns = ctl->last_l;
+        l->clock.last.logical = (rk_u32)ctl->last_c;
+    }
+    return good;
+}
+
 // ---- running the handler over a batch ----
 
 // Runs the handler over staged messages [0, count) under H::schedule, reply
@@ -527,8 +695,8 @@ template <typename H>
 RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, const unsigned char* staged,
                                     const rk_actor_env* envs, rk_u32 count, unsigned char* replies,
                                     rk_fault_record* fault) {
-    constexpr rk_u32 in_bytes = (RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size)) * 16u;
-    constexpr rk_u32 reply_bytes = RK_ACTOR_WORDS(H::reply_size) * 16u;
+    constexpr rk_u32 in_bytes = rk_actor_shape<H>::in_stride;
+    constexpr rk_u32 reply_bytes = rk_actor_shape<H>::reply_stride;
     const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
     if (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
@@ -574,13 +742,13 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
     if (blockIdx.x >= actor_count) {
         return;
     }
-    constexpr rk_u32 in_words = RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size);
-    constexpr rk_u32 in_bytes = in_words * 16u;
+    using S = rk_actor_shape<H>;
+    constexpr rk_u32 in_bytes = S::in_stride;
     static_assert(H::batch >= 1u, "a batch holds at least one message");
-    constexpr rk_u32 reply_bytes = RK_ACTOR_WORDS(H::reply_size) * 16u;
-    __shared__ alignas(16) unsigned char staged[H::batch * in_bytes];
-    __shared__ alignas(16) unsigned char replies[reply_bytes > 0u ? H::batch * reply_bytes : 16u];
+    __shared__ alignas(16) unsigned char staged[H::batch * S::in_stride];
+    __shared__ alignas(16) unsigned char replies[S::reply_stride > 0u ? H::batch * S::reply_stride : 16u];
     __shared__ rk_actor_env envs[H::batch];
+    __shared__ rk_actor_chunk chunks[(H::batch + 31u) / 32u];
     __shared__ rk_fault_record fault;
     __shared__ rk_actor_shared ctl;
 
@@ -606,7 +774,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.restarts_seen = rk_control_restart_requested(cb);
         l.failed = false;
         constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
-        bool geometry_ok = l.inbox.slot_size >= in_bytes &&
+        bool geometry_ok = l.inbox.slot_size >= S::in_words * 16u &&
                            l.outbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + reply_words * 16u;
         if (!geometry_ok) {
             // The host sized the rings for another actor: refuse to run.
@@ -632,6 +800,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             ctl.inbox = l.inbox;
             ctl.outbox = l.outbox;
             ctl.sequence = l.sequence;
+            ctl.pt = rk_hlc_physical_now(&l.clock);
+            ctl.clock_l = l.clock.last.physical_ns;
+            ctl.clock_c = (rk_i64)l.clock.last.logical;
         }
         __syncthreads(); // B1
         if (ctl.command == RK_ACTOR_EXIT) {
@@ -645,17 +816,12 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             // slot reads.
             l.tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
         }
-        rk_actor_stage<in_words>(&ctl.inbox, ctl.count, staged);
+        rk_actor_stage<S::in_words, S::in_stride>(&ctl.inbox, ctl.count, staged);
         __syncthreads(); // B2
-        if (tid < 32u) {
-            const rk_u32 good = rk_actor_receive<H>(&l, d, staged, envs, ctl.count);
-            if (leader) {
-                ctl.good = good;
-                fault.state = 0u;
-            }
+        if (leader) {
+            fault.state = 0u;
         }
-        __syncthreads(); // B3
-        const rk_u32 good = ctl.good;
+        const rk_u32 good = rk_actor_receive<H>(&l, d, staged, envs, chunks, &ctl, ctl.count); // B3
         if (good == 0u) {
             // The first envelope is not this actor's message: dead-letter
             // it (from the slot, with whatever payload it carries) and go on.

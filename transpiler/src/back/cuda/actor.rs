@@ -7,6 +7,7 @@
 //! ```text
 //! struct rk_handler_<name> {               // sizes of M, R (0: no reply), S (0: stateless)
 //!     static constexpr rk_u32 message_size = ..., reply_size = ..., state_size = ...;
+//!     static constexpr rk_u32 threads = ...;   // the block's thread count
 //!     static constexpr rk_u32 batch = ...;     // messages staged per poll
 //!     static constexpr rk_u32 schedule = RK_ACTOR_SCHEDULE_...;
 //!     static __device__ void run(rk_fault_ctx* f, void* state, const void* msg, void* reply, bool writer);
@@ -35,6 +36,8 @@ use crate::valid::{type_align, type_size};
 const HEADER: u64 = 64;
 /// `sizeof(rk_actor_env)`: the per-message receipt the loop stages.
 const ENV_BYTES: u64 = 24;
+/// `sizeof(rk_actor_chunk)`: receive scratch per 32 staged messages.
+const CHUNK_BYTES: u64 = 24;
 /// `sizeof(rk_fault_record)`.
 const FAULT_RECORD_BYTES: u64 = 40;
 /// The most shared memory the loop's staging area takes.
@@ -73,13 +76,13 @@ impl<W: std::fmt::Write> Writer<'_, W> {
         let size = |ty| type_size(module, ty);
         let align = |ty| type_align(module, ty);
         let handler_shared = self.static_shared_bytes(entry.function);
-        let message_bytes = size(message).next_multiple_of(16);
-        let reply_bytes = if has_reply {
-            size(reply).next_multiple_of(16)
+        let staged = odd_words(HEADER + size(message).next_multiple_of(16));
+        let replies = if has_reply {
+            odd_words(size(reply).next_multiple_of(16))
         } else {
             0
         };
-        let batch = batch_size(message_bytes + reply_bytes, handler_shared);
+        let batch = batch_size(staged + replies, handler_shared);
         let abi = ActorAbi {
             message_size: size(message),
             message_align: align(message),
@@ -115,6 +118,7 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             "    static constexpr rk_u32 state_size = {};",
             abi.state_size
         )?;
+        writeln!(self.out, "    static constexpr rk_u32 threads = {threads};")?;
         writeln!(
             self.out,
             "    static constexpr rk_u32 batch = {};",
@@ -169,21 +173,28 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             // A lower bound: the staging area (requests, replies, receipts)
             // and the fault record; ptxas adds the loop's scalars.
             static_shared_bytes: handler_shared
-                + batch * (HEADER + message_bytes)
-                + if has_reply { batch * reply_bytes } else { 16 }
+                + batch * staged
+                + if has_reply { batch * replies } else { 16 }
                 + batch * ENV_BYTES
+                + batch.div_ceil(32) * CHUNK_BYTES
                 + FAULT_RECORD_BYTES,
             actor: Some(abi),
         })
     }
 }
 
-/// Messages per batch: as many as the staging area holds (a request header,
-/// the request and reply payloads rounded to 16 bytes, and a receipt each)
-/// within the budget left next to the handler's own shared memory; a
-/// multiple of a warp when that many fit.
-fn batch_size(payload_bytes: u64, handler_shared: u64) -> u64 {
-    let per_message = HEADER + payload_bytes + ENV_BYTES;
+/// `bytes` (a multiple of 16) rounded up to an odd number of 16-byte words:
+/// the strides of `rk_actor_shape` (bank-conflict-free across a warp).
+fn odd_words(bytes: u64) -> u64 {
+    ((bytes / 16) | 1) * 16
+}
+
+/// Messages per batch: as many as the staging area holds (the staged
+/// request and reply at their strides, a receipt, a share of the per-chunk
+/// scratch) within the budget left next to the handler's own shared memory;
+/// a multiple of a warp when that many fit.
+fn batch_size(staged_bytes: u64, handler_shared: u64) -> u64 {
+    let per_message = staged_bytes + ENV_BYTES + CHUNK_BYTES.div_ceil(32);
     let budget = STAGING_BUDGET.min(STATIC_SHARED_LIMIT.saturating_sub(handler_shared));
     let batch = (budget / per_message).clamp(1, MAX_BATCH);
     if batch >= 32 {
