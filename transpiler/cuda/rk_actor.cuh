@@ -17,7 +17,7 @@
 //   leader (thread 0)                      every thread
 //   -----------------                      ------------
 //   poll the inbox: k = the published
-//   messages (<= H::batch, <= free outbox
+//   messages (<= the batch, <= free outbox
 //   slots); backoff when idle; stop =
 //   drain, then exit
 //                      --- barrier B1 ---
@@ -126,19 +126,60 @@ RK_INLINE const rk_actor_env* rk_actor_env_of(const rk_fault_ctx* f) {
 // The envelope header in 16-byte words.
 #define RK_ACTOR_HEADER_WORDS (RK_ENVELOPE_HEADER_SIZE / 16u)
 
-// Where a handler's messages and replies sit in the staging area. Each
-// staged message (and each reply) takes an odd number of 16-byte words, so
-// that the lanes of a warp reading one 16-byte word each of 32 consecutive
-// messages hit different banks (a stride of a multiple of 128 bytes would
-// put all 32 on one bank). The back end sizes the batch with the same
-// strides (back/cuda/actor.rs).
+// Per chunk of 32 staged messages, for rk_actor_receive.
+struct rk_actor_chunk {
+    rk_u64 max_l;       // the chunk's prefix maximum (see rk_actor_receive)
+    rk_i64 max_c;
+    rk_u32 first_bad;   // the first bad envelope's index, or 0xFFFFFFFF
+    rk_u32 pad;
+};
+static_assert(sizeof(rk_actor_chunk) == 24, "rk_actor_chunk: CHUNK_AREA in back/cuda/actor.rs");
+
+// The most messages a batch may hold (the runtime chooses at most this).
+#define RK_ACTOR_MAX_BATCH 512u
+// The receive scratch at the start of the staging area: one chunk per 32
+// messages of the largest batch.
+#define RK_ACTOR_CHUNK_AREA ((RK_ACTOR_MAX_BATCH / 32u) * 24u)
+
+// The staging area: the launch's dynamic shared memory (the runtime sizes
+// it for the batch it chose: ActorAbi::staging_bytes).
+extern __shared__ __align__(16) unsigned char rk_actor_dynamic[];
+
+// Where a handler's messages sit in the staging area: after the chunk
+// scratch, one record per message: the staged request (header and
+// payload), the reply the handler leaves, the message's receipt. Every
+// address is a constant plus a multiple of the record size, so nothing
+// about the area is kept in registers across the loop (ptxas spills when
+// too much is live around the handlers' out-of-line fault calls). The
+// record takes an odd number of 16-byte words, so that the lanes of a
+// warp reading one 16-byte word each of consecutive messages hit different
+// banks (a stride of a multiple of 128 bytes puts all 32 on one bank).
+// back/cuda/actor.rs computes the same record size.
 template <typename H>
 struct rk_actor_shape {
     // 16-byte words copied per message: the header, then the payload.
     static constexpr rk_u32 in_words = RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size);
-    static constexpr rk_u32 in_stride = (in_words | 1u) * 16u;
     static constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
-    static constexpr rk_u32 reply_stride = reply_words > 0u ? (reply_words | 1u) * 16u : 0u;
+    static constexpr rk_u32 reply_offset = in_words * 16u;
+    static constexpr rk_u32 env_offset = reply_offset + reply_words * 16u;
+    static constexpr rk_u32 record = ((RK_ACTOR_WORDS(env_offset + 24u)) | 1u) * 16u;
+
+    static __device__ __forceinline__ unsigned char* request(rk_u32 i) {
+        return rk_actor_dynamic + RK_ACTOR_CHUNK_AREA + (rk_u64)i * record;
+    }
+    static __device__ __forceinline__ unsigned char* reply(rk_u32 i) {
+        return request(i) + reply_offset;
+    }
+    static __device__ __forceinline__ rk_actor_env* env(rk_u32 i) {
+        return reinterpret_cast<rk_actor_env*>(request(i) + env_offset);
+    }
+    static __device__ __forceinline__ rk_actor_chunk* chunk(rk_u32 c) {
+        return reinterpret_cast<rk_actor_chunk*>(rk_actor_dynamic) + c;
+    }
+    // The staging area for `batch` messages.
+    static __device__ __forceinline__ constexpr rk_u64 bytes(rk_u32 batch) {
+        return RK_ACTOR_CHUNK_AREA + (rk_u64)batch * record;
+    }
 };
 
 enum rk_actor_command : rk_u32 {
@@ -146,7 +187,7 @@ enum rk_actor_command : rk_u32 {
     RK_ACTOR_EXIT = 2, // stop: the inbox is drained
 };
 
-// The leader's private loop state (registers).
+// The leader's private loop state (in shared memory, used by the leader only).
 struct rk_actor_leader {
     rk_ring inbox;
     rk_ring outbox;
@@ -158,6 +199,7 @@ struct rk_actor_leader {
     // The inbox tail read (relaxed) while the last batch ran, 0 when there
     // is none; the batch's closing fence made the read an acquire.
     rk_u64 tail_ahead;
+    rk_u32 batch;        // messages staged per poll at most
     rk_u32 restarts_seen;
     bool failed;
 };
@@ -217,20 +259,21 @@ RK_INLINE void rk_actor_copy_wait() {
 #endif
 }
 
-// Stages the first `count` published slots of `inbox` into `dst`:
-// IN_WORDS 16-byte words each (the header, then the payload), STRIDE bytes
-// apart. Every thread of the block takes every T-th word, so a warp's
+// Stages the first `count` published slots of `inbox` into the records
+// (S::request): S::in_words 16-byte words each (the header, then the
+// payload). Every thread of the block takes every T-th word, so a warp's
 // copies cover consecutive bytes of the ring.
-template <rk_u32 IN_WORDS, rk_u32 STRIDE>
-RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count, unsigned char* dst) {
-    const rk_u32 total = count * IN_WORDS;
+template <typename H>
+RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
+    using S = rk_actor_shape<H>;
+    const rk_u32 total = count * S::in_words;
     const rk_u32 threads = rk_block_threads();
     for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
-        const rk_u32 m = w / IN_WORDS;
-        const rk_u32 o = w - m * IN_WORDS;
+        const rk_u32 m = w / S::in_words;
+        const rk_u32 o = w - m * S::in_words;
         const unsigned char* src =
             reinterpret_cast<const unsigned char*>(rk_ring_pop_slot(inbox, m)) + 16u * o;
-        rk_actor_copy16_async(dst + m * STRIDE + 16u * o, src);
+        rk_actor_copy16_async(S::request(m) + 16u * o, src);
     }
     rk_actor_copy_wait();
 }
@@ -308,22 +351,20 @@ struct alignas(16) rk_actor_u4 {
 // the staged requests (four 16-byte stores each). Payloads: the replies the
 // handlers left in shared memory, 16-byte word w of the batch by thread
 // w mod T, so a warp's stores cover consecutive words. Stamp m is
-// (first.l, first.c + m), or stamps[m] when the leader had to issue them
-// one by one.
+// (first.l, first.c + m), or the one the leader left in S::env(m) when it
+// had to issue them one by one.
 template <typename H>
-RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox,
-                                      const unsigned char* staged, const unsigned char* replies,
-                                      rk_u32 count, rk_u64 sequence, rk_hlc_timestamp first,
-                                      const rk_actor_env* stamps, bool serial) {
+RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
+                                      rk_u64 sequence, rk_hlc_timestamp first, bool serial) {
     using S = rk_actor_shape<H>;
     const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
     for (rk_u32 m = tid; m < count; m += threads) {
-        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(staged + m * S::in_stride);
-        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(staged + m * S::in_stride + 16u);
+        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
+        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(m) + 16u);
         rk_hlc_timestamp t = first;
         if (serial) {
-            t = stamps[m].received;
+            t = S::env(m)->received;
         } else {
             t.logical = first.logical + m;
         }
@@ -355,7 +396,7 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
     for (rk_u32 w = tid; w < total; w += threads) {
         const rk_u32 m = w / S::reply_words;
         const rk_u32 o = w - m * S::reply_words;
-        const rk_actor_u4 v = *reinterpret_cast<const rk_actor_u4*>(replies + m * S::reply_stride + 16u * o);
+        const rk_actor_u4 v = *reinterpret_cast<const rk_actor_u4*>(S::reply(m) + 16u * o);
         reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m))[RK_ACTOR_HEADER_WORDS + o] = v;
     }
 }
@@ -364,7 +405,7 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
 
 // The leader's wait for the next batch (inlined: a call would make ptxas
 // spill what lives across it). Returns RK_ACTOR_RUN with
-// *count >= 1 messages published in the inbox (at most H::batch, and at most
+// *count >= 1 messages published in the inbox (at most l->batch, and at most
 // the free outbox slots when the handler replies), or RK_ACTOR_EXIT.
 template <typename H>
 __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
@@ -394,7 +435,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
         // read cannot fill a batch, so a busy ring gives full batches;
         // unless the read issued during the last batch already shows more.
         rk_u32 available = (rk_u32)(l->inbox.other - l->inbox.index);
-        if (available < H::batch) {
+        if (available < l->batch) {
             if (l->tail_ahead > l->inbox.other) {
                 l->inbox.other = l->tail_ahead;
             } else {
@@ -404,7 +445,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             available = (rk_u32)(l->inbox.other - l->inbox.index);
         }
         if (available > 0u) {
-            rk_u32 k = available < H::batch ? available : H::batch;
+            rk_u32 k = available < l->batch ? available : l->batch;
             if (H::reply_size > 0u) {
                 rk_u32 space = rk_actor_outbox_space(l, cb, k);
                 k = k < space ? k : space;
@@ -443,7 +484,7 @@ RK_INLINE bool rk_actor_lex_less(rk_u64 al, rk_i64 ac, rk_u64 bl, rk_i64 bc) {
 // the same for larger blocks, over all their warps): called by every
 // thread after the batch is staged. Checks each staged header (type id
 // and payload size) and returns the number of messages before the first bad
-// one. For those, writes the receipt timestamps to envs[] and advances the
+// one. For those, writes the receipt timestamps (S::env) and advances the
 // leader's clock, exactly as rk_hlc_receive applied to each message in
 // order at one physical time pt:
 //
@@ -457,10 +498,8 @@ RK_INLINE bool rk_actor_lex_less(rk_u64 al, rk_i64 ac, rk_u64 bl, rk_i64 bc) {
 // 2^32 - 1; if any receipt would, the batch is cut to its first message,
 // which is received by rk_hlc_receive itself.
 template <typename H>
-RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc* d,
-                                         const unsigned char* staged, rk_actor_env* envs,
-                                         rk_u32 count) {
-    constexpr rk_u32 in_bytes = rk_actor_shape<H>::in_stride;
+RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc* d, rk_u32 count) {
+    using S = rk_actor_shape<H>;
     const rk_u32 lane = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
     const rk_u32 lanes = threads < 32u ? threads : 32u;
@@ -481,7 +520,7 @@ RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc
     for (rk_u32 base = 0u; base < good; base += lanes) {
         const rk_u32 i = base + lane;
         const rk_envelope_header* h =
-            reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)i * in_bytes);
+            reinterpret_cast<const rk_envelope_header*>(S::request(i));
         const bool bad = i < good && (h->type_id != d->message_type_id ||
                                       h->payload_size != H::message_size);
         const unsigned bad_lanes = __ballot_sync(mask, bad);
@@ -511,10 +550,10 @@ RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc
         if (valid) {
             const rk_i64 c = qc + (rk_i64)(i + 1u);
             overflow = overflow || c > (rk_i64)0xFFFFFFFFLL;
-            envs[i].actor_id = d->actor_id;
-            envs[i].received.physical_ns = ql;
-            envs[i].received.logical = (rk_u32)c;
-            envs[i].received.node = d->actor_id; // the clock's node
+            S::env(i)->actor_id = d->actor_id;
+            S::env(i)->received.physical_ns = ql;
+            S::env(i)->received.logical = (rk_u32)c;
+            S::env(i)->received.node = d->actor_id; // the clock's node
         }
         if (good > base) {
             const rk_u32 last = (good - base < lanes ? good - base : lanes) - 1u;
@@ -526,8 +565,8 @@ RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc
     if (lane == 0u && good > 0u) {
         if (overflow) {
             good = 1u;
-            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(staged);
-            envs[0].received = rk_hlc_receive(&l->clock, &h->hlc, pt);
+            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
+            S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, pt);
         } else {
             l->clock.last.physical_ns = carry_l;
             l->clock.last.logical = (rk_u32)(carry_c + (rk_i64)good);
@@ -536,19 +575,10 @@ RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc
     return __shfl_sync(mask, good, 0);
 }
 
-// Per chunk of 32 staged messages, for rk_actor_receive.
-struct rk_actor_chunk {
-    rk_u64 max_l;       // the chunk's prefix maximum (see rk_actor_receive)
-    rk_i64 max_c;
-    rk_u32 first_bad;   // the first bad envelope's index, or 0xFFFFFFFF
-    rk_u32 pad;
-};
-static_assert(sizeof(rk_actor_chunk) == 24, "rk_actor_chunk: CHUNK_BYTES in back/cuda/actor.rs");
-
 // Called by every thread after the batch is staged (it has barriers; the
 // second one is the loop's B3). Checks each staged header (type id and
 // payload size) and returns the number of messages before the first bad
-// one. For those, writes the receipt timestamps to envs[] and advances the
+// one. For those, writes the receipt timestamps (S::env) and advances the
 // leader's clock, exactly as rk_hlc_receive applied to each message in
 // order at one physical time pt (ctl->pt, read at the poll):
 //
@@ -564,13 +594,13 @@ static_assert(sizeof(rk_actor_chunk) == 24, "rk_actor_chunk: CHUNK_BYTES in back
 // 2^32 - 1; if any receipt would, the batch is cut to its first message,
 // which is received by rk_hlc_receive itself.
 template <typename H>
-RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
-                                  const unsigned char* staged, rk_actor_env* envs,
-                                  rk_actor_chunk* chunks, rk_actor_shared* ctl, rk_u32 count) {
+RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk_actor_shared* ctl,
+                                  rk_u32 count) {
+    using S = rk_actor_shape<H>;
     if (H::threads < 32u) {
         rk_u32 good = 0u;
         if (rk_thread_id() < 32u) {
-            good = rk_actor_receive_narrow<H>(l, d, staged, envs, count);
+            good = rk_actor_receive_narrow<H>(l, d, count);
             if (rk_thread_id() == 0u) {
                 ctl->good = good;
             }
@@ -578,7 +608,6 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
         __syncthreads();
         return ctl->good;
     }
-    constexpr rk_u32 stride = rk_actor_shape<H>::in_stride;
     constexpr rk_u32 warps = H::threads / 32u; // full warps only
     const rk_u32 tid = rk_thread_id();
     const rk_u32 warp = tid / 32u;
@@ -586,7 +615,7 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
     const rk_u32 chunk_count = (count + 31u) / 32u;
     const rk_u64 pt = ctl->pt;
     // Pass 1: per chunk, the header checks and the inclusive prefix maximum
-    // of Q, kept in envs[] (l in physical_ns, c's two halves in logical and
+    // of Q, kept in S::env (l in physical_ns, c's two halves in logical and
     // node) until pass 2.
     if (warp < warps) {
         for (rk_u32 c = warp; c < chunk_count; c += warps) {
@@ -595,8 +624,8 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
             rk_actor_u4 w0 = {0u, 0u, 0u, 0u};
             rk_actor_u4 w2 = {0u, 0u, 0u, 0u};
             if (in) {
-                w0 = *reinterpret_cast<const rk_actor_u4*>(staged + i * stride);
-                w2 = *reinterpret_cast<const rk_actor_u4*>(staged + i * stride + 32u);
+                w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(i));
+                w2 = *reinterpret_cast<const rk_actor_u4*>(S::request(i) + 32u);
             }
             const bool bad = in && (w0.x != d->message_type_id || w0.y != H::message_size);
             const unsigned bad_lanes = __ballot_sync(0xFFFFFFFFu, bad);
@@ -616,14 +645,14 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
                 }
             }
             if (in) {
-                envs[i].received.physical_ns = ql;
-                envs[i].received.logical = (rk_u32)(rk_u64)qc;
-                envs[i].received.node = (rk_u32)((rk_u64)qc >> 32);
+                S::env(i)->received.physical_ns = ql;
+                S::env(i)->received.logical = (rk_u32)(rk_u64)qc;
+                S::env(i)->received.node = (rk_u32)((rk_u64)qc >> 32);
             }
             if (lane == 31u) {
-                chunks[c].max_l = ql;
-                chunks[c].max_c = qc;
-                chunks[c].first_bad =
+                S::chunk(c)->max_l = ql;
+                S::chunk(c)->max_c = qc;
+                S::chunk(c)->first_bad =
                     bad_lanes != 0u ? c * 32u + (rk_u32)(__ffs((int)bad_lanes) - 1) : 0xFFFFFFFFu;
             }
         }
@@ -631,7 +660,7 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
     __syncthreads();
     rk_u32 good = count;
     for (rk_u32 c = 0u; c < chunk_count; ++c) {
-        const rk_u32 b = chunks[c].first_bad;
+        const rk_u32 b = S::chunk(c)->first_bad;
         good = b < good ? b : good;
     }
     // Pass 2: combine with the clock and the chunks before; the final
@@ -642,26 +671,26 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
             rk_u64 carry_l = ctl->clock_l;
             rk_i64 carry_c = ctl->clock_c;
             for (rk_u32 k = 0u; k < c; ++k) {
-                if (rk_actor_lex_less(carry_l, carry_c, chunks[k].max_l, chunks[k].max_c)) {
-                    carry_l = chunks[k].max_l;
-                    carry_c = chunks[k].max_c;
+                if (rk_actor_lex_less(carry_l, carry_c, S::chunk(k)->max_l, S::chunk(k)->max_c)) {
+                    carry_l = S::chunk(k)->max_l;
+                    carry_c = S::chunk(k)->max_c;
                 }
             }
             const rk_u32 i = c * 32u + lane;
             if (i < good) {
-                rk_u64 ql = envs[i].received.physical_ns;
-                rk_i64 qc = (rk_i64)((rk_u64)envs[i].received.logical |
-                                     ((rk_u64)envs[i].received.node << 32));
+                rk_u64 ql = S::env(i)->received.physical_ns;
+                rk_i64 qc = (rk_i64)((rk_u64)S::env(i)->received.logical |
+                                     ((rk_u64)S::env(i)->received.node << 32));
                 if (rk_actor_lex_less(ql, qc, carry_l, carry_c)) {
                     ql = carry_l;
                     qc = carry_c;
                 }
                 const rk_i64 cf = qc + (rk_i64)(i + 1u);
                 overflow = overflow || cf > (rk_i64)0xFFFFFFFFLL;
-                envs[i].actor_id = d->actor_id;
-                envs[i].received.physical_ns = ql;
-                envs[i].received.logical = (rk_u32)cf;
-                envs[i].received.node = d->actor_id; // the clock's node
+                S::env(i)->actor_id = d->actor_id;
+                S::env(i)->received.physical_ns = ql;
+                S::env(i)->received.logical = (rk_u32)cf;
+                S::env(i)->received.node = d->actor_id; // the clock's node
                 if (i + 1u == good) {
                     ctl->last_l = ql;
                     ctl->last_c = cf;
@@ -671,9 +700,9 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
     }
     if (__syncthreads_or(overflow)) { // B3
         if (tid == 0u) {
-            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(staged);
-            envs[0].actor_id = d->actor_id;
-            envs[0].received = rk_hlc_receive(&l->clock, &h->hlc, pt);
+            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
+            S::env(0)->actor_id = d->actor_id;
+            S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, pt);
         }
         __syncthreads();
         return 1u;
@@ -688,15 +717,12 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d,
 // ---- running the handler over a batch ----
 
 // Runs the handler over staged messages [0, count) under H::schedule, reply
-// i into replies[i] (shared memory). Returns the index of the message the
+// i into S::reply(i) (shared memory). Returns the index of the message the
 // handler faulted on, or `count`; the same value in every thread. `fault`
 // is the block's fault record, clear on entry.
 template <typename H>
-RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, const unsigned char* staged,
-                                    const rk_actor_env* envs, rk_u32 count, unsigned char* replies,
-                                    rk_fault_record* fault) {
-    constexpr rk_u32 in_bytes = rk_actor_shape<H>::in_stride;
-    constexpr rk_u32 reply_bytes = rk_actor_shape<H>::reply_stride;
+RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_u32 count, rk_fault_record* fault) {
+    using S = rk_actor_shape<H>;
     const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
     if (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
@@ -706,9 +732,9 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, const unsigned char*
             rk_actor_ctx f;
             f.record = fault;
             f.faulted = false;
-            f.env = &envs[i];
-            H::run(&f, d->state, staged + (rk_u64)i * in_bytes + RK_ENVELOPE_HEADER_SIZE,
-                   replies + (rk_u64)i * reply_bytes, uniform || tid == 0u);
+            f.env = S::env(i);
+            H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i),
+                   uniform || tid == 0u);
             faulted = f.faulted;
         }
         if (!__syncthreads_or(faulted)) {
@@ -725,9 +751,8 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, const unsigned char*
         rk_actor_ctx f;
         f.record = fault;
         f.faulted = false;
-        f.env = &envs[i];
-        H::run(&f, d->state, staged + (rk_u64)i * in_bytes + RK_ENVELOPE_HEADER_SIZE,
-               replies + (rk_u64)i * reply_bytes, tid == 0u);
+        f.env = S::env(i);
+        H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i), tid == 0u);
         // The barrier also orders this message's state writes before the
         // next message's reads.
         if (__syncthreads_or(f.faulted)) {
@@ -743,20 +768,23 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         return;
     }
     using S = rk_actor_shape<H>;
-    constexpr rk_u32 in_bytes = S::in_stride;
     static_assert(H::batch >= 1u, "a batch holds at least one message");
-    __shared__ alignas(16) unsigned char staged[H::batch * S::in_stride];
-    __shared__ alignas(16) unsigned char replies[S::reply_stride > 0u ? H::batch * S::reply_stride : 16u];
-    __shared__ rk_actor_env envs[H::batch];
-    __shared__ rk_actor_chunk chunks[(H::batch + 31u) / 32u];
     __shared__ rk_fault_record fault;
     __shared__ rk_actor_shared ctl;
 
     const rk_actor_desc* d = &actors[blockIdx.x];
+    // The batch the runtime chose (more than the handler's default when the
+    // launch leaves room), and the staging area it sized for it.
+    const rk_u32 batch = d->batch != 0u ? d->batch : H::batch;
+    const rk_u64 staging_bytes = S::bytes(batch);
     const rk_u32 tid = rk_thread_id();
     const bool leader = tid == 0u;
     const rk_u32 threads = rk_block_threads();
-    rk_actor_leader l;
+    // The leader's loop state lives in shared memory, not registers: kept
+    // in registers it is live across every handler call, and ptxas spills
+    // around the handler's out-of-line fault calls. Only the leader uses it.
+    __shared__ rk_actor_leader leader_state;
+    rk_actor_leader& l = leader_state;
     if (leader) {
         rk_control_block* cb = d->control;
         rk_control_set_state(cb, RK_STATE_INITIALIZING);
@@ -773,11 +801,16 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.tail_ahead = 0u;
         l.restarts_seen = rk_control_restart_requested(cb);
         l.failed = false;
+        l.batch = batch;
         constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
+        rk_u32 dynamic_bytes;
+        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
         bool geometry_ok = l.inbox.slot_size >= S::in_words * 16u &&
-                           l.outbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + reply_words * 16u;
+                           l.outbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + reply_words * 16u &&
+                           batch <= RK_ACTOR_MAX_BATCH && dynamic_bytes >= staging_bytes;
         if (!geometry_ok) {
-            // The host sized the rings for another actor: refuse to run.
+            // The host sized the rings (or the staging area) for another
+            // actor: refuse to run.
             rk_control_record_fault(cb, RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u, 0u, 0u);
             rk_control_set_state(cb, RK_STATE_FAILED);
             ctl.command = RK_ACTOR_EXIT;
@@ -816,12 +849,12 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             // slot reads.
             l.tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
         }
-        rk_actor_stage<S::in_words, S::in_stride>(&ctl.inbox, ctl.count, staged);
+        rk_actor_stage<H>(&ctl.inbox, ctl.count);
         __syncthreads(); // B2
         if (leader) {
             fault.state = 0u;
         }
-        const rk_u32 good = rk_actor_receive<H>(&l, d, staged, envs, chunks, &ctl, ctl.count); // B3
+        const rk_u32 good = rk_actor_receive<H>(&l, d, &ctl, ctl.count); // B3
         if (good == 0u) {
             // The first envelope is not this actor's message: dead-letter
             // it (from the slot, with whatever payload it carries) and go on.
@@ -839,7 +872,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             }
             continue;
         }
-        const rk_u32 done = rk_actor_run_batch<H>(d, staged, envs, good, replies, &fault);
+        const rk_u32 done = rk_actor_run_batch<H>(d, good, &fault);
         const rk_u32 answered = H::reply_size > 0u ? done : 0u;
         if (leader && answered > 0u) {
             rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
@@ -848,9 +881,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 // The logical counter is about to wrap: issue each stamp by
                 // the rule (rk_hlc_send bumps the physical part instead),
                 // into the receipts' places (the handlers are done with them).
-                envs[0].received = first;
+                S::env(0)->received = first;
                 for (rk_u32 i = 1u; i < answered; ++i) {
-                    envs[i].received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                    S::env(i)->received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
                 }
             } else {
                 l.clock.last.logical = first.logical + (answered - 1u);
@@ -860,8 +893,8 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         }
         __syncthreads(); // B4
         if (answered > 0u) {
-            rk_actor_write_replies<H>(d, &ctl.outbox, staged, replies, answered, ctl.sequence, ctl.stamp,
-                                      envs, ctl.serial_stamps != 0u);
+            rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
+                                      ctl.serial_stamps != 0u);
         }
         __syncthreads(); // B5
         if (leader) {
@@ -883,12 +916,12 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 // first: the dead letter's release store publishes them with
                 // it, so a host that sees the dead letter sees the actor Failed.
                 const rk_envelope_header* req =
-                    reinterpret_cast<const rk_envelope_header*>(staged + (rk_u64)done * in_bytes);
+                    reinterpret_cast<const rk_envelope_header*>(S::request(done));
                 l.messages_in += 1u;
                 rk_control_record_fault(cb, fault.kind, 0u, fault.line, fault.column, req->sequence);
                 l.failed = true;
                 rk_control_set_state(cb, RK_STATE_FAILED);
-                rk_actor_dead_letter(&l, d, req, staged + (rk_u64)done * in_bytes + RK_ENVELOPE_HEADER_SIZE,
+                rk_actor_dead_letter(&l, d, req, S::request(done) + RK_ENVELOPE_HEADER_SIZE,
                                      H::message_size, fault.kind, fault.line, fault.column);
                 rk_ring_pop_commit_n(&l.inbox, done + 1u);
             } else {

@@ -87,11 +87,11 @@ fn actor_schedules_follow_what_the_handler_can_observe() {
             // state and a block reduction; 260-byte messages, 8-byte replies
             ("summer", ActorSchedule::InOrder, 96),
             // a warp reduction; 56-byte messages, 32-byte replies
-            ("echo", ActorSchedule::InOrder, 160),
+            ("echo", ActorSchedule::InOrder, 192),
             // state; no reply
             ("store", ActorSchedule::InOrder, 256),
             ("scale", ActorSchedule::Uniform, 256),
-            ("pick", ActorSchedule::Isolated, 192),
+            ("pick", ActorSchedule::Isolated, 224),
         ]
     );
 }

@@ -36,8 +36,9 @@ use crate::valid::{type_align, type_size};
 const HEADER: u64 = 64;
 /// `sizeof(rk_actor_env)`: the per-message receipt the loop stages.
 const ENV_BYTES: u64 = 24;
-/// `sizeof(rk_actor_chunk)`: receive scratch per 32 staged messages.
-const CHUNK_BYTES: u64 = 24;
+/// `RK_ACTOR_CHUNK_AREA`: the receive scratch (one 24-byte chunk per 32
+/// messages of the largest batch, 512) at the start of the staging area.
+const CHUNK_AREA: u64 = 512 / 32 * 24;
 /// `sizeof(rk_fault_record)`.
 const FAULT_RECORD_BYTES: u64 = 40;
 /// The most shared memory the loop's staging area takes.
@@ -76,13 +77,13 @@ impl<W: std::fmt::Write> Writer<'_, W> {
         let size = |ty| type_size(module, ty);
         let align = |ty| type_align(module, ty);
         let handler_shared = self.static_shared_bytes(entry.function);
-        let staged = odd_words(HEADER + size(message).next_multiple_of(16));
-        let replies = if has_reply {
-            odd_words(size(reply).next_multiple_of(16))
+        let reply_bytes = if has_reply {
+            size(reply).next_multiple_of(16)
         } else {
             0
         };
-        let batch = batch_size(staged + replies, handler_shared);
+        let record = record_size(size(message), reply_bytes);
+        let batch = batch_size(record, handler_shared);
         let abi = ActorAbi {
             message_size: size(message),
             message_align: align(message),
@@ -92,6 +93,7 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             state_align: state.map_or(1, align),
             schedule: schedule(module, entry.function, state.is_some()),
             batch: batch as u32,
+            record,
         };
         let message_c = self.type_name(message).to_string();
         let reply_c = self.type_name(reply).to_string();
@@ -170,33 +172,38 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             params: Vec::new(),
             block,
             max_threads_per_block: threads,
-            // A lower bound: the staging area (requests, replies, receipts)
-            // and the fault record; ptxas adds the loop's scalars.
-            static_shared_bytes: handler_shared
-                + batch * staged
-                + if has_reply { batch * replies } else { 16 }
-                + batch * ENV_BYTES
-                + batch.div_ceil(32) * CHUNK_BYTES
-                + FAULT_RECORD_BYTES,
+            // A lower bound: the fault record; ptxas adds the loop's
+            // scalars. The staging area is dynamic shared memory
+            // (ActorAbi::staging_bytes, given at launch).
+            static_shared_bytes: handler_shared + FAULT_RECORD_BYTES,
             actor: Some(abi),
         })
     }
 }
 
-/// `bytes` (a multiple of 16) rounded up to an odd number of 16-byte words:
-/// the strides of `rk_actor_shape` (bank-conflict-free across a warp).
-fn odd_words(bytes: u64) -> u64 {
-    ((bytes / 16) | 1) * 16
+impl ActorAbi {
+    /// Dynamic shared memory the message loop needs to stage `batch`
+    /// messages (`rk_actor_shape::bytes`): the receive scratch, then one
+    /// record per message.
+    pub fn staging_bytes(&self, batch: u32) -> u64 {
+        CHUNK_AREA + u64::from(batch) * self.record
+    }
 }
 
-/// Messages per batch: as many as the staging area holds (the staged
-/// request and reply at their strides, a receipt, a share of the per-chunk
-/// scratch) within the budget left next to the handler's own shared memory;
-/// a multiple of a warp when that many fit.
-fn batch_size(staged_bytes: u64, handler_shared: u64) -> u64 {
-    let per_message = staged_bytes + ENV_BYTES + CHUNK_BYTES.div_ceil(32);
+/// `rk_actor_shape::record`: the staged request (header, payload rounded
+/// to 16 bytes), the reply (rounded to 16), the receipt, rounded up to an
+/// odd number of 16-byte words (bank-conflict-free across a warp).
+fn record_size(message_size: u64, reply_bytes: u64) -> u64 {
+    let bytes = HEADER + message_size.next_multiple_of(16) + reply_bytes + ENV_BYTES;
+    ((bytes.div_ceil(16)) | 1) * 16
+}
+
+/// Messages per batch by default: as many records as fit the staging
+/// budget (less the receive scratch) next to the handler's own shared
+/// memory; a multiple of a warp when that many fit.
+fn batch_size(record: u64, handler_shared: u64) -> u64 {
     let budget = STAGING_BUDGET.min(STATIC_SHARED_LIMIT.saturating_sub(handler_shared));
-    let batch = (budget / per_message).clamp(1, MAX_BATCH);
+    let batch = (budget.saturating_sub(CHUNK_AREA) / record).clamp(1, MAX_BATCH);
     if batch >= 32 {
         batch - batch % 32
     } else {

@@ -149,9 +149,15 @@ pub struct ActorAbi {
     pub state_align: u64,
     /// How the message loop may run the messages of one batch.
     pub schedule: ActorSchedule,
-    /// The most messages the loop takes from the inbox per poll (its
-    /// shared-memory staging area holds this many).
+    /// The default batch: the most messages the loop takes from the inbox
+    /// per poll when the launch gives it no more (a staging area of at
+    /// most 40 KiB next to the handler's shared memory). The runtime may
+    /// choose more (`rk_actor_desc::batch`) and size the launch's dynamic
+    /// shared memory with [`ActorAbi::staging_bytes`].
     pub batch: u32,
+    /// Bytes per message in the staging area (`rk_actor_shape::record`:
+    /// request, reply and receipt, an odd multiple of 16).
+    pub record: u64,
 }
 
 /// How the message loop of `rk_actor.cuh` may run the handler over the
