@@ -196,8 +196,8 @@ struct rk_actor_leader {
     rk_u64 messages_in;
     rk_u64 messages_out;
     rk_u64 sequence;     // replies and dead letters this actor issued
-    // The inbox tail read (relaxed) while the last batch ran, 0 when there
-    // is none; the batch's closing fence made the read an acquire.
+    // The inbox tail read (relaxed) just before the last batch's closing
+    // fence, which made the read an acquire; 0 when there is none.
     rk_u64 tail_ahead;
     rk_u32 batch;        // messages staged per poll at most
     rk_u32 restarts_seen;
@@ -433,7 +433,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
         }
         // The tail is re-read (an acquire over PCIe) when the last value
         // read cannot fill a batch, so a busy ring gives full batches;
-        // unless the read issued during the last batch already shows more.
+        // unless the read issued at the last batch's close already shows more.
         rk_u32 available = (rk_u32)(l->inbox.other - l->inbox.index);
         if (available < l->batch) {
             if (l->tail_ahead > l->inbox.other) {
@@ -597,7 +597,7 @@ template <typename H>
 RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk_actor_shared* ctl,
                                   rk_u32 count) {
     using S = rk_actor_shape<H>;
-    if (H::threads < 32u) {
+    if constexpr (H::threads < 32u) {
         rk_u32 good = 0u;
         if (rk_thread_id() < 32u) {
             good = rk_actor_receive_narrow<H>(l, d, count);
@@ -725,7 +725,7 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_u32 count, rk_fau
     using S = rk_actor_shape<H>;
     const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
-    if (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
+    if constexpr (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
         const bool uniform = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM;
         bool faulted = false;
         for (rk_u32 i = uniform ? tid : 0u; i < count && !faulted; i += uniform ? threads : 1u) {
@@ -841,14 +841,6 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         if (ctl.command == RK_ACTOR_EXIT) {
             break;
         }
-        if (leader) {
-            // Read the tail for the next poll now, while this batch runs:
-            // the PCIe round trip overlaps the batch instead of preceding
-            // the next one. Relaxed here; the fence that closes the batch
-            // (below) orders it like an acquire before the next batch's
-            // slot reads.
-            l.tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
-        }
         rk_actor_stage<H>(&ctl.inbox, ctl.count);
         __syncthreads(); // B2
         if (leader) {
@@ -903,10 +895,17 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             l.messages_out += answered;
             l.sequence += answered;
             rk_control_set_counters(cb, l.messages_in, l.messages_out);
+            // Read the inbox tail for the next poll while the fence below
+            // waits for the batch's writes: the two PCIe round trips
+            // overlap, and the next poll of a busy stream needs none.
+            // Relaxed; the fence orders it like an acquire before the next
+            // batch's slot reads.
+            const rk_u64 tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
             // One fence orders every slot write (all threads', through the
             // barrier) and every slot read before both index stores: the
             // release pattern of the ring protocol, for both rings at once.
             rk_fence_acq_rel_sys();
+            l.tail_ahead = tail_ahead;
             if (answered > 0u) {
                 l.outbox.index += answered;
                 rk_st_relaxed_sys_u64(&l.outbox.header->tail, l.outbox.index);
