@@ -268,6 +268,7 @@ RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
     using S = rk_actor_shape<H>;
     const rk_u32 total = count * S::in_words;
     const rk_u32 threads = rk_block_threads();
+    #pragma unroll 1
     for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
         const rk_u32 m = w / S::in_words;
         const rk_u32 o = w - m * S::in_words;
@@ -282,6 +283,7 @@ RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
 RK_INLINE void rk_actor_store_words(void* dst, const void* src, rk_u32 words) {
     const rk_u32* in = reinterpret_cast<const rk_u32*>(src);
     volatile rk_u32* out = reinterpret_cast<volatile rk_u32*>(dst);
+    #pragma unroll 1
     for (rk_u32 i = 0; i < words * 4u; ++i) {
         out[i] = in[i];
     }
@@ -334,6 +336,7 @@ RK_INLINE void rk_actor_dead_letter(rk_actor_leader* l, const rk_actor_desc* d,
     rk_actor_store_words(rk_envelope_payload(slot), payload, bytes / 16u);
     const unsigned char* tail_in = reinterpret_cast<const unsigned char*>(payload) + (bytes & ~15u);
     unsigned char* tail_out = rk_envelope_payload(slot) + (bytes & ~15u);
+    #pragma unroll 1
     for (rk_u32 i = 0; i < (bytes & 15u); ++i) {
         tail_out[i] = tail_in[i];
     }
@@ -359,6 +362,7 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
     using S = rk_actor_shape<H>;
     const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
+    #pragma unroll 1
     for (rk_u32 m = tid; m < count; m += threads) {
         const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
         const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(m) + 16u);
@@ -393,6 +397,7 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
         slot[3] = h[3];
     }
     const rk_u32 total = count * S::reply_words;
+    #pragma unroll 1
     for (rk_u32 w = tid; w < total; w += threads) {
         const rk_u32 m = w / S::reply_words;
         const rk_u32 o = w - m * S::reply_words;
@@ -618,6 +623,7 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk
     // of Q, kept in S::env (l in physical_ns, c's two halves in logical and
     // node) until pass 2.
     if (warp < warps) {
+        #pragma unroll 1
         for (rk_u32 c = warp; c < chunk_count; c += warps) {
             const rk_u32 i = c * 32u + lane;
             const bool in = i < count;
@@ -659,6 +665,7 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk
     }
     __syncthreads();
     rk_u32 good = count;
+    #pragma unroll 1
     for (rk_u32 c = 0u; c < chunk_count; ++c) {
         const rk_u32 b = S::chunk(c)->first_bad;
         good = b < good ? b : good;
@@ -667,9 +674,11 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk
     // receipts. Messages from the first bad one on are not received.
     bool overflow = false;
     if (warp < warps) {
+        #pragma unroll 1
         for (rk_u32 c = warp; c * 32u < good; c += warps) {
             rk_u64 carry_l = ctl->clock_l;
             rk_i64 carry_c = ctl->clock_c;
+            #pragma unroll 1
             for (rk_u32 k = 0u; k < c; ++k) {
                 if (rk_actor_lex_less(carry_l, carry_c, S::chunk(k)->max_l, S::chunk(k)->max_c)) {
                     carry_l = S::chunk(k)->max_l;
@@ -895,12 +904,18 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             l.messages_out += answered;
             l.sequence += answered;
             rk_control_set_counters(cb, l.messages_in, l.messages_out);
-            // Read the inbox tail for the next poll while the fence below
+            // After a batch of more than one message (a stream is going),
+            // read the inbox tail for the next poll while the fence below
             // waits for the batch's writes: the two PCIe round trips
-            // overlap, and the next poll of a busy stream needs none.
-            // Relaxed; the fence orders it like an acquire before the next
-            // batch's slot reads.
-            const rk_u64 tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
+            // overlap, and the next poll needs none. (Not after a single
+            // message: a round trip would wait for the read too.) Relaxed;
+            // the fence orders it like an acquire before the next batch's
+            // slot reads.
+            const bool busy = good > 1u;
+            rk_u64 tail_ahead = 0u;
+            if (busy) {
+                tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
+            }
             // One fence orders every slot write (all threads', through the
             // barrier) and every slot read before both index stores: the
             // release pattern of the ring protocol, for both rings at once.
