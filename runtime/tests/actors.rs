@@ -49,3 +49,13 @@ fn eight_actors_in_one_launch_keep_their_own_state() {
 fn a_fault_dead_letters_the_message_and_spares_the_others() {
     suite::fault(&Cpu);
 }
+
+#[test]
+fn the_supervisor_restarts_faulted_actors_by_policy() {
+    suite::supervised(&Cpu);
+}
+
+#[test]
+fn a_handler_that_never_returns_is_reported_hung() {
+    suite::hang(&Cpu);
+}

@@ -61,3 +61,12 @@ fn gpu_a_fault_dead_letters_the_message_and_spares_the_others() {
     let Some(gpu) = gpu("gpu_fault") else { return };
     suite::fault(&gpu);
 }
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_the_supervisor_restarts_faulted_actors_by_policy() {
+    let Some(gpu) = gpu("gpu_supervised") else {
+        return;
+    };
+    suite::supervised(&gpu);
+}

@@ -152,6 +152,12 @@ impl<W: fmt::Write> Writer<'_, W> {
                 self.write_expr(ctx, expr)?;
                 self.out.write_str(")")
             }
+            (UnaryOp::Neg, Scalar::Float(_)) => {
+                // A sign-bit flip, as Rust's `-` on floats (NaNs included).
+                write!(self.out, "rk_neg_{}(", suffix(scalar))?;
+                self.write_expr(ctx, expr)?;
+                self.out.write_str(")")
+            }
             (UnaryOp::Neg, _) => {
                 self.out.write_str("(-")?;
                 self.write_expr(ctx, expr)?;
@@ -417,7 +423,8 @@ impl<W: fmt::Write> Writer<'_, W> {
             let name = match fun {
                 M::Min => libm("fmin"),
                 M::Max => libm("fmax"),
-                M::Abs => libm("fabs"),
+                // Sign-bit operations, exact on NaNs (see rk_rust.cuh).
+                M::Abs => format!("rk_abs_{s}"),
                 M::Sqrt => libm("sqrt"),
                 M::Floor => libm("floor"),
                 M::Ceil => libm("ceil"),
@@ -443,7 +450,7 @@ impl<W: fmt::Write> Writer<'_, W> {
                 M::MulAdd => libm("fma"),
                 M::Hypot => libm("hypot"),
                 M::Cbrt => libm("cbrt"),
-                M::Copysign => libm("copysign"),
+                M::Copysign => format!("rk_copysign_{s}"),
                 M::Fract => format!("rk_fract_{s}"),
                 M::Signum => format!("rk_signum_{s}"),
                 M::Clamp => format!("rk_clamp_{s}"),
