@@ -61,6 +61,8 @@ pub enum FrontErrorKind {
     Recursion { name: String },
     #[error("struct `{name}`: {problem}")]
     Layout { name: String, problem: String },
+    #[error("`#[{attr}]`: {problem}")]
+    Attribute { attr: &'static str, problem: String },
     #[error("`{name}` is not a constant expression: {problem}")]
     NotConst { name: String, problem: &'static str },
 }

@@ -14,6 +14,7 @@
 //! [`types`] struct layouts and type resolution, [`consts`] constant
 //! evaluation, [`error`] the spanned errors.
 
+pub mod attrs;
 mod body;
 mod calls;
 pub mod consts;
@@ -28,6 +29,7 @@ use std::collections::HashMap;
 
 use syn::spanned::Spanned;
 
+pub use attrs::{fn_kind, parse_kernel_args, FnKind, KernelAttrs, KernelKind};
 pub use error::{Diagnostics, FrontError, FrontErrorKind};
 
 use crate::arena::Handle;
@@ -62,16 +64,6 @@ pub struct Signature {
     pub function: Handle<Function>,
     pub params: Vec<Handle<Type>>,
     pub result: Handle<Type>,
-}
-
-/// What an attribute made of a function.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FnKind {
-    DeviceFn,
-    GpuKernel {
-        block: [u32; 3],
-        overflow_checks: Option<bool>,
-    },
 }
 
 /// Parses and lowers a Rust file.
@@ -124,18 +116,28 @@ pub fn lower_items(items: &[syn::Item], options: &Options) -> Result<Module, Dia
     let mut signatures: HashMap<String, Signature> = HashMap::new();
     for index in order {
         let (item, kind) = &functions[index];
+        if let FnKind::RingKernel(_) = kind {
+            diagnostics.push(FrontError::unsupported(
+                "`#[ring_kernel]` handlers",
+                "the front end does not lower handlers yet",
+                item.sig.ident.span(),
+            ));
+            continue;
+        }
         match lower_fn(&mut module, &env, &signatures, item, kind, options) {
-            Ok((function, signature)) => {
-                if let FnKind::GpuKernel { block, .. } = kind {
-                    module.entry_points.push(EntryPoint {
-                        name: item.sig.ident.to_string(),
-                        function,
-                        kind: EntryKind::Kernel { block: *block },
-                    });
-                } else {
+            Ok((function, signature)) => match kind {
+                FnKind::GpuKernel(attrs) => module.entry_points.push(EntryPoint {
+                    name: attrs
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| item.sig.ident.to_string()),
+                    function,
+                    kind: EntryKind::Kernel { block: attrs.block },
+                }),
+                FnKind::DeviceFn | FnKind::RingKernel(_) => {
                     signatures.insert(item.sig.ident.to_string(), signature);
                 }
-            }
+            },
             Err(errors) => diagnostics.errors.extend(errors.errors),
         }
     }
@@ -163,68 +165,6 @@ fn derives_gpu_type(attrs: &[syn::Attribute]) -> bool {
         }
         found
     })
-}
-
-/// Reads `#[gpu_kernel(...)]` / `#[device_fn]` from a function's attributes.
-pub fn fn_kind(attrs: &[syn::Attribute]) -> Result<Option<FnKind>, FrontError> {
-    for attr in attrs {
-        let Some(name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
-            continue;
-        };
-        match name.as_str() {
-            "device_fn" => return Ok(Some(FnKind::DeviceFn)),
-            "gpu_kernel" => {
-                let mut block = [256, 1, 1];
-                let mut overflow_checks = None;
-                if let syn::Meta::List(_) = attr.meta {
-                    attr.parse_nested_meta(|meta| {
-                        if meta.path.is_ident("block_size") {
-                            let lit: syn::LitInt = meta.value()?.parse()?;
-                            block = [lit.base10_parse()?, 1, 1];
-                        } else if meta.path.is_ident("block") {
-                            let tuple: syn::ExprTuple = meta.value()?.parse()?;
-                            let dims: Vec<u32> = tuple
-                                .elems
-                                .iter()
-                                .map(|e| match e {
-                                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<u32>(),
-                                    other => Err(syn::Error::new(other.span(), "expected an integer")),
-                                })
-                                .collect::<syn::Result<_>>()?;
-                            if dims.is_empty() || dims.len() > 3 {
-                                return Err(meta.error("`block` takes one to three dimensions: `block = (16, 16)`"));
-                            }
-                            block = [dims[0], *dims.get(1).unwrap_or(&1), *dims.get(2).unwrap_or(&1)];
-                        } else if meta.path.is_ident("checks") {
-                            let lit: syn::LitBool = meta.value()?.parse()?;
-                            overflow_checks = Some(lit.value);
-                        } else {
-                            return Err(meta.error("unknown `gpu_kernel` argument; expected `block_size`, `block` or `checks`"));
-                        }
-                        Ok(())
-                    })
-                    .map_err(|e| FrontError::new(FrontErrorKind::Signature { problem: e.to_string() }, e.span()))?;
-                }
-                let threads: u64 = block.iter().map(|&d| u64::from(d)).product();
-                if block.contains(&0) || threads > 1024 {
-                    return Err(FrontError::new(
-                        FrontErrorKind::Signature {
-                            problem: format!(
-                                "a block of {block:?} threads is invalid: 1 to 1024 threads"
-                            ),
-                        },
-                        attr.span(),
-                    ));
-                }
-                return Ok(Some(FnKind::GpuKernel {
-                    block,
-                    overflow_checks,
-                }));
-            }
-            _ => {}
-        }
-    }
-    Ok(None)
 }
 
 /// Orders functions callees-first; a cycle among device functions is an error.
@@ -358,15 +298,12 @@ fn lower_fn(
             v.span(),
         ));
     }
-    let is_kernel = matches!(kind, FnKind::GpuKernel { .. });
+    let is_kernel = matches!(kind, FnKind::GpuKernel(_));
     let mut lowerer = FnLowerer::new(module, env, signatures, sig.ident.to_string());
-    lowerer.func.overflow_checks = match kind {
-        FnKind::GpuKernel {
-            overflow_checks: Some(c),
-            ..
-        } => *c,
-        _ => options.overflow_checks,
-    };
+    lowerer.func.overflow_checks = kind
+        .kernel_attrs()
+        .and_then(|a| a.overflow_checks)
+        .unwrap_or(options.overflow_checks);
     let mut param_types = Vec::new();
     for (position, input) in sig.inputs.iter().enumerate() {
         let syn::FnArg::Typed(param) = input else {
