@@ -61,6 +61,12 @@ pub enum FrontErrorKind {
     Recursion { name: String },
     #[error("struct `{name}`: {problem}")]
     Layout { name: String, problem: String },
+    #[error("struct `{name}` (declared at {declared}): {problem}")]
+    HostLayout {
+        name: String,
+        declared: String,
+        problem: String,
+    },
     #[error("`#[{attr}]`: {problem}")]
     Attribute { attr: &'static str, problem: String },
     #[error("`{name}` is not a constant expression: {problem}")]

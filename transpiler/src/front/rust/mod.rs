@@ -21,6 +21,7 @@ pub mod consts;
 mod control;
 pub mod error;
 mod expr;
+pub mod host;
 pub mod infer;
 mod range;
 pub mod types;
@@ -47,6 +48,9 @@ pub struct Options {
     pub overflow_checks: bool,
     /// The file the source came from, for `#line` and fault locations.
     pub source_file: Option<String>,
+    /// Structs known by their host layout (from the `GpuType` derives)
+    /// rather than by an item in the input; see [`host`].
+    pub layouts: Vec<&'static ringkernel_device::layout::TypeLayout>,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
         Options {
             overflow_checks: true,
             source_file: None,
+            layouts: Vec::new(),
         }
     }
 }
@@ -87,11 +92,27 @@ pub fn lower_items(items: &[syn::Item], options: &Options) -> Result<Module, Dia
     };
     let mut diagnostics = Diagnostics::default();
     let mut env = TypeEnv::default();
+    diagnostics
+        .errors
+        .extend(host::add_host_layouts(&mut env, &mut module, &options.layouts).errors);
     for item in items {
         if let syn::Item::Struct(s) = item {
             if derives_gpu_type(&s.attrs) {
-                if let Err(e) = env.add_struct(&mut module, s) {
-                    diagnostics.push(e);
+                let host = env.struct_named(&s.ident.to_string());
+                match env.add_struct(&mut module, s) {
+                    Ok(handle) if host.is_some_and(|h| h != handle) => {
+                        diagnostics.push(FrontError::new(
+                            FrontErrorKind::Layout {
+                                name: s.ident.to_string(),
+                                problem:
+                                    "its host layout (from the derive) differs from this definition"
+                                        .into(),
+                            },
+                            s.ident.span(),
+                        ))
+                    }
+                    Ok(_) => {}
+                    Err(e) => diagnostics.push(e),
                 }
             }
         }
