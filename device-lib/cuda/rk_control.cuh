@@ -17,6 +17,7 @@
 
 #include "rk_types.cuh"
 #include "rk_sync.cuh"
+#include "rk_ring.cuh"
 
 // Lifecycle states (rk_control_block::state).
 enum rk_lifecycle : rk_u32 {
@@ -28,33 +29,34 @@ enum rk_lifecycle : rk_u32 {
     RK_STATE_FAILED = 5,       // a handler faulted; see last_fault
 };
 
-// Fault kinds (rk_fault_record::kind).
-enum rk_fault_kind : rk_u32 {
-    RK_FAULT_NONE = 0,
-    RK_FAULT_PANIC = 1,               // explicit panic!
-    RK_FAULT_INDEX_OUT_OF_BOUNDS = 2, // index out of bounds
-    RK_FAULT_DIVIDE_BY_ZERO = 3,      // division by zero
-    RK_FAULT_REMAINDER_BY_ZERO = 4,   // remainder with a zero divisor
-    RK_FAULT_ARITHMETIC_OVERFLOW = 5, // overflow (add, sub, mul, neg, shift) with checks on
-    RK_FAULT_BAD_MESSAGE = 6,         // wrong type id or payload size for this actor
-    RK_FAULT_UNREACHABLE = 7,         // unreachable!() reached
+// Fault kinds (rk_actor_fault::kind). Codes 1-5 are the codes of the
+// transpiler's rk_rust.cuh (RK_FAULT_*), which the actor loop copies from the
+// handler's fault record; rk_actor.cuh asserts that they agree.
+enum rk_actor_fault_kind : rk_u32 {
+    RK_ACTOR_FAULT_NONE = 0,
+    RK_ACTOR_FAULT_INDEX_OUT_OF_BOUNDS = 1, // index out of bounds
+    RK_ACTOR_FAULT_DIVISION_BY_ZERO = 2,    // division or remainder by zero (or MIN / -1)
+    RK_ACTOR_FAULT_OVERFLOW = 3,            // overflow (add, sub, mul, neg, shift) with checks on
+    RK_ACTOR_FAULT_INVALID_ARGUMENT = 4,    // an intrinsic's argument out of its domain
+    RK_ACTOR_FAULT_PANIC = 5,               // panic!, assert!, unreachable!
+    RK_ACTOR_FAULT_BAD_MESSAGE = 6,         // wrong type id or payload size for this actor
 };
 
 // A fault and where it happened in the user's Rust source.
-struct rk_fault_record {
+struct rk_actor_fault {
     rk_u64 sequence; // envelope sequence number of the faulting message
-    rk_u32 kind;     // rk_fault_kind
+    rk_u32 kind;     // rk_actor_fault_kind
     rk_u32 file_id;  // index into the module's source-file table
     rk_u32 line;     // 1-based Rust line
     rk_u32 column;   // 1-based Rust column
 };
 
-RK_ASSERT_SIZE(rk_fault_record, 24);
-RK_ASSERT_OFFSET(rk_fault_record, sequence, 0);
-RK_ASSERT_OFFSET(rk_fault_record, kind, 8);
-RK_ASSERT_OFFSET(rk_fault_record, file_id, 12);
-RK_ASSERT_OFFSET(rk_fault_record, line, 16);
-RK_ASSERT_OFFSET(rk_fault_record, column, 20);
+RK_ASSERT_SIZE(rk_actor_fault, 24);
+RK_ASSERT_OFFSET(rk_actor_fault, sequence, 0);
+RK_ASSERT_OFFSET(rk_actor_fault, kind, 8);
+RK_ASSERT_OFFSET(rk_actor_fault, file_id, 12);
+RK_ASSERT_OFFSET(rk_actor_fault, line, 16);
+RK_ASSERT_OFFSET(rk_actor_fault, column, 20);
 
 struct alignas(128) rk_control_block {
     // line 0: written by the device only
@@ -64,11 +66,12 @@ struct alignas(128) rk_control_block {
     rk_u64 messages_in;     // messages taken from the inbox
     rk_u64 messages_out;    // replies published to the outbox
     rk_u64 fault_count;     // faults recorded; stored after last_fault
-    rk_fault_record last_fault;
+    rk_actor_fault last_fault;
     rk_u8 device_pad[64];
     // line 1: written by the host only
     rk_u32 stop_requested;  // nonzero: drain the inbox, then terminate
-    rk_u8 host_pad[124];
+    rk_u32 restart_requested; // a counter: each increment restarts a Failed actor
+    rk_u8 host_pad[120];
 };
 
 RK_ASSERT_SIZE(rk_control_block, 256);
@@ -80,6 +83,7 @@ RK_ASSERT_OFFSET(rk_control_block, messages_out, 24);
 RK_ASSERT_OFFSET(rk_control_block, fault_count, 32);
 RK_ASSERT_OFFSET(rk_control_block, last_fault, 40);
 RK_ASSERT_OFFSET(rk_control_block, stop_requested, 128);
+RK_ASSERT_OFFSET(rk_control_block, restart_requested, 132);
 static_assert(alignof(rk_control_block) == 128, "rk_control_block is line-aligned");
 
 // Publishes a new lifecycle state (release: everything the actor wrote
@@ -119,9 +123,41 @@ RK_DEVICE void rk_control_record_fault(rk_control_block* cb, rk_u32 kind, rk_u32
     rk_st_release_sys_u64(&cb->fault_count, count + 1u);
 }
 
+// The host's restart counter (acquire): when it differs from the value the
+// actor last acted on, a Failed actor resumes from the state the host reset.
+RK_DEVICE rk_u32 rk_control_restart_requested(const rk_control_block* cb) {
+    return rk_ld_acquire_sys_u32(&cb->restart_requested);
+}
+
 // Whether the host asked the actor to stop (acquire).
 RK_DEVICE bool rk_control_stop_requested(const rk_control_block* cb) {
     return rk_ld_acquire_sys_u32(&cb->stop_requested) != 0u;
 }
+
+// What the host gives the persistent kernel for each actor it runs: one
+// entry per block, in an array in device memory (the kernel's first
+// parameter). Written once before launch; the kernel only reads it.
+struct rk_actor_desc {
+    rk_control_block* control; // mapped pinned host memory
+    rk_ring_header* inbox;     // host -> actor ring (mapped pinned)
+    rk_ring_header* outbox;    // actor -> host ring (mapped pinned)
+    void* state;               // the actor's state in device memory; null when stateless
+    rk_i64 hlc_offset_ns;      // host time minus %globaltimer, calibrated at launch
+    rk_u32 actor_id;           // also the HLC node id
+    rk_u32 message_type_id;    // the type id every request must carry
+    rk_u32 reply_type_id;      // the type id replies carry
+    rk_u32 reserved;           // zero
+};
+
+RK_ASSERT_SIZE(rk_actor_desc, 56);
+RK_ASSERT_OFFSET(rk_actor_desc, control, 0);
+RK_ASSERT_OFFSET(rk_actor_desc, inbox, 8);
+RK_ASSERT_OFFSET(rk_actor_desc, outbox, 16);
+RK_ASSERT_OFFSET(rk_actor_desc, state, 24);
+RK_ASSERT_OFFSET(rk_actor_desc, hlc_offset_ns, 32);
+RK_ASSERT_OFFSET(rk_actor_desc, actor_id, 40);
+RK_ASSERT_OFFSET(rk_actor_desc, message_type_id, 44);
+RK_ASSERT_OFFSET(rk_actor_desc, reply_type_id, 48);
+RK_ASSERT_OFFSET(rk_actor_desc, reserved, 52);
 
 #endif // RK_CONTROL_CUH

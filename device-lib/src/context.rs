@@ -26,6 +26,20 @@ pub struct RingContext {
     never: Infallible,
 }
 
+impl RingContext {
+    /// This actor's id (also its HLC node id).
+    pub fn actor_id(&self) -> u32 {
+        match self.never {}
+    }
+
+    /// The actor's hybrid logical clock at the receipt of the current
+    /// message: greater than the message's send timestamp and than every
+    /// timestamp this actor issued before; the reply is stamped later still.
+    pub fn now(&self) -> crate::hlc::HlcTimestamp {
+        match self.never {}
+    }
+}
+
 impl core::ops::Deref for RingContext {
     type Target = ThreadContext;
     fn deref(&self) -> &ThreadContext {

@@ -65,48 +65,48 @@ impl TryFrom<u32> for Lifecycle {
     }
 }
 
-/// What went wrong in a handler (`enum rk_fault_kind`).
+/// What went wrong in a handler (`enum rk_actor_fault_kind`). Codes 1-5 are
+/// the transpiler's kernel fault codes (`rk_rust.cuh`), copied by the actor
+/// loop from the handler's fault record.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FaultKind {
     None = 0,
-    /// An explicit `panic!`.
-    Panic = 1,
-    IndexOutOfBounds = 2,
-    DivideByZero = 3,
-    RemainderByZero = 4,
+    IndexOutOfBounds = 1,
+    /// Division or remainder by zero, or `MIN / -1`.
+    DivisionByZero = 2,
     /// Overflow of add, sub, mul, neg or shift with overflow checks on.
-    ArithmeticOverflow = 5,
+    Overflow = 3,
+    /// An intrinsic's argument out of its domain.
+    InvalidArgument = 4,
+    /// `panic!`, a failed `assert!`, `unreachable!`.
+    Panic = 5,
     /// Wrong type id or payload size for this actor.
     BadMessage = 6,
-    /// `unreachable!()` was reached.
-    Unreachable = 7,
 }
 
 impl FaultKind {
     /// Every kind, in code order.
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 7] = [
         FaultKind::None,
-        FaultKind::Panic,
         FaultKind::IndexOutOfBounds,
-        FaultKind::DivideByZero,
-        FaultKind::RemainderByZero,
-        FaultKind::ArithmeticOverflow,
+        FaultKind::DivisionByZero,
+        FaultKind::Overflow,
+        FaultKind::InvalidArgument,
+        FaultKind::Panic,
         FaultKind::BadMessage,
-        FaultKind::Unreachable,
     ];
 
-    /// The `RK_FAULT_*` constant for this kind.
+    /// The `RK_ACTOR_FAULT_*` constant for this kind.
     pub fn cuda_name(self) -> &'static str {
         match self {
-            FaultKind::None => "RK_FAULT_NONE",
-            FaultKind::Panic => "RK_FAULT_PANIC",
-            FaultKind::IndexOutOfBounds => "RK_FAULT_INDEX_OUT_OF_BOUNDS",
-            FaultKind::DivideByZero => "RK_FAULT_DIVIDE_BY_ZERO",
-            FaultKind::RemainderByZero => "RK_FAULT_REMAINDER_BY_ZERO",
-            FaultKind::ArithmeticOverflow => "RK_FAULT_ARITHMETIC_OVERFLOW",
-            FaultKind::BadMessage => "RK_FAULT_BAD_MESSAGE",
-            FaultKind::Unreachable => "RK_FAULT_UNREACHABLE",
+            FaultKind::None => "RK_ACTOR_FAULT_NONE",
+            FaultKind::IndexOutOfBounds => "RK_ACTOR_FAULT_INDEX_OUT_OF_BOUNDS",
+            FaultKind::DivisionByZero => "RK_ACTOR_FAULT_DIVISION_BY_ZERO",
+            FaultKind::Overflow => "RK_ACTOR_FAULT_OVERFLOW",
+            FaultKind::InvalidArgument => "RK_ACTOR_FAULT_INVALID_ARGUMENT",
+            FaultKind::Panic => "RK_ACTOR_FAULT_PANIC",
+            FaultKind::BadMessage => "RK_ACTOR_FAULT_BAD_MESSAGE",
         }
     }
 }
@@ -126,10 +126,10 @@ impl TryFrom<u32> for FaultKind {
     }
 }
 
-/// `struct rk_fault_record`: a fault and its location in the Rust source.
+/// `struct rk_actor_fault`: a fault and its location in the Rust source.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct FaultRecord {
+pub struct ActorFault {
     /// Envelope sequence number of the faulting message.
     pub sequence: u64,
     /// A [`FaultKind`] code.
@@ -143,13 +143,13 @@ pub struct FaultRecord {
 }
 
 const _: () = {
-    assert!(size_of::<FaultRecord>() == 24);
-    assert!(align_of::<FaultRecord>() == 8);
-    assert!(offset_of!(FaultRecord, sequence) == 0);
-    assert!(offset_of!(FaultRecord, kind) == 8);
-    assert!(offset_of!(FaultRecord, file_id) == 12);
-    assert!(offset_of!(FaultRecord, line) == 16);
-    assert!(offset_of!(FaultRecord, column) == 20);
+    assert!(size_of::<ActorFault>() == 24);
+    assert!(align_of::<ActorFault>() == 8);
+    assert!(offset_of!(ActorFault, sequence) == 0);
+    assert!(offset_of!(ActorFault, kind) == 8);
+    assert!(offset_of!(ActorFault, file_id) == 12);
+    assert!(offset_of!(ActorFault, line) == 16);
+    assert!(offset_of!(ActorFault, column) == 20);
 };
 
 /// `struct rk_control_block`: 256 bytes, 128-byte aligned.
@@ -173,11 +173,13 @@ pub struct ControlBlock {
     pub messages_out: u64,
     /// Faults recorded; stored (release) after `last_fault`.
     pub fault_count: u64,
-    pub last_fault: FaultRecord,
+    pub last_fault: ActorFault,
     pub device_pad: [u8; 64],
     /// Nonzero asks the actor to drain its inbox and terminate (host-written).
     pub stop_requested: u32,
-    pub host_pad: [u8; 124],
+    /// A counter: each increment restarts a Failed actor (host-written).
+    pub restart_requested: u32,
+    pub host_pad: [u8; 120],
 }
 
 const _: () = {
@@ -192,7 +194,8 @@ const _: () = {
     assert!(offset_of!(ControlBlock, last_fault) == 40);
     assert!(offset_of!(ControlBlock, device_pad) == 64);
     assert!(offset_of!(ControlBlock, stop_requested) == 128);
-    assert!(offset_of!(ControlBlock, host_pad) == 132);
+    assert!(offset_of!(ControlBlock, restart_requested) == 132);
+    assert!(offset_of!(ControlBlock, host_pad) == 136);
 };
 
 impl ControlBlock {
@@ -205,10 +208,11 @@ impl ControlBlock {
             messages_in: 0,
             messages_out: 0,
             fault_count: 0,
-            last_fault: FaultRecord::default(),
+            last_fault: ActorFault::default(),
             device_pad: [0; 64],
             stop_requested: 0,
-            host_pad: [0; 124],
+            restart_requested: 0,
+            host_pad: [0; 120],
         }
     }
 
@@ -217,6 +221,43 @@ impl ControlBlock {
         Lifecycle::try_from(self.state)
     }
 }
+
+/// `struct rk_actor_desc`: what the host gives the persistent kernel for
+/// each actor (one per block, in device memory). The pointers are device
+/// addresses (of mapped pinned host memory for the control block and the
+/// rings, of device memory for the state).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActorDesc {
+    pub control: u64,
+    pub inbox: u64,
+    pub outbox: u64,
+    /// Zero when the actor is stateless.
+    pub state: u64,
+    /// Host time minus `%globaltimer`, calibrated at launch.
+    pub hlc_offset_ns: i64,
+    /// The actor's id, also its HLC node id.
+    pub actor_id: u32,
+    /// The type id every request must carry.
+    pub message_type_id: u32,
+    /// The type id replies carry.
+    pub reply_type_id: u32,
+    pub reserved: u32,
+}
+
+const _: () = {
+    assert!(size_of::<ActorDesc>() == 56);
+    assert!(align_of::<ActorDesc>() == 8);
+    assert!(offset_of!(ActorDesc, control) == 0);
+    assert!(offset_of!(ActorDesc, inbox) == 8);
+    assert!(offset_of!(ActorDesc, outbox) == 16);
+    assert!(offset_of!(ActorDesc, state) == 24);
+    assert!(offset_of!(ActorDesc, hlc_offset_ns) == 32);
+    assert!(offset_of!(ActorDesc, actor_id) == 40);
+    assert!(offset_of!(ActorDesc, message_type_id) == 44);
+    assert!(offset_of!(ActorDesc, reply_type_id) == 48);
+    assert!(offset_of!(ActorDesc, reserved) == 52);
+};
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use std::mem::{align_of, offset_of, size_of};
 use std::path::Path;
 
-use ringkernel_device::control::{ControlBlock, FaultKind, FaultRecord, Lifecycle};
+use ringkernel_device::control::{ActorDesc, ActorFault, ControlBlock, FaultKind, Lifecycle};
 use ringkernel_device::envelope::{flags, EnvelopeHeader, ACTOR_HOST, ENVELOPE_HEADER_SIZE};
 use ringkernel_device::hlc::{HlcClock, HlcTimestamp};
 use ringkernel_device::k2k::{K2kHeader, K2kLayout, K2K_MAGIC, K2K_SEQ_OFFSET};
@@ -59,10 +59,14 @@ fn shared_structs() -> Vec<StructLayout> {
         layout!(RingHeader => "rk_ring_header" {
             tail, tail_pad, head, head_pad, capacity, slot_size, magic, version, geometry_pad,
         }),
-        layout!(FaultRecord => "rk_fault_record" { sequence, kind, file_id, line, column }),
+        layout!(ActorFault => "rk_actor_fault" { sequence, kind, file_id, line, column }),
+        layout!(ActorDesc => "rk_actor_desc" {
+            control, inbox, outbox, state, hlc_offset_ns, actor_id, message_type_id,
+            reply_type_id, reserved,
+        }),
         layout!(ControlBlock => "rk_control_block" {
             state, actor_id, heartbeat, messages_in, messages_out, fault_count, last_fault,
-            device_pad, stop_requested, host_pad,
+            device_pad, stop_requested, restart_requested, host_pad,
         }),
         layout!(K2kHeader => "rk_k2k_header" {
             tail, tail_pad, head, head_pad, capacity, slot_size, magic, owner_actor,

@@ -67,7 +67,7 @@ extern "C" __global__ void rk_protocol_smoke(rk_ring_header* inbox,
             rep->flags = RK_ENVELOPE_FLAG_REPLY;
             rep->hlc = rk_hlc_send(&clock, rk_hlc_physical_now(&clock));
             if (!rk_hlc_less(&t, &rep->hlc)) {
-                rk_control_record_fault(control, RK_FAULT_PANIC, 1u, 2u, 3u, req->sequence);
+                rk_control_record_fault(control, RK_ACTOR_FAULT_PANIC, 1u, 2u, 3u, req->sequence);
             }
             rk_envelope_payload(rep)[0] = rk_envelope_payload_const(req)[0];
             ++n_out;

@@ -5,3 +5,39 @@
 //! `ringkernel-toolchain`), persistent launches, the host halves of the
 //! rings in mapped pinned memory, typed actor handles and supervision. It
 //! builds launches from the back end's metadata and never parses CUDA.
+//!
+//! # Layers
+//!
+//! - [`Runtime`] (`runtime.rs`): the handle; picks the backend.
+//! - [`DeviceBuffer`] (`buffer.rs`) and [`MappedBuffer`]
+//!   (`cuda/memory.rs`): device memory, and host memory the device maps.
+//! - [`Grid`], [`KernelArg`] (`launch.rs`): launches and their argument check;
+//!   `kernel.rs` memoises a transpiled [`KernelSource`] per runtime.
+//! - `cpu.rs`: launches through the interpreter; `cuda/`: device discovery,
+//!   the NVRTC compiler and cache ([`cuda::compile`], [`cuda::cache`]),
+//!   module loading ([`cuda::module`]), launches.
+//! - [`actor`]: typed actor handles, actor memory, the CPU executor.
+//! - [`testing`]: the helper GPU tests start from.
+//!
+//! [`KernelSource`]: ringkernel_transpiler::source::KernelSource
+
+pub mod actor;
+mod buffer;
+mod cpu;
+pub mod cuda;
+mod error;
+mod kernel;
+mod launch;
+mod runtime;
+pub mod testing;
+
+pub use buffer::{DeviceBuffer, DeviceCopy};
+pub use cuda::cache::{default_cache_dir, CacheKey, CACHE_DIR_ENV};
+pub use cuda::compile::{nvrtc_invocations, CompiledImage, Compiler, CudaSource, ImageOrigin};
+pub use cuda::memory::MappedBuffer;
+pub use cuda::module::{KernelFunction, LoadReport, LoadedModule, ModuleOrigin};
+pub use cuda::{LaunchHandle, Stream};
+pub use error::{DriverVersion, Error, LaunchConfigError, Result};
+pub use launch::{Grid, KernelArg, ScalarArg};
+pub use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
+pub use runtime::{Backend, Runtime, BACKEND_ENV};

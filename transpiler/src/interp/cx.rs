@@ -50,6 +50,16 @@ pub(crate) struct Ids {
     pub block_linear: u32,
     pub global_linear: u64,
     pub global: [u64; 3],
+    /// What `RingContext` intrinsics read when the function is a handler.
+    pub actor: ActorEnv,
+}
+
+/// The actor a handler runs for: its id and the HLC timestamp of the
+/// current message's receipt (physical ns, logical, node).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActorEnv {
+    pub actor_id: u32,
+    pub received: [u64; 3],
 }
 
 impl Ids {
@@ -67,6 +77,7 @@ impl Ids {
             block_linear,
             global_linear: u64::from(block_linear) * per_block + u64::from(thread_linear),
             global: [g(0), g(1), g(2)],
+            actor: ActorEnv::default(),
         }
     }
 }

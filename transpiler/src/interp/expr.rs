@@ -513,5 +513,9 @@ fn builtin(b: Builtin) -> ScalarFn {
         B::GlobalZ => Box::new(|cx| Ok(cx.ids.global[2])),
         B::LaneId => Box::new(|cx| Ok(u64::from(cx.ids.thread_linear % 32))),
         B::WarpId => Box::new(|cx| Ok(u64::from(cx.ids.thread_linear / 32))),
+        B::ActorId => Box::new(|cx| Ok(u64::from(cx.ids.actor.actor_id))),
+        B::HlcPhysicalNs => Box::new(|cx| Ok(cx.ids.actor.received[0])),
+        B::HlcLogical => Box::new(|cx| Ok(cx.ids.actor.received[1])),
+        B::HlcNode => Box::new(|cx| Ok(cx.ids.actor.received[2])),
     }
 }

@@ -9,7 +9,7 @@
 use crate::ir::Scalar;
 
 use super::block::{run_block, Faults};
-use super::cx::{write_ref, write_slice, Addr, Ids, FIRST_BUFFER};
+use super::cx::{write_ref, write_slice, ActorEnv, Addr, Ids, FIRST_BUFFER};
 use super::error::{scalar_name, Fault, InterpError};
 use super::layout::Ty;
 use super::machine::{BlockMem, Frame, TState, Thread};
@@ -22,6 +22,9 @@ use super::value::{storer, Arg, Value};
 pub struct Launch {
     pub grid: [u32; 3],
     pub block: [u32; 3],
+    /// What `RingContext` intrinsics (`actor_id`, `now`) read when the
+    /// function is a handler.
+    pub actor: ActorEnv,
 }
 
 impl Launch {
@@ -30,6 +33,7 @@ impl Launch {
         Launch {
             grid: [blocks, 1, 1],
             block: [threads, 1, 1],
+            actor: ActorEnv::default(),
         }
     }
 
@@ -44,7 +48,13 @@ impl Launch {
         Launch {
             grid: [1, 1, 1],
             block: threads,
+            actor: ActorEnv::default(),
         }
+    }
+
+    /// The same launch as a handler run for the actor `env` describes.
+    pub fn with_actor(self, env: ActorEnv) -> Launch {
+        Launch { actor: env, ..self }
     }
 }
 
@@ -232,6 +242,7 @@ impl Program {
                         let tid = tid as u32;
                         let thread = [tid % bx, (tid / bx) % by, tid / (bx * by)];
                         th.ids = Ids::new(block, thread, launch.block, launch.grid);
+                        th.ids.actor = launch.actor;
                         th.stack.clear();
                         th.stack.extend_from_slice(image);
                         th.frames.clear();

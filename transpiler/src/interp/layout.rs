@@ -178,9 +178,11 @@ impl<'m> TypeOf<'m> {
 
 pub(crate) fn builtin_scalar(b: Builtin) -> Scalar {
     match b {
-        Builtin::GlobalId | Builtin::GlobalX | Builtin::GlobalY | Builtin::GlobalZ => {
-            Scalar::Int(IntKind::U64)
-        }
+        Builtin::GlobalId
+        | Builtin::GlobalX
+        | Builtin::GlobalY
+        | Builtin::GlobalZ
+        | Builtin::HlcPhysicalNs => Scalar::Int(IntKind::U64),
         _ => Scalar::Int(IntKind::U32),
     }
 }

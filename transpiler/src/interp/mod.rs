@@ -52,6 +52,7 @@ mod race;
 mod stmt;
 mod value;
 
+pub use cx::ActorEnv;
 pub use error::{
     Access, AccessKind, BarrierParty, DataRace, DivergentBarrier, DivergentWarp, Fault,
     InterpError, Location, RaceSpace, ThreadRef, UncheckedOp,

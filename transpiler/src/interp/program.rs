@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::arena::Handle;
-use crate::ir::{EntryKind, Module, Type};
+use crate::ir::{Module, Type};
 
 use super::error::{InterpError, Location};
 use super::expr::ExprCompiler;
@@ -116,10 +116,7 @@ impl Program {
             entries: module
                 .entry_points
                 .iter()
-                .map(|e| {
-                    let EntryKind::Kernel { block } = e.kind;
-                    (e.name.clone(), e.function.index(), block)
-                })
+                .map(|e| (e.name.clone(), e.function.index(), e.kind.block()))
                 .collect(),
             shared_size: align_up(shared_top, 16) as usize,
             shared_arrays,

@@ -265,4 +265,11 @@ pub enum Builtin {
     LaneId,
     /// Warp index within the block.
     WarpId,
+    /// The actor's id (`RingContext::actor_id`); handlers only.
+    ActorId,
+    /// The HLC timestamp of the current message's receipt
+    /// (`RingContext::now`), by component; handlers only.
+    HlcPhysicalNs,
+    HlcLogical,
+    HlcNode,
 }

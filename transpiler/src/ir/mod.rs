@@ -122,4 +122,32 @@ pub struct EntryPoint {
 pub enum EntryKind {
     /// A data-parallel `#[gpu_kernel]` with this block shape.
     Kernel { block: [u32; 3] },
+    /// A `#[ring_kernel]` handler, run by the persistent actor loop once per
+    /// message on every thread of the actor's block.
+    Actor(ActorEntry),
+}
+
+impl EntryKind {
+    /// The block shape the entry point runs with.
+    pub fn block(&self) -> [u32; 3] {
+        match self {
+            EntryKind::Kernel { block } => *block,
+            EntryKind::Actor(actor) => actor.block,
+        }
+    }
+}
+
+/// The shape of a `#[ring_kernel]` handler. Its function's parameters are
+/// `state: &mut S` (when [`ActorEntry::state`] is some) and `msg: &M`; its
+/// result is the reply (`()` for actors that do not reply). The leader's
+/// (thread 0's) result is the one published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActorEntry {
+    pub block: [u32; 3],
+    /// `S`, the actor's device-resident state.
+    pub state: Option<Handle<Type>>,
+    /// `M`, the message type.
+    pub message: Handle<Type>,
+    /// `R`, the reply type (`Type::Unit` when the handler returns nothing).
+    pub reply: Handle<Type>,
 }

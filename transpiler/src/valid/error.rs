@@ -271,6 +271,9 @@ pub enum EntryPointProblem {
     ReturnsValue,
     /// Each block dimension is at least 1 and the product at most 1024.
     BadBlockShape,
+    /// A handler's parameters are `(&mut S)?, &M` and its result is the
+    /// reply type, as its [`crate::ir::ActorEntry`] says.
+    HandlerSignature,
 }
 
 impl fmt::Display for EntryPointProblem {
@@ -281,6 +284,9 @@ impl fmt::Display for EntryPointProblem {
             EntryPointProblem::ReturnsValue => "a kernel cannot return a value",
             EntryPointProblem::BadBlockShape => {
                 "block dimensions must be at least 1 and multiply to at most 1024 threads"
+            }
+            EntryPointProblem::HandlerSignature => {
+                "the handler's parameters and result do not match its actor entry"
             }
         })
     }

@@ -372,11 +372,13 @@ impl Resolver<'_> {
     }
 }
 
-pub(super) fn builtin_type(builtin: Builtin) -> Scalar {
+pub fn builtin_type(builtin: Builtin) -> Scalar {
     match builtin {
-        Builtin::GlobalId | Builtin::GlobalX | Builtin::GlobalY | Builtin::GlobalZ => {
-            Scalar::Int(IntKind::U64)
-        }
+        Builtin::GlobalId
+        | Builtin::GlobalX
+        | Builtin::GlobalY
+        | Builtin::GlobalZ
+        | Builtin::HlcPhysicalNs => Scalar::Int(IntKind::U64),
         _ => U32,
     }
 }

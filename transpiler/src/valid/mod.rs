@@ -48,6 +48,7 @@ mod layout;
 pub use error::{
     EntryPointProblem, HandleKind, PlaceContext, TypeContext, ValidationError, WithSpan,
 };
+pub use expr::builtin_type;
 pub use layout::{type_align, type_size};
 
 use crate::arena::Handle;
@@ -201,16 +202,46 @@ fn check_entry_points(module: &Module) -> Result<Vec<bool>, WithSpan<ValidationE
         }
         names.push(&entry.name);
         let function = &module.functions[entry.function];
-        if let Some(result) = function.result {
-            if result.index() < module.types.len() && module.types[result] != Type::Unit {
-                return Err(fail(EntryPointProblem::ReturnsValue));
-            }
+        let block = entry.kind.block();
+        let threads = block.iter().map(|&d| u64::from(d)).product::<u64>();
+        if block.contains(&0) || threads > 1024 {
+            return Err(fail(EntryPointProblem::BadBlockShape));
         }
-        match entry.kind {
-            EntryKind::Kernel { block } => {
-                let threads = block.iter().map(|&d| u64::from(d)).product::<u64>();
-                if block.contains(&0) || threads > 1024 {
-                    return Err(fail(EntryPointProblem::BadBlockShape));
+        match &entry.kind {
+            EntryKind::Kernel { .. } => {
+                if let Some(result) = function.result {
+                    if result.index() < module.types.len() && module.types[result] != Type::Unit {
+                        return Err(fail(EntryPointProblem::ReturnsValue));
+                    }
+                }
+            }
+            EntryKind::Actor(actor) => {
+                let param_type = |i: usize| {
+                    function
+                        .params
+                        .get(i)
+                        .map(|&p| function.locals[p].ty)
+                        .map(|t| module.types[t].clone())
+                };
+                let expected_params = usize::from(actor.state.is_some()) + 1;
+                let state_ok = actor.state.is_none_or(|s| {
+                    param_type(0)
+                        == Some(Type::Ref {
+                            target: s,
+                            mutable: true,
+                        })
+                });
+                let message_ok = param_type(expected_params - 1)
+                    == Some(Type::Ref {
+                        target: actor.message,
+                        mutable: false,
+                    });
+                if function.params.len() != expected_params
+                    || !state_ok
+                    || !message_ok
+                    || function.result != Some(actor.reply)
+                {
+                    return Err(fail(EntryPointProblem::HandlerSignature));
                 }
             }
         }

@@ -518,6 +518,10 @@ fn builtin_c(builtin: Builtin) -> &'static str {
         Builtin::GlobalX => "rk_global_x()",
         Builtin::GlobalY => "rk_global_y()",
         Builtin::GlobalZ => "rk_global_z()",
+        Builtin::ActorId => "rk_actor.actor_id",
+        Builtin::HlcPhysicalNs => "rk_actor.received.physical_ns",
+        Builtin::HlcLogical => "rk_actor.received.logical",
+        Builtin::HlcNode => "rk_actor.received.node",
         Builtin::LaneId => "rk_lane_id()",
         Builtin::WarpId => "rk_warp_id()",
     }

@@ -236,7 +236,9 @@ impl<W: fmt::Write> Writer<'_, W> {
     pub(super) fn write_kernel(&mut self, index: usize) -> Result<KernelInfo, Error> {
         let module = self.module;
         let entry = &module.entry_points[index];
-        let EntryKind::Kernel { block } = entry.kind;
+        let EntryKind::Kernel { block } = entry.kind else {
+            unreachable!("write_kernel is called for #[gpu_kernel] entry points")
+        };
         let threads = block.iter().product::<u32>();
         let function = &module.functions[entry.function];
         if threads % 32 != 0 && self.info.function(entry.function).uses_collectives {
@@ -298,6 +300,7 @@ impl<W: fmt::Write> Writer<'_, W> {
             block,
             max_threads_per_block: threads,
             static_shared_bytes: self.static_shared_bytes(entry.function),
+            actor: None,
         })
     }
 
@@ -323,7 +326,7 @@ impl<W: fmt::Write> Writer<'_, W> {
     /// The `__shared__` bytes a kernel declares: the shared arrays of every
     /// function it reaches, then the 32-element scratch of each distinct
     /// block reduction, each aligned to its element.
-    fn static_shared_bytes(&self, root: Handle<Function>) -> u64 {
+    pub(super) fn static_shared_bytes(&self, root: Handle<Function>) -> u64 {
         let mut reached = vec![false; self.module.functions.len()];
         let mut stack = vec![root];
         let mut reductions: Vec<(ReduceOp, &'static str, u64)> = Vec::new();

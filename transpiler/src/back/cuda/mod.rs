@@ -35,6 +35,7 @@
 //! an initialisation.
 
 pub mod abi;
+mod actor;
 mod expr;
 mod function;
 mod literal;
@@ -56,6 +57,13 @@ use crate::valid::ModuleInfo;
 pub const RUST_HEADER: Header = Header {
     name: "rk_rust.cuh",
     contents: include_str!("../../../cuda/rk_rust.cuh"),
+};
+
+/// `rk_actor.cuh`: the persistent actor loop, included by modules with
+/// `#[ring_kernel]` handlers (together with device-lib's protocol headers).
+pub const ACTOR_HEADER: Header = Header {
+    name: "rk_actor.cuh",
+    contents: include_str!("../../../cuda/rk_actor.cuh"),
 };
 
 /// NVRTC options the generated code is only correct with. `--fmad=false`
@@ -123,12 +131,32 @@ pub struct KernelInfo {
     /// callees plus block-reduction scratch, each aligned; ptxas' figure can
     /// differ by its own placement.
     pub static_shared_bytes: u64,
+    /// For a `#[ring_kernel]`: the sizes the runtime allocates rings and
+    /// state from. Its C parameters are `(const rk_actor_desc*, rk_u32)`.
+    pub actor: Option<ActorAbi>,
+}
+
+/// What the runtime must know to run an actor kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActorAbi {
+    pub message_size: u64,
+    pub message_align: u64,
+    /// 0 when the handler returns `()` (no reply is published).
+    pub reply_size: u64,
+    pub reply_align: u64,
+    /// 0 when the handler has no state.
+    pub state_size: u64,
+    pub state_align: u64,
 }
 
 impl KernelInfo {
     /// The C parameter list, including the hidden trailing fault-record
     /// pointer: what the runtime packs into the launch's argument array.
+    /// An actor kernel takes the descriptor array and the actor count.
     pub fn c_params(&self) -> Vec<CParam> {
+        if self.actor.is_some() {
+            return vec![CParam::Pointer, CParam::Value { size: 4, align: 4 }];
+        }
         let mut out = Vec::new();
         for param in &self.params {
             match param.abi {
@@ -210,9 +238,18 @@ pub fn write_module(
 ) -> Result<Output, Error> {
     let mut source = String::new();
     let kernels = Writer::new(&mut source, module, info, options)?.write()?;
+    let mut headers = vec![RUST_HEADER];
+    if kernels.iter().any(|k| k.actor.is_some()) {
+        headers.extend(
+            ringkernel_device::headers::HEADERS
+                .iter()
+                .map(|&(name, contents)| Header { name, contents }),
+        );
+        headers.push(ACTOR_HEADER);
+    }
     Ok(Output {
         source,
-        headers: vec![RUST_HEADER],
+        headers,
         nvrtc_options: NVRTC_OPTIONS.iter().map(|s| s.to_string()).collect(),
         kernels,
     })

@@ -162,13 +162,25 @@ impl<'a, W: fmt::Write> Writer<'a, W> {
             writeln!(self.out, "// Source: {}", file.replace(['\n', '\r'], " "))?;
         }
         writeln!(self.out, "#include \"{}\"", RUST_HEADER.name)?;
+        if self
+            .module
+            .entry_points
+            .iter()
+            .any(|e| matches!(e.kind, crate::ir::EntryKind::Actor(_)))
+        {
+            writeln!(self.out, "#include \"{}\"", super::ACTOR_HEADER.name)?;
+        }
         self.write_types()?;
         for (handle, _) in self.module.functions.iter() {
             self.write_function(handle)?;
         }
         let mut kernels = Vec::new();
         for index in 0..self.module.entry_points.len() {
-            kernels.push(self.write_kernel(index)?);
+            let kernel = match self.module.entry_points[index].kind {
+                crate::ir::EntryKind::Kernel { .. } => self.write_kernel(index)?,
+                crate::ir::EntryKind::Actor(_) => self.write_actor(index)?,
+            };
+            kernels.push(kernel);
         }
         Ok(kernels)
     }

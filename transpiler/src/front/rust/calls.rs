@@ -494,6 +494,7 @@ impl FnLowerer<'_> {
             "global_z" => Some(Builtin::GlobalZ),
             "lane_id" => Some(Builtin::LaneId),
             "warp_id" => Some(Builtin::WarpId),
+            "actor_id" if ring => Some(Builtin::ActorId),
             _ => None,
         };
         if let Some(builtin) = builtin {
@@ -540,7 +541,18 @@ impl FnLowerer<'_> {
                 let tid = self.expr(Expression::Builtin(Builtin::ThreadId), u32_ty, span);
                 let zero = self.int_literal(0, u32_ty, span)?.expr.expect("value");
                 let b = self.bool_ty();
-                Ok(Val { expr: Some(self.expr(Expression::Binary { op: BinaryOp::Eq, left: tid, right: zero }, b, span)), ty: b })
+                Ok(Val {
+                    expr: Some(self.expr(
+                        Expression::Binary {
+                            op: BinaryOp::Eq,
+                            left: tid,
+                            right: zero,
+                        },
+                        b,
+                        span,
+                    )),
+                    ty: b,
+                })
             }
             "clock_ns" => {
                 self.arg_count(method, &args, 0, span)?;
@@ -566,7 +578,12 @@ impl FnLowerer<'_> {
                 let u32_ty = self.scalar(Scalar::Int(IntKind::U32));
                 self.unify(u32_ty, lane.ty, args[1].span())?;
                 let lane = lane.expr.ok_or_else(|| not_a_value(args[1]))?;
-                self.effect_with_result(IntrinsicOp::WarpShuffle(mode), vec![value.expr.expect("value"), lane], value.ty, span)
+                self.effect_with_result(
+                    IntrinsicOp::WarpShuffle(mode),
+                    vec![value.expr.expect("value"), lane],
+                    value.ty,
+                    span,
+                )
             }
             "warp_ballot" | "warp_all" | "warp_any" => {
                 self.arg_count(method, &args, 1, span)?;
@@ -575,13 +592,17 @@ impl FnLowerer<'_> {
                 self.unify(b, pred.ty, args[0].span())?;
                 let pred = pred.expr.ok_or_else(|| not_a_value(args[0]))?;
                 let (op, ty) = match method {
-                    "warp_ballot" => (IntrinsicOp::WarpBallot, self.scalar(Scalar::Int(IntKind::U32))),
+                    "warp_ballot" => (
+                        IntrinsicOp::WarpBallot,
+                        self.scalar(Scalar::Int(IntKind::U32)),
+                    ),
                     "warp_all" => (IntrinsicOp::WarpAll, b),
                     _ => (IntrinsicOp::WarpAny, b),
                 };
                 self.effect_with_result(op, vec![pred], ty, span)
             }
-            "warp_reduce_sum" | "warp_reduce_min" | "warp_reduce_max" | "block_reduce_sum" | "block_reduce_min" | "block_reduce_max" => {
+            "warp_reduce_sum" | "warp_reduce_min" | "warp_reduce_max" | "block_reduce_sum"
+            | "block_reduce_min" | "block_reduce_max" => {
                 self.arg_count(method, &args, 1, span)?;
                 let value = self.lower_scalar_arg(args[0], "reductions", false)?;
                 let op = if method.ends_with("sum") {
@@ -591,18 +612,47 @@ impl FnLowerer<'_> {
                 } else {
                     ReduceOp::Max
                 };
-                let intrinsic = if method.starts_with("warp") { IntrinsicOp::WarpReduce(op) } else { IntrinsicOp::BlockReduce(op) };
+                let intrinsic = if method.starts_with("warp") {
+                    IntrinsicOp::WarpReduce(op)
+                } else {
+                    IntrinsicOp::BlockReduce(op)
+                };
                 self.effect_with_result(intrinsic, vec![value.expr.expect("value")], value.ty, span)
             }
-            "now" | "actor_id" | "send" if ring => Err(FrontError::unsupported(
-                "this actor intrinsic",
-                "actor intrinsics (`now`, `actor_id`, `send`) arrive with the persistent actor wrapper",
+            "now" if ring => {
+                self.arg_count(method, &args, 0, span)?;
+                let ty = hlc_timestamp_type(self.module);
+                let components = [
+                    Builtin::HlcPhysicalNs,
+                    Builtin::HlcLogical,
+                    Builtin::HlcNode,
+                ]
+                .into_iter()
+                .map(|b| {
+                    let scalar = crate::valid::builtin_type(b);
+                    let t = self.module.ty(Type::Scalar(scalar));
+                    self.expr(Expression::Builtin(b), Ty::Known(t), span)
+                })
+                .collect();
+                let e = self.expr(Expression::Compose { ty, components }, Ty::Known(ty), span);
+                Ok(Val {
+                    expr: Some(e),
+                    ty: Ty::Known(ty),
+                })
+            }
+            "send" if ring => Err(FrontError::unsupported(
+                "`ctx.send` (kernel-to-kernel messaging)",
+                "K2K routing is not implemented yet; reply to the host by returning the reply",
                 span,
             )),
             _ => Err(FrontError::new(
                 FrontErrorKind::UnknownMethod {
                     method: method.into(),
-                    ty: if ring { "RingContext".into() } else { "ThreadContext".into() },
+                    ty: if ring {
+                        "RingContext".into()
+                    } else {
+                        "ThreadContext".into()
+                    },
                     note: "",
                 },
                 call.method.span(),
@@ -829,4 +879,26 @@ impl FnLowerer<'_> {
             )),
         }
     }
+}
+
+/// The IR struct `ctx.now()` returns: `ringkernel_device::hlc::HlcTimestamp`
+/// (`rk_hlc_timestamp`), 16 bytes.
+fn hlc_timestamp_type(module: &mut crate::ir::Module) -> Handle<Type> {
+    let u64_ty = module.ty(Type::Scalar(Scalar::Int(IntKind::U64)));
+    let u32_ty = module.ty(Type::Scalar(Scalar::Int(IntKind::U32)));
+    let member = |name: &str, ty, offset| crate::ir::StructMember {
+        name: name.into(),
+        ty,
+        offset,
+    };
+    module.ty(Type::Struct(crate::ir::StructType {
+        name: "HlcTimestamp".into(),
+        size: 16,
+        align: 8,
+        members: vec![
+            member("physical_ns", u64_ty, 0),
+            member("logical", u32_ty, 8),
+            member("node", u32_ty, 12),
+        ],
+    }))
 }

@@ -34,7 +34,7 @@ pub use attrs::{fn_kind, parse_kernel_args, FnKind, KernelAttrs, KernelKind};
 pub use error::{Diagnostics, FrontError, FrontErrorKind};
 
 use crate::arena::Handle;
-use crate::ir::{EntryKind, EntryPoint, Function, Module, Statement, Type};
+use crate::ir::{ActorEntry, EntryKind, EntryPoint, Function, Module, Statement, Type};
 use body::{Binding, FnLowerer};
 use infer::Ty;
 use types::TypeEnv;
@@ -137,16 +137,8 @@ pub fn lower_items(items: &[syn::Item], options: &Options) -> Result<Module, Dia
     let mut signatures: HashMap<String, Signature> = HashMap::new();
     for index in order {
         let (item, kind) = &functions[index];
-        if let FnKind::RingKernel(_) = kind {
-            diagnostics.push(FrontError::unsupported(
-                "`#[ring_kernel]` handlers",
-                "the front end does not lower handlers yet",
-                item.sig.ident.span(),
-            ));
-            continue;
-        }
         match lower_fn(&mut module, &env, &signatures, item, kind, options) {
-            Ok((function, signature)) => match kind {
+            Ok((function, signature, actor)) => match kind {
                 FnKind::GpuKernel(attrs) => module.entry_points.push(EntryPoint {
                     name: attrs
                         .name
@@ -155,7 +147,17 @@ pub fn lower_items(items: &[syn::Item], options: &Options) -> Result<Module, Dia
                     function,
                     kind: EntryKind::Kernel { block: attrs.block },
                 }),
-                FnKind::DeviceFn | FnKind::RingKernel(_) => {
+                FnKind::RingKernel(attrs) => module.entry_points.push(EntryPoint {
+                    name: attrs
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| item.sig.ident.to_string()),
+                    function,
+                    kind: EntryKind::Actor(
+                        actor.clone().expect("handlers lower to an actor signature"),
+                    ),
+                }),
+                FnKind::DeviceFn => {
                     signatures.insert(item.sig.ident.to_string(), signature);
                 }
             },
@@ -287,7 +289,7 @@ fn lower_fn(
     item: &syn::ItemFn,
     kind: &FnKind,
     options: &Options,
-) -> Result<(Handle<Function>, Signature), Diagnostics> {
+) -> Result<(Handle<Function>, Signature, Option<ActorEntry>), Diagnostics> {
     let sig = &item.sig;
     let mut errors = Diagnostics::default();
     let reject = |construct, suggestion, span| FrontError::unsupported(construct, suggestion, span);
@@ -320,12 +322,28 @@ fn lower_fn(
         ));
     }
     let is_kernel = matches!(kind, FnKind::GpuKernel(_));
+    let is_handler = matches!(kind, FnKind::RingKernel(_));
     let mut lowerer = FnLowerer::new(module, env, signatures, sig.ident.to_string());
     lowerer.func.overflow_checks = kind
         .kernel_attrs()
         .and_then(|a| a.overflow_checks)
         .unwrap_or(options.overflow_checks);
+    if is_handler {
+        let count = sig.inputs.len();
+        if !(2..=3).contains(&count) {
+            errors.push(FrontError::new(
+                FrontErrorKind::Signature {
+                    problem: format!(
+                        "a `#[ring_kernel]` handler takes `(ctx: &RingContext, msg: &M)` or \
+                         `(ctx: &RingContext, state: &mut S, msg: &M)`, not {count} parameter(s)"
+                    ),
+                },
+                sig.inputs.span(),
+            ));
+        }
+    }
     let mut param_types = Vec::new();
+    let (mut handler_state, mut handler_message) = (None, None);
     for (position, input) in sig.inputs.iter().enumerate() {
         let syn::FnArg::Typed(param) = input else {
             errors.push(reject(
@@ -336,20 +354,25 @@ fn lower_fn(
             continue;
         };
         if let Some(ring) = context_param(&param.ty) {
-            if position != 0 || ring {
+            let problem = if position != 0 {
+                Some("the context must be the first parameter")
+            } else if ring && is_kernel {
+                Some("`&RingContext` belongs to `#[ring_kernel]` handlers; a `#[gpu_kernel]` takes `&ThreadContext`")
+            } else if !ring && is_handler {
+                Some("a `#[ring_kernel]` handler takes `&RingContext`; `&ThreadContext` belongs to `#[gpu_kernel]`s")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
                 errors.push(FrontError::new(
                     FrontErrorKind::Signature {
-                        problem: if ring {
-                            "`&RingContext` belongs to `#[ring_kernel]` handlers; a `#[gpu_kernel]` takes `&ThreadContext`".into()
-                        } else {
-                            "the context must be the first parameter".into()
-                        },
+                        problem: problem.into(),
                     },
                     param.ty.span(),
                 ));
                 continue;
             }
-            if !is_kernel {
+            if !is_kernel && !is_handler {
                 errors.push(FrontError::new(
                     FrontErrorKind::Signature {
                         problem:
@@ -385,10 +408,51 @@ fn lower_fn(
                 continue;
             }
         };
+        if is_handler {
+            if position == 0 {
+                errors.push(FrontError::new(
+                    FrontErrorKind::Signature {
+                        problem:
+                            "a `#[ring_kernel]` handler's first parameter is `ctx: &RingContext`"
+                                .into(),
+                    },
+                    param.ty.span(),
+                ));
+                continue;
+            }
+            let is_message = position + 1 == sig.inputs.len();
+            let target = match &lowerer.module.types[ty] {
+                Type::Ref { target, mutable } if *mutable != is_message => Some(*target),
+                _ => None,
+            };
+            match target {
+                Some(target) if types::is_plain_data(lowerer.module, target) => {
+                    if is_message {
+                        handler_message = Some(target);
+                    } else {
+                        handler_state = Some(target);
+                    }
+                }
+                _ => {
+                    errors.push(FrontError::new(
+                        FrontErrorKind::Signature {
+                            problem: if is_message {
+                                format!("parameter `{name}`: the message is the last parameter, `&M` where `M` is a `#[derive(RingMessage)]` struct")
+                            } else {
+                                format!("parameter `{name}`: the state is `&mut S` where `S` is a `#[derive(GpuType)]` struct")
+                            },
+                        },
+                        param.ty.span(),
+                    ));
+                    continue;
+                }
+            }
+        }
         let allowed = match (&lowerer.module.types[ty], is_kernel) {
-            (Type::Scalar(_), _) => true,
+            (Type::Scalar(_), _) => !is_handler,
             (Type::Slice { elem, .. }, true) => types::is_plain_data(lowerer.module, *elem),
-            (Type::Struct(_) | Type::Array { .. }, false) => true,
+            (Type::Struct(_) | Type::Array { .. }, false) => !is_handler,
+            (Type::Ref { .. }, false) => is_handler,
             _ => false,
         };
         if !allowed {
@@ -448,6 +512,26 @@ fn lower_fn(
             sig.output.span(),
         ));
     }
+    let actor = match (kind, handler_message) {
+        (FnKind::RingKernel(attrs), Some(message)) => Some(ActorEntry {
+            block: attrs.block,
+            state: handler_state,
+            message,
+            reply: result,
+        }),
+        (FnKind::RingKernel(_), None) => {
+            if errors.is_empty() {
+                errors.push(FrontError::new(
+                    FrontErrorKind::Signature {
+                        problem: "a `#[ring_kernel]` handler takes the message as its last parameter, `msg: &M`".into(),
+                    },
+                    sig.inputs.span(),
+                ));
+            }
+            None
+        }
+        _ => None,
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -485,5 +569,6 @@ fn lower_fn(
             params: param_types,
             result,
         },
+        actor,
     ))
 }

@@ -1,0 +1,353 @@
+//! The CPU backend's actor executor: a thread per actor that plays the
+//! device. It runs the same protocol as `rk_actor.cuh` over the same rings
+//! and control block (heap memory instead of mapped pinned memory) and runs
+//! the handler on the IR interpreter, one block per message, so ordering,
+//! exactly-once, HLC stamps, dead letters and restarts behave as on the GPU.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ringkernel_device::control::{ActorFault, FaultKind, Lifecycle};
+use ringkernel_device::envelope::{flags, EnvelopeHeader, ENVELOPE_HEADER_SIZE};
+use ringkernel_device::hlc::HlcClock;
+use ringkernel_device::ring::RawRing;
+use ringkernel_device::ring::{Consumer, Producer};
+use ringkernel_transpiler::back::cuda::abi;
+use ringkernel_transpiler::interp::{ActorEnv, Arg, Buffer, Launch, Program};
+
+use super::error::ActorError;
+use super::handle::{host_time_ns, ActorDriver, ActorInfo};
+use super::memory::ActorMemory;
+
+/// A CPU thread running one actor.
+#[derive(Debug)]
+pub(crate) struct CpuDriver {
+    state: Arc<Mutex<Vec<u8>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    running: Arc<AtomicBool>,
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+/// What the executor thread needs.
+pub(crate) struct CpuActor {
+    pub program: Arc<Program>,
+    pub handler: String,
+    pub block: [u32; 3],
+    pub info: ActorInfo,
+    pub memory: Arc<ActorMemory>,
+    /// `None` for a stateless handler.
+    pub state: Option<Vec<u8>>,
+}
+
+impl CpuDriver {
+    pub fn start(actor: CpuActor) -> CpuDriver {
+        let has_state = actor.state.is_some();
+        let state = Arc::new(Mutex::new(actor.state.clone().unwrap_or_default()));
+        let running = Arc::new(AtomicBool::new(true));
+        let failure = Arc::new(Mutex::new(None));
+        let thread = {
+            let (state, running, failure) = (state.clone(), running.clone(), failure.clone());
+            std::thread::Builder::new()
+                .name(format!("ringkernel-actor-{}", actor.info.id))
+                .spawn(move || {
+                    let mut exec = Executor::new(actor, has_state, state, failure);
+                    exec.run();
+                    running.store(false, Ordering::Release);
+                })
+                .expect("spawning an actor thread")
+        };
+        CpuDriver {
+            state,
+            thread: Mutex::new(Some(thread)),
+            running,
+            failure,
+        }
+    }
+}
+
+impl ActorDriver for CpuDriver {
+    fn read_state(&self, out: &mut [u8]) -> Result<(), ActorError> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        out.copy_from_slice(&state[..out.len()]);
+        Ok(())
+    }
+
+    fn write_state(&self, bytes: &[u8]) -> Result<(), ActorError> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state[..bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
+    fn join(&self) -> Result<(), ActorError> {
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(t) = thread {
+            t.join()
+                .map_err(|_| ActorError::Protocol("the actor thread panicked".into()))?;
+        }
+        Ok(())
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for CpuDriver {
+    fn drop(&mut self) {
+        // The handle stops the actor before dropping its driver; a thread
+        // still running here would outlive its memory, so wait for it.
+        let _ = self.join();
+    }
+}
+
+struct Executor {
+    actor: CpuActor,
+    has_state: bool,
+    state: Arc<Mutex<Vec<u8>>>,
+    failure: Arc<Mutex<Option<String>>>,
+    inbox: Consumer<RawRing>,
+    outbox: Producer<RawRing>,
+    clock: HlcClock,
+    heartbeat: u64,
+    messages_in: u64,
+    messages_out: u64,
+    sequence: u64,
+    failed: bool,
+    restarts_seen: u32,
+}
+
+impl Executor {
+    fn new(
+        actor: CpuActor,
+        has_state: bool,
+        state: Arc<Mutex<Vec<u8>>>,
+        failure: Arc<Mutex<Option<String>>>,
+    ) -> Executor {
+        let memory = actor.memory.clone();
+        // SAFETY: this thread is the only consumer of the inbox and the only
+        // producer of the outbox (the handle holds the other halves).
+        let inbox = unsafe { Consumer::attach(memory.inbox) };
+        let outbox = unsafe { Producer::attach(memory.outbox) };
+        let (messages_in, messages_out) = memory.counters();
+        Executor {
+            clock: HlcClock::new(actor.info.id),
+            heartbeat: memory.heartbeat(),
+            restarts_seen: memory.restart_requested(),
+            actor,
+            has_state,
+            state,
+            failure,
+            inbox,
+            outbox,
+            messages_in,
+            messages_out,
+            sequence: messages_out,
+            failed: false,
+        }
+    }
+
+    fn memory(&self) -> &ActorMemory {
+        &self.actor.memory
+    }
+
+    fn run(&mut self) {
+        self.memory().set_state(Lifecycle::Initializing);
+        self.memory().set_state(Lifecycle::Active);
+        let mut idle_since: Option<Instant> = None;
+        loop {
+            if self.failed {
+                if self.memory().stop_requested() {
+                    break;
+                }
+                let restart = self.memory().restart_requested();
+                if restart != self.restarts_seen {
+                    self.restarts_seen = restart;
+                    self.failed = false;
+                    self.memory().set_state(Lifecycle::Active);
+                    continue;
+                }
+                self.beat();
+                std::thread::sleep(Duration::from_micros(200));
+                continue;
+            }
+            if let Some(message) = self.pop() {
+                idle_since = None;
+                self.process(message);
+                continue;
+            }
+            if self.memory().stop_requested() {
+                // Every message was published before the stop request.
+                match self.pop() {
+                    Some(message) => {
+                        self.process(message);
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            self.beat();
+            let idle = idle_since.get_or_insert_with(Instant::now).elapsed();
+            if idle < Duration::from_micros(100) {
+                std::hint::spin_loop();
+            } else if idle < Duration::from_millis(2) {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+        self.memory()
+            .set_counters(self.messages_in, self.messages_out);
+        self.memory().set_state(Lifecycle::Terminated);
+    }
+
+    fn beat(&mut self) {
+        self.heartbeat += 1;
+        self.memory().set_heartbeat(self.heartbeat);
+    }
+
+    fn pop(&mut self) -> Option<(EnvelopeHeader, Vec<u8>)> {
+        self.inbox.try_pop(|slot| {
+            let header = EnvelopeHeader::read_from(slot);
+            let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
+            (
+                header,
+                slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + len].to_vec(),
+            )
+        })
+    }
+
+    /// Publishes an envelope, waiting while the outbox is full.
+    fn publish(&mut self, header: EnvelopeHeader, payload: &[u8]) {
+        loop {
+            match self.outbox.try_push_envelope(&header, payload) {
+                Ok(()) => return,
+                Err(_) => {
+                    self.beat();
+                    std::thread::sleep(Duration::from_micros(20));
+                }
+            }
+        }
+    }
+
+    fn dead_letter(
+        &mut self,
+        request: &EnvelopeHeader,
+        payload: &[u8],
+        kind: FaultKind,
+        line: u32,
+        column: u32,
+    ) {
+        let hlc = self.clock.send(host_time_ns());
+        let header = EnvelopeHeader {
+            source_actor: self.actor.info.id,
+            dest_actor: request.source_actor,
+            hlc,
+            flags: flags::FAULT | flags::REPLY,
+            reserved: [kind as u32, line, column],
+            ..*request
+        };
+        self.memory()
+            .set_counters(self.messages_in, self.messages_out);
+        self.publish(header, payload);
+    }
+
+    fn process(&mut self, (request, payload): (EnvelopeHeader, Vec<u8>)) {
+        self.messages_in += 1;
+        let info = self.actor.info.clone();
+        if request.type_id != info.message_type_id
+            || u64::from(request.payload_size) != info.abi.message_size
+        {
+            self.dead_letter(&request, &payload, FaultKind::BadMessage, 0, 0);
+            return;
+        }
+        let received = self.clock.receive(&request.hlc, host_time_ns());
+        let env = ActorEnv {
+            actor_id: info.id,
+            received: [
+                received.physical_ns,
+                received.logical.into(),
+                received.node.into(),
+            ],
+        };
+        let mut args = Vec::new();
+        if self.has_state {
+            let state = self.state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            args.push(Arg::Buffer(Buffer::from_bytes(state)));
+        }
+        args.push(Arg::Buffer(Buffer::from_bytes(payload.clone())));
+        let launch = Launch::block(self.actor.block).with_actor(env);
+        let report = self
+            .actor
+            .program
+            .run_function(&self.actor.handler, launch, &mut args);
+        if self.has_state {
+            if let Arg::Buffer(b) = &args[0] {
+                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                state.copy_from_slice(b.bytes());
+            }
+        }
+        let fault = match report {
+            Err(error) => {
+                // An error the GPU would hide (divergent barrier, data race)
+                // or an interpreter limit: the actor fails loudly.
+                *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
+                Some((FaultKind::Panic, 0, 0))
+            }
+            Ok(report) => match report.fault {
+                Some(f) => {
+                    let kind = abi::FaultKind::from(f.kind).code();
+                    let kind = FaultKind::try_from(kind).unwrap_or(FaultKind::Panic);
+                    Some((kind, f.location.line, f.location.column))
+                }
+                None => {
+                    if info.abi.reply_size > 0 {
+                        let reply = report.return_value.unwrap_or_default();
+                        let hlc = self.clock.send(host_time_ns());
+                        self.sequence += 1;
+                        self.messages_out += 1;
+                        let header = EnvelopeHeader {
+                            type_id: info.reply_type_id,
+                            payload_size: reply.len() as u32,
+                            source_actor: info.id,
+                            dest_actor: request.source_actor,
+                            correlation_id: request.correlation_id,
+                            sequence: self.sequence,
+                            hlc,
+                            flags: flags::REPLY,
+                            reserved: [0; 3],
+                        };
+                        self.memory()
+                            .set_counters(self.messages_in, self.messages_out);
+                        self.publish(header, &reply);
+                    } else {
+                        self.memory()
+                            .set_counters(self.messages_in, self.messages_out);
+                    }
+                    None
+                }
+            },
+        };
+        if let Some((kind, line, column)) = fault {
+            self.memory().record_fault(ActorFault {
+                sequence: request.sequence,
+                kind: kind as u32,
+                file_id: 0,
+                line,
+                column,
+            });
+            self.dead_letter(&request, &payload, kind, line, column);
+            self.failed = true;
+            self.memory().set_state(Lifecycle::Failed);
+        }
+        self.beat();
+    }
+}

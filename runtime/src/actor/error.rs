@@ -1,0 +1,68 @@
+//! What can go wrong with an actor, as its handle reports it.
+
+use std::fmt;
+
+use ringkernel_device::control::FaultKind;
+
+/// Where in the user's Rust source a handler faulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// An actor operation that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActorError {
+    /// The handler faulted on the message with this sequence number; the
+    /// message is in the dead-letter queue. Until the supervisor restarts
+    /// the actor (or forever, with no restart policy) it processes nothing.
+    #[error("actor {actor}: handler fault ({kind:?}) at {location} on message {sequence}")]
+    Fault {
+        actor: u32,
+        kind: FaultKind,
+        location: SourceLocation,
+        sequence: u64,
+    },
+    /// A message the actor did not accept (wrong type id or size), dead-lettered.
+    #[error("actor {actor}: message {sequence} was rejected as {kind:?}")]
+    Rejected {
+        actor: u32,
+        kind: FaultKind,
+        sequence: u64,
+    },
+    /// `try_send` found the inbox full (backpressure; nothing was sent).
+    #[error("actor {actor}: inbox full")]
+    Full { actor: u32 },
+    /// Nothing arrived within the timeout.
+    #[error("actor {actor}: no reply within {millis} ms")]
+    Timeout { actor: u32, millis: u128 },
+    /// The actor has stopped (or its kernel ended); no more messages.
+    #[error("actor {actor}: stopped")]
+    Stopped { actor: u32 },
+    /// The handler cannot reply (it returns `()`), so there is nothing to receive.
+    #[error("actor {actor}: the handler returns nothing, so there are no replies to receive")]
+    NoReplies { actor: u32 },
+    /// The Rust types do not match the kernel's (sizes from the derives
+    /// against the sizes the transpiler laid out).
+    #[error("actor `{kernel}`: {problem}")]
+    TypeMismatch { kernel: String, problem: String },
+    /// The ring geometry could not be built.
+    #[error("actor memory layout: {0}")]
+    Layout(String),
+    /// The other side broke the protocol (an unknown state code, a reply
+    /// to no request): a runtime or device bug.
+    #[error("protocol violation: {0}")]
+    Protocol(String),
+    /// The CPU backend found an error the GPU would hide (a divergent
+    /// barrier, a data race) or could not run the handler.
+    #[error("actor {actor}: {detail}")]
+    Interpreter { actor: u32, detail: String },
+}

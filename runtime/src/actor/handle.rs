@@ -1,0 +1,633 @@
+//! [`Actor`]: the typed handle to a running actor, the same on every backend.
+//!
+//! The handle owns the host halves of the actor's rings: it produces into
+//! the inbox and consumes the outbox through device-lib's SPSC ring code
+//! (model-checked by TLA+ and loom), stamps requests with the host's HLC and
+//! merges the replies' stamps into it. Sends (and stop) are serialised per
+//! actor by one lock, receives by another, which is what the lifecycle model
+//! in `verification/` assumes. Whatever runs the actor (a persistent CUDA
+//! kernel, or a CPU thread driving the interpreter) is behind [`ActorDriver`].
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ringkernel_device::control::{FaultKind, Lifecycle};
+use ringkernel_device::envelope::{flags, EnvelopeHeader, ACTOR_HOST, ENVELOPE_HEADER_SIZE};
+use ringkernel_device::hlc::{HlcClock, HlcTimestamp};
+use ringkernel_device::ring::RawRing;
+use ringkernel_device::ring::{Consumer, Producer};
+use ringkernel_transpiler::back::cuda::ActorAbi;
+
+use super::error::{ActorError, SourceLocation};
+use super::memory::ActorMemory;
+
+/// Host physical time for HLC stamps: nanoseconds since the Unix epoch.
+pub(crate) fn host_time_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// What runs an actor: a persistent CUDA kernel or a CPU thread.
+pub(crate) trait ActorDriver: Send + Sync + fmt::Debug {
+    /// Copies the actor's state (the bytes of `S`) into `out`.
+    fn read_state(&self, out: &mut [u8]) -> Result<(), ActorError>;
+    /// Overwrites the actor's state; only while it cannot run (Failed).
+    fn write_state(&self, bytes: &[u8]) -> Result<(), ActorError>;
+    /// Whether the actor's executor is still running (false once the kernel
+    /// or thread ended, for whatever reason).
+    fn running(&self) -> bool;
+    /// Waits for the executor to end after the actor terminated.
+    fn join(&self) -> Result<(), ActorError>;
+    /// Details of an executor-level failure (CPU backend: an interpreter
+    /// error such as a data race), if any.
+    fn failure(&self) -> Option<String>;
+}
+
+/// An envelope taken from the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub header: EnvelopeHeader,
+    pub payload: Vec<u8>,
+}
+
+/// A message the actor did not answer, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The request's header as the actor saw it (correlation id, sequence).
+    pub header: EnvelopeHeader,
+    /// The request's payload bytes.
+    pub payload: Vec<u8>,
+    pub kind: FaultKind,
+    /// Where the handler faulted; line 0 when the message was rejected
+    /// before the handler ran.
+    pub location: SourceLocation,
+}
+
+/// A snapshot of an actor's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActorStats {
+    pub state: Lifecycle,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub faults: u64,
+    pub heartbeat: u64,
+}
+
+/// What the handle needs to know about the kernel behind it.
+#[derive(Debug, Clone)]
+pub(crate) struct ActorInfo {
+    pub id: u32,
+    /// The handler's Rust name, for messages.
+    #[allow(dead_code)]
+    pub kernel: String,
+    pub source_file: String,
+    pub abi: ActorAbi,
+    pub message_type_id: u32,
+    pub reply_type_id: u32,
+}
+
+struct Tx {
+    producer: Producer<RawRing>,
+    next_correlation: u64,
+    stopped: bool,
+}
+
+struct Rx {
+    consumer: Consumer<RawRing>,
+    /// Envelopes taken from the outbox while `call` looked for its own
+    /// reply, in outbox order.
+    stash: VecDeque<Envelope>,
+    dead_letters: VecDeque<DeadLetter>,
+}
+
+pub(crate) struct ActorCore {
+    pub info: ActorInfo,
+    pub memory: Arc<ActorMemory>,
+    pub driver: Box<dyn ActorDriver>,
+    tx: Mutex<Tx>,
+    rx: Mutex<Rx>,
+    clock: Mutex<HlcClock>,
+}
+
+impl fmt::Debug for ActorCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorCore")
+            .field("info", &self.info)
+            .field("driver", &self.driver)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Polls `f` until it returns `Some`, spinning first (round-trip latency),
+/// then yielding, then sleeping briefly; `None` at the deadline.
+fn poll<T>(
+    deadline: Option<Instant>,
+    mut f: impl FnMut() -> Result<Option<T>, ActorError>,
+) -> Result<Option<T>, ActorError> {
+    let start = Instant::now();
+    let mut spins = 0u32;
+    loop {
+        if let Some(v) = f()? {
+            return Ok(Some(v));
+        }
+        spins = spins.wrapping_add(1);
+        let waited = start.elapsed();
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(None);
+        }
+        if waited < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        } else if waited < Duration::from_millis(2) {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+}
+
+impl ActorCore {
+    /// # Safety
+    /// `memory`'s rings are initialised and nothing else acts as the host
+    /// producer of the inbox or the host consumer of the outbox.
+    pub unsafe fn new(
+        info: ActorInfo,
+        memory: Arc<ActorMemory>,
+        driver: Box<dyn ActorDriver>,
+    ) -> ActorCore {
+        // SAFETY: per the contract, the handle is the only inbox producer and
+        // the only outbox consumer.
+        let producer = unsafe { Producer::attach(memory.inbox) };
+        let consumer = unsafe { Consumer::attach(memory.outbox) };
+        ActorCore {
+            info,
+            memory,
+            driver,
+            tx: Mutex::new(Tx {
+                producer,
+                next_correlation: 1,
+                stopped: false,
+            }),
+            rx: Mutex::new(Rx {
+                consumer,
+                stash: VecDeque::new(),
+                dead_letters: VecDeque::new(),
+            }),
+            clock: Mutex::new(HlcClock::new(ACTOR_HOST)),
+        }
+    }
+
+    fn actor(&self) -> u32 {
+        self.info.id
+    }
+
+    /// Pushes one request; `Ok(None)` when the inbox is full.
+    fn try_send_bytes(&self, payload: &[u8]) -> Result<Option<u64>, ActorError> {
+        let mut tx = lock(&self.tx);
+        if tx.stopped {
+            return Err(ActorError::Stopped {
+                actor: self.actor(),
+            });
+        }
+        let correlation = tx.next_correlation;
+        let hlc = lock(&self.clock).send(host_time_ns());
+        let header = EnvelopeHeader {
+            type_id: self.info.message_type_id,
+            payload_size: payload.len() as u32,
+            source_actor: ACTOR_HOST,
+            dest_actor: self.info.id,
+            correlation_id: correlation,
+            sequence: correlation,
+            hlc,
+            flags: if self.info.abi.reply_size == 0 {
+                flags::NO_REPLY
+            } else {
+                0
+            },
+            reserved: [0; 3],
+        };
+        match tx.producer.try_push_envelope(&header, payload) {
+            Ok(()) => {
+                tx.next_correlation += 1;
+                Ok(Some(correlation))
+            }
+            Err(ringkernel_device::ring::PushError::Full(_)) => Ok(None),
+            Err(e) => Err(ActorError::Protocol(e.to_string())),
+        }
+    }
+
+    pub fn try_send(&self, payload: &[u8]) -> Result<u64, ActorError> {
+        self.try_send_bytes(payload)?.ok_or(ActorError::Full {
+            actor: self.actor(),
+        })
+    }
+
+    /// Pushes one request, waiting while the inbox is full.
+    pub fn send(&self, payload: &[u8]) -> Result<u64, ActorError> {
+        poll(None, || {
+            if let Some(c) = self.try_send_bytes(payload)? {
+                return Ok(Some(c));
+            }
+            self.check_alive()?;
+            Ok(None)
+        })
+        .map(|c| c.expect("no deadline"))
+    }
+
+    /// An error if the actor can no longer answer.
+    fn check_alive(&self) -> Result<(), ActorError> {
+        if !self.driver.running() {
+            if let Some(detail) = self.driver.failure() {
+                return Err(ActorError::Interpreter {
+                    actor: self.actor(),
+                    detail,
+                });
+            }
+            return Err(ActorError::Stopped {
+                actor: self.actor(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The next outbox envelope, if one is there (stash first).
+    fn try_take(&self, rx: &mut Rx) -> Option<Envelope> {
+        if let Some(e) = rx.stash.pop_front() {
+            return Some(e);
+        }
+        rx.consumer
+            .try_pop(|slot| {
+                let header = EnvelopeHeader::read_from(slot);
+                let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
+                Envelope {
+                    header,
+                    payload: slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + len].to_vec(),
+                }
+            })
+            .inspect(|e| {
+                lock(&self.clock).receive(&e.header.hlc, host_time_ns());
+            })
+    }
+
+    /// Turns an envelope into a reply payload, or a dead letter into an error.
+    fn accept(&self, rx: &mut Rx, envelope: Envelope) -> Result<Envelope, ActorError> {
+        let h = envelope.header;
+        if h.flags & flags::FAULT != 0 {
+            let kind = FaultKind::try_from(h.reserved[0]).unwrap_or(FaultKind::Panic);
+            let location = SourceLocation {
+                file: self.info.source_file.clone(),
+                line: h.reserved[1],
+                column: h.reserved[2],
+            };
+            rx.dead_letters.push_back(DeadLetter {
+                header: h,
+                payload: envelope.payload,
+                kind,
+                location: location.clone(),
+            });
+            return Err(if kind == FaultKind::BadMessage {
+                ActorError::Rejected {
+                    actor: self.actor(),
+                    kind,
+                    sequence: h.sequence,
+                }
+            } else {
+                ActorError::Fault {
+                    actor: self.actor(),
+                    kind,
+                    location,
+                    sequence: h.sequence,
+                }
+            });
+        }
+        if h.type_id != self.info.reply_type_id || h.payload_size as u64 != self.info.abi.reply_size
+        {
+            return Err(ActorError::Protocol(format!(
+                "actor {}: reply with type id {:#x} and {} bytes, expected {:#x} and {}",
+                self.actor(),
+                h.type_id,
+                h.payload_size,
+                self.info.reply_type_id,
+                self.info.abi.reply_size
+            )));
+        }
+        Ok(envelope)
+    }
+
+    /// Whether nothing more can ever arrive: the actor terminated (or its
+    /// executor ended) and the outbox is empty.
+    fn finished(&self, rx: &mut Rx) -> bool {
+        rx.stash.is_empty()
+            && rx.consumer.available() == 0
+            && (matches!(self.memory.state(), Ok(Lifecycle::Terminated)) || !self.driver.running())
+            && rx.consumer.available() == 0
+    }
+
+    /// The next reply in outbox order.
+    pub fn recv(&self, timeout: Option<Duration>) -> Result<Envelope, ActorError> {
+        if self.info.abi.reply_size == 0 {
+            return Err(ActorError::NoReplies {
+                actor: self.actor(),
+            });
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let found = poll(deadline, || {
+            let mut rx = lock(&self.rx);
+            if let Some(e) = self.try_take(&mut rx) {
+                return self.accept(&mut rx, e).map(Some);
+            }
+            if self.finished(&mut rx) {
+                drop(rx);
+                self.check_alive()?;
+                return Err(ActorError::Stopped {
+                    actor: self.actor(),
+                });
+            }
+            Ok(None)
+        })?;
+        found.ok_or(ActorError::Timeout {
+            actor: self.actor(),
+            millis: timeout.unwrap_or_default().as_millis(),
+        })
+    }
+
+    /// The reply to request `correlation`; other envelopes met on the way
+    /// are kept, in order, for `recv`.
+    pub fn wait_reply(
+        &self,
+        correlation: u64,
+        timeout: Option<Duration>,
+    ) -> Result<Envelope, ActorError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let found = poll(deadline, || {
+            let mut rx = lock(&self.rx);
+            if let Some(i) = rx
+                .stash
+                .iter()
+                .position(|e| e.header.correlation_id == correlation)
+            {
+                let e = rx.stash.remove(i).expect("index from position");
+                return self.accept(&mut rx, e).map(Some);
+            }
+            while let Some(e) = rx.consumer.try_pop(|slot| {
+                let header = EnvelopeHeader::read_from(slot);
+                let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
+                Envelope {
+                    header,
+                    payload: slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + len].to_vec(),
+                }
+            }) {
+                lock(&self.clock).receive(&e.header.hlc, host_time_ns());
+                if e.header.correlation_id == correlation {
+                    return self.accept(&mut rx, e).map(Some);
+                }
+                rx.stash.push_back(e);
+            }
+            if self.finished(&mut rx) {
+                drop(rx);
+                self.check_alive()?;
+                return Err(ActorError::Stopped {
+                    actor: self.actor(),
+                });
+            }
+            Ok(None)
+        })?;
+        found.ok_or(ActorError::Timeout {
+            actor: self.actor(),
+            millis: timeout.unwrap_or_default().as_millis(),
+        })
+    }
+
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        lock(&self.rx).dead_letters.drain(..).collect()
+    }
+
+    pub fn stats(&self) -> Result<ActorStats, ActorError> {
+        let (messages_in, messages_out) = self.memory.counters();
+        Ok(ActorStats {
+            state: self.memory.state()?,
+            messages_in,
+            messages_out,
+            faults: self.memory.faults().0,
+            heartbeat: self.memory.heartbeat(),
+        })
+    }
+
+    /// Asks the actor to drain its inbox and terminate, and waits for it.
+    pub fn stop(&self, timeout: Duration) -> Result<(), ActorError> {
+        {
+            let mut tx = lock(&self.tx);
+            if !tx.stopped {
+                tx.stopped = true;
+                self.memory.request_stop();
+            }
+        }
+        let deadline = Instant::now() + timeout;
+        let done =
+            poll(Some(deadline), || {
+                Ok((matches!(self.memory.state(), Ok(Lifecycle::Terminated))
+                    || !self.driver.running())
+                .then_some(()))
+            })?;
+        if done.is_none() {
+            return Err(ActorError::Timeout {
+                actor: self.actor(),
+                millis: timeout.as_millis(),
+            });
+        }
+        self.driver.join()
+    }
+
+    /// Restarts a Failed actor in place from `state` (its `Default`): the
+    /// queued messages after the faulting one are then processed.
+    pub fn restart(&self, state: &[u8]) -> Result<(), ActorError> {
+        match self.memory.state()? {
+            Lifecycle::Failed => {}
+            other => {
+                return Err(ActorError::Protocol(format!(
+                    "actor {}: restart of an actor that is {other:?}, not Failed",
+                    self.actor()
+                )))
+            }
+        }
+        self.driver.write_state(state)?;
+        self.memory.request_restart();
+        Ok(())
+    }
+
+    pub fn read_state(&self, out: &mut [u8]) -> Result<(), ActorError> {
+        self.driver.read_state(out)
+    }
+
+    /// The host's HLC (for tests of causality).
+    pub fn host_clock(&self) -> HlcTimestamp {
+        lock(&self.clock).last
+    }
+}
+
+/// A running actor with message type `M`, reply type `R` and state `S`.
+///
+/// `M`, `R` and `S` are `#[repr(C)]` plain data (the derives check it); the
+/// handle checks at spawn that their sizes match the kernel's layout.
+pub struct Actor<M, R, S = ()> {
+    pub(crate) core: Arc<ActorCore>,
+    _types: PhantomData<fn(M) -> (R, S)>,
+}
+
+impl<M, R, S> fmt::Debug for Actor<M, R, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Actor").field("core", &self.core).finish()
+    }
+}
+
+pub(crate) fn bytes_of<T: Copy>(value: &T) -> Vec<u8> {
+    let mut out = vec![0u8; std::mem::size_of::<T>()];
+    // SAFETY: copies size_of::<T>() bytes of a live T (padding bytes, if
+    // any, are copied as they are; the receiver never interprets them).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (value as *const T).cast::<u8>(),
+            out.as_mut_ptr(),
+            out.len(),
+        )
+    };
+    out
+}
+
+/// # Safety
+/// `bytes` holds a valid `T` (plain data written by the kernel for `T`).
+unsafe fn from_bytes<T: Copy>(bytes: &[u8]) -> T {
+    assert_eq!(bytes.len(), std::mem::size_of::<T>());
+    // SAFETY: length checked; validity per the contract.
+    unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) }
+}
+
+impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
+    pub(crate) fn new(core: Arc<ActorCore>) -> Self {
+        Actor {
+            core,
+            _types: PhantomData,
+        }
+    }
+
+    /// The actor's id (its HLC node id).
+    pub fn id(&self) -> u32 {
+        self.core.info.id
+    }
+
+    /// Sends `msg` and waits for its reply (the round trip).
+    pub fn call(&self, msg: &M) -> Result<R, ActorError> {
+        self.call_timeout(msg, None)
+    }
+
+    /// [`Actor::call`] with a deadline for the reply.
+    pub fn call_timeout(&self, msg: &M, timeout: Option<Duration>) -> Result<R, ActorError> {
+        if self.core.info.abi.reply_size == 0 {
+            return Err(ActorError::NoReplies { actor: self.id() });
+        }
+        let correlation = self.core.send(&bytes_of(msg))?;
+        let e = self.core.wait_reply(correlation, timeout)?;
+        // SAFETY: accept() checked the reply's type id and size.
+        Ok(unsafe { from_bytes(&e.payload) })
+    }
+
+    /// Sends `msg`, waiting while the inbox is full (backpressure). Returns
+    /// the request's correlation id.
+    pub fn send(&self, msg: &M) -> Result<u64, ActorError> {
+        self.core.send(&bytes_of(msg))
+    }
+
+    /// Sends `msg` if the inbox has room, else [`ActorError::Full`].
+    pub fn try_send(&self, msg: &M) -> Result<u64, ActorError> {
+        self.core.try_send(&bytes_of(msg))
+    }
+
+    /// The next reply in order, waiting as long as it takes (an error once
+    /// the actor stopped and nothing is left).
+    pub fn recv(&self) -> Result<R, ActorError> {
+        self.recv_envelope(None).map(|(r, _)| r)
+    }
+
+    /// The next reply, or [`ActorError::Timeout`].
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<R, ActorError> {
+        self.recv_envelope(Some(timeout)).map(|(r, _)| r)
+    }
+
+    /// The next reply if one is already there.
+    pub fn try_recv(&self) -> Result<Option<R>, ActorError> {
+        match self.recv_envelope(Some(Duration::ZERO)) {
+            Ok((r, _)) => Ok(Some(r)),
+            Err(ActorError::Timeout { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The next reply with its envelope header (correlation id, sequence,
+    /// HLC timestamp).
+    pub fn recv_envelope(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<(R, EnvelopeHeader), ActorError> {
+        let e = self.core.recv(timeout)?;
+        // SAFETY: accept() checked the reply's type id and size.
+        Ok((unsafe { from_bytes(&e.payload) }, e.header))
+    }
+
+    /// Messages the actor did not answer (handler faults, rejected
+    /// envelopes), oldest first; reading them empties the queue.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.core.dead_letters()
+    }
+
+    /// A copy of the device-resident state. It is copied while the actor
+    /// runs: to see the effect of a message, read it after its reply.
+    pub fn state(&self) -> Result<S, ActorError> {
+        let mut bytes = vec![0u8; std::mem::size_of::<S>()];
+        self.core.read_state(&mut bytes)?;
+        // SAFETY: the state memory holds an S (initialised from the host's
+        // value and written only by the handler as an S).
+        Ok(unsafe { from_bytes(&bytes) })
+    }
+
+    pub fn stats(&self) -> Result<ActorStats, ActorError> {
+        self.core.stats()
+    }
+
+    /// Drains the inbox, then terminates the actor. Replies already in the
+    /// outbox stay readable.
+    pub fn stop(&self) -> Result<(), ActorError> {
+        self.core.stop(Duration::from_secs(10))
+    }
+
+    /// Restarts a Failed actor in place from `state`, without relaunching.
+    pub fn restart_with(&self, state: &S) -> Result<(), ActorError> {
+        self.core.restart(&bytes_of(state))
+    }
+
+    /// The host's HLC after everything this handle sent and received.
+    pub fn host_clock(&self) -> HlcTimestamp {
+        self.core.host_clock()
+    }
+}
+
+impl<M: Copy, R: Copy, S: Copy + Default> Actor<M, R, S> {
+    /// Restarts a Failed actor in place from `S::default()`.
+    pub fn restart(&self) -> Result<(), ActorError> {
+        self.restart_with(&S::default())
+    }
+}
+
+impl<M, R, S> Drop for Actor<M, R, S> {
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.core) == 1 {
+            let _ = self.core.stop(Duration::from_secs(10));
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Load-time compilation: CUDA C → cubin or PTX through NVRTC, with the disk
+//! cache of [`super::cache`] in front.
+//!
+//! This half needs NVRTC but no GPU, so CI tests it: [`Compiler::compile`]
+//! returns the image and says whether it came from the cache or from NVRTC
+//! (with NVRTC's wall time), and [`nvrtc_invocations`] counts the real
+//! compilations of the process, so a test can prove a cache hit skipped
+//! NVRTC without timing anything. Choosing the target (cubin for the
+//! device's own architecture, PTX as the fallback) and loading is
+//! [`super::module`]'s job.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ringkernel_toolchain::{CompileError, CompileOptions, CudaTools, Target};
+use ringkernel_transpiler::back::cuda::Output;
+
+use super::cache::{self, CacheKey, KeyHasher};
+use super::lines;
+use crate::error::{Error, Result};
+
+/// CUDA C ready for NVRTC, with everything that determines the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CudaSource {
+    /// The module's name: NVRTC's program name (`<name>.cu`) and the kernel
+    /// named in errors.
+    pub name: String,
+    pub source: String,
+    /// Headers the source includes, as (include name, contents).
+    pub headers: Vec<(String, String)>,
+    /// NVRTC options besides the architecture (the back end's
+    /// [`Output::nvrtc_options`]).
+    pub options: Vec<String>,
+}
+
+impl CudaSource {
+    /// The back end's output, with its headers and required options.
+    pub fn from_output(name: &str, output: &Output) -> CudaSource {
+        CudaSource {
+            name: name.to_string(),
+            source: output.source.clone(),
+            headers: output
+                .headers
+                .iter()
+                .map(|h| (h.name.to_string(), h.contents.to_string()))
+                .collect(),
+            options: output.nvrtc_options.clone(),
+        }
+    }
+
+    /// Adds the device library's headers (`ringkernel.cuh` and what it
+    /// includes), which actor modules need.
+    pub fn with_device_lib(mut self) -> CudaSource {
+        for (name, text) in ringkernel_device::headers::HEADERS {
+            if !self.headers.iter().any(|(n, _)| n == name) {
+                self.headers.push((name.to_string(), text.to_string()));
+            }
+        }
+        self
+    }
+
+    /// NVRTC's program name.
+    pub fn program_name(&self) -> String {
+        format!("{}.cu", self.name)
+    }
+
+    /// A hash of the headers alone: the include folder's name.
+    fn headers_key(&self) -> CacheKey {
+        let mut h = KeyHasher::new();
+        h.field(b"headers");
+        for (name, text) in &self.headers {
+            h.field(name.as_bytes()).field(text.as_bytes());
+        }
+        h.finish()
+    }
+}
+
+/// Where a compiled image came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageOrigin {
+    /// Read from the disk cache; NVRTC did not run.
+    DiskCache,
+    /// Compiled by NVRTC just now, in `elapsed` wall time.
+    Nvrtc { elapsed: Duration },
+}
+
+/// A cubin or PTX image and how it was obtained.
+#[derive(Debug, Clone)]
+pub struct CompiledImage {
+    pub target: Target,
+    /// Cubin bytes, or PTX text.
+    pub image: Vec<u8>,
+    pub key: CacheKey,
+    pub origin: ImageOrigin,
+    /// NVRTC's log (warnings), mapped to Rust lines; empty on a cache hit.
+    pub log: String,
+}
+
+static NVRTC_INVOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times this process has run NVRTC through a [`Compiler`].
+pub fn nvrtc_invocations() -> u64 {
+    NVRTC_INVOCATIONS.load(Ordering::Relaxed)
+}
+
+/// NVRTC with a disk cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiler {
+    cache_dir: Option<PathBuf>,
+}
+
+impl Compiler {
+    /// The cache in [`cache::default_cache_dir`] (`RINGKERNEL_CACHE_DIR`
+    /// overrides it).
+    pub fn from_env() -> Compiler {
+        Compiler {
+            cache_dir: cache::default_cache_dir(),
+        }
+    }
+
+    /// A cache in `dir`.
+    pub fn with_cache_dir(dir: impl Into<PathBuf>) -> Compiler {
+        Compiler {
+            cache_dir: Some(dir.into()),
+        }
+    }
+
+    /// No disk cache: every compile runs NVRTC.
+    pub fn without_cache() -> Compiler {
+        Compiler { cache_dir: None }
+    }
+
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache_dir.as_deref()
+    }
+
+    /// The NVRTC options for `target`, with `include_dir` on the include path.
+    fn options(src: &CudaSource, target: Target, include_dir: Option<String>) -> CompileOptions {
+        let mut options = CompileOptions::new(target);
+        options.include_dirs.extend(include_dir);
+        options.extra = src.options.clone();
+        options
+    }
+
+    /// The cache key of `src` compiled for `target` with the located NVRTC.
+    pub fn key(&self, src: &CudaSource, target: Target) -> Result<CacheKey> {
+        let tools = CudaTools::locate()?;
+        let (major, minor) = tools.nvrtc_version();
+        let mut h = KeyHasher::new();
+        h.field(format!("{target:?}").as_bytes())
+            .field(format!("nvrtc {major}.{minor}").as_bytes());
+        // The include folder's path is not part of the key: its contents
+        // (the headers) are.
+        for arg in Self::options(src, target, None).to_args() {
+            h.field(arg.as_bytes());
+        }
+        h.field(b"headers");
+        for (name, text) in &src.headers {
+            h.field(name.as_bytes()).field(text.as_bytes());
+        }
+        h.field(b"source").field(src.source.as_bytes());
+        Ok(h.finish())
+    }
+
+    /// `src` compiled for `target`: from the disk cache if there, otherwise
+    /// by NVRTC (and then stored).
+    pub fn compile(&self, src: &CudaSource, target: Target) -> Result<CompiledImage> {
+        let key = self.key(src, target)?;
+        if let Some(dir) = &self.cache_dir {
+            if let Some(image) = cache::read(&cache::module_path(dir, &key, ext(target))) {
+                return Ok(CompiledImage {
+                    target,
+                    image,
+                    key,
+                    origin: ImageOrigin::DiskCache,
+                    log: String::new(),
+                });
+            }
+        }
+        self.compile_uncached(src, target, key)
+    }
+
+    /// Runs NVRTC whatever the cache holds, and stores the result (a cache
+    /// entry that failed to load is replaced this way).
+    pub(crate) fn compile_uncached(
+        &self,
+        src: &CudaSource,
+        target: Target,
+        key: CacheKey,
+    ) -> Result<CompiledImage> {
+        let include = self.include_dir(src)?;
+        let options = Self::options(src, target, Some(include.display().to_string()));
+        let start = Instant::now();
+        NVRTC_INVOCATIONS.fetch_add(1, Ordering::Relaxed);
+        let program = src.program_name();
+        let compiled = ringkernel_toolchain::compile(&program, &src.source, &options);
+        let elapsed = start.elapsed();
+        let compiled = compiled.map_err(|error| match error {
+            CompileError::Rejected { log, .. } => Error::Compile {
+                kernel: src.name.clone(),
+                log: lines::map_log(&log, &program, &src.source),
+            },
+            error => Error::Toolchain {
+                kernel: src.name.clone(),
+                error: Box::new(error),
+            },
+        })?;
+        if let Some(dir) = &self.cache_dir {
+            // A cache that cannot be written (read-only home, full disk) is
+            // not an error: the module still loads, only uncached.
+            let _ =
+                cache::write_atomic(&cache::module_path(dir, &key, ext(target)), &compiled.image);
+        }
+        Ok(CompiledImage {
+            target,
+            image: compiled.image,
+            key,
+            origin: ImageOrigin::Nvrtc { elapsed },
+            log: lines::map_log(&compiled.log, &program, &src.source),
+        })
+    }
+
+    /// The folder holding `src`'s headers, named by their hash: in the cache
+    /// folder when there is one that can be written, else in the temp folder.
+    fn include_dir(&self, src: &CudaSource) -> Result<PathBuf> {
+        let name = src.headers_key().hex();
+        if let Some(dir) = &self.cache_dir {
+            let path = dir.join("include").join(&name);
+            if cache::ensure_folder(&path, &src.headers).is_ok() {
+                return Ok(path);
+            }
+        }
+        let path = std::env::temp_dir().join("ringkernel-include").join(&name);
+        cache::ensure_folder(&path, &src.headers).map_err(|error| Error::Cache {
+            path: path.clone(),
+            error,
+        })?;
+        Ok(path)
+    }
+}
+
+fn ext(target: Target) -> &'static str {
+    match target {
+        Target::Ptx(_) => "ptx",
+        Target::Cubin(_) => "cubin",
+    }
+}

@@ -1,0 +1,228 @@
+//! Loading compiled CUDA into a device: the target choice (a cubin for the
+//! device's own architecture, so nothing is JIT-compiled at load; PTX when
+//! the cubin cannot be made or loaded, e.g. an architecture this NVRTC
+//! cannot assemble for), the in-memory module cache, and kernel lookup.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cudarc::driver::{result::DriverError, sys, CudaModule};
+use cudarc::nvrtc::Ptx;
+use ringkernel_toolchain::{Arch, CudaTools, Target};
+
+use super::cache::CacheKey;
+use super::compile::{CompiledImage, CudaSource, ImageOrigin};
+use super::device::CudaDevice;
+use crate::error::{Error, Result};
+
+/// Where a loaded module came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleOrigin {
+    /// Already loaded in this runtime.
+    Memory,
+    /// Read from the disk cache (no NVRTC).
+    DiskCache,
+    /// Compiled by NVRTC in `nvrtc` wall time.
+    Nvrtc { nvrtc: Duration },
+}
+
+/// What a load did, for benchmarks and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadReport {
+    pub origin: ModuleOrigin,
+    /// What was loaded: the cubin, or PTX after the cubin failed.
+    pub target: Target,
+    /// Wall time of the whole load (hashing, cache, NVRTC, driver).
+    pub elapsed: Duration,
+}
+
+/// A module loaded into a device's context.
+#[derive(Debug)]
+pub struct LoadedModule {
+    module: Arc<CudaModule>,
+    name: String,
+    target: Target,
+    key: CacheKey,
+    device: Arc<CudaDevice>,
+}
+
+impl LoadedModule {
+    /// The kernel with `extern "C"` symbol `symbol`.
+    pub fn function(self: &Arc<Self>, symbol: &str) -> Result<KernelFunction> {
+        let function = self.module.load_function(symbol).map_err(|e| match e.0 {
+            sys::CUresult::CUDA_ERROR_NOT_FOUND => Error::UnknownKernel {
+                kernel: symbol.to_string(),
+            },
+            _ => Error::driver("cuModuleGetFunction", e),
+        })?;
+        let attr = |a| {
+            let mut v = 0;
+            // SAFETY: a live function handle and a valid out-pointer.
+            unsafe { sys::cuFuncGetAttribute(&mut v, a, function.cu_function()) }
+                .result()
+                .map(|()| v)
+                .map_err(|e| Error::driver("cuFuncGetAttribute", e))
+        };
+        let max_threads = attr(sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK)?;
+        let static_shared = attr(sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES)?;
+        Ok(KernelFunction {
+            module: self.clone(),
+            function,
+            symbol: symbol.to_string(),
+            max_threads_per_block: max_threads.max(0) as u32,
+            static_shared_bytes: static_shared.max(0) as u32,
+        })
+    }
+
+    /// The module's name (its [`CudaSource::name`]).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the cubin or the PTX was loaded.
+    pub fn target(&self) -> Target {
+        self.target
+    }
+
+    /// The cache key of the cubin of this source (whatever was loaded).
+    pub fn key(&self) -> CacheKey {
+        self.key
+    }
+
+    pub(crate) fn device(&self) -> &Arc<CudaDevice> {
+        &self.device
+    }
+}
+
+/// A `__global__` function of a loaded module, with the limits the driver
+/// reports for it. Keeps its module loaded.
+#[derive(Debug, Clone)]
+pub struct KernelFunction {
+    module: Arc<LoadedModule>,
+    function: cudarc::driver::CudaFunction,
+    symbol: String,
+    /// The most threads a block of this kernel may have (its launch bounds,
+    /// register use and the device's limit together).
+    pub max_threads_per_block: u32,
+    /// Static `__shared__` bytes per block.
+    pub static_shared_bytes: u32,
+}
+
+impl KernelFunction {
+    pub fn symbol(&self) -> &str {
+        &self.symbol
+    }
+
+    pub fn module(&self) -> &Arc<LoadedModule> {
+        &self.module
+    }
+
+    /// The raw driver handle, for launches the runtime does not offer
+    /// (cluster or cooperative launches through `cuLaunchKernelEx`). Valid
+    /// while `self` lives.
+    pub fn cu_function(&self) -> sys::CUfunction {
+        self.function.cu_function()
+    }
+}
+
+fn device_arch(device: &CudaDevice) -> Arch {
+    Arch(device.arch.0 * 10 + device.arch.1)
+}
+
+/// Loads `src` into `device`: memory cache, then cubin, then PTX.
+pub(crate) fn load(
+    device: &Arc<CudaDevice>,
+    src: &CudaSource,
+) -> Result<(Arc<LoadedModule>, LoadReport)> {
+    let start = Instant::now();
+    let arch = device_arch(device);
+    let cubin = Target::Cubin(arch);
+    let key = device.compiler.key(src, cubin)?;
+    if let Some(module) = device.modules.lock().unwrap().get(&key.0) {
+        let report = LoadReport {
+            origin: ModuleOrigin::Memory,
+            target: module.target,
+            elapsed: start.elapsed(),
+        };
+        return Ok((module.clone(), report));
+    }
+    let (module, image) = match load_cubin(device, src, cubin) {
+        Ok(loaded) => loaded,
+        // The source is wrong: PTX would fail the same way.
+        Err(e @ Error::Compile { .. }) => return Err(e),
+        Err(_) => load_ptx(device, src, Target::Ptx(arch))?,
+    };
+    let loaded = Arc::new(LoadedModule {
+        module,
+        name: src.name.clone(),
+        target: image.target,
+        key,
+        device: device.clone(),
+    });
+    device.modules.lock().unwrap().insert(key.0, loaded.clone());
+    let origin = match image.origin {
+        ImageOrigin::DiskCache => ModuleOrigin::DiskCache,
+        ImageOrigin::Nvrtc { elapsed } => ModuleOrigin::Nvrtc { nvrtc: elapsed },
+    };
+    let report = LoadReport {
+        origin,
+        target: image.target,
+        elapsed: start.elapsed(),
+    };
+    Ok((loaded, report))
+}
+
+/// The cubin, from the cache or NVRTC; a cached cubin the driver rejects
+/// (a damaged file) is compiled afresh once.
+fn load_cubin(
+    device: &Arc<CudaDevice>,
+    src: &CudaSource,
+    target: Target,
+) -> Result<(Arc<CudaModule>, CompiledImage)> {
+    let image = device.compiler.compile(src, target)?;
+    match load_image(device, &image) {
+        Ok(module) => Ok((module, image)),
+        Err(_) if image.origin == ImageOrigin::DiskCache => {
+            let image = device.compiler.compile_uncached(src, target, image.key)?;
+            let module = load_image(device, &image).map_err(|e| load_error(device, e))?;
+            Ok((module, image))
+        }
+        Err(e) => Err(load_error(device, e)),
+    }
+}
+
+fn load_ptx(
+    device: &Arc<CudaDevice>,
+    src: &CudaSource,
+    target: Target,
+) -> Result<(Arc<CudaModule>, CompiledImage)> {
+    let image = device.compiler.compile(src, target)?;
+    let module = load_image(device, &image).map_err(|e| load_error(device, e))?;
+    Ok((module, image))
+}
+
+fn load_image(device: &CudaDevice, image: &CompiledImage) -> Result<Arc<CudaModule>, DriverError> {
+    let ptx = match image.target {
+        Target::Cubin(_) => Ptx::from_binary(image.image.clone()),
+        Target::Ptx(_) => {
+            if image.image.contains(&0) {
+                return Err(DriverError(sys::CUresult::CUDA_ERROR_INVALID_PTX));
+            }
+            Ptx::from_src(String::from_utf8_lossy(&image.image).into_owned())
+        }
+    };
+    device.ctx.load_module(ptx)
+}
+
+fn load_error(device: &CudaDevice, error: DriverError) -> Error {
+    if error.0 == sys::CUresult::CUDA_ERROR_UNSUPPORTED_PTX_VERSION {
+        let nvrtc = CudaTools::locate()
+            .map(|t| t.nvrtc_version())
+            .unwrap_or((0, 0));
+        return Error::DriverTooOld {
+            driver: device.driver,
+            nvrtc,
+        };
+    }
+    Error::driver("cuModuleLoadData", error)
+}

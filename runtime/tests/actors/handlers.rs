@@ -1,0 +1,53 @@
+// Handlers the actor tests spawn (on the CPU backend in CI, on the GPU with
+// the device tool). Read as text by the tests and transpiled; the message
+// types are mirrored in the test file.
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Ping {
+    pub seq: u64,
+    pub payload: [u32; 12],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Pong {
+    pub seq: u64,
+    pub actor: u32,
+    pub checksum: u32,
+    pub hlc_physical_ns: u64,
+    pub hlc_logical: u32,
+    pub hlc_node: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, GpuType)]
+#[repr(C)]
+pub struct Counter {
+    pub count: u64,
+    pub sum: u64,
+    pub cells: [u32; 4],
+}
+
+/// Echoes the sequence number with a checksum the whole warp computed, the
+/// actor id and the receipt timestamp; counts messages in its state.
+#[ring_kernel(block_size = 64)]
+pub fn echo(ctx: &RingContext, state: &mut Counter, msg: &Ping) -> Pong {
+    let tid = ctx.thread_id() as usize;
+    let word = if tid < 12 { msg.payload[tid] } else { 0 };
+    let checksum = ctx.block_reduce_sum(word.wrapping_mul(tid as u32 + 1));
+    if ctx.is_leader() {
+        state.count += 1;
+        state.sum = state.sum.wrapping_add(msg.seq);
+        // Faults (index out of bounds) when payload[0] is 4 or more.
+        state.cells[msg.payload[0] as usize] += 1;
+    }
+    let now = ctx.now();
+    Pong {
+        seq: msg.seq,
+        actor: ctx.actor_id(),
+        checksum,
+        hlc_physical_ns: now.physical_ns,
+        hlc_logical: now.logical,
+        hlc_node: now.node,
+    }
+}

@@ -1,0 +1,310 @@
+//! The actor test suite, generic over the backend that spawns.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use ringkernel_device::control::{FaultKind, Lifecycle};
+use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
+use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
+
+pub const FILE: &str = "runtime/tests/actors/handlers.rs";
+const HANDLERS: &str = include_str!("handlers.rs");
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
+pub struct Ping {
+    pub seq: u64,
+    pub payload: [u32; 12],
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
+pub struct Pong {
+    pub seq: u64,
+    pub actor: u32,
+    pub checksum: u32,
+    pub hlc_physical_ns: u64,
+    pub hlc_logical: u32,
+    pub hlc_node: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
+pub struct Counter {
+    pub count: u64,
+    pub sum: u64,
+    pub cells: [u32; 4],
+}
+
+pub const PING_TYPE: u32 = 0x5049_4E47;
+pub const PONG_TYPE: u32 = 0x504F_4E47;
+
+pub trait Spawn {
+    fn spawn(&self, count: u32, options: &SpawnOptions) -> Vec<Actor<Ping, Pong, Counter>>;
+}
+
+pub fn kernel() -> KernelSource {
+    KernelSource {
+        name: "echo".into(),
+        kind: SourceKind::RingKernel,
+        items: vec![SourceText {
+            text: HANDLERS.into(),
+            file: FILE.into(),
+            line: 1,
+        }],
+        overflow_checks: true,
+    }
+}
+
+pub fn options() -> SpawnOptions {
+    SpawnOptions {
+        message_type_id: PING_TYPE,
+        reply_type_id: PONG_TYPE,
+        ..SpawnOptions::default()
+    }
+}
+
+/// The line of `needle` in the handlers file (1-based).
+pub fn line_of(needle: &str) -> u32 {
+    HANDLERS
+        .lines()
+        .position(|l| l.contains(needle))
+        .expect("needle in handlers.rs") as u32
+        + 1
+}
+
+/// A deterministic payload for message `seq` (cell index 0..=3 in word 0, so
+/// it never faults).
+pub fn ping(seq: u64) -> Ping {
+    let mut x = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let mut payload = [0u32; 12];
+    for w in payload.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *w = x as u32;
+    }
+    payload[0] %= 4;
+    Ping { seq, payload }
+}
+
+/// What the handler computes, in plain Rust.
+pub fn checksum(p: &Ping) -> u32 {
+    p.payload.iter().enumerate().fold(0u32, |acc, (i, w)| {
+        acc.wrapping_add(w.wrapping_mul(i as u32 + 1))
+    })
+}
+
+fn hlc(p: &Pong) -> (u64, u32) {
+    (p.hlc_physical_ns, p.hlc_logical)
+}
+
+/// `n` messages in bursts of 1..=200, replies drained between bursts:
+/// every reply exactly once, in order, right payload, correlation id echoed,
+/// HLC stamps strictly increasing and after the request's.
+pub fn bursts(backend: &dyn Spawn, n: u64) {
+    let mut options = options();
+    options.inbox_capacity = 256;
+    options.outbox_capacity = 256;
+    let actor = backend.spawn(1, &options).remove(0);
+    let mut sent = 0u64;
+    let mut received = 0u64;
+    let mut burst = 1u64;
+    let mut last_reply = (0u64, 0u32);
+    let mut pending = std::collections::VecDeque::new();
+    while received < n {
+        let count = burst.min(n - sent);
+        for _ in 0..count {
+            sent += 1;
+            let correlation = actor.send(&ping(sent)).expect("send");
+            pending.push_back((sent, correlation, actor.host_clock()));
+        }
+        burst = burst * 7 % 200 + 1;
+        while received < sent {
+            let (pong, header) = actor
+                .recv_envelope(Some(Duration::from_secs(20)))
+                .expect("reply");
+            received += 1;
+            let (seq, correlation, request_hlc) = pending.pop_front().unwrap();
+            assert_eq!(
+                pong.seq, seq,
+                "FIFO: reply {received} answers message {}",
+                pong.seq
+            );
+            assert_eq!(header.correlation_id, correlation, "correlation id echoed");
+            assert_eq!(
+                pong.checksum,
+                checksum(&ping(seq)),
+                "payload of message {seq}"
+            );
+            assert_eq!(pong.actor, actor.id());
+            let receipt = hlc(&pong);
+            let reply = (header.hlc.physical_ns, header.hlc.logical);
+            assert!(
+                receipt > (request_hlc.physical_ns, request_hlc.logical),
+                "receipt after the request's stamp"
+            );
+            assert!(reply > receipt, "reply stamped after the receipt");
+            assert!(reply > last_reply, "reply stamps strictly increase");
+            last_reply = reply;
+        }
+    }
+    let stats = actor.stats().unwrap();
+    assert_eq!((stats.messages_in, stats.messages_out), (n, n));
+    let state = actor.state().unwrap();
+    assert_eq!(state.count, n);
+    assert_eq!(state.sum, (1..=n).sum::<u64>());
+    assert_eq!(state.cells.iter().map(|&c| u64::from(c)).sum::<u64>(), n);
+    actor.stop().unwrap();
+    assert_eq!(actor.stats().unwrap().state, Lifecycle::Terminated);
+}
+
+/// An actor with nothing to do processes nothing (over 100 ms), yet its
+/// loop keeps beating, and it answers at once when a message comes.
+pub fn idle(backend: &dyn Spawn) {
+    let actor = backend.spawn(1, &options()).remove(0);
+    let before = actor.stats().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let after = actor.stats().unwrap();
+    assert_eq!((after.messages_in, after.messages_out), (0, 0));
+    assert_eq!(after.state, Lifecycle::Active);
+    assert!(
+        after.heartbeat > before.heartbeat,
+        "the loop beats while idle"
+    );
+    assert_eq!(actor.state().unwrap().count, 0);
+    let pong = actor.call(&ping(1)).unwrap();
+    assert_eq!(pong.seq, 1);
+    actor.stop().unwrap();
+}
+
+/// Messages queued before `stop` are all answered; `stop` then returns
+/// promptly (`bound`, when given, is checked) and nothing more is accepted.
+pub fn stop_drains(backend: &dyn Spawn, bound: Option<Duration>) -> Duration {
+    let mut options = options();
+    options.inbox_capacity = 1024;
+    options.outbox_capacity = 1024;
+    let actor = backend.spawn(1, &options).remove(0);
+    for seq in 1..=500 {
+        actor.send(&ping(seq)).unwrap();
+    }
+    actor.stop().unwrap();
+    for seq in 1..=500 {
+        assert_eq!(actor.recv().unwrap().seq, seq);
+    }
+    assert!(matches!(actor.recv(), Err(ActorError::Stopped { .. })));
+    assert!(matches!(
+        actor.send(&ping(501)),
+        Err(ActorError::Stopped { .. })
+    ));
+    assert_eq!(actor.stats().unwrap().messages_in, 500);
+
+    // Stop latency: from the moment the last reply is visible (the inbox is
+    // drained) to stop() returning.
+    let actor = backend.spawn(1, &options).remove(0);
+    for seq in 1..=100 {
+        actor.send(&ping(seq)).unwrap();
+    }
+    for _ in 0..100 {
+        actor.recv().unwrap();
+    }
+    let start = Instant::now();
+    actor.stop().unwrap();
+    let took = start.elapsed();
+    if let Some(bound) = bound {
+        assert!(
+            took < bound,
+            "stop took {took:?} after the inbox drained (bound {bound:?})"
+        );
+    }
+    println!("stop returned {took:?} after the inbox drained");
+    took
+}
+
+/// `count` actors in one launch, messages interleaved: each keeps its own
+/// state and answers with its own id.
+pub fn many(backend: &dyn Spawn, count: u32) {
+    let actors = backend.spawn(count, &options());
+    for round in 0..50u64 {
+        for (i, actor) in actors.iter().enumerate() {
+            if round % (i as u64 + 1) == 0 {
+                actor.send(&ping(round * 100 + i as u64)).unwrap();
+            }
+        }
+    }
+    for (i, actor) in actors.iter().enumerate() {
+        let expected: Vec<u64> = (0..50u64)
+            .filter(|r| r % (i as u64 + 1) == 0)
+            .map(|r| r * 100 + i as u64)
+            .collect();
+        for &seq in &expected {
+            let pong = actor.recv_timeout(Duration::from_secs(20)).unwrap();
+            assert_eq!((pong.seq, pong.actor), (seq, i as u32));
+            assert_eq!(pong.hlc_node, i as u32, "each actor has its own clock");
+        }
+        let state = actor.state().unwrap();
+        assert_eq!(state.count, expected.len() as u64, "actor {i}");
+        assert_eq!(state.sum, expected.iter().sum::<u64>(), "actor {i}");
+    }
+    for actor in &actors {
+        actor.stop().unwrap();
+    }
+}
+
+/// Message 5 indexes out of bounds: messages 1-4 were answered, the call
+/// fails with the handler's Rust location, the message is dead-lettered,
+/// the other actors keep answering, and a restart resumes the actor from
+/// its default state with the messages queued behind the faulting one.
+pub fn fault(backend: &dyn Spawn) {
+    let actors = backend.spawn(3, &options());
+    let victim = &actors[1];
+    for seq in 1..=4 {
+        assert_eq!(victim.call(&ping(seq)).unwrap().seq, seq);
+    }
+    let mut bad = ping(5);
+    bad.payload[0] = 4;
+    let queued = ping(6);
+    let bad_correlation = victim.send(&bad).unwrap();
+    victim.send(&queued).unwrap();
+    let line = line_of("state.cells[msg.payload[0] as usize] += 1;");
+    match victim.recv() {
+        Err(ActorError::Fault {
+            actor,
+            kind,
+            location,
+            sequence,
+        }) => {
+            assert_eq!(actor, 1);
+            assert_eq!(kind, FaultKind::IndexOutOfBounds);
+            assert_eq!((location.file.as_str(), location.line), (FILE, line));
+            assert_eq!(sequence, bad_correlation);
+        }
+        other => panic!("expected the fault, got {other:?}"),
+    }
+    let letters = victim.dead_letters();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].header.correlation_id, bad_correlation);
+    assert_eq!(letters[0].kind, FaultKind::IndexOutOfBounds);
+    assert_eq!(letters[0].payload.len(), size_of::<Ping>());
+    let stats = victim.stats().unwrap();
+    assert_eq!(stats.state, Lifecycle::Failed);
+    assert_eq!(stats.faults, 1);
+    assert_eq!(stats.messages_out, 4);
+    for (i, other) in actors.iter().enumerate().filter(|(i, _)| *i != 1) {
+        for seq in 10..20 {
+            let pong = other.call(&ping(seq)).unwrap();
+            assert_eq!((pong.seq, pong.actor), (seq, i as u32));
+        }
+    }
+    // Nothing is processed while Failed; the queued message waits.
+    assert!(matches!(victim.try_recv(), Ok(None)));
+    victim.restart().unwrap();
+    assert_eq!(victim.recv_timeout(Duration::from_secs(20)).unwrap().seq, 6);
+    assert_eq!(victim.call(&ping(7)).unwrap().seq, 7);
+    let state = victim.state().unwrap();
+    assert_eq!(state.count, 2, "restarted from the default state");
+    for actor in &actors {
+        actor.stop().unwrap();
+    }
+}
