@@ -21,9 +21,12 @@ pub mod consts;
 mod control;
 pub mod error;
 mod expr;
+pub mod gpu_type;
 pub mod host;
 pub mod infer;
+pub mod precheck;
 mod range;
+pub mod signature;
 pub mod types;
 
 use std::collections::HashMap;
