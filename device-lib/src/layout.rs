@@ -200,6 +200,36 @@ pub const fn type_id_of(path: &str) -> u32 {
     hash
 }
 
+/// An all-zero value of `T`: every field 0, `0.0` or `false` (what a
+/// freshly allocated device state holds).
+pub fn zeroed<T: GpuType>() -> T {
+    // SAFETY: a GpuType is plain data whose fields are scalars, arrays and
+    // GpuTypes, for all of which all-zero bytes are a valid value.
+    unsafe { core::mem::MaybeUninit::<T>::zeroed().assume_init() }
+}
+
+/// The derives' padding check: `PaddingCheck<'_, true>` implements
+/// [`PaddingFree`], `PaddingCheck<'_, false>` does not. The derive bounds
+/// the runtime's byte-copy trait (`DeviceCopy`) on
+/// `for<'a> PaddingCheck<'a, { size_of::<S>() == sum of field sizes }>:
+/// PaddingFree`; the higher-ranked lifetime keeps the bound from being
+/// "trivially false" (an error), so a struct with padding simply does not
+/// get the impl, and using it as a buffer element says why.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct PaddingCheck<'a, const PADDING_FREE: bool>(core::marker::PhantomData<&'a ()>);
+
+/// See [`PaddingCheck`].
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "this struct has padding bytes, so it cannot be copied to and from device buffers byte for byte",
+    label = "the struct's size is larger than the sum of its fields",
+    note = "add explicit padding fields (e.g. `pub _pad: [u8; 4]`) or reorder the fields largest first, so every byte is a field"
+)]
+pub trait PaddingFree {}
+
+impl PaddingFree for PaddingCheck<'_, true> {}
+
 macro_rules! scalar_repr {
     ($($t:ty => $kind:ident),* $(,)?) => {$(
         // SAFETY: a scalar is plain data of exactly its own layout; the

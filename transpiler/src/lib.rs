@@ -12,6 +12,7 @@
 
 pub mod arena;
 pub mod back;
+pub mod expand;
 pub mod front;
 pub mod interp;
 pub mod ir;

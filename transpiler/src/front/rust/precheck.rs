@@ -19,7 +19,7 @@
 //! So every error reported at macro time is one the transpiler would
 //! report, and most mistakes surface in the editor.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use syn::visit::Visit;
 
@@ -45,11 +45,10 @@ pub struct Precheck {
 
 /// Validates `item` (which carries its RingKernel attribute) on its own.
 pub fn precheck(item: &syn::ItemFn, overflow_checks: bool) -> Precheck {
-    let mut names = Names::default();
-    names.visit_item_fn(item);
+    let names = referenced_names(item);
     let mut items: Vec<syn::Item> = names
         .types
-        .iter()
+        .keys()
         .map(|name| {
             let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
             syn::parse_quote! {
@@ -67,10 +66,10 @@ pub fn precheck(item: &syn::ItemFn, overflow_checks: bool) -> Precheck {
     };
     let mut missing: Vec<String> = names
         .types
-        .iter()
+        .keys()
         .map(|t| format!("struct `{t}`"))
         .collect();
-    missing.extend(names.calls.iter().map(|c| format!("fn `{c}`")));
+    missing.extend(names.calls.keys().map(|c| format!("fn `{c}`")));
     if complete {
         return match pipeline::transpile_items(&items, &options, &cuda::Options::default()) {
             Ok(out) => Precheck {
@@ -126,11 +125,21 @@ fn independent_of_types(kind: &FrontErrorKind) -> bool {
     )
 }
 
-/// The struct names and called function names in a function.
-#[derive(Default)]
-struct Names {
-    types: BTreeSet<String>,
-    calls: BTreeSet<String>,
+/// The names a function uses that are other items: the structs it names
+/// (bare identifiers that are not scalars or contexts) and the functions it
+/// calls by a bare identifier (which the front end accepts only as
+/// `#[device_fn]`s). Each with its first occurrence, for error spans.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub types: BTreeMap<String, syn::Ident>,
+    pub calls: BTreeMap<String, syn::Ident>,
+}
+
+/// The [`Names`] of `item`.
+pub fn referenced_names(item: &syn::ItemFn) -> Names {
+    let mut names = Names::default();
+    names.visit_item_fn(item);
+    names
 }
 
 impl Names {
@@ -140,7 +149,7 @@ impl Names {
             let ty: syn::Type = syn::parse_quote!(#ident);
             if !is_scalar(&ty) && !matches!(name.as_str(), "ThreadContext" | "RingContext" | "Self")
             {
-                self.types.insert(name);
+                self.types.entry(name).or_insert_with(|| ident.clone());
             }
         }
     }
@@ -162,7 +171,9 @@ impl<'ast> Visit<'ast> for Names {
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
         if let syn::Expr::Path(path) = &*call.func {
             if let Some(ident) = path.path.get_ident() {
-                self.calls.insert(ident.to_string());
+                self.calls
+                    .entry(ident.to_string())
+                    .or_insert_with(|| ident.clone());
             }
         }
         syn::visit::visit_expr_call(self, call);
