@@ -29,7 +29,9 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
 use super::{paths, with_errors};
-use crate::front::rust::attrs::{fn_kind, parse_kernel_args, KernelAttrs, KernelKind};
+use crate::front::rust::attrs::{
+    fn_kind, parse_kernel_args, reserved_name, KernelAttrs, KernelKind,
+};
 use crate::front::rust::error::{Diagnostics, FrontError, FrontErrorKind};
 use crate::front::rust::precheck::{precheck, referenced_names, Precheck};
 use crate::front::rust::signature::{
@@ -49,25 +51,22 @@ pub fn ring_kernel(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// `#[device_fn(args)] item`.
-pub fn device_fn(args: TokenStream, item: TokenStream) -> TokenStream {
+pub fn device_fn(args: TokenStream, mut item: TokenStream) -> TokenStream {
     let f = match parse_fn("device_fn", &item) {
         Ok(f) => f,
         Err(errors) => return with_errors(item, &errors),
     };
     let mut errors = Diagnostics::default();
     if !args.is_empty() {
-        errors.push(FrontError::new(
+        errors.push(FrontError::spanning(
             FrontErrorKind::Attribute {
                 attr: "device_fn",
-                problem: "`#[device_fn]` takes no arguments".into(),
+                problem: "this attribute takes no arguments: write `#[device_fn]`".into(),
             },
-            args.clone()
-                .into_iter()
-                .next()
-                .map_or_else(Span::call_site, |t| t.span()),
+            &args,
         ));
     }
-    other_attributes(&f, &mut errors);
+    other_attributes("device_fn", &f, &mut item, &mut errors);
     if let Err(e) = device_fn_signature(&f.sig) {
         errors.errors.extend(e.errors);
     }
@@ -97,20 +96,35 @@ enum Shape {
     Ring(HandlerSignature),
 }
 
-fn kernel(kind: KernelKind, args: TokenStream, item: TokenStream) -> TokenStream {
+fn kernel(kind: KernelKind, args: TokenStream, mut item: TokenStream) -> TokenStream {
     let f = match parse_fn(kind.attr_name(), &item) {
         Ok(f) => f,
         Err(errors) => return with_errors(item, &errors),
     };
     let mut errors = Diagnostics::default();
     let attrs = parse_kernel_args(kind, args.clone()).map_err(|e| errors.errors.extend(e.errors));
-    other_attributes(&f, &mut errors);
+    other_attributes(kind.attr_name(), &f, &mut item, &mut errors);
     let shape = match kind {
         KernelKind::Gpu => kernel_signature(&f.sig).map(Shape::Gpu),
         KernelKind::Ring => handler_signature(&f.sig).map(Shape::Ring),
     }
     .map_err(|e| errors.errors.extend(e.errors));
-    let (Ok(attrs), Ok(shape)) = (attrs, shape) else {
+    if let Ok(KernelAttrs { name: None, .. }) = &attrs {
+        let name = f.sig.ident.to_string();
+        if !crate::back::cuda::Namer::is_usable(&name) {
+            errors.push(FrontError::new(
+                FrontErrorKind::Attribute {
+                    attr: kind.attr_name(),
+                    problem: reserved_name(
+                        &name,
+                        &format!("rename the function or give the entry point another name: `#[{}(name = \"{name}_kernel\")]`", kind.attr_name()),
+                    ),
+                },
+                f.sig.ident.span(),
+            ));
+        }
+    }
+    let (Ok(attrs), Ok(shape), true) = (attrs, shape, errors.is_empty()) else {
         return with_errors(item, &errors);
     };
     // The attribute as the front end will see it again (`SourceText::attr`).
@@ -157,49 +171,70 @@ fn kernel(kind: KernelKind, args: TokenStream, item: TokenStream) -> TokenStream
     with_errors(out, &pre.errors)
 }
 
-/// The item as a function, or an error at it.
+/// The item as a function, or an error at it (its name, if it has one).
 fn parse_fn(attr: &'static str, item: &TokenStream) -> Result<syn::ItemFn, Diagnostics> {
     syn::parse2::<syn::ItemFn>(item.clone()).map_err(|_| {
-        let span = syn::parse2::<syn::Item>(item.clone())
-            .map(|i| i.span())
-            .unwrap_or_else(|_| Span::call_site());
-        Diagnostics::from(FrontError::new(
+        let what: &dyn ToTokens = match syn::parse2::<syn::Item>(item.clone()) {
+            Ok(syn::Item::Struct(s)) => &s.ident.clone(),
+            Ok(syn::Item::Enum(e)) => &e.ident.clone(),
+            Ok(syn::Item::Const(c)) => &c.ident.clone(),
+            Ok(syn::Item::Static(s)) => &s.ident.clone(),
+            Ok(syn::Item::Mod(m)) => &m.ident.clone(),
+            Ok(syn::Item::Trait(t)) => &t.ident.clone(),
+            Ok(syn::Item::Type(t)) => &t.ident.clone(),
+            _ => item,
+        };
+        Diagnostics::from(FrontError::spanning(
             FrontErrorKind::Attribute {
                 attr,
-                problem: format!("`#[{attr}]` applies to functions (`fn name(…) {{ … }}`)"),
+                problem:
+                    "this attribute applies to functions (`fn name(…) { … }`), not to this item"
+                        .into(),
             },
-            span,
+            what,
         ))
     })
 }
 
-/// A second RingKernel attribute on the function.
-fn other_attributes(f: &syn::ItemFn, errors: &mut Diagnostics) {
+fn is_ringkernel_attr(attr: &syn::Attribute) -> bool {
+    attr.path().segments.last().is_some_and(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "device_fn" | "gpu_kernel" | "ring_kernel"
+        )
+    })
+}
+
+/// A second RingKernel attribute on the function: an error at it, and the
+/// fallback item without it (so its own macro does not add errors about a
+/// function that was not meant for it).
+fn other_attributes(
+    this: &'static str,
+    f: &syn::ItemFn,
+    item: &mut TokenStream,
+    errors: &mut Diagnostics,
+) {
     match fn_kind(&f.attrs) {
-        Ok(None) => {}
+        Ok(None) => return,
         Ok(Some(_)) => {
             let attr = f
                 .attrs
                 .iter()
-                .find(|a| {
-                    a.path().segments.last().is_some_and(|s| {
-                        matches!(
-                            s.ident.to_string().as_str(),
-                            "device_fn" | "gpu_kernel" | "ring_kernel"
-                        )
-                    })
-                })
+                .find(|a| is_ringkernel_attr(a))
                 .expect("fn_kind found one");
-            errors.push(FrontError::new(
+            errors.push(FrontError::spanning(
                 FrontErrorKind::Attribute {
-                    attr: "ring_kernel",
+                    attr: this,
                     problem: "a function takes one of `#[gpu_kernel]`, `#[ring_kernel]` and `#[device_fn]`; remove the others".into(),
                 },
-                attr.span(),
+                attr,
             ));
         }
         Err(e) => errors.push(e),
     }
+    let mut stripped = f.clone();
+    stripped.attrs.retain(|a| !is_ringkernel_attr(a));
+    *item = stripped.into_token_stream();
 }
 
 /// `mod NAME { use super::*; SOURCE; api }` with the function's
@@ -308,7 +343,7 @@ fn gpu_api(entry: &str, sig: &KernelSignature) -> TokenStream {
                 elem,
                 mutable: false,
             } => {
-                params.push(quote!(#name: &#p::DeviceBuffer<#elem>));
+                params.push(quote_spanned!(elem.span()=> #name: &#p::DeviceBuffer<#elem>));
                 args.push(quote!(#p::KernelArg::slice(#name)));
             }
             KernelParam::Slice {
@@ -316,7 +351,7 @@ fn gpu_api(entry: &str, sig: &KernelSignature) -> TokenStream {
                 elem,
                 mutable: true,
             } => {
-                params.push(quote!(#name: &mut #p::DeviceBuffer<#elem>));
+                params.push(quote_spanned!(elem.span()=> #name: &mut #p::DeviceBuffer<#elem>));
                 args.push(quote!(#p::KernelArg::slice_mut(#name)));
             }
         }

@@ -510,18 +510,24 @@ impl FromMeta for Name {
             .next()
             .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
             && value.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
-        if !valid || value.starts_with("rk_") || value.starts_with("__") {
+        if !valid {
+            return Err(custom(usage, s.span()));
+        }
+        if !crate::back::cuda::Namer::is_usable(&value) {
             return Err(custom(
-                if valid {
-                    "names starting with `rk_` or `__` are reserved for the runtime and the compiler; choose another `name`"
-                } else {
-                    usage
-                },
+                reserved_name(&value, "choose another `name`"),
                 s.span(),
             ));
         }
         Ok(Name(value))
     }
+}
+
+/// Why `name` cannot be an entry point's name, and what to do (`fix`).
+pub fn reserved_name(name: &str, fix: &str) -> String {
+    format!(
+        "`{name}` cannot name a CUDA entry point: it is a C++ keyword, a CUDA built-in or a reserved name (`rk_…`, `__…`); {fix}"
+    )
 }
 
 #[cfg(test)]
@@ -591,7 +597,8 @@ mod tests {
             (KernelKind::Gpu, quote!(block_size = 64, block = (8, 8)), "`block` and `block_size` both set the block shape"),
             (KernelKind::Gpu, quote!(checks = 1), "write `checks = true` or `checks = false`"),
             (KernelKind::Gpu, quote!(name = "1x"), "letters, digits and `_`"),
-            (KernelKind::Gpu, quote!(name = "rk_x"), "reserved"),
+            (KernelKind::Gpu, quote!(name = "rk_x"), "`rk_x` cannot name a CUDA entry point"),
+            (KernelKind::Gpu, quote!(name = "double"), "a C++ keyword"),
             (KernelKind::Gpu, quote!(block_size = 64, block_size = 32), "`block_size` is given twice"),
             (KernelKind::Ring, quote!(warps = 33), "1 to 32 warps"),
             (KernelKind::Ring, quote!(warps = 1, block_size = 32), "both set the block shape"),

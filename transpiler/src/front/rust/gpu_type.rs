@@ -8,6 +8,7 @@
 //! `GpuType` fails there, with the trait's own message), and the layout
 //! itself is computed by rustc (`size_of`, `offset_of!`).
 
+use quote::ToTokens;
 use syn::spanned::Spanned;
 
 use super::error::{Diagnostics, FrontError, FrontErrorKind};
@@ -34,53 +35,73 @@ pub struct GpuStruct {
 pub fn check_struct(input: &syn::DeriveInput, derive: Derive) -> Result<GpuStruct, Diagnostics> {
     let mut errors = Diagnostics::default();
     let name = input.ident.to_string();
-    let error = |problem: String, span| {
-        FrontError::new(
-            FrontErrorKind::Layout {
+    let item = match &input.data {
+        syn::Data::Struct(_) => "struct",
+        syn::Data::Enum(_) => "enum",
+        syn::Data::Union(_) => "union",
+    };
+    let error = |problem: String, tokens: &dyn ToTokens| {
+        FrontError::spanning(
+            FrontErrorKind::Derive {
+                item,
                 name: name.clone(),
                 problem,
             },
-            span,
+            tokens,
         )
     };
     let repr = read_repr(&input.attrs);
     let fields = match &input.data {
-        syn::Data::Enum(e) => {
-            errors.push(FrontError::new(
-                FrontErrorKind::Layout {
-                    name: name.clone(),
-                    problem: if repr.any {
-                        "enums cannot be shared with the device yet; use an integer field (e.g. `pub kind: u32`) and constants for its values".into()
-                    } else {
-                        "an enum without `#[repr]` has no defined layout, and enums cannot be shared with the device; use a `#[repr(C)]` struct with an integer field (e.g. `pub kind: u32`) and constants".into()
-                    },
+        syn::Data::Enum(_) => {
+            errors.push(error(
+                if repr.any {
+                    "enums cannot be shared with the device yet; use an integer field (e.g. `pub kind: u32`) and constants for its values".into()
+                } else {
+                    "an enum without `#[repr]` has no defined layout, and enums cannot be shared with the device; use a `#[repr(C)]` struct with an integer field (e.g. `pub kind: u32`) and constants".into()
                 },
-                e.enum_token.span(),
+                &input.ident,
             ));
             return Err(errors);
         }
-        syn::Data::Union(u) => {
+        syn::Data::Union(_) => {
             errors.push(error(
                 "unions cannot be shared with the device; use a `#[repr(C)]` struct".into(),
-                u.union_token.span(),
+                &input.ident,
             ));
             return Err(errors);
         }
         syn::Data::Struct(s) => &s.fields,
     };
-    if !input.generics.params.is_empty() {
+    let only_lifetimes = input
+        .generics
+        .params
+        .iter()
+        .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
+    let has_reference = matches!(fields, syn::Fields::Named(n) if n.named.iter().any(|f| matches!(f.ty, syn::Type::Reference(_))));
+    if !input.generics.params.is_empty() && !(only_lifetimes && has_reference) {
         errors.push(error(
-            "generic structs cannot be shared with the device: the device needs one concrete layout; write the struct for the concrete types".into(),
-            input.generics.span(),
+            if only_lifetimes {
+                "lifetime parameters: a struct the device holds has no references; remove them".into()
+            } else {
+                "generic structs cannot be shared with the device: the device needs one concrete layout; write the struct for the concrete types".into()
+            },
+            &input.generics,
         ));
     }
-    for problem in &repr.problems {
-        errors.push(error(problem.0.clone(), problem.1));
+    for (problem, span) in &repr.problems {
+        errors.push(FrontError::new(
+            FrontErrorKind::Derive {
+                item,
+                name: name.clone(),
+                problem: problem.clone(),
+            },
+            *span,
+        ));
     }
     if !repr.c && repr.problems.is_empty() {
         errors.push(error(
             "add `#[repr(C)]`: Rust may reorder the fields of other structs, and the device must see the exact host layout".into(),
-            input.ident.span(),
+            &input.ident,
         ));
     }
     let mut out = Vec::new();
@@ -89,23 +110,23 @@ pub fn check_struct(input: &syn::DeriveInput, derive: Derive) -> Result<GpuStruc
             for field in &named.named {
                 let ident = field.ident.clone().expect("named field");
                 if let Some(problem) = not_plain_data(&field.ty) {
-                    errors.push(error(format!("field `{ident}`: {problem}"), field.ty.span()));
+                    errors.push(error(format!("field `{ident}`: {problem}"), &field.ty));
                     continue;
                 }
                 out.push((ident, field.ty.clone()));
             }
         }
-        syn::Fields::Named(named) => errors.push(error(
+        syn::Fields::Named(_) => errors.push(error(
             "a struct without fields has size 0 in Rust but 1 in CUDA C++; give it a field".into(),
-            named.brace_token.span.join(),
+            &input.ident,
         )),
         syn::Fields::Unnamed(unnamed) => errors.push(error(
             "tuple structs are not supported: the device code names fields; use named fields (`struct S { pub x: f32 }`)".into(),
-            unnamed.span(),
+            unnamed,
         )),
         syn::Fields::Unit => errors.push(error(
             "a unit struct has size 0 in Rust but 1 in CUDA C++; give it a field".into(),
-            input.ident.span(),
+            &input.ident,
         )),
     }
     let type_id = read_type_id(&input.attrs, derive, &mut errors);
@@ -174,12 +195,12 @@ fn read_type_id(attrs: &[syn::Attribute], derive: Derive, errors: &mut Diagnosti
     let mut type_id = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident("ring_message")) {
         if derive == Derive::GpuType {
-            errors.push(FrontError::new(
+            errors.push(FrontError::spanning(
                 FrontErrorKind::Attribute {
                     attr: "ring_message",
                     problem: "`#[ring_message(...)]` configures `#[derive(RingMessage)]`; derive `RingMessage` instead of `GpuType`".into(),
                 },
-                attr.span(),
+                attr,
             ));
             continue;
         }
@@ -255,6 +276,10 @@ mod tests {
             (
                 syn::parse_quote! { #[repr(C)] struct S<'a> { a: &'a u32 } },
                 "field `a`: references cannot cross",
+            ),
+            (
+                syn::parse_quote! { #[repr(C)] struct S<'a> { a: [u32; 2] } },
+                "lifetime parameters",
             ),
             (
                 syn::parse_quote! { #[repr(C)] struct S { a: *const u32 } },

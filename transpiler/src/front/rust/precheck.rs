@@ -19,7 +19,7 @@
 //! So every error reported at macro time is one the transpiler would
 //! report, and most mistakes surface in the editor.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use syn::visit::Visit;
 
@@ -79,7 +79,7 @@ pub fn precheck(item: &syn::ItemFn, overflow_checks: bool) -> Precheck {
                 missing,
             },
             Err(pipeline::Error::Front(errors)) => Precheck {
-                errors,
+                errors: without_cascades(errors, &names.locals),
                 complete,
                 cuda: None,
                 missing,
@@ -112,6 +112,23 @@ pub fn precheck(item: &syn::ItemFn, overflow_checks: bool) -> Precheck {
     }
 }
 
+/// `errors` without the consequences of earlier ones. An unknown name the
+/// function binds itself means a `let` failed to lower (and was reported):
+/// rustc sees the binding, and so will the front end once the `let` is
+/// fixed. After such a loss the types downstream are unreliable too, so only
+/// the type-independent errors are kept.
+fn without_cascades(errors: Diagnostics, locals: &BTreeSet<String>) -> Diagnostics {
+    let cascade = |kind: &FrontErrorKind| matches!(kind, FrontErrorKind::NotFound { name, .. } if locals.contains(name));
+    let lost_a_binding = errors.errors.iter().any(|e| cascade(&e.kind));
+    Diagnostics {
+        errors: errors
+            .errors
+            .into_iter()
+            .filter(|e| !cascade(&e.kind) && (!lost_a_binding || independent_of_types(&e.kind)))
+            .collect(),
+    }
+}
+
 /// Errors that do not depend on the layouts of structs or on the callees.
 fn independent_of_types(kind: &FrontErrorKind) -> bool {
     matches!(
@@ -128,17 +145,25 @@ fn independent_of_types(kind: &FrontErrorKind) -> bool {
 /// The names a function uses that are other items: the structs it names
 /// (bare identifiers that are not scalars or contexts) and the functions it
 /// calls by a bare identifier (which the front end accepts only as
-/// `#[device_fn]`s). Each with its first occurrence, for error spans.
+/// `#[device_fn]`s), each with its first occurrence, for error spans. Calls
+/// of the function's own bindings (parameters, `let`s) and of the prelude's
+/// enum variants (`Some`, `Ok`, `Err`) are not other items.
 #[derive(Debug, Default)]
 pub struct Names {
     pub types: BTreeMap<String, syn::Ident>,
     pub calls: BTreeMap<String, syn::Ident>,
+    /// Names the function binds (parameters and `let` patterns).
+    pub locals: BTreeSet<String>,
 }
 
 /// The [`Names`] of `item`.
 pub fn referenced_names(item: &syn::ItemFn) -> Names {
     let mut names = Names::default();
     names.visit_item_fn(item);
+    let locals = names.locals.clone();
+    names.calls.retain(|name, _| {
+        !locals.contains(name) && !matches!(name.as_str(), "Some" | "Ok" | "Err")
+    });
     names
 }
 
@@ -166,6 +191,11 @@ impl<'ast> Visit<'ast> for Names {
     fn visit_expr_struct(&mut self, expr: &'ast syn::ExprStruct) {
         self.type_name(&expr.path);
         syn::visit::visit_expr_struct(self, expr);
+    }
+
+    fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+        self.locals.insert(pat.ident.to_string());
+        syn::visit::visit_pat_ident(self, pat);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
@@ -238,6 +268,25 @@ mod tests {
                 "struct `Stats`",
                 "fn `helper`"
             ]
+        );
+    }
+
+    #[test]
+    fn consequences_of_reported_errors_are_dropped() {
+        // The failed `let` leaves `f` unbound: neither the unknown `f` nor
+        // the type of the call is reported, only the trait object.
+        let p = check(syn::parse_quote! {
+            #[device_fn]
+            fn norm(x: f32) -> f32 {
+                let f: &dyn Fn(f32) -> f32 = &|v| v * v;
+                f(x)
+            }
+        });
+        assert_eq!(messages(&p).len(), 1, "{:?}", messages(&p));
+        assert!(
+            messages(&p)[0].starts_with("trait objects"),
+            "{:?}",
+            messages(&p)
         );
     }
 

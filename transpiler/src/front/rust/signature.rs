@@ -14,7 +14,7 @@
 //! saying what to write instead. The front end's `lower_fn` applies the same
 //! rules (with resolved types) when it lowers the function.
 
-use syn::spanned::Spanned;
+use quote::ToTokens;
 
 use super::attrs::KernelKind;
 use super::error::{Diagnostics, FrontError, FrontErrorKind};
@@ -50,12 +50,26 @@ pub struct HandlerSignature {
     pub reply: Option<syn::Type>,
 }
 
-fn signature_error(problem: impl Into<String>, span: proc_macro2::Span) -> FrontError {
-    FrontError::new(
+fn signature_error(problem: impl Into<String>, tokens: &dyn ToTokens) -> FrontError {
+    FrontError::spanning(
         FrontErrorKind::Signature {
             problem: problem.into(),
         },
-        span,
+        tokens,
+    )
+}
+
+fn unsupported(
+    construct: &'static str,
+    suggestion: &'static str,
+    tokens: &dyn ToTokens,
+) -> FrontError {
+    FrontError::spanning(
+        FrontErrorKind::Unsupported {
+            construct,
+            suggestion,
+        },
+        tokens,
     )
 }
 
@@ -138,40 +152,33 @@ pub fn not_plain_data(ty: &syn::Type) -> Option<String> {
 
 /// The checks every RingKernel function gets, whatever its attribute.
 fn check_common(sig: &syn::Signature, what: &str, errors: &mut Diagnostics) {
-    let reject = |errors: &mut Diagnostics, construct, suggestion, span| {
-        errors.push(FrontError::unsupported(construct, suggestion, span))
-    };
     if let Some(c) = &sig.constness {
-        reject(
-            errors,
+        errors.push(unsupported(
             "`const fn`",
             "remove `const`: device code runs at run time",
-            c.span(),
-        );
+            c,
+        ));
     }
     if let Some(a) = &sig.asyncness {
-        reject(
-            errors,
+        errors.push(unsupported(
             "`async fn`",
             "kernels and handlers are synchronous: each message runs to completion; remove `async`",
-            a.span(),
-        );
+            a,
+        ));
     }
     if let Some(u) = &sig.unsafety {
-        reject(
-            errors,
+        errors.push(unsupported(
             "`unsafe fn`",
             "kernels are safe code; remove `unsafe`",
-            u.span(),
-        );
+            u,
+        ));
     }
     if let Some(abi) = &sig.abi {
-        reject(
-            errors,
+        errors.push(unsupported(
             "an `extern` ABI",
             "remove it: the transpiler chooses the device ABI",
-            abi.span(),
-        );
+            abi,
+        ));
     }
     if !sig.generics.params.is_empty() {
         let only_lifetimes = sig
@@ -179,52 +186,43 @@ fn check_common(sig: &syn::Signature, what: &str, errors: &mut Diagnostics) {
             .params
             .iter()
             .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
-        reject(
-            errors,
+        errors.push(unsupported(
             "generic functions",
             if only_lifetimes {
                 "remove the lifetime parameters: elided lifetimes (`&[f32]`) are all a kernel needs"
             } else {
                 "write one function per concrete type"
             },
-            sig.generics.span(),
-        );
+            &sig.generics,
+        ));
     } else if let Some(w) = &sig.generics.where_clause {
-        reject(
-            errors,
+        errors.push(unsupported(
             "`where` clauses",
             "remove it: kernels are not generic",
-            w.span(),
-        );
+            w,
+        ));
     }
     if let Some(v) = &sig.variadic {
-        reject(
-            errors,
-            "variadic functions",
-            "list the parameters",
-            v.span(),
-        );
+        errors.push(unsupported("variadic functions", "list the parameters", v));
     }
     for input in &sig.inputs {
         match input {
-            syn::FnArg::Receiver(r) => errors.push(FrontError::unsupported(
-                "`self` parameters",
-                "write a free function",
-                r.span(),
-            )),
+            syn::FnArg::Receiver(r) => {
+                errors.push(unsupported("`self` parameters", "write a free function", r))
+            }
             syn::FnArg::Typed(p) => {
                 if !matches!(&*p.pat, syn::Pat::Ident(i) if i.subpat.is_none() && i.by_ref.is_none())
                 {
-                    errors.push(FrontError::unsupported(
+                    errors.push(unsupported(
                         "patterns in parameters",
                         "name the parameter: `x: T`",
-                        p.pat.span(),
+                        &p.pat,
                     ));
                 } else if let syn::Type::ImplTrait(_) = &*p.ty {
-                    errors.push(FrontError::unsupported(
+                    errors.push(unsupported(
                         "`impl Trait` parameters",
                         "use a concrete type: a kernel is not generic",
-                        p.ty.span(),
+                        &p.ty,
                     ));
                 }
             }
@@ -234,7 +232,7 @@ fn check_common(sig: &syn::Signature, what: &str, errors: &mut Diagnostics) {
         if let Some(problem) = not_plain_data(ty) {
             errors.push(signature_error(
                 format!("a {what} returns plain data by value: {problem}"),
-                ty.span(),
+                ty,
             ));
         }
     }
@@ -242,12 +240,12 @@ fn check_common(sig: &syn::Signature, what: &str, errors: &mut Diagnostics) {
 
 /// The typed parameters (skipping receivers and patterns, which
 /// `check_common` reports).
-fn typed_params(sig: &syn::Signature) -> Vec<(&syn::Ident, &syn::Type, proc_macro2::Span)> {
+fn typed_params(sig: &syn::Signature) -> Vec<(&syn::Ident, &syn::Type)> {
     sig.inputs
         .iter()
         .filter_map(|input| match input {
             syn::FnArg::Typed(p) => match &*p.pat {
-                syn::Pat::Ident(i) => Some((&i.ident, &*p.ty, input.span())),
+                syn::Pat::Ident(i) => Some((&i.ident, &*p.ty)),
                 _ => None,
             },
             syn::FnArg::Receiver(_) => None,
@@ -260,12 +258,12 @@ pub fn kernel_signature(sig: &syn::Signature) -> Result<KernelSignature, Diagnos
     let mut errors = Diagnostics::default();
     check_common(sig, "`#[gpu_kernel]`", &mut errors);
     let mut params = Vec::new();
-    for (position, (name, ty, _)) in typed_params(sig).into_iter().enumerate() {
+    for (position, (name, ty)) in typed_params(sig).into_iter().enumerate() {
         match context_kind(ty) {
             Some(KernelKind::Ring) => {
                 errors.push(signature_error(
                     "`&RingContext` belongs to `#[ring_kernel]` handlers; a `#[gpu_kernel]` takes `ctx: &ThreadContext`",
-                    ty.span(),
+                    ty,
                 ));
                 continue;
             }
@@ -273,7 +271,7 @@ pub fn kernel_signature(sig: &syn::Signature) -> Result<KernelSignature, Diagnos
             Some(KernelKind::Gpu) => {
                 errors.push(signature_error(
                     "the context must be the first parameter: `fn k(ctx: &ThreadContext, …)`",
-                    ty.span(),
+                    ty,
                 ));
                 continue;
             }
@@ -291,7 +289,7 @@ pub fn kernel_signature(sig: &syn::Signature) -> Result<KernelSignature, Diagnos
                 if let Some(problem) = not_plain_data(&s.elem) {
                     errors.push(signature_error(
                         format!("parameter `{name}`: the elements of a kernel buffer are plain data: {problem}"),
-                        s.elem.span(),
+                        &s.elem,
                     ));
                     continue;
                 }
@@ -305,20 +303,28 @@ pub fn kernel_signature(sig: &syn::Signature) -> Result<KernelSignature, Diagnos
         }
         let hint = match ty {
             syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec") => {
-                "; a `Vec<T>` on the host is a `DeviceBuffer<T>` uploaded with `rt.upload(&v)`, and the kernel takes it as `&[T]` or `&mut [T]`"
+                "a `Vec<T>` on the host is a `DeviceBuffer<T>` uploaded with `rt.upload(&v)`, and the kernel takes it as `&[T]` or `&mut [T]`".to_string()
             }
-            syn::Type::Reference(_) => "; take buffers as slices (`&[T]`, `&mut [T]`) and scalars by value",
-            _ => "; pass structs and arrays in a buffer (`&[T]`) or send them to a `#[ring_kernel]` actor",
+            syn::Type::Reference(r) if is_scalar(&r.elem) => format!(
+                "pass scalars by value: `{name}: {}`",
+                r.elem.to_token_stream()
+            ),
+            syn::Type::Reference(r) => not_plain_data(&r.elem).unwrap_or_else(|| {
+                "pass structs in a buffer (`&[T]`) or send them to a `#[ring_kernel]` actor".into()
+            }),
+            other => not_plain_data(other).unwrap_or_else(|| {
+                "pass structs and arrays in a buffer (`&[T]`) or send them to a `#[ring_kernel]` actor".into()
+            }),
         };
         errors.push(signature_error(
-            format!("parameter `{name}`: a `#[gpu_kernel]` takes scalars by value and buffers as slices (`&[T]`, `&mut [T]`){hint}"),
-            ty.span(),
+            format!("parameter `{name}`: a `#[gpu_kernel]` takes scalars by value and buffers as slices (`&[T]`, `&mut [T]`); {hint}"),
+            ty,
         ));
     }
     if let syn::ReturnType::Type(_, ty) = &sig.output {
         errors.push(signature_error(
             "a `#[gpu_kernel]` returns nothing: write results to a `&mut [T]` parameter",
-            ty.span(),
+            ty,
         ));
     }
     if errors.is_empty() {
@@ -338,45 +344,51 @@ pub fn handler_signature(sig: &syn::Signature) -> Result<HandlerSignature, Diagn
     let params = typed_params(sig);
     let all_typed = params.len() == sig.inputs.len();
     if all_typed && !(2..=3).contains(&params.len()) {
-        let span = if sig.inputs.is_empty() {
-            sig.paren_token.span.join()
+        let problem = format!(
+            "a `#[ring_kernel]` handler takes {HANDLER_SHAPES}, not {} parameter(s)",
+            params.len()
+        );
+        errors.push(if sig.inputs.is_empty() {
+            FrontError::new(
+                FrontErrorKind::Signature { problem },
+                sig.paren_token.span.join(),
+            )
         } else {
-            sig.inputs.span()
-        };
-        errors.push(signature_error(
-            format!(
-                "a `#[ring_kernel]` handler takes {HANDLER_SHAPES}, not {} parameter(s)",
-                params.len()
-            ),
-            span,
-        ));
+            signature_error(problem, &sig.inputs)
+        });
         return Err(errors);
     }
     let mut state = None;
     let mut message = None;
-    for (position, (name, ty, _)) in params.iter().enumerate() {
+    for (position, &(name, ty)) in params.iter().enumerate() {
         let is_message = position + 1 == params.len();
         match (position, context_kind(ty)) {
             (0, Some(KernelKind::Ring)) => continue,
             (0, Some(KernelKind::Gpu)) => {
                 errors.push(signature_error(
                     "a `#[ring_kernel]` handler takes `ctx: &RingContext` (`&ThreadContext` is for `#[gpu_kernel]`s)",
-                    ty.span(),
+                    ty,
                 ));
                 continue;
             }
             (0, None) => {
                 errors.push(signature_error(
-                    format!("a `#[ring_kernel]` handler's first parameter is the context, `ctx: &RingContext`; the handler takes {HANDLER_SHAPES}"),
-                    ty.span(),
+                    if params.iter().any(|(_, t)| context_kind(t).is_some()) {
+                        "the context must be the first parameter: `fn h(ctx: &RingContext, …)`".to_string()
+                    } else {
+                        format!("a `#[ring_kernel]` handler's first parameter is the context, `ctx: &RingContext`; the handler takes {HANDLER_SHAPES}")
+                    },
+                    ty,
                 ));
                 continue;
             }
             (_, Some(_)) => {
-                errors.push(signature_error(
-                    "the context must be the first parameter, and only once",
-                    ty.span(),
-                ));
+                if context_kind(params[0].1).is_some() {
+                    errors.push(signature_error(
+                        "the context is passed once, as the first parameter",
+                        ty,
+                    ));
+                }
                 continue;
             }
             _ => {}
@@ -389,7 +401,7 @@ pub fn handler_signature(sig: &syn::Signature) -> Result<HandlerSignature, Diagn
                 } else {
                     format!("parameter `{name}`: take the state by mutable reference: `{name}: &mut {}`", quote::ToTokens::to_token_stream(ty))
                 },
-                ty.span(),
+                ty,
             ));
             continue;
         };
@@ -397,7 +409,7 @@ pub fn handler_signature(sig: &syn::Signature) -> Result<HandlerSignature, Diagn
             (true, true) => {
                 errors.push(signature_error(
                     format!("parameter `{name}`: messages are read-only; take `&{}` (state the actor keeps goes in `state: &mut S`)", quote::ToTokens::to_token_stream(&r.elem)),
-                    ty.span(),
+                    ty,
                 ));
                 continue;
             }
@@ -407,7 +419,7 @@ pub fn handler_signature(sig: &syn::Signature) -> Result<HandlerSignature, Diagn
                         "parameter `{name}`: the state is `&mut {}`, which the handler may update",
                         quote::ToTokens::to_token_stream(&r.elem)
                     ),
-                    ty.span(),
+                    ty,
                 ));
                 continue;
             }
@@ -416,7 +428,7 @@ pub fn handler_signature(sig: &syn::Signature) -> Result<HandlerSignature, Diagn
         if let Some(problem) = not_plain_data(&r.elem) {
             errors.push(signature_error(
                 format!("parameter `{name}`: the {role} is a `#[repr(C)]` struct: {problem}"),
-                r.elem.span(),
+                &r.elem,
             ));
             continue;
         }
@@ -447,16 +459,16 @@ pub fn handler_signature(sig: &syn::Signature) -> Result<HandlerSignature, Diagn
 pub fn device_fn_signature(sig: &syn::Signature) -> Result<(), Diagnostics> {
     let mut errors = Diagnostics::default();
     check_common(sig, "`#[device_fn]`", &mut errors);
-    for (name, ty, _) in typed_params(sig) {
+    for (name, ty) in typed_params(sig) {
         if context_kind(ty).is_some() {
             errors.push(signature_error(
                 "a `#[device_fn]` cannot take the context; pass the values it needs (`ctx.thread_id()`, …) as parameters",
-                ty.span(),
+                ty,
             ));
         } else if let Some(problem) = not_plain_data(ty) {
             errors.push(signature_error(
                 format!("parameter `{name}`: a `#[device_fn]` takes plain data by value (scalars, arrays, structs): {problem}"),
-                ty.span(),
+                ty,
             ));
         }
     }
@@ -521,7 +533,15 @@ mod tests {
             ),
             (
                 syn::parse_quote! { fn k(x: &f32) {} },
-                "take buffers as slices",
+                "pass scalars by value: `x: f32`",
+            ),
+            (
+                syn::parse_quote! { fn k(f: &dyn Fn(f32) -> f32) {} },
+                "no dynamic dispatch",
+            ),
+            (
+                syn::parse_quote! { fn k(p: Params) {} },
+                "pass structs and arrays in a buffer",
             ),
             (
                 syn::parse_quote! { fn k<T>(x: &[T]) {} },
@@ -582,6 +602,10 @@ mod tests {
             ),
             (
                 syn::parse_quote! { fn h(msg: &M, ctx: &RingContext) {} },
+                "the context must be the first parameter",
+            ),
+            (
+                syn::parse_quote! { fn h(msg: &M, n: &N) {} },
                 "first parameter is the context",
             ),
             (
