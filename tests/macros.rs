@@ -5,6 +5,9 @@
 //! the user's real lines; launches and actors on the CPU backend; the
 //! layouts the derives record against rustc's.
 
+// The kernels are DESIGN.md §2's, verbatim.
+#![allow(clippy::manual_clamp, clippy::assign_op_pattern)]
+
 use std::path::Path;
 
 use ringkernel::prelude::*;

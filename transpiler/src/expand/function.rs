@@ -93,7 +93,7 @@ pub fn device_fn(args: TokenStream, mut item: TokenStream) -> TokenStream {
 /// A checked kernel signature.
 enum Shape {
     Gpu(KernelSignature),
-    Ring(HandlerSignature),
+    Ring(Box<HandlerSignature>),
 }
 
 fn kernel(kind: KernelKind, args: TokenStream, mut item: TokenStream) -> TokenStream {
@@ -106,7 +106,7 @@ fn kernel(kind: KernelKind, args: TokenStream, mut item: TokenStream) -> TokenSt
     other_attributes(kind.attr_name(), &f, &mut item, &mut errors);
     let shape = match kind {
         KernelKind::Gpu => kernel_signature(&f.sig).map(Shape::Gpu),
-        KernelKind::Ring => handler_signature(&f.sig).map(Shape::Ring),
+        KernelKind::Ring => handler_signature(&f.sig).map(|h| Shape::Ring(Box::new(h))),
     }
     .map_err(|e| errors.errors.extend(e.errors));
     if let Ok(KernelAttrs { name: None, .. }) = &attrs {
@@ -446,7 +446,12 @@ fn ring_api(entry: &str, sig: &HandlerSignature) -> TokenStream {
 
 /// What `debug` prints: the attribute, and the CUDA when the function is
 /// complete on its own, otherwise what is missing until `kernel()` runs.
-fn debug_report(kind: KernelKind, f: &syn::ItemFn, attrs: &KernelAttrs, pre: &Precheck) -> String {
+pub(super) fn debug_report(
+    kind: KernelKind,
+    f: &syn::ItemFn,
+    attrs: &KernelAttrs,
+    pre: &Precheck,
+) -> String {
     let name = &f.sig.ident;
     let mut out = format!(
         "ringkernel debug: `{name}`: #[{}], block {}x{}x{}{}\n",

@@ -103,3 +103,29 @@ fn errors_keep_the_item_and_add_compile_errors() {
     let out = derive_gpu_type(quote! { struct S { a: u32 } }).to_string();
     assert!(out.starts_with(":: core :: compile_error !"), "{out}");
 }
+
+#[test]
+fn debug_prints_the_cuda_or_what_is_missing() {
+    use crate::front::rust::attrs::{parse_kernel_args, KernelKind};
+    use crate::front::rust::precheck::precheck;
+    let attrs = parse_kernel_args(KernelKind::Gpu, quote!(block_size = 32, debug)).unwrap();
+    let f: syn::ItemFn = syn::parse_quote! {
+        #[gpu_kernel(block_size = 32, debug)]
+        fn k(ctx: &ThreadContext, y: &mut [f32]) { y[0] = 1.0; }
+    };
+    let report = function::debug_report(KernelKind::Gpu, &f, &attrs, &precheck(&f, true));
+    assert!(
+        report.starts_with("ringkernel debug: `k`: #[gpu_kernel], block 32x1x1\n"),
+        "{report}"
+    );
+    assert!(report.contains("__launch_bounds__(32)"), "{report}");
+    let f: syn::ItemFn = syn::parse_quote! {
+        #[gpu_kernel(debug)]
+        fn k(ctx: &ThreadContext, y: &mut [Particle]) { y[0] = step(y[0]); }
+    };
+    let report = function::debug_report(KernelKind::Gpu, &f, &attrs, &precheck(&f, true));
+    assert!(
+        report.contains("uses struct `Particle`, fn `step` (known when `k::kernel()` runs)"),
+        "{report}"
+    );
+}

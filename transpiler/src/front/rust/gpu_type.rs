@@ -78,7 +78,9 @@ pub fn check_struct(input: &syn::DeriveInput, derive: Derive) -> Result<GpuStruc
         .iter()
         .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
     let has_reference = matches!(fields, syn::Fields::Named(n) if n.named.iter().any(|f| matches!(f.ty, syn::Type::Reference(_))));
-    if !input.generics.params.is_empty() && !(only_lifetimes && has_reference) {
+    // Lifetimes that only serve reference fields: the field error says it.
+    let reported_by_fields = only_lifetimes && has_reference;
+    if !input.generics.params.is_empty() && !reported_by_fields {
         errors.push(error(
             if only_lifetimes {
                 "lifetime parameters: a struct the device holds has no references; remove them".into()

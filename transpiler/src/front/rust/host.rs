@@ -31,7 +31,7 @@ pub fn add_host_layouts(
     let mut all: Vec<&'static TypeLayout> = Vec::new();
     for layout in layouts {
         for nested in layout.with_nested() {
-            if !all.iter().any(|l| *l == nested) {
+            if !all.contains(&nested) {
                 all.push(nested);
             }
         }
@@ -69,7 +69,7 @@ pub fn add_host_layout(
     let mut members = Vec::new();
     let (mut offset, mut align) = (0u64, 1u64);
     for field in layout.fields {
-        let ty = field_type(env, module, layout, &field.ty)?;
+        let ty = field_type(env, module, &field.ty)?;
         let (size, field_align) = size_align(module, ty);
         offset = offset.div_ceil(field_align) * field_align;
         if (offset, size) != (field.offset as u64, field.size as u64) {
@@ -119,16 +119,11 @@ pub fn add_host_layout(
     Ok(handle)
 }
 
-fn field_type(
-    env: &mut TypeEnv,
-    module: &mut Module,
-    parent: &TypeLayout,
-    ty: &FieldType,
-) -> Result<Handle<Type>> {
+fn field_type(env: &mut TypeEnv, module: &mut Module, ty: &FieldType) -> Result<Handle<Type>> {
     Ok(match ty {
         FieldType::Scalar(s) => module.ty(Type::Scalar(scalar(*s))),
         FieldType::Array { elem, len } => {
-            let elem = field_type(env, module, parent, elem)?;
+            let elem = field_type(env, module, elem)?;
             module.ty(Type::Array {
                 elem,
                 len: *len as u64,

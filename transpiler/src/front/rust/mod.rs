@@ -11,8 +11,12 @@
 //! Modules: [`body`] holds the per-function lowering state and statements,
 //! `expr` operators and places, `control` control flow, `range` `for` loops,
 //! `calls` intrinsics, methods, calls and macros, [`infer`] type inference,
-//! [`types`] struct layouts and type resolution, [`consts`] constant
-//! evaluation, [`error`] the spanned errors.
+//! [`types`] struct layouts and type resolution, [`host`] struct types from
+//! host layouts ([`Options::layouts`]), [`consts`] constant evaluation,
+//! [`error`] the spanned errors. For the proc macros: [`attrs`] (the
+//! attribute parser both use), [`signature`] (accepted signature shapes),
+//! [`gpu_type`] (what the derives accept), [`precheck`] (macro-time
+//! validation).
 
 pub mod attrs;
 mod body;
