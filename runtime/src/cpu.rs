@@ -85,7 +85,7 @@ pub(crate) fn launch(
 }
 
 /// The interpreter's program for `prepared`, compiled on first use.
-fn program<'a>(prepared: &'a Prepared, name: &str) -> Result<&'a Program> {
+pub(crate) fn program<'a>(prepared: &'a Prepared, name: &str) -> Result<&'a Program> {
     if let Some(program) = prepared.program.get() {
         return Ok(program);
     }

@@ -148,6 +148,12 @@ pub enum Error {
         error: Box<InterpError>,
     },
 
+    /// An actor operation failed: a handler fault (with its Rust location
+    /// and the message's sequence number), a full inbox, a timeout, a
+    /// stopped actor, types that do not match the kernel, …
+    #[error(transparent)]
+    Actor(#[from] crate::actor::ActorError),
+
     /// A CUDA driver call failed.
     #[error("CUDA driver call {call} failed: {}", describe_driver_error(*error))]
     Driver {

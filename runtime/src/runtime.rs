@@ -165,7 +165,7 @@ impl Runtime {
     }
 
     /// The prepared (transpiled) form of `kernel`, memoised by content.
-    fn prepared(&self, kernel: &KernelSource) -> Result<Arc<Prepared>> {
+    pub(crate) fn prepared(&self, kernel: &KernelSource) -> Result<Arc<Prepared>> {
         let key = kernel::memo_key(kernel);
         if let Some(p) = self.inner.prepared.lock().unwrap().get(&key) {
             return Ok(p.clone());

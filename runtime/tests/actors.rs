@@ -7,7 +7,8 @@
 #[path = "actors/suite.rs"]
 mod suite;
 
-use ringkernel_runtime::actor::{spawn_cpu, SpawnOptions};
+use ringkernel_runtime::actor::SpawnOptions;
+use ringkernel_runtime::Runtime;
 use suite::{Counter, Ping, Pong, Spawn};
 
 struct Cpu;
@@ -18,7 +19,8 @@ impl Spawn for Cpu {
         count: u32,
         options: &SpawnOptions,
     ) -> Vec<ringkernel_runtime::actor::Actor<Ping, Pong, Counter>> {
-        spawn_cpu(&suite::kernel(), count, Counter::default(), options)
+        Runtime::cpu()
+            .spawn(&suite::kernel(), count, Counter::default(), options)
             .expect("spawn on the CPU backend")
     }
 }

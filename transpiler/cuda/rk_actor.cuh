@@ -252,7 +252,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         }
     }
     __syncthreads();
-    if (command == RK_ACTOR_EXIT) {
+    const rk_u32 start = command;
+    __syncthreads(); // everyone has read `command` before the leader polls
+    if (start == RK_ACTOR_EXIT) {
         return;
     }
     for (;;) {
@@ -298,11 +300,14 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         if (leader) {
             rk_control_block* cb = d->control;
             if (fault.state != 0u) {
+                // Fault record and Failed state first: the dead letter's
+                // release store publishes them with it, so a host that sees
+                // the dead letter sees the actor Failed.
                 rk_control_record_fault(cb, fault.kind, 0u, fault.line, fault.column, req.sequence);
-                rk_actor_dead_letter(&l, d, &req, msg_buf, H::message_size, fault.kind, fault.line,
-                                     fault.column);
                 l.failed = true;
                 rk_control_set_state(cb, RK_STATE_FAILED);
+                rk_actor_dead_letter(&l, d, &req, msg_buf, H::message_size, fault.kind, fault.line,
+                                     fault.column);
             } else {
                 if (H::reply_size > 0u) {
                     rk_envelope_header* slot = rk_actor_outbox_slot(&l, cb);

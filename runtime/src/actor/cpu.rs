@@ -17,6 +17,10 @@ use ringkernel_device::ring::{Consumer, Producer};
 use ringkernel_transpiler::back::cuda::abi;
 use ringkernel_transpiler::interp::{ActorEnv, Arg, Buffer, Launch, Program};
 
+/// The prepared kernel whose interpreter program the actors of one spawn
+/// share (compiled before they start).
+pub(crate) type SharedProgram = Arc<crate::kernel::Prepared>;
+
 use super::error::ActorError;
 use super::handle::{host_time_ns, ActorDriver, ActorInfo};
 use super::memory::ActorMemory;
@@ -28,22 +32,28 @@ pub(crate) struct CpuDriver {
     thread: Mutex<Option<JoinHandle<()>>>,
     running: Arc<AtomicBool>,
     failure: Arc<Mutex<Option<String>>>,
+    /// The actor's memory: the handle reads the outbox after the thread ended.
+    _memory: Arc<Vec<crate::MappedBuffer>>,
 }
 
 /// What the executor thread needs.
 pub(crate) struct CpuActor {
-    pub program: Arc<Program>,
+    pub program: SharedProgram,
     pub handler: String,
     pub block: [u32; 3],
     pub info: ActorInfo,
     pub memory: Arc<ActorMemory>,
     /// `None` for a stateless handler.
     pub state: Option<Vec<u8>>,
+    /// The memory `memory` points into, kept until the thread has ended.
+    #[allow(dead_code)]
+    pub keep_alive: Arc<Vec<crate::MappedBuffer>>,
 }
 
 impl CpuDriver {
     pub fn start(actor: CpuActor) -> CpuDriver {
         let has_state = actor.state.is_some();
+        let memory = actor.keep_alive.clone();
         let state = Arc::new(Mutex::new(actor.state.clone().unwrap_or_default()));
         let running = Arc::new(AtomicBool::new(true));
         let failure = Arc::new(Mutex::new(None));
@@ -63,6 +73,7 @@ impl CpuDriver {
             thread: Mutex::new(Some(thread)),
             running,
             failure,
+            _memory: memory,
         }
     }
 }
@@ -285,10 +296,13 @@ impl Executor {
         }
         args.push(Arg::Buffer(Buffer::from_bytes(payload.clone())));
         let launch = Launch::block(self.actor.block).with_actor(env);
-        let report = self
+        let program: &Program = self
             .actor
             .program
-            .run_function(&self.actor.handler, launch, &mut args);
+            .program
+            .get()
+            .expect("compiled before the actors start");
+        let report = program.run_function(&self.actor.handler, launch, &mut args);
         if self.has_state {
             if let Arg::Buffer(b) = &args[0] {
                 let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -344,9 +358,11 @@ impl Executor {
                 line,
                 column,
             });
-            self.dead_letter(&request, &payload, kind, line, column);
+            // Failed before the dead letter is published (as on the device):
+            // a host that sees the dead letter sees the actor Failed.
             self.failed = true;
             self.memory().set_state(Lifecycle::Failed);
+            self.dead_letter(&request, &payload, kind, line, column);
         }
         self.beat();
     }

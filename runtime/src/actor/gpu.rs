@@ -1,0 +1,261 @@
+//! The GPU executor: one persistent launch of an actor kernel.
+//!
+//! `spawn` lays out each actor's control block and rings in mapped pinned
+//! memory; this module adds the rest of what `rk_actor_desc` points at (the
+//! state, in device memory), calibrates the HLC offset (host time minus
+//! `%globaltimer`), and launches the kernel on its own non-blocking stream
+//! with one block per actor. The launch and every allocation it uses live
+//! in one [`GpuLaunch`], shared by the actors' drivers and dropped with the
+//! last of them, only after the kernel has ended.
+
+use std::ffi::c_void;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ringkernel_device::control::ActorDesc;
+use ringkernel_transpiler::back::cuda::KernelInfo;
+
+use super::error::ActorError;
+use super::handle::{host_time_ns, ActorDriver};
+use super::memory::ActorLayout;
+use crate::cuda::compile::CudaSource;
+use crate::cuda::module::{KernelFunction, LoadedModule};
+use crate::error::Result;
+use crate::{DeviceBuffer, KernelSource, LaunchHandle, MappedBuffer, Runtime, Stream};
+
+/// What `spawn` hands the GPU executor.
+pub(crate) struct GpuStart<'a> {
+    pub kernel: &'a KernelSource,
+    pub info: &'a KernelInfo,
+    pub layout: ActorLayout,
+    /// One per actor, initialised by `ActorMemory::init`.
+    pub buffers: Vec<MappedBuffer>,
+    /// The initial state bytes (empty when stateless).
+    pub state: &'a [u8],
+    pub message_type_id: u32,
+    pub reply_type_id: u32,
+}
+
+/// A running persistent launch and everything it uses.
+#[derive(Debug)]
+pub(crate) struct GpuLaunch {
+    handle: LaunchHandle,
+    states: Mutex<Vec<DeviceBuffer<u8>>>,
+    // Kept alive until the kernel has ended (see Drop).
+    resources: Option<Resources>,
+}
+
+#[derive(Debug)]
+struct Resources {
+    _buffers: Vec<MappedBuffer>,
+    _descs: DeviceBuffer<u8>,
+    _stream: Stream,
+    _function: KernelFunction,
+    _module: Arc<LoadedModule>,
+}
+
+const CLOCK_SOURCE: &str = r#"
+extern "C" __global__ void rk_read_globaltimer(unsigned long long* out) {
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    *out = t;
+}
+"#;
+
+/// Host time minus `%globaltimer`, from a one-thread kernel timed by the
+/// host: the device reading is taken to be at the middle of the launch.
+fn calibrate_hlc_offset(rt: &Runtime) -> Result<i64> {
+    let (module, _) = rt.load_module(&CudaSource {
+        name: "rk_globaltimer".into(),
+        source: CLOCK_SOURCE.into(),
+        headers: Vec::new(),
+        options: Vec::new(),
+    })?;
+    let function = module.function("rk_read_globaltimer")?;
+    let out = rt.alloc_mapped(8)?;
+    let stream = rt.new_stream()?;
+    let mut best: Option<(u64, i64)> = None;
+    for _ in 0..5 {
+        let mut ptr = out.device_ptr();
+        let mut params = [(&mut ptr as *mut u64).cast::<c_void>()];
+        let t0 = host_time_ns();
+        // SAFETY: one pointer parameter, the mapped buffer's device address.
+        let handle =
+            unsafe { rt.launch_raw(&function, [1, 1, 1], [1, 1, 1], 0, &stream, &mut params) }?;
+        handle.wait()?;
+        let t1 = host_time_ns();
+        let device = out.atomic_u64(0).load(std::sync::atomic::Ordering::Acquire);
+        let width = t1.saturating_sub(t0);
+        let offset = (t0 + width / 2) as i64 - device as i64;
+        if best.is_none_or(|(w, _)| width < w) {
+            best = Some((width, offset));
+        }
+    }
+    Ok(best.map_or(0, |(_, o)| o))
+}
+
+impl GpuLaunch {
+    pub(crate) fn start(rt: &Runtime, start: GpuStart<'_>) -> Result<Arc<GpuLaunch>> {
+        let count = start.buffers.len() as u32;
+        let offset = calibrate_hlc_offset(rt)?;
+        let (module, _) = rt.load_kernel_module(start.kernel)?;
+        let function = module.function(&start.info.symbol)?;
+        let state_len = start.state.len().max(1);
+        let mut states = Vec::new();
+        let mut descs = Vec::new();
+        for (id, buffer) in start.buffers.iter().enumerate() {
+            let mut bytes = start.state.to_vec();
+            bytes.resize(state_len, 0);
+            let state = rt.upload(&bytes)?;
+            let base = buffer.device_ptr();
+            let desc = ActorDesc {
+                control: base,
+                inbox: base + ActorLayout::INBOX as u64,
+                outbox: base + start.layout.outbox_offset() as u64,
+                state: if start.state.is_empty() {
+                    0
+                } else {
+                    state.device_ptr().unwrap_or(0)
+                },
+                hlc_offset_ns: offset,
+                actor_id: id as u32,
+                message_type_id: start.message_type_id,
+                reply_type_id: start.reply_type_id,
+                reserved: 0,
+            };
+            states.push(state);
+            descs.push(desc);
+        }
+        let desc_bytes: Vec<u8> = descs
+            .iter()
+            .flat_map(|d| {
+                let mut b = [0u8; size_of::<ActorDesc>()];
+                // SAFETY: ActorDesc is repr(C) with no padding (pinned by its
+                // layout assertions), so every byte is initialised.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        (d as *const ActorDesc).cast::<u8>(),
+                        b.as_mut_ptr(),
+                        b.len(),
+                    )
+                };
+                b
+            })
+            .collect();
+        let desc_buffer = rt.upload(&desc_bytes)?;
+        let stream = rt.new_stream()?;
+        let mut desc_ptr = desc_buffer.device_ptr().unwrap_or(0);
+        let mut actor_count = count;
+        let mut params = [
+            (&mut desc_ptr as *mut u64).cast::<c_void>(),
+            (&mut actor_count as *mut u32).cast::<c_void>(),
+        ];
+        // SAFETY: the actor kernel's C parameters are (const rk_actor_desc*,
+        // rk_u32): params point at a u64 device address and a u32. Every
+        // device address in the descriptors stays valid until the kernel has
+        // ended (Resources outlive it, see Drop).
+        let handle = unsafe {
+            rt.launch_raw(
+                &function,
+                [count, 1, 1],
+                start.info.block,
+                0,
+                &stream,
+                &mut params,
+            )
+        }?;
+        Ok(Arc::new(GpuLaunch {
+            handle,
+            states: Mutex::new(states),
+            resources: Some(Resources {
+                _buffers: start.buffers,
+                _descs: desc_buffer,
+                _stream: stream,
+                _function: function,
+                _module: module,
+            }),
+        }))
+    }
+
+    pub(crate) fn driver(self: &Arc<Self>, id: u32) -> GpuDriver {
+        GpuDriver {
+            launch: self.clone(),
+            id: id as usize,
+        }
+    }
+}
+
+impl Drop for GpuLaunch {
+    fn drop(&mut self) {
+        // Every actor was asked to stop when its handle dropped; wait for the
+        // kernel to end before freeing memory it may still touch. If it does
+        // not end (a hung handler), leak the memory rather than free it
+        // under a running kernel.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.handle.is_complete() {
+                Ok(true) | Err(_) => return,
+                Ok(false) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_micros(200))
+                }
+                Ok(false) => {
+                    eprintln!(
+                        "ringkernel: actor kernel `{}` still running 10 s after its actors were stopped; leaking its memory",
+                        self.handle.kernel()
+                    );
+                    std::mem::forget(self.resources.take());
+                    std::mem::forget(std::mem::take(
+                        &mut *self.states.lock().unwrap_or_else(|e| e.into_inner()),
+                    ));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One actor of a [`GpuLaunch`].
+#[derive(Debug)]
+pub(crate) struct GpuDriver {
+    launch: Arc<GpuLaunch>,
+    id: usize,
+}
+
+impl ActorDriver for GpuDriver {
+    fn read_state(&self, out: &mut [u8]) -> std::result::Result<(), ActorError> {
+        let states = self.launch.states.lock().unwrap_or_else(|e| e.into_inner());
+        let bytes = states[self.id]
+            .to_vec()
+            .map_err(|e| ActorError::Protocol(e.to_string()))?;
+        out.copy_from_slice(&bytes[..out.len()]);
+        Ok(())
+    }
+
+    fn write_state(&self, bytes: &[u8]) -> std::result::Result<(), ActorError> {
+        let mut states = self.launch.states.lock().unwrap_or_else(|e| e.into_inner());
+        let buffer = &mut states[self.id];
+        let mut full = bytes.to_vec();
+        full.resize(buffer.len(), 0);
+        buffer
+            .copy_from(&full)
+            .map_err(|e| ActorError::Protocol(e.to_string()))
+    }
+
+    fn running(&self) -> bool {
+        matches!(self.launch.handle.is_complete(), Ok(false))
+    }
+
+    fn join(&self) -> std::result::Result<(), ActorError> {
+        // The actor's block exits right after it publishes Terminated; the
+        // launch ends with the last actor and is awaited when dropped.
+        Ok(())
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.launch
+            .handle
+            .is_complete()
+            .err()
+            .map(|e| format!("the actor kernel failed: {e}"))
+    }
+}
