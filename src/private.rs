@@ -7,7 +7,7 @@
 //! | every kernel / `#[device_fn]` module | [`ItemSource`], [`KernelSource`], [`SourceKind`], [`OnceLock`], [`GpuType`] |
 //! | `cuda_source()` | [`cuda_source`] |
 //! | `launch` (`#[gpu_kernel]`) | [`Runtime::launch`], [`Grid`], [`DeviceBuffer`], [`KernelArg`]`::{scalar, slice, slice_mut}`, [`RuntimeResult`] |
-//! | `spawn` (`#[ring_kernel]`) | [`spawn`], [`SpawnOptions`] (its `message_type_id`/`reply_type_id` fields), [`Actor`], [`ActorError`], [`RingMessage`], [`zeroed`] |
+//! | `spawn` (`#[ring_kernel]`) | [`spawn`] (`Runtime::spawn`), [`SpawnOptions`] (its `message_type_id`/`reply_type_id` fields), [`Actor`], [`RuntimeResult`], [`RingMessage`], [`zeroed`] |
 //! | the derives | [`DeviceRepr`], [`GpuType`], [`RingMessage`], [`TypeLayout`], [`FieldLayout`], [`FieldType`], [`type_id_of`], [`DeviceCopy`], [`PaddingCheck`], [`PaddingFree`] |
 
 pub use std::sync::OnceLock;
@@ -16,7 +16,7 @@ pub use ringkernel_device::layout::{
     type_id_of, zeroed, DeviceRepr, FieldLayout, FieldType, GpuType, PaddingCheck, PaddingFree,
     RingMessage, TypeLayout,
 };
-pub use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
+pub use ringkernel_runtime::actor::{Actor, SpawnOptions};
 pub use ringkernel_runtime::{DeviceBuffer, DeviceCopy, Grid, KernelArg, Runtime};
 pub use ringkernel_transpiler::source::{ItemSource, KernelSource, SourceKind};
 
@@ -35,28 +35,14 @@ pub fn cuda_source(kernel: &KernelSource) -> String {
     }
 }
 
-/// `spawn`: one actor of the handler `kernel` on `runtime`, starting from
-/// `state`.
-///
-/// The runtime has an actor executor for the CPU backend
-/// (`ringkernel_runtime::actor::spawn_cpu`); a CUDA runtime has none yet,
-/// so there this reports that instead of silently running on the CPU. When
-/// the runtime gains `Runtime::spawn`, this is the one place to change.
+/// `spawn`: `count` actors of the handler `kernel` on `runtime`, in one
+/// launch, each starting from `state` (`Runtime::spawn`).
 pub fn spawn<M: Copy, R: Copy, S: Copy>(
     runtime: &Runtime,
     kernel: &KernelSource,
+    count: u32,
     state: S,
     options: SpawnOptions,
-) -> Result<Actor<M, R, S>, ActorError> {
-    if runtime.is_cuda() {
-        return Err(ActorError::TypeMismatch {
-            kernel: kernel.name.clone(),
-            problem: format!(
-                "spawning actors on {} is not available yet; use `Runtime::cpu()`",
-                runtime.backend()
-            ),
-        });
-    }
-    let mut actors = ringkernel_runtime::actor::spawn_cpu(kernel, 1, state, &options)?;
-    Ok(actors.pop().expect("spawn_cpu made one actor"))
+) -> RuntimeResult<Vec<Actor<M, R, S>>> {
+    runtime.spawn(kernel, count, state, &options)
 }

@@ -309,3 +309,78 @@ fn padding_free_structs_are_device_copy() {
     // `Stats` (u64 + f32 + 4 bytes of padding) is not: see the trybuild
     // case `padded_struct_in_buffer`.
 }
+
+/// The launches and actors above on a real GPU, against the CPU backend.
+/// `#[ignore]`d (no GPU in CI); on the GPU machine run with
+/// `--include-ignored` and `RINGKERNEL_REQUIRE_GPU=1`.
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_launches_and_actors_match_the_cpu_backend() {
+    use ringkernel::runtime::testing::gpu_runtime;
+    let Some(gpu) = gpu_runtime("macros_gpu") else {
+        return;
+    };
+    let cpu = Runtime::cpu();
+    let n = 10_000;
+    let xs: Vec<f32> = (0..n).map(|i| (i as f32) * 0.001 - 3.0).collect();
+    let run = |rt: &Runtime| {
+        let x = rt.upload(&xs).unwrap();
+        let mut y = rt.upload(&vec![0.25f32; n]).unwrap();
+        saxpy::saxpy::launch(rt, Grid::for_elements(n), 1.5, &x, &mut y).unwrap();
+        saturate::saturate::launch(rt, Grid::for_elements(n), &mut y).unwrap();
+        let (w, h) = (97u32, 61u32);
+        let img: Vec<f32> = (0..w * h).map(|i| (i % 13) as f32).collect();
+        let input = rt.upload(&img).unwrap();
+        let mut output = rt.upload(&vec![0.0f32; img.len()]).unwrap();
+        blur::blur::launch(rt, Grid::d2(w, h), w, h, &input, &mut output).unwrap();
+        (y.to_vec().unwrap(), output.to_vec().unwrap())
+    };
+    assert_eq!(run(&gpu), run(&cpu));
+
+    // A fault on the GPU carries the same Rust location as on the CPU.
+    let fault = |rt: &Runtime| {
+        let x = rt.upload(&[1.0f32; 8]).unwrap();
+        let mut y = rt.upload(&[0.0f32; 16]).unwrap();
+        saxpy::saxpy::launch(rt, Grid::for_elements(16), 2.0, &x, &mut y)
+            .unwrap_err()
+            .to_string()
+    };
+    let (on_gpu, on_cpu) = (fault(&gpu), fault(&cpu));
+    let at = format!(
+        "tests/kernels/saxpy.rs:{}:",
+        line_of("tests/kernels/saxpy.rs", "y[i] = a * x[i] + y[i];")
+    );
+    assert!(
+        on_gpu.contains(&at) && on_cpu.contains(&at),
+        "GPU: {on_gpu}\nCPU: {on_cpu}"
+    );
+
+    for rt in [&gpu, &cpu] {
+        let actor = summer::summer::spawn(rt, SpawnOptions::default()).unwrap();
+        for id in 0..100 {
+            let values = std::array::from_fn(|i| (i as f32) * 0.5 + id as f32);
+            let r = actor.call(&summer::Request { id, values }).unwrap();
+            let expected: f32 = values.iter().sum();
+            assert_eq!((r.id, r.sum), (id, expected), "{}", rt.backend());
+        }
+        assert_eq!(actor.state().unwrap().count, 100);
+        actor.stop().unwrap();
+
+        let echoes = echo::echo::spawn_many(rt, 4, SpawnOptions::default()).unwrap();
+        for (i, e) in echoes.iter().enumerate() {
+            let pong = e
+                .call(&echo::Ping {
+                    seq: i as u64,
+                    payload: [i as u32; 12],
+                })
+                .unwrap();
+            assert_eq!(
+                (pong.seq, pong.checksum, pong.actor),
+                (i as u64, 12 * i as u32, i as u32)
+            );
+        }
+        for e in &echoes {
+            e.stop().unwrap();
+        }
+    }
+}

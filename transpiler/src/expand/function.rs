@@ -13,7 +13,8 @@
 //!     pub fn cuda_source() -> String;                  // kernels only
 //!     pub fn launch(&Runtime, Grid, args…) -> Result<()>;   // #[gpu_kernel]
 //!     pub type Message, Reply, State;                   // #[ring_kernel]
-//!     pub fn spawn(&Runtime, SpawnOptions) -> Result<Actor<M, R, S>, ActorError>;
+//!     pub fn spawn(&Runtime, SpawnOptions) -> Result<Actor<M, R, S>>;
+//!     pub fn spawn_many(&Runtime, count, SpawnOptions) -> Result<Vec<Actor<M, R, S>>>;
 //!     pub fn spawn_with_state(&Runtime, S, SpawnOptions) -> …;   // with state
 //! }
 //! ```
@@ -387,48 +388,57 @@ fn ring_api(entry: &str, sig: &HandlerSignature) -> TokenStream {
     };
     let message_id = quote_spanned!(message.span()=> <#message as #p::RingMessage>::TYPE_ID);
     let actor = quote!(#p::Actor<#message, #reply, #state>);
-    let spawn_with_state = quote! {
-        #p::spawn::<#message, #reply, #state>(
-            runtime,
-            kernel(),
-            state,
-            #p::SpawnOptions {
-                message_type_id: #message_id,
-                reply_type_id: #reply_id,
-                ..options
-            },
-        )
+    let options = quote! {
+        #p::SpawnOptions {
+            message_type_id: #message_id,
+            reply_type_id: #reply_id,
+            ..options
+        }
     };
-    let spawn = if let Some(s) = &sig.state {
+    let zero = match &sig.state {
+        Some(s) => quote!(#p::zeroed::<#s>()),
+        None => quote!(()),
+    };
+    let with_state = sig.state.as_ref().map(|s| {
         quote! {
-            /// Spawns one actor with an all-zero state.
-            pub fn spawn(
-                runtime: &#p::Runtime,
-                options: #p::SpawnOptions,
-            ) -> ::core::result::Result<#actor, #p::ActorError> {
-                spawn_with_state(runtime, #p::zeroed::<#s>(), options)
-            }
-
             /// Spawns one actor starting from `state`.
             pub fn spawn_with_state(
                 runtime: &#p::Runtime,
                 state: #s,
                 options: #p::SpawnOptions,
-            ) -> ::core::result::Result<#actor, #p::ActorError> {
-                #spawn_with_state
+            ) -> #p::RuntimeResult<#actor> {
+                let mut actors = #p::spawn::<#message, #reply, #state>(runtime, kernel(), 1, state, #options)?;
+                ::core::result::Result::Ok(actors.remove(0))
             }
         }
+    });
+    let state_doc = if sig.state.is_some() {
+        " with an all-zero state"
     } else {
-        quote! {
-            /// Spawns one actor.
-            pub fn spawn(
-                runtime: &#p::Runtime,
-                options: #p::SpawnOptions,
-            ) -> ::core::result::Result<#actor, #p::ActorError> {
-                let state = ();
-                #spawn_with_state
-            }
+        ""
+    };
+    let one_doc = format!(" Spawns one actor{state_doc}.");
+    let many_doc = format!(" Spawns `count` actors{state_doc} in one launch, with ids `0..count`.");
+    let spawn = quote! {
+        #[doc = #one_doc]
+        pub fn spawn(
+            runtime: &#p::Runtime,
+            options: #p::SpawnOptions,
+        ) -> #p::RuntimeResult<#actor> {
+            let mut actors = spawn_many(runtime, 1, options)?;
+            ::core::result::Result::Ok(actors.remove(0))
         }
+
+        #[doc = #many_doc]
+        pub fn spawn_many(
+            runtime: &#p::Runtime,
+            count: u32,
+            options: #p::SpawnOptions,
+        ) -> #p::RuntimeResult<::std::vec::Vec<#actor>> {
+            #p::spawn::<#message, #reply, #state>(runtime, kernel(), count, #zero, #options)
+        }
+
+        #with_state
     };
     quote! {
         #common
