@@ -123,6 +123,27 @@ fn every_macro_kernel_compiles_with_nvrtc() {
 }
 
 #[test]
+fn kernel_text_is_the_users_text_at_its_place() {
+    // Every token at its line and column: the function's lines of the file
+    // (they have no comments) are the padded text's.
+    for kernel in [
+        saxpy::saxpy::kernel(),
+        particles::simulate::kernel(),
+        blur::blur::kernel(),
+    ] {
+        for item in &kernel.items {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(&item.file);
+            let file = std::fs::read_to_string(path).unwrap();
+            let padded = item.padded();
+            let first = item.line as usize - 1;
+            let lines: Vec<&str> = padded.lines().skip(first).collect();
+            let original: Vec<&str> = file.lines().skip(first).take(lines.len()).collect();
+            assert_eq!(lines, original, "{}", item.text);
+        }
+    }
+}
+
+#[test]
 fn kernel_sources_carry_callees_layouts_and_attributes() {
     let k = saturate::saturate::kernel();
     let names: Vec<&str> = k
@@ -297,6 +318,56 @@ fn derives_record_rustcs_layouts_and_type_ids() {
     // The type aliases of the actor module.
     let _: summer::summer::State = Stats::default();
     use summer::Stats;
+}
+
+/// An error only the whole kernel shows (the method's receiver type comes
+/// from a struct layout, unknown at macro time): reported when the kernel is
+/// transpiled, at the user's file, line and column, with the source line.
+mod late_error {
+    use ringkernel::prelude::*;
+
+    #[derive(Clone, Copy, GpuType)]
+    #[repr(C)]
+    pub struct Angle {
+        pub radians: f32,
+    }
+
+    #[gpu_kernel]
+    pub fn degrees(ctx: &ThreadContext, a: &[Angle], out: &mut [f32]) {
+        let i = ctx.global_id() as usize;
+        out[i] = a[i].radians.to_degrees();
+    }
+}
+
+#[test]
+fn transpile_errors_render_at_the_users_line() {
+    let kernel = late_error::degrees::kernel();
+    let error = kernel.transpile().unwrap_err();
+    let report = kernel.render_error(&error);
+    let line = line_of("tests/macros.rs", "out[i] = a[i].radians.to_degrees();");
+    let column = "        out[i] = a[i].radians.".len() + 1;
+    let at = format!("--> tests/macros.rs:{line}:{column}");
+    assert!(report.contains(&at), "expected {at} in:\n{report}");
+    assert!(
+        report.contains("no method `to_degrees` on type `f32`"),
+        "{report}"
+    );
+    assert!(
+        report.contains("out[i] = a[i].radians.to_degrees();"),
+        "{report}"
+    );
+    // The runtime and `cuda_source()` report the same.
+    let rt = Runtime::cpu();
+    let a = rt.upload(&[late_error::Angle { radians: 1.0 }]).unwrap();
+    let mut out = rt.upload(&[0.0f32]).unwrap();
+    let err = late_error::degrees::launch(&rt, Grid::d1(1), &a, &mut out).unwrap_err();
+    assert!(
+        format!("{err:?}").contains(&format!("tests/macros.rs:{line}:{column}")),
+        "{err:?}"
+    );
+    let panic = std::panic::catch_unwind(late_error::degrees::cuda_source).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.contains(&at), "{message}");
 }
 
 /// `DeviceCopy` (byte-for-byte buffers) only for padding-free structs.

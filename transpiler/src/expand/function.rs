@@ -25,7 +25,7 @@
 //! every struct it names (so naming a struct that is not a `GpuType` fails
 //! with that trait's message at the name).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
@@ -79,6 +79,7 @@ pub fn device_fn(args: TokenStream, mut item: TokenStream) -> TokenStream {
     let pre = precheck(&checked, true);
     let module = module(
         &f,
+        &item,
         "#[device_fn]".into(),
         quote!(#[doc(hidden)]),
         TokenStream::new(),
@@ -163,7 +164,7 @@ fn kernel(kind: KernelKind, args: TokenStream, mut item: TokenStream) -> TokenSt
             KernelKind::Ring => "actor",
         }
     );
-    let module = module(&f, attr_text, quote!(#[doc = #doc]), api);
+    let module = module(&f, &item, attr_text, quote!(#[doc = #doc]), api);
     let out = quote! {
         #[allow(dead_code)]
         #item
@@ -240,15 +241,22 @@ fn other_attributes(
 
 /// `mod NAME { use super::*; SOURCE; api }` with the function's
 /// visibility and `cfg`s.
-fn module(f: &syn::ItemFn, attr_text: String, doc: TokenStream, api: TokenStream) -> TokenStream {
+fn module(
+    f: &syn::ItemFn,
+    item: &TokenStream,
+    attr_text: String,
+    doc: TokenStream,
+    api: TokenStream,
+) -> TokenStream {
     let p = paths::private();
     let name = &f.sig.ident;
     let name_text = name.to_string();
     let vis = &f.vis;
     let cfgs = f.attrs.iter().filter(|a| a.path().is_ident("cfg"));
-    let mut bare = f.clone();
-    bare.attrs.retain(|a| !a.path().is_ident("doc"));
-    let (text, line, column) = positioned_text(&bare.to_token_stream());
+    // The compiler's tokens, not syn's reprint of them: a reprinted group
+    // has one span for both delimiters, so its closing delimiter would lose
+    // its position.
+    let (text, line, column) = positioned_text(&without_doc_attributes(item));
     let names = referenced_names(f);
     let callees = names
         .calls
@@ -282,6 +290,31 @@ fn module(f: &syn::ItemFn, attr_text: String, doc: TokenStream, api: TokenStream
             #api
         }
     }
+}
+
+/// `item` without its outer `#[doc = "..."]` attributes (doc comments),
+/// which the device does not need and whose tokens all share the comment's
+/// span.
+fn without_doc_attributes(item: &TokenStream) -> TokenStream {
+    let trees: Vec<TokenTree> = item.clone().into_iter().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < trees.len() {
+        if let (TokenTree::Punct(hash), Some(TokenTree::Group(group))) =
+            (&trees[i], trees.get(i + 1))
+        {
+            let is_doc = hash.as_char() == '#'
+                && group.delimiter() == Delimiter::Bracket
+                && matches!(group.stream().into_iter().next(), Some(TokenTree::Ident(ident)) if ident == "doc");
+            if is_doc {
+                i += 2;
+                continue;
+            }
+        }
+        out.push(trees[i].clone());
+        i += 1;
+    }
+    out.into_iter().collect()
 }
 
 /// `kernel()` and `cuda_source()`.
