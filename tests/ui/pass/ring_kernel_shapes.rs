@@ -62,7 +62,36 @@ pub fn absorb(ctx: &RingContext, state: &mut Sum, msg: &Add) -> () {
 #[ring_kernel(block = (32, 2))]
 fn ignore(ctx: &RingContext, msg: &Add) {}
 
+/// Types named like the generated module's aliases.
+pub mod named_like_aliases {
+    use ringkernel::prelude::*;
+
+    #[derive(Clone, Copy, RingMessage)]
+    #[repr(C)]
+    pub struct Message {
+        pub v: u32,
+    }
+
+    #[derive(Clone, Copy, RingMessage)]
+    #[repr(C)]
+    pub struct Reply {
+        pub v: u32,
+    }
+
+    #[derive(Clone, Copy, GpuType)]
+    #[repr(C)]
+    pub struct State {
+        pub v: u32,
+    }
+
+    #[ring_kernel]
+    pub fn handler(ctx: &RingContext, state: &mut State, msg: &Message) -> Reply {
+        Reply { v: msg.v }
+    }
+}
+
 fn main() {
+    assert!(named_like_aliases::handler::cuda_source().contains("__global__"));
     let rt = Runtime::cpu();
     let a = twice::spawn(&rt, SpawnOptions::default()).unwrap();
     assert_eq!(a.call(&Add { value: 21 }).unwrap(), Add { value: 42 });

@@ -420,6 +420,35 @@ fn ring_api(entry: &str, sig: &HandlerSignature) -> TokenStream {
         None => quote!(0),
     };
     let message_id = quote_spanned!(message.span()=> <#message as #p::RingMessage>::TYPE_ID);
+    // `pub type State = State;` would be a cycle: a type already named like
+    // its alias needs none (the module sees it through `use super::*`).
+    let aliases = [
+        (
+            "Message",
+            "The message type the handler takes.",
+            message.to_token_stream(),
+        ),
+        (
+            "Reply",
+            "The reply type (`()` when the handler does not reply).",
+            reply.clone(),
+        ),
+        (
+            "State",
+            "The actor's state type (`()` when it has none).",
+            state.clone(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(alias, _, ty)| ty.to_string() != *alias)
+    .map(|(alias, doc, ty)| {
+        let alias = syn::Ident::new(alias, Span::call_site());
+        quote! {
+            #[doc = #doc]
+            pub type #alias = #ty;
+        }
+    });
+    let aliases = quote!(#(#aliases)*);
     let actor = quote!(#p::Actor<#message, #reply, #state>);
     let options = quote! {
         #p::SpawnOptions {
@@ -476,12 +505,7 @@ fn ring_api(entry: &str, sig: &HandlerSignature) -> TokenStream {
     quote! {
         #common
 
-        /// The message type the handler takes.
-        pub type Message = #message;
-        /// The reply type (`()` when the handler does not reply).
-        pub type Reply = #reply;
-        /// The actor's state type (`()` when it has none).
-        pub type State = #state;
+        #aliases
 
         #spawn
     }
