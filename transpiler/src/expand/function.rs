@@ -425,17 +425,17 @@ fn ring_api(entry: &str, sig: &HandlerSignature) -> TokenStream {
     let aliases = [
         (
             "Message",
-            "The message type the handler takes.",
+            " The message type the handler takes.",
             message.to_token_stream(),
         ),
         (
             "Reply",
-            "The reply type (`()` when the handler does not reply).",
+            " The reply type (`()` when the handler does not reply).",
             reply.clone(),
         ),
         (
             "State",
-            "The actor's state type (`()` when it has none).",
+            " The actor's state type (`()` when it has none).",
             state.clone(),
         ),
     ]
