@@ -315,27 +315,6 @@ RK_INLINE bool rk_shift_overflows_u32(rk_u32 n, rk_u32 bits) { return n >= bits;
 RK_INLINE bool rk_shift_overflows_u64(rk_u64 n, rk_u32 bits) { return n >= (rk_u64)bits; }
 
 // ---------------------------------------------------------------------------
-// `as` casts from floats to integers: saturating, NaN -> 0. The PTX
-// `cvt.rzi` instructions behind __float2int_rz and friends saturate to the
-// 32/64-bit range and map NaN to 0; 8/16-bit targets clamp the 32-bit result.
-
-#define RK_FLOAT_TO_INT(F, SF, I2, U2, LL2, ULL2)                                                     \
-    RK_INLINE rk_i8 rk_cast_##SF##_i8(F x) { rk_i32 v = I2(x); return (rk_i8)(v < -128 ? -128 : (v > 127 ? 127 : v)); } \
-    RK_INLINE rk_i16 rk_cast_##SF##_i16(F x) {                                                        \
-        rk_i32 v = I2(x);                                                                             \
-        return (rk_i16)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));                               \
-    }                                                                                                 \
-    RK_INLINE rk_i32 rk_cast_##SF##_i32(F x) { return I2(x); }                                        \
-    RK_INLINE rk_i64 rk_cast_##SF##_i64(F x) { return LL2(x); }                                       \
-    RK_INLINE rk_u8 rk_cast_##SF##_u8(F x) { rk_u32 v = U2(x); return (rk_u8)(v > 255u ? 255u : v); } \
-    RK_INLINE rk_u16 rk_cast_##SF##_u16(F x) { rk_u32 v = U2(x); return (rk_u16)(v > 65535u ? 65535u : v); } \
-    RK_INLINE rk_u32 rk_cast_##SF##_u32(F x) { return U2(x); }                                        \
-    RK_INLINE rk_u64 rk_cast_##SF##_u64(F x) { return ULL2(x); }
-
-RK_FLOAT_TO_INT(float, f32, __float2int_rz, __float2uint_rz, __float2ll_rz, __float2ull_rz)
-RK_FLOAT_TO_INT(double, f64, __double2int_rz, __double2uint_rz, __double2ll_rz, __double2ull_rz)
-
-// ---------------------------------------------------------------------------
 // Float methods whose CUDA spelling is not one libdevice call. Classification
 // works on the bits, so it stays right under any fast-math option.
 
@@ -351,6 +330,46 @@ RK_INLINE bool rk_is_infinite_f64(double x) {
 RK_INLINE bool rk_is_finite_f64(double x) {
     return ((rk_u64)__double_as_longlong(x) & 0x7ff0000000000000ull) != 0x7ff0000000000000ull;
 }
+
+// ---------------------------------------------------------------------------
+// `as` casts from floats to integers: saturating, NaN -> 0. The PTX
+// `cvt.rzi` instructions behind __float2int_rz and friends saturate to the
+// 32/64-bit range; 8/16-bit targets clamp the 32-bit result. NaN is tested
+// first: `cvt.rzi` maps it to 0 only for f32 -> 32-bit targets; f64 sources
+// and 64-bit targets give the range's minimum (or 2^63), which the GPU
+// semantics suite (runtime/tests/semantics.rs) caught.
+
+#define RK_FLOAT_TO_INT(F, SF, I2, U2, LL2, ULL2)                                                     \
+    RK_INLINE rk_i8 rk_cast_##SF##_i8(F x) {                                                          \
+        if (rk_is_nan_##SF(x)) return 0;                                                              \
+        rk_i32 v = I2(x);                                                                             \
+        return (rk_i8)(v < -128 ? -128 : (v > 127 ? 127 : v));                                        \
+    }                                                                                                 \
+    RK_INLINE rk_i16 rk_cast_##SF##_i16(F x) {                                                        \
+        if (rk_is_nan_##SF(x)) return 0;                                                              \
+        rk_i32 v = I2(x);                                                                             \
+        return (rk_i16)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));                               \
+    }                                                                                                 \
+    RK_INLINE rk_i32 rk_cast_##SF##_i32(F x) { return rk_is_nan_##SF(x) ? 0 : I2(x); }                \
+    RK_INLINE rk_i64 rk_cast_##SF##_i64(F x) { return rk_is_nan_##SF(x) ? 0 : LL2(x); }               \
+    RK_INLINE rk_u8 rk_cast_##SF##_u8(F x) {                                                          \
+        if (rk_is_nan_##SF(x)) return 0;                                                              \
+        rk_u32 v = U2(x);                                                                             \
+        return (rk_u8)(v > 255u ? 255u : v);                                                          \
+    }                                                                                                 \
+    RK_INLINE rk_u16 rk_cast_##SF##_u16(F x) {                                                        \
+        if (rk_is_nan_##SF(x)) return 0;                                                              \
+        rk_u32 v = U2(x);                                                                             \
+        return (rk_u16)(v > 65535u ? 65535u : v);                                                     \
+    }                                                                                                 \
+    RK_INLINE rk_u32 rk_cast_##SF##_u32(F x) { return rk_is_nan_##SF(x) ? 0u : U2(x); }               \
+    RK_INLINE rk_u64 rk_cast_##SF##_u64(F x) { return rk_is_nan_##SF(x) ? 0ull : ULL2(x); }
+
+RK_FLOAT_TO_INT(float, f32, __float2int_rz, __float2uint_rz, __float2ll_rz, __float2ull_rz)
+RK_FLOAT_TO_INT(double, f64, __double2int_rz, __double2uint_rz, __double2ll_rz, __double2ull_rz)
+
+// ---------------------------------------------------------------------------
+// Float methods, continued.
 
 // f32::fract: `self - self.trunc()`.
 RK_INLINE float rk_fract_f32(float x) { return x - truncf(x); }
