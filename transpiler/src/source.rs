@@ -63,6 +63,18 @@ pub struct SourceText {
 }
 
 impl SourceText {
+    /// A whole file's text (from its first line), whose items carry their
+    /// own attributes: what the CLI, the build helper and tests hand over.
+    pub fn whole_file(file: impl Into<String>, text: impl Into<String>) -> SourceText {
+        SourceText {
+            attr: String::new(),
+            text: text.into(),
+            file: file.into(),
+            line: 1,
+            column: 0,
+        }
+    }
+
     /// `text` at its place in its file: `line - 1` newlines and `column`
     /// spaces before it, so spans parsed from it are positions in `file`.
     pub fn padded(&self) -> String {
