@@ -132,7 +132,7 @@ fn signature_errors() {
         ),
         (
             "#[gpu_kernel(bogus = 1)]\nfn k(x: &mut [f32]) {}",
-            "unknown `gpu_kernel` argument",
+            "`#[gpu_kernel]`: unknown argument `bogus`",
         ),
         (
             "#[gpu_kernel(block_size = 2048)]\nfn k(x: &mut [f32]) {}",

@@ -49,10 +49,13 @@ pub fn kernel() -> KernelSource {
         name: "echo".into(),
         kind: SourceKind::RingKernel,
         items: vec![SourceText {
+            attr: String::new(),
             text: HANDLERS.into(),
             file: FILE.into(),
             line: 1,
+            column: 0,
         }],
+        layouts: Vec::new(),
         overflow_checks: true,
     }
 }
