@@ -328,6 +328,16 @@ impl ActorCore {
             if kind != FaultKind::BadMessage {
                 self.faults_delivered.fetch_add(1, Ordering::AcqRel);
             }
+            if h.reserved[1] == 0 && kind == FaultKind::Panic {
+                // The CPU backend's interpreter refused the handler (a data
+                // race, a divergent barrier): say what it found.
+                if let Some(detail) = self.driver.failure() {
+                    return Err(ActorError::Interpreter {
+                        actor: self.actor(),
+                        detail,
+                    });
+                }
+            }
             return Err(if kind == FaultKind::BadMessage {
                 ActorError::Rejected {
                     actor: self.actor(),
