@@ -20,6 +20,41 @@ pub use ringkernel_runtime::actor::{Actor, SpawnOptions};
 pub use ringkernel_runtime::{DeviceBuffer, DeviceCopy, Grid, KernelArg, Runtime};
 pub use ringkernel_transpiler::source::{ItemSource, KernelSource, SourceKind};
 
+/// The initial state of `spawn`: `S::default()` when the state type
+/// implements `Default` (DESIGN: actors start from `Default`), all-zero
+/// otherwise. Chosen at the call site by autoref specialisation: the
+/// generated code calls `(&&InitialState::<S>::new()).initial()` with both
+/// traits in scope, and method probing takes the `&InitialState` impl only
+/// when `S: Default`.
+pub struct InitialState<S>(std::marker::PhantomData<S>);
+
+impl<S> InitialState<S> {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        InitialState(std::marker::PhantomData)
+    }
+}
+
+pub trait InitialFromDefault<S> {
+    fn initial(&self) -> S;
+}
+
+impl<S: Default> InitialFromDefault<S> for &InitialState<S> {
+    fn initial(&self) -> S {
+        S::default()
+    }
+}
+
+pub trait InitialZeroed<S> {
+    fn initial(&self) -> S;
+}
+
+impl<S: GpuType> InitialZeroed<S> for InitialState<S> {
+    fn initial(&self) -> S {
+        zeroed::<S>()
+    }
+}
+
 /// `launch`'s result.
 pub type RuntimeResult<T> = ringkernel_runtime::Result<T>;
 

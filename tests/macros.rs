@@ -455,3 +455,75 @@ fn gpu_launches_and_actors_match_the_cpu_backend() {
         }
     }
 }
+
+/// `spawn` starts an actor from its state's `Default` when it has one
+/// (DESIGN §2), and from all zeroes otherwise (`store`'s `Table` below has
+/// a derived, all-zero `Default`; `Tally` a hand-written one).
+mod default_state {
+    use ringkernel::prelude::*;
+
+    #[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+    #[repr(C)]
+    pub struct Bump {
+        pub by: u32,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+    #[repr(C)]
+    pub struct Tally {
+        pub total: u32,
+        pub bumps: u32,
+    }
+
+    impl Default for Tally {
+        fn default() -> Self {
+            Tally {
+                total: 1000,
+                bumps: 0,
+            }
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+    #[repr(C)]
+    pub struct NoDefault {
+        pub total: u32,
+    }
+
+    #[ring_kernel(block_size = 32)]
+    pub fn tally(ctx: &RingContext, state: &mut Tally, msg: &Bump) -> Tally {
+        if ctx.is_leader() {
+            state.total += msg.by;
+            state.bumps += 1;
+        }
+        ctx.sync_threads();
+        *state
+    }
+
+    #[ring_kernel(block_size = 32)]
+    pub fn plain(ctx: &RingContext, state: &mut NoDefault, msg: &Bump) -> NoDefault {
+        if ctx.is_leader() {
+            state.total += msg.by;
+        }
+        ctx.sync_threads();
+        *state
+    }
+
+    #[test]
+    fn spawn_starts_from_default_or_zero() {
+        let rt = Runtime::cpu();
+        let a = tally::spawn(&rt, SpawnOptions::default()).unwrap();
+        assert_eq!(a.state().unwrap(), Tally::default());
+        assert_eq!(
+            a.call(&Bump { by: 5 }).unwrap(),
+            Tally {
+                total: 1005,
+                bumps: 1
+            }
+        );
+        a.stop().unwrap();
+        let b = plain::spawn(&rt, SpawnOptions::default()).unwrap();
+        assert_eq!(b.call(&Bump { by: 5 }).unwrap(), NoDefault { total: 5 });
+        b.stop().unwrap();
+    }
+}

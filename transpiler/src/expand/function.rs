@@ -458,7 +458,11 @@ fn ring_api(entry: &str, sig: &HandlerSignature) -> TokenStream {
         }
     };
     let zero = match &sig.state {
-        Some(s) => quote!(#p::zeroed::<#s>()),
+        Some(s) => quote! {{
+            #[allow(unused_imports)]
+            use #p::{InitialFromDefault as _, InitialZeroed as _};
+            (&&#p::InitialState::<#s>::new()).initial()
+        }},
         None => quote!(()),
     };
     let with_state = sig.state.as_ref().map(|s| {
@@ -475,7 +479,7 @@ fn ring_api(entry: &str, sig: &HandlerSignature) -> TokenStream {
         }
     });
     let state_doc = if sig.state.is_some() {
-        " with an all-zero state"
+        " starting from the state's `Default` (all zeroes if it has none)"
     } else {
         ""
     };
