@@ -497,7 +497,11 @@ pub fn racy(ctx: &ThreadContext, out: &mut [u32]) {
     /// as `#[device_fn]`s: both must agree on every inferred type.
     macro_rules! rust_and_device_fns {
         ($source:ident: $($item:item)*) => {
-            $( $item )*
+            $(
+                // The loops index on purpose: that is what is inferred.
+                #[allow(clippy::needless_range_loop)]
+                $item
+            )*
             const $source: &str = concat!($("#[device_fn]\n", stringify!($item), "\n"),*);
         };
     }

@@ -44,6 +44,9 @@ pub(super) enum Binding {
         ring: bool,
     },
     Const(ConstValue),
+    /// A name whose `let` failed (and was reported): its uses fail
+    /// silently instead of reporting a cascade of follow-on errors.
+    Poisoned,
 }
 
 /// The result of lowering an expression.
@@ -452,7 +455,12 @@ impl<'a> FnLowerer<'a> {
                 Ok(Some(value)) if last => return value,
                 Ok(Some(value)) => diverged |= value.ty == Ty::Never,
                 Ok(None) => {}
-                Err(error) => self.errors.push(error),
+                Err(error) => {
+                    self.errors.push(error);
+                    if let syn::Stmt::Local(local) = stmt {
+                        self.poison_names(&local.pat);
+                    }
+                }
             }
         }
         if diverged {
@@ -465,6 +473,15 @@ impl<'a> FnLowerer<'a> {
         Val {
             expr: None,
             ty: unit,
+        }
+    }
+
+    /// Binds the names a failed `let` would have bound as [`Binding::Poisoned`].
+    fn poison_names(&mut self, pat: &syn::Pat) {
+        match pat {
+            syn::Pat::Ident(ident) => self.bind(ident.ident.to_string(), Binding::Poisoned),
+            syn::Pat::Type(typed) => self.poison_names(&typed.pat),
+            _ => {}
         }
     }
 

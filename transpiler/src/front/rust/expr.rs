@@ -242,6 +242,7 @@ impl FnLowerer<'_> {
                     ty,
                 }),
                 Some(Binding::Const(value)) => self.const_literal(value, span),
+                Some(Binding::Poisoned) => Err(FrontError::new(FrontErrorKind::Cascade, span)),
                 Some(Binding::Context { .. }) => Err(FrontError::unsupported(
                     "using the context as a value",
                     "call its methods: `ctx.thread_id()`",
@@ -746,6 +747,7 @@ impl FnLowerer<'_> {
                         Ok((self.expr(Expression::Local(local), ty, span), ty, mutable))
                     }
                     Some(Binding::Alias { place, ty, mutable }) => Ok((place, ty, mutable)),
+                    Some(Binding::Poisoned) => Err(FrontError::new(FrontErrorKind::Cascade, span)),
                     _ => Err(FrontError::new(
                         FrontErrorKind::NotAPlace {
                             action: if for_write { "assigned" } else { "borrowed" },
