@@ -19,6 +19,10 @@ pub enum FrontErrorKind {
         construct: &'static str,
         suggestion: &'static str,
     },
+    /// A use of a name whose `let` failed: the failure was reported, and
+    /// this follow-on error never is ([`Diagnostics::push`] drops it).
+    #[error("this follows from an earlier error")]
+    Cascade,
     #[error("cannot find {what} `{name}` in this scope")]
     NotFound { what: &'static str, name: String },
     #[error("mismatched types: expected `{expected}`, found `{found}`")]
@@ -165,6 +169,9 @@ pub struct Diagnostics {
 
 impl Diagnostics {
     pub fn push(&mut self, error: FrontError) {
+        if matches!(error.kind, FrontErrorKind::Cascade) {
+            return;
+        }
         self.errors.push(error);
     }
 

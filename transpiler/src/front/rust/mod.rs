@@ -544,7 +544,7 @@ fn lower_fn(
     }
     lowerer.func.result = Some(result);
     lowerer.result_ty = Ty::Known(result);
-    let tail = lowerer.lower_block_contents(&item.block);
+    let tail = lowerer.lower_block_contents_expecting(&item.block, Some(Ty::Known(result)));
     let unit = lowerer.module.ty(Type::Unit);
     if tail.ty != Ty::Never {
         let tail_span = item

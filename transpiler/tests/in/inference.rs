@@ -1,0 +1,36 @@
+// Types rustc infers from later uses: ranges of unsuffixed literals typed by
+// how the loop variable is used, array literals typed by their expectation.
+
+#[device_fn]
+fn sum4(v: [f32; 4]) -> f32 {
+    v[0] + v[1] + v[2] + v[3]
+}
+
+#[gpu_kernel(block_size = 64)]
+pub fn inference(ctx: &ThreadContext, features: &[f32], out: &mut [f32], limit: i64) {
+    let row = ctx.global_id() as usize;
+    if row * 16 + 16 > features.len() || row >= out.len() {
+        return;
+    }
+    let mut acc = sum4([0.0; 4]);
+    // `usize`, from indexing.
+    for k in (0..16).step_by(4) {
+        acc += features[row * 16 + k];
+    }
+    // `i64`, from the comparison.
+    for j in (0..4).rev() {
+        if j < limit {
+            acc += 1.0;
+        }
+    }
+    // `u8`, from the annotated binding, up to the type's end.
+    for v in 250..=255 {
+        let b: u8 = v;
+        acc += b as f32;
+    }
+    // `i32`: nothing constrains it.
+    for d in 0..3 {
+        acc += d as f32;
+    }
+    out[row] = acc + sum4([acc; 4]);
+}
