@@ -26,6 +26,7 @@ pub use ringkernel_transpiler::source::{ItemSource, KernelSource, SourceKind};
 /// generated code calls `(&&InitialState::<S>::new()).initial()` with both
 /// traits in scope, and method probing takes the `&InitialState` impl only
 /// when `S: Default`.
+#[derive(Debug)]
 pub struct InitialState<S>(std::marker::PhantomData<S>);
 
 impl<S> InitialState<S> {
