@@ -54,6 +54,14 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../transpiler/tests/in/semantics.rs"),
     ),
     (
+        "transpiler/tests/in/arrays.rs",
+        include_str!("../../transpiler/tests/in/arrays.rs"),
+    ),
+    (
+        "transpiler/tests/in/inference.rs",
+        include_str!("../../transpiler/tests/in/inference.rs"),
+    ),
+    (
         "transpiler/tests/in/actors.rs",
         include_str!("../../transpiler/tests/in/actors.rs"),
     ),
@@ -621,7 +629,27 @@ fn report(errors: &[String]) {
 #[test]
 fn finds_every_snapshot_kernel() {
     let names: Vec<String> = kernels().into_iter().map(|k| k.source.name).collect();
-    assert_eq!(names, ["saxpy", "control_flow", "semantics"]);
+    assert_eq!(
+        names,
+        ["saxpy", "control_flow", "semantics", "mix", "inference"]
+    );
+    // Every input of the transpiler's snapshot suite is here.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../transpiler/tests/in");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rs"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = FILES
+        .iter()
+        .map(|(f, _)| f.rsplit('/').next().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed, on_disk,
+        "add new transpiler/tests/in files to FILES"
+    );
 }
 
 /// CI: the CPU backend is deterministic given the inputs, and the programs
@@ -766,7 +794,10 @@ mod actor_types {
 }
 
 fn actor_source(name: &str) -> KernelSource {
-    let (file, text) = FILES[3];
+    let (file, text) = *FILES
+        .iter()
+        .find(|(f, _)| f.ends_with("/actors.rs"))
+        .expect("actors.rs is listed");
     KernelSource {
         name: name.into(),
         kind: SourceKind::RingKernel,

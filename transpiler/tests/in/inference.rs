@@ -9,13 +9,15 @@ fn sum4(v: [f32; 4]) -> f32 {
 #[gpu_kernel(block_size = 64)]
 pub fn inference(ctx: &ThreadContext, features: &[f32], out: &mut [f32], limit: i64) {
     let row = ctx.global_id() as usize;
-    if row * 16 + 16 > features.len() || row >= out.len() {
+    if features.len() < 16 || row >= out.len() {
         return;
     }
+    // Every row writes its output; rows past the features wrap around.
+    let base = (row % (features.len() / 16)) * 16;
     let mut acc = sum4([0.0; 4]);
     // `usize`, from indexing.
     for k in (0..16).step_by(4) {
-        acc += features[row * 16 + k];
+        acc += features[base + k];
     }
     // `i64`, from the comparison.
     for j in (0..4).rev() {

@@ -95,6 +95,20 @@ impl<W: fmt::Write> Writer<'_, W> {
             Expression::Builtin(builtin) => self.out.write_str(builtin_c(builtin)),
             Expression::Overflows { op, left, right } => self.write_overflows(ctx, op, left, right),
             Expression::Compose { ty, ref components } => {
+                if let Type::Array { .. } = self.module.types[ty] {
+                    // `[a, b, c]`: an aggregate of the array wrapper (the
+                    // components have the element type exactly, so no
+                    // conversion happens).
+                    let name = self.type_name(ty).to_string();
+                    write!(self.out, "{name}{{{{")?;
+                    for (i, &c) in components.iter().enumerate() {
+                        if i > 0 {
+                            self.out.write_str(", ")?;
+                        }
+                        self.write_expr(ctx, c)?;
+                    }
+                    return self.out.write_str("}}");
+                }
                 let name = self.constructor_name(ty);
                 self.write_call(ctx, &name, components)
             }
