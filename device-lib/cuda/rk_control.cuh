@@ -146,7 +146,7 @@ struct rk_actor_desc {
     rk_u32 actor_id;           // also the HLC node id
     rk_u32 message_type_id;    // the type id every request must carry
     rk_u32 reply_type_id;      // the type id replies carry
-    rk_u32 reserved;           // zero
+    rk_u32 batch;              // messages staged per poll (0: the handler's default)
 };
 
 RK_ASSERT_SIZE(rk_actor_desc, 56);
@@ -158,6 +158,6 @@ RK_ASSERT_OFFSET(rk_actor_desc, hlc_offset_ns, 32);
 RK_ASSERT_OFFSET(rk_actor_desc, actor_id, 40);
 RK_ASSERT_OFFSET(rk_actor_desc, message_type_id, 44);
 RK_ASSERT_OFFSET(rk_actor_desc, reply_type_id, 48);
-RK_ASSERT_OFFSET(rk_actor_desc, reserved, 52);
+RK_ASSERT_OFFSET(rk_actor_desc, batch, 52);
 
 #endif // RK_CONTROL_CUH

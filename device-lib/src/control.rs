@@ -242,7 +242,10 @@ pub struct ActorDesc {
     pub message_type_id: u32,
     /// The type id replies carry.
     pub reply_type_id: u32,
-    pub reserved: u32,
+    /// Messages the loop stages per poll: the capacity of the dynamic
+    /// shared memory the launch gives each block (0: the handler's default,
+    /// in static shared memory terms; see `rk_actor.cuh`).
+    pub batch: u32,
 }
 
 const _: () = {
@@ -256,7 +259,7 @@ const _: () = {
     assert!(offset_of!(ActorDesc, actor_id) == 40);
     assert!(offset_of!(ActorDesc, message_type_id) == 44);
     assert!(offset_of!(ActorDesc, reply_type_id) == 48);
-    assert!(offset_of!(ActorDesc, reserved) == 52);
+    assert!(offset_of!(ActorDesc, batch) == 52);
 };
 
 #[cfg(test)]

@@ -276,4 +276,46 @@ mod tests {
             }
         }
     }
+
+    /// Receiving a batch at one physical time `pt`, message by message, is a
+    /// prefix maximum (what `rk_actor.cuh` computes with a warp scan):
+    /// after messages 1..=i the clock is max(s, Q_1..Q_i) + (0, i) with
+    /// Q_j = (max(m_j.l, pt), (m_j.l >= pt ? m_j.c + 1 : 0) - j),
+    /// lexicographic, c as a signed number (no logical overflow here).
+    fn batch_receipts(start: HlcTimestamp, remotes: &[HlcTimestamp], pt: u64) -> Vec<(u64, i64)> {
+        let mut best = (start.physical_ns, i64::from(start.logical));
+        remotes
+            .iter()
+            .enumerate()
+            .map(|(j, m)| {
+                let a = m.physical_ns.max(pt);
+                let b = if m.physical_ns >= pt {
+                    i64::from(m.logical) + 1
+                } else {
+                    0
+                };
+                best = best.max((a, b - (j as i64 + 1)));
+                (best.0, best.1 + j as i64 + 1)
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn a_batch_received_at_one_time_is_a_prefix_maximum(
+            start_l in 0u64..40,
+            start_c in 0u32..5,
+            pt in 0u64..40,
+            remotes in prop::collection::vec((0u64..40, 0u32..5), 1..70),
+        ) {
+            let remotes: Vec<HlcTimestamp> = remotes.iter().map(|&(l, c)| ts(l, c)).collect();
+            let mut clock = HlcClock::new(9);
+            clock.last = ts(start_l, start_c);
+            let formula = batch_receipts(clock.last, &remotes, pt);
+            for (m, expected) in remotes.iter().zip(formula) {
+                let r = clock.receive(m, pt);
+                prop_assert_eq!((r.physical_ns, i64::from(r.logical)), expected);
+            }
+        }
+    }
 }

@@ -62,7 +62,7 @@ fn shared_structs() -> Vec<StructLayout> {
         layout!(ActorFault => "rk_actor_fault" { sequence, kind, file_id, line, column }),
         layout!(ActorDesc => "rk_actor_desc" {
             control, inbox, outbox, state, hlc_offset_ns, actor_id, message_type_id,
-            reply_type_id, reserved,
+            reply_type_id, batch,
         }),
         layout!(ControlBlock => "rk_control_block" {
             state, actor_id, heartbeat, messages_in, messages_out, fault_count, last_fault,

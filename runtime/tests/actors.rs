@@ -7,55 +7,77 @@
 #[path = "actors/suite.rs"]
 mod suite;
 
-use ringkernel_runtime::actor::SpawnOptions;
 use ringkernel_runtime::Runtime;
-use suite::{Counter, Ping, Pong, Spawn};
+use suite::Spawn;
 
-struct Cpu;
+struct Cpu(Runtime);
 
 impl Spawn for Cpu {
-    fn spawn(
-        &self,
-        count: u32,
-        options: &SpawnOptions,
-    ) -> Vec<ringkernel_runtime::actor::Actor<Ping, Pong, Counter>> {
-        Runtime::cpu()
-            .spawn(&suite::kernel(), count, Counter::default(), options)
-            .expect("spawn on the CPU backend")
+    fn runtime(&self) -> &Runtime {
+        &self.0
     }
+}
+
+fn cpu() -> Cpu {
+    Cpu(Runtime::cpu())
 }
 
 #[test]
 fn bursts_are_answered_exactly_once_in_order() {
-    suite::bursts(&Cpu, 10_000);
+    suite::bursts(&cpu(), 10_000);
 }
 
 #[test]
 fn an_idle_actor_processes_nothing() {
-    suite::idle(&Cpu);
+    suite::idle(&cpu());
 }
 
 #[test]
 fn stop_drains_the_inbox_then_terminates() {
-    suite::stop_drains(&Cpu, None);
+    suite::stop_drains(&cpu(), None);
 }
 
 #[test]
 fn eight_actors_in_one_launch_keep_their_own_state() {
-    suite::many(&Cpu, 8);
+    suite::many(&cpu(), 8);
 }
 
 #[test]
 fn a_fault_dead_letters_the_message_and_spares_the_others() {
-    suite::fault(&Cpu);
+    suite::fault(&cpu());
+}
+
+#[test]
+fn streamed_batches_are_answered_exactly_once_in_order() {
+    let mut options = suite::options();
+    options.inbox_capacity = 1024;
+    options.outbox_capacity = 1024;
+    let cpu = cpu();
+    let actor = cpu.spawn(1, &options).remove(0);
+    suite::stream(&actor, 3_000);
+    actor.stop().unwrap();
+    for name in suite::STATELESS {
+        let actor = suite::spawn_stateless(&cpu, name, &options);
+        suite::stream(&actor, 3_000);
+        actor.stop().unwrap();
+    }
+}
+
+#[test]
+fn a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
+    let cpu = cpu();
+    suite::stream_fault(&cpu.spawn(1, &suite::options()).remove(0));
+    for name in suite::STATELESS {
+        suite::stream_fault(&suite::spawn_stateless(&cpu, name, &suite::options()));
+    }
 }
 
 #[test]
 fn the_supervisor_restarts_faulted_actors_by_policy() {
-    suite::supervised(&Cpu);
+    suite::supervised(&cpu());
 }
 
 #[test]
 fn a_handler_that_never_returns_is_reported_hung() {
-    suite::hang(&Cpu);
+    suite::hang(&cpu());
 }

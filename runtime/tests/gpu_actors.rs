@@ -8,18 +8,15 @@ mod suite;
 
 use std::time::Duration;
 
-use ringkernel_runtime::actor::{Actor, SpawnOptions};
 use ringkernel_runtime::testing::gpu_runtime;
 use ringkernel_runtime::Runtime;
-use suite::{Counter, Ping, Pong, Spawn};
+use suite::Spawn;
 
 struct Gpu(Runtime);
 
 impl Spawn for Gpu {
-    fn spawn(&self, count: u32, options: &SpawnOptions) -> Vec<Actor<Ping, Pong, Counter>> {
-        self.0
-            .spawn(&suite::kernel(), count, Counter::default(), options)
-            .expect("spawn on the GPU")
+    fn runtime(&self) -> &Runtime {
+        &self.0
     }
 }
 
@@ -69,4 +66,33 @@ fn gpu_the_supervisor_restarts_faulted_actors_by_policy() {
         return;
     };
     suite::supervised(&gpu);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_streamed_batches_are_answered_exactly_once_in_order() {
+    let Some(gpu) = gpu("gpu_stream") else { return };
+    let mut options = suite::options();
+    options.inbox_capacity = 1024;
+    options.outbox_capacity = 1024;
+    let actor = gpu.spawn(1, &options).remove(0);
+    suite::stream(&actor, 200_000);
+    actor.stop().unwrap();
+    for name in suite::STATELESS {
+        let actor = suite::spawn_stateless(&gpu, name, &options);
+        suite::stream(&actor, 200_000);
+        actor.stop().unwrap();
+    }
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
+    let Some(gpu) = gpu("gpu_stream_fault") else {
+        return;
+    };
+    suite::stream_fault(&gpu.spawn(1, &suite::options()).remove(0));
+    for name in suite::STATELESS {
+        suite::stream_fault(&suite::spawn_stateless(&gpu, name, &suite::options()));
+    }
 }

@@ -3,38 +3,79 @@
 // Generated code (transpiler/src/back/cuda/actor.rs) defines, per handler, an
 // adapter struct H with
 //     static constexpr rk_u32 message_size, reply_size, state_size;
-//     static __device__ void run(rk_fault_ctx*, void* state, const void* msg, void* reply);
-// (`run` is called by every thread of the block; the leader's reply is the
-// one written to `reply`) and a __global__ wrapper that calls
+//     static constexpr rk_u32 batch;     // messages staged per poll (>= 1)
+//     static constexpr rk_u32 schedule;  // RK_ACTOR_SCHEDULE_*
+//     static __device__ void run(rk_fault_ctx*, void* state, const void* msg,
+//                                void* reply, bool writer);
+// (`run` runs the handler on one message in the calling thread; when
+// `writer` is set and the handler did not fault, it stores the thread's
+// return value to `reply`) and a __global__ wrapper that calls
 // rk_actor_main<H>. The loop implements DESIGN.md section 4 over the
-// device-lib protocol headers (rings, control block, HLC):
+// device-lib protocol headers (rings, control block, HLC), a batch of
+// messages per poll:
 //
-//   leader (thread 0)                         every thread
-//   -----------------                         ------------
-//   poll the inbox (backoff when idle,
-//   stop = drain then exit); validate the
-//   envelope, keep its header; HLC receive
-//                       --- __syncthreads ---
-//                                             copy the payload into shared memory
-//                       --- __syncthreads ---
-//   free the inbox slot (the host may         run the handler on the shared copy
-//   refill it while the handler runs)
-//                       --- __syncthreads ---
-//   fault?  record it, dead-letter the
-//           request, state = Failed (parked
-//           until the host restarts or stops it)
-//   else    HLC send, write the reply, counters,
-//           publish (release); heartbeat
+//   leader (thread 0)                      every thread
+//   -----------------                      ------------
+//   poll the inbox: k = the published
+//   messages (<= the batch, <= free outbox
+//   slots); backoff when idle; stop =
+//   drain, then exit
+//                      --- barrier B1 ---
+//                                          stage the k slots (header and payload)
+//                                          into shared memory: coalesced 16-byte
+//                                          asynchronous copies, all in flight at once
+//                      --- barrier B2 ---
+//   warp 0: check each header, cut the
+//   batch before the first bad one; HLC
+//   receive rule for each message in
+//   order (a warp prefix scan)
+//                      --- barrier B3 ---
+//                                          run the handler on the k messages
+//                                          (H::schedule, below); each reply goes
+//                                          to shared memory
+//   HLC send stamps for the replies
+//                      --- barrier B4 ---
+//                                          write the k reply envelopes into the
+//                                          outbox: consecutive threads write
+//                                          consecutive 16-byte words (coalesced)
+//                      --- barrier B5 ---
+//   counters; one fence, then the outbox
+//   tail (publishes every reply) and the
+//   inbox head (frees every slot); on a
+//   fault: record it, Failed, dead letter
 //
-// Exactly once: only the leader pops, and every thread runs the handler on
-// the message the leader broadcast, so block and grid size do not matter.
-// One actor per block: block b serves actors[b]; blocks past actor_count
-// return at once.
+// Schedules (decided by the back end from what the handler can observe; each
+// one gives the replies, state, faults and order of running the messages
+// one at a time, each on the whole block):
+//   IN_ORDER  every thread runs message 0, barrier, message 1, barrier, ...
+//             A fault stops the batch at the faulting message.
+//   ISOLATED  (no state, no shared memory, no barriers/collectives/atomics)
+//             every thread runs the messages in turn with no barrier between.
+//   UNIFORM   (ISOLATED, and no thread index is read, so every thread would
+//             compute the same thing) thread t runs messages t, t + T, ...
+//   Under ISOLATED and UNIFORM a message has no effect but its reply, so a
+//   fault anywhere in the batch just re-runs the whole batch IN_ORDER, which
+//   stops at the first faulting message and rewrites every reply.
+//
+// Exactly once: only the leader consumes (one head store per batch, after
+// every handler of the batch ran), and each staged message is run once by
+// the block (or re-run in order after a fault, replacing its earlier reply
+// before anything is published). FIFO: the batch is the next k messages and
+// reply i goes to outbox slot i. Messages after a faulting one stay in the
+// inbox (not consumed) and are polled again after a restart.
+//
+// HLC: the batch is received in one step (every receipt, in inbox order,
+// at one physical time), then the replies are sent (one physical time,
+// logical counter + 1 each). Both are exactly the rules of rk_hlc.cuh applied
+// one message at a time in that order; see rk_actor_receive for the scan.
 //
 // Dead letters: a request the handler faulted on, or one with the wrong type
 // id or size, is published to the outbox with RK_ENVELOPE_FLAG_FAULT, its
 // original payload, its correlation id, and the reason in `reserved`
 // ([kind, line, column]), so nothing accepted is lost silently.
+//
+// One actor per block: block b serves actors[b]; blocks past actor_count
+// return at once.
 #ifndef RK_ACTOR_CUH
 #define RK_ACTOR_CUH
 
@@ -49,13 +90,29 @@ static_assert(RK_ACTOR_FAULT_OVERFLOW == RK_FAULT_OVERFLOW, "fault codes agree")
 static_assert(RK_ACTOR_FAULT_INVALID_ARGUMENT == RK_FAULT_INVALID_ARGUMENT, "fault codes agree");
 static_assert(RK_ACTOR_FAULT_PANIC == RK_FAULT_EXPLICIT, "fault codes agree");
 
-// What handler code can ask of its actor (RingContext intrinsics), set by the
-// leader before each message is broadcast.
+// H::schedule values (ActorSchedule in the back end).
+#define RK_ACTOR_SCHEDULE_IN_ORDER 0u
+#define RK_ACTOR_SCHEDULE_ISOLATED 1u
+#define RK_ACTOR_SCHEDULE_UNIFORM 2u
+
+// What handler code can ask of its actor about the message it runs
+// (RingContext intrinsics): one per staged message.
 struct rk_actor_env {
     rk_u32 actor_id;
     rk_hlc_timestamp received; // the HLC timestamp of the message's receipt
 };
-static __shared__ rk_actor_env rk_actor;
+static_assert(sizeof(rk_actor_env) == 24, "rk_actor_env: ENV_BYTES in back/cuda/actor.rs");
+
+// A handler thread's context: the fault context every generated function
+// takes, plus the environment of the message it runs. Generated code reads
+// the environment through rk_actor_env_of(__rk_f).
+struct rk_actor_ctx : rk_fault_ctx {
+    const rk_actor_env* env;
+};
+
+RK_INLINE const rk_actor_env* rk_actor_env_of(const rk_fault_ctx* f) {
+    return static_cast<const rk_actor_ctx*>(f)->env;
+}
 
 // Idle backoff: spin this many empty polls, then sleep with exponential
 // growth up to RK_ACTOR_MAX_SLEEP_NS. The stop flag is read every
@@ -66,15 +123,122 @@ static __shared__ rk_actor_env rk_actor;
 
 // Payload bytes rounded up to the 16-byte words the loop copies.
 #define RK_ACTOR_WORDS(bytes) (((bytes) + 15u) / 16u)
+// The envelope header in 16-byte words.
+#define RK_ACTOR_HEADER_WORDS (RK_ENVELOPE_HEADER_SIZE / 16u)
+
+// Per chunk of 32 staged messages, for rk_actor_receive.
+struct rk_actor_chunk {
+    rk_u64 max_l;       // the chunk's prefix maximum (see rk_actor_receive)
+    rk_i64 max_c;
+    rk_u32 first_bad;   // the first bad envelope's index, or 0xFFFFFFFF
+    rk_u32 pad;
+};
+static_assert(sizeof(rk_actor_chunk) == 24, "rk_actor_chunk: CHUNK_AREA in back/cuda/actor.rs");
+
+// The most messages a batch may hold (the runtime chooses at most this).
+#define RK_ACTOR_MAX_BATCH 512u
+// The receive scratch at the start of the staging area: one chunk per 32
+// messages of the largest batch.
+#define RK_ACTOR_CHUNK_AREA ((RK_ACTOR_MAX_BATCH / 32u) * 24u)
+
+// The staging area: the launch's dynamic shared memory (the runtime sizes
+// it for the batch it chose: ActorAbi::staging_bytes).
+extern __shared__ __align__(16) unsigned char rk_actor_dynamic[];
+
+// Where a handler's messages sit in the staging area: after the chunk
+// scratch, one record per message: the staged request (header and
+// payload), the reply the handler leaves, the message's receipt. Every
+// address is a constant plus a multiple of the record size, so nothing
+// about the area is kept in registers across the loop (ptxas spills when
+// too much is live around the handlers' out-of-line fault calls). The
+// record takes an odd number of 16-byte words, so that the lanes of a
+// warp reading one 16-byte word each of consecutive messages hit different
+// banks (a stride of a multiple of 128 bytes puts all 32 on one bank).
+// back/cuda/actor.rs computes the same record size.
+template <typename H>
+struct rk_actor_shape {
+    // 16-byte words copied per message: the header, then the payload.
+    static constexpr rk_u32 in_words = RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size);
+    static constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
+    static constexpr rk_u32 reply_offset = in_words * 16u;
+    static constexpr rk_u32 env_offset = reply_offset + reply_words * 16u;
+    static constexpr rk_u32 record = ((RK_ACTOR_WORDS(env_offset + 24u)) | 1u) * 16u;
+
+    static __device__ __forceinline__ unsigned char* request(rk_u32 i) {
+        return rk_actor_dynamic + RK_ACTOR_CHUNK_AREA + (rk_u64)i * record;
+    }
+    static __device__ __forceinline__ unsigned char* reply(rk_u32 i) {
+        return request(i) + reply_offset;
+    }
+    static __device__ __forceinline__ rk_actor_env* env(rk_u32 i) {
+        return reinterpret_cast<rk_actor_env*>(request(i) + env_offset);
+    }
+    static __device__ __forceinline__ rk_actor_chunk* chunk(rk_u32 c) {
+        return reinterpret_cast<rk_actor_chunk*>(rk_actor_dynamic) + c;
+    }
+    // The staging area for `batch` messages.
+    static __device__ __forceinline__ constexpr rk_u64 bytes(rk_u32 batch) {
+        return RK_ACTOR_CHUNK_AREA + (rk_u64)batch * record;
+    }
+};
 
 enum rk_actor_command : rk_u32 {
-    RK_ACTOR_RUN = 0,  // a message is in the shared buffer's source slot
-    RK_ACTOR_SKIP = 1, // the leader dead-lettered a bad envelope; poll again
+    RK_ACTOR_RUN = 0,  // a batch is published in rk_actor_shared
     RK_ACTOR_EXIT = 2, // stop: the inbox is drained
 };
 
-// 16 bytes from mapped host memory at system scope (never a stale L1 line).
-RK_INLINE void rk_actor_load16(const void* src, void* dst) {
+// The leader's private loop state (in shared memory, used by the leader only).
+struct rk_actor_leader {
+    rk_ring inbox;
+    rk_ring outbox;
+    rk_hlc_clock clock;
+    rk_u64 heartbeat;
+    rk_u64 messages_in;
+    rk_u64 messages_out;
+    rk_u64 sequence;     // replies and dead letters this actor issued
+    // The inbox tail read (relaxed) just before the last batch's closing
+    // fence, which made the read an acquire; 0 when there is none.
+    rk_u64 tail_ahead;
+    rk_u32 batch;        // messages staged per poll at most
+    rk_u32 restarts_seen;
+    bool failed;
+};
+
+// What the leader publishes to the block for one batch (shared memory).
+struct rk_actor_shared {
+    rk_ring inbox;          // the leader's ring views at the poll
+    rk_ring outbox;
+    rk_hlc_timestamp stamp; // the first reply's send stamp
+    rk_u64 sequence;        // the sequence number before the first reply's
+    rk_u64 pt;              // the batch's receipt time (physical)
+    rk_u64 clock_l;         // the leader's clock before the batch
+    rk_i64 clock_c;
+    rk_u64 last_l;          // ... and after receiving it
+    rk_i64 last_c;
+    rk_u32 command;         // rk_actor_command
+    rk_u32 count;           // messages polled
+    rk_u32 good;            // messages before the first bad envelope
+    rk_u32 serial_stamps;   // the stamps must be issued one by one (leader)
+};
+
+// ---- copies between mapped host memory and shared memory ----
+
+// Starts copying 16 bytes from `src` (mapped or global memory) to `dst`
+// (shared memory). sm_80+: cp.async, so every copy of a batch is in flight at
+// once without holding registers; older parts load and store. Either way
+// rk_actor_copy_wait() completes them. The reads are weak: they are ordered
+// after the leader's acquire of the ring's tail by the barrier in between.
+RK_INLINE void rk_actor_copy16_async(void* dst, const void* src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    rk_u64 shared_addr;
+    rk_u64 global_addr;
+    asm("cvta.to.shared.u64 %0, %1;" : "=l"(shared_addr) : "l"(dst));
+    asm("cvta.to.global.u64 %0, %1;" : "=l"(global_addr) : "l"(src));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;"
+                 :
+                 : "r"((rk_u32)shared_addr), "l"(global_addr)
+                 : "memory");
+#else
     rk_u32 a, b, c, d;
     asm volatile("ld.relaxed.sys.global.v4.b32 {%0, %1, %2, %3}, [%4];"
                  : "=r"(a), "=r"(b), "=r"(c), "=r"(d)
@@ -85,49 +249,76 @@ RK_INLINE void rk_actor_load16(const void* src, void* dst) {
     out[1] = b;
     out[2] = c;
     out[3] = d;
+#endif
 }
 
-// The leader's private loop state (registers).
-struct rk_actor_leader {
-    rk_ring inbox;
-    rk_ring outbox;
-    rk_hlc_clock clock;
-    rk_u64 heartbeat;
-    rk_u64 messages_in;
-    rk_u64 messages_out;
-    rk_u64 sequence;     // replies and dead letters this actor issued
-    rk_u32 restarts_seen;
-    bool failed;
-};
+// Waits for the calling thread's rk_actor_copy16_async copies.
+RK_INLINE void rk_actor_copy_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_all;" ::: "memory");
+#endif
+}
 
-// Publishes an envelope built by `fill` into the outbox, waiting for space
-// (backpressure: the host drains the outbox; nothing is overwritten).
-RK_INLINE rk_envelope_header* rk_actor_outbox_slot(rk_actor_leader* l, rk_control_block* cb) {
-    rk_envelope_header* slot;
-    rk_u32 sleep = 32u;
-    while ((slot = rk_ring_try_push_begin(&l->outbox)) == nullptr) {
-        rk_control_heartbeat(cb, ++l->heartbeat);
-        rk_nanosleep(sleep);
-        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+// Stages the first `count` published slots of `inbox` into the records
+// (S::request): S::in_words 16-byte words each (the header, then the
+// payload). Every thread of the block takes every T-th word, so a warp's
+// copies cover consecutive bytes of the ring.
+template <typename H>
+RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
+    using S = rk_actor_shape<H>;
+    const rk_u32 total = count * S::in_words;
+    const rk_u32 threads = rk_block_threads();
+    #pragma unroll 1
+    for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
+        const rk_u32 m = w / S::in_words;
+        const rk_u32 o = w - m * S::in_words;
+        const unsigned char* src =
+            reinterpret_cast<const unsigned char*>(rk_ring_pop_slot(inbox, m)) + 16u * o;
+        rk_actor_copy16_async(S::request(m) + 16u * o, src);
     }
-    return slot;
+    rk_actor_copy_wait();
 }
 
 // Writes `words` 16-byte words from `src` (shared) to `dst` (mapped).
 RK_INLINE void rk_actor_store_words(void* dst, const void* src, rk_u32 words) {
     const rk_u32* in = reinterpret_cast<const rk_u32*>(src);
     volatile rk_u32* out = reinterpret_cast<volatile rk_u32*>(dst);
+    #pragma unroll 1
     for (rk_u32 i = 0; i < words * 4u; ++i) {
         out[i] = in[i];
     }
 }
 
-// Dead-letters a request: the original header (correlation id, sequence)
-// and `payload_words` of payload, flagged FAULT, the reason in `reserved`.
+// ---- the outbox ----
+
+// Free outbox slots, at least one: re-reads the host's head when fewer
+// than `wanted` are known free, and waits (backpressure: the host drains
+// the outbox; nothing is overwritten) while there is none.
+RK_INLINE rk_u32 rk_actor_outbox_space(rk_actor_leader* l, rk_control_block* cb, rk_u32 wanted) {
+    const rk_u64 capacity = (rk_u64)l->outbox.mask + 1u;
+    rk_u32 space = (rk_u32)(capacity - (l->outbox.index - l->outbox.other));
+    rk_u32 sleep = 32u;
+    while (space < wanted) {
+        l->outbox.other = rk_ld_acquire_sys_u64(&l->outbox.header->head);
+        space = (rk_u32)(capacity - (l->outbox.index - l->outbox.other));
+        if (space > 0u) {
+            break;
+        }
+        rk_control_heartbeat(cb, ++l->heartbeat);
+        rk_nanosleep(sleep);
+        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+    }
+    return space;
+}
+
+// Dead-letters a request (leader): the original header (correlation id,
+// sequence) and `payload_bytes` of payload, flagged FAULT, the reason in
+// `reserved`; published at once.
 RK_INLINE void rk_actor_dead_letter(rk_actor_leader* l, const rk_actor_desc* d,
                                     const rk_envelope_header* request, const void* payload,
                                     rk_u32 payload_bytes, rk_u32 kind, rk_u32 line, rk_u32 column) {
-    rk_envelope_header* slot = rk_actor_outbox_slot(l, d->control);
+    rk_actor_outbox_space(l, d->control, 1u);
+    rk_envelope_header* slot = rk_ring_push_slot(&l->outbox, 0u);
     rk_u32 room = l->outbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
     rk_u32 bytes = payload_bytes < room ? payload_bytes : room;
     rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
@@ -145,6 +336,7 @@ RK_INLINE void rk_actor_dead_letter(rk_actor_leader* l, const rk_actor_desc* d,
     rk_actor_store_words(rk_envelope_payload(slot), payload, bytes / 16u);
     const unsigned char* tail_in = reinterpret_cast<const unsigned char*>(payload) + (bytes & ~15u);
     unsigned char* tail_out = rk_envelope_payload(slot) + (bytes & ~15u);
+    #pragma unroll 1
     for (rk_u32 i = 0; i < (bytes & 15u); ++i) {
         tail_out[i] = tail_in[i];
     }
@@ -152,11 +344,77 @@ RK_INLINE void rk_actor_dead_letter(rk_actor_leader* l, const rk_actor_desc* d,
     rk_ring_push_commit(&l->outbox);
 }
 
-// The leader's wait for the next message. Returns the command to broadcast;
-// for RK_ACTOR_RUN, *env is the inbox slot (still owned by the consumer).
+// 16 bytes, for vector copies.
+struct alignas(16) rk_actor_u4 {
+    rk_u32 x, y, z, w;
+};
+
+// Writes the first `count` reply envelopes of a batch into the outbox's
+// free slots. Headers: thread t builds those of replies t, t + T, ... from
+// the staged requests (four 16-byte stores each). Payloads: the replies the
+// handlers left in shared memory, 16-byte word w of the batch by thread
+// w mod T, so a warp's stores cover consecutive words. Stamp m is
+// (first.l, first.c + m), or the one the leader left in S::env(m) when it
+// had to issue them one by one.
 template <typename H>
-__device__ __noinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
-                                             rk_envelope_header** env) {
+RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
+                                      rk_u64 sequence, rk_hlc_timestamp first, bool serial) {
+    using S = rk_actor_shape<H>;
+    const rk_u32 tid = rk_thread_id();
+    const rk_u32 threads = rk_block_threads();
+    #pragma unroll 1
+    for (rk_u32 m = tid; m < count; m += threads) {
+        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
+        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(m) + 16u);
+        rk_hlc_timestamp t = first;
+        if (serial) {
+            t = S::env(m)->received;
+        } else {
+            t.logical = first.logical + m;
+        }
+        const rk_u64 seq = sequence + 1u + m;
+        rk_actor_u4 h[4];
+        h[0].x = d->reply_type_id;
+        h[0].y = H::reply_size;
+        h[0].z = d->actor_id;
+        h[0].w = w0.z; // the request's source
+        h[1].x = w1.x; // the request's correlation id
+        h[1].y = w1.y;
+        h[1].z = (rk_u32)seq;
+        h[1].w = (rk_u32)(seq >> 32);
+        h[2].x = (rk_u32)t.physical_ns;
+        h[2].y = (rk_u32)(t.physical_ns >> 32);
+        h[2].z = t.logical;
+        h[2].w = t.node;
+        h[3].x = RK_ENVELOPE_FLAG_REPLY;
+        h[3].y = 0u;
+        h[3].z = 0u;
+        h[3].w = 0u;
+        rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m));
+        slot[0] = h[0];
+        slot[1] = h[1];
+        slot[2] = h[2];
+        slot[3] = h[3];
+    }
+    const rk_u32 total = count * S::reply_words;
+    #pragma unroll 1
+    for (rk_u32 w = tid; w < total; w += threads) {
+        const rk_u32 m = w / S::reply_words;
+        const rk_u32 o = w - m * S::reply_words;
+        const rk_actor_u4 v = *reinterpret_cast<const rk_actor_u4*>(S::reply(m) + 16u * o);
+        reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m))[RK_ACTOR_HEADER_WORDS + o] = v;
+    }
+}
+
+// ---- polling ----
+
+// The leader's wait for the next batch (inlined: a call would make ptxas
+// spill what lives across it). Returns RK_ACTOR_RUN with
+// *count >= 1 messages published in the inbox (at most l->batch, and at most
+// the free outbox slots when the handler replies), or RK_ACTOR_EXIT.
+template <typename H>
+__device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
+                                             rk_u32* count) {
     rk_control_block* cb = d->control;
     rk_u32 empty = 0u;
     rk_u32 sleep = 32u;
@@ -178,19 +436,35 @@ __device__ __noinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_
             rk_nanosleep(RK_ACTOR_MAX_SLEEP_NS);
             continue;
         }
-        rk_envelope_header* slot = rk_ring_try_pop_begin(&l->inbox);
-        if (slot != nullptr) {
-            *env = slot;
+        // The tail is re-read (an acquire over PCIe) when the last value
+        // read cannot fill a batch, so a busy ring gives full batches;
+        // unless the read issued at the last batch's close already shows more.
+        rk_u32 available = (rk_u32)(l->inbox.other - l->inbox.index);
+        if (available < l->batch) {
+            if (l->tail_ahead > l->inbox.other) {
+                l->inbox.other = l->tail_ahead;
+            } else {
+                l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+            }
+            l->tail_ahead = 0u;
+            available = (rk_u32)(l->inbox.other - l->inbox.index);
+        }
+        if (available > 0u) {
+            rk_u32 k = available < l->batch ? available : l->batch;
+            if (H::reply_size > 0u) {
+                rk_u32 space = rk_actor_outbox_space(l, cb, k);
+                k = k < space ? k : space;
+            }
+            *count = k;
             return RK_ACTOR_RUN;
         }
         ++empty;
         if (empty % RK_ACTOR_STOP_POLL == 0u && rk_control_stop_requested(cb)) {
             // The host publishes every message before it asks to stop, so
             // one more look at the tail (acquire) sees all of them.
-            slot = rk_ring_try_pop_begin(&l->inbox);
-            if (slot != nullptr) {
-                *env = slot;
-                return RK_ACTOR_RUN;
+            l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+            if (l->inbox.other != l->inbox.index) {
+                continue;
             }
             return RK_ACTOR_EXIT;
         }
@@ -204,25 +478,322 @@ __device__ __noinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_
     }
 }
 
+// ---- receipt: header checks and the HLC receive rule, by warp 0 ----
+
+// (l, c) pairs in lexicographic order; c is signed here (see below).
+RK_INLINE bool rk_actor_lex_less(rk_u64 al, rk_i64 ac, rk_u64 bl, rk_i64 bc) {
+    return al < bl || (al == bl && ac < bc);
+}
+
+// The receive step for blocks of fewer than 32 threads (rk_actor_receive is
+// the same for larger blocks, over all their warps): called by every
+// thread after the batch is staged. Checks each staged header (type id
+// and payload size) and returns the number of messages before the first bad
+// one. For those, writes the receipt timestamps (S::env) and advances the
+// leader's clock, exactly as rk_hlc_receive applied to each message in
+// order at one physical time pt:
+//
+//   receiving m maps the clock s = (l, c) to max(s + (0, 1), (A, B)), with
+//   A = max(m.l, pt), B = (m.l >= pt) ? m.c + 1 : 0 and max lexicographic
+//   (checked case by case against rk_hlc_receive); adding to c commutes
+//   with max, so after messages 1..i the clock is
+//       r_i = max(s, Q_1, ..., Q_i) + (0, i),  Q_j = (A_j, B_j - j),
+//   a prefix maximum: a shuffle scan per 32 messages, carried across chunks.
+// rk_hlc_receive's overflow rule (c saturated: l + 1, c = 0) needs c to pass
+// 2^32 - 1; if any receipt would, the batch is cut to its first message,
+// which is received by rk_hlc_receive itself.
+template <typename H>
+RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc* d, rk_u32 count) {
+    using S = rk_actor_shape<H>;
+    const rk_u32 lane = rk_thread_id();
+    const rk_u32 threads = rk_block_threads();
+    const rk_u32 lanes = threads < 32u ? threads : 32u;
+    const unsigned mask = lanes == 32u ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
+    rk_u64 pt = 0u;
+    rk_u64 carry_l = 0u;
+    rk_i64 carry_c = 0;
+    if (lane == 0u) {
+        pt = rk_hlc_physical_now(&l->clock);
+        carry_l = l->clock.last.physical_ns;
+        carry_c = (rk_i64)l->clock.last.logical;
+    }
+    pt = __shfl_sync(mask, pt, 0);
+    carry_l = __shfl_sync(mask, carry_l, 0);
+    carry_c = __shfl_sync(mask, carry_c, 0);
+    rk_u32 good = count;
+    bool overflow = false;
+    for (rk_u32 base = 0u; base < good; base += lanes) {
+        const rk_u32 i = base + lane;
+        const rk_envelope_header* h =
+            reinterpret_cast<const rk_envelope_header*>(S::request(i));
+        const bool bad = i < good && (h->type_id != d->message_type_id ||
+                                      h->payload_size != H::message_size);
+        const unsigned bad_lanes = __ballot_sync(mask, bad);
+        if (bad_lanes != 0u) {
+            good = base + (rk_u32)(__ffs((int)bad_lanes) - 1);
+        }
+        const bool valid = i < good;
+        rk_u64 ql = 0u;
+        rk_i64 qc = (rk_i64)(-9223372036854775807LL - 1LL);
+        if (valid) {
+            const rk_u64 ml = h->hlc.physical_ns;
+            ql = ml > pt ? ml : pt;
+            qc = (ml >= pt ? (rk_i64)h->hlc.logical + 1 : 0) - (rk_i64)(i + 1u);
+        }
+        for (rk_u32 offset = 1u; offset < lanes; offset <<= 1u) {
+            const rk_u64 ol = __shfl_up_sync(mask, ql, offset);
+            const rk_i64 oc = __shfl_up_sync(mask, qc, offset);
+            if (lane >= offset && rk_actor_lex_less(ql, qc, ol, oc)) {
+                ql = ol;
+                qc = oc;
+            }
+        }
+        if (rk_actor_lex_less(ql, qc, carry_l, carry_c)) {
+            ql = carry_l;
+            qc = carry_c;
+        }
+        if (valid) {
+            const rk_i64 c = qc + (rk_i64)(i + 1u);
+            overflow = overflow || c > (rk_i64)0xFFFFFFFFLL;
+            S::env(i)->actor_id = d->actor_id;
+            S::env(i)->received.physical_ns = ql;
+            S::env(i)->received.logical = (rk_u32)c;
+            S::env(i)->received.node = d->actor_id; // the clock's node
+        }
+        if (good > base) {
+            const rk_u32 last = (good - base < lanes ? good - base : lanes) - 1u;
+            carry_l = __shfl_sync(mask, ql, last);
+            carry_c = __shfl_sync(mask, qc, last);
+        }
+    }
+    overflow = __any_sync(mask, overflow);
+    if (lane == 0u && good > 0u) {
+        if (overflow) {
+            good = 1u;
+            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
+            S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, pt);
+        } else {
+            l->clock.last.physical_ns = carry_l;
+            l->clock.last.logical = (rk_u32)(carry_c + (rk_i64)good);
+        }
+    }
+    return __shfl_sync(mask, good, 0);
+}
+
+// Called by every thread after the batch is staged (it has barriers; the
+// second one is the loop's B3). Checks each staged header (type id and
+// payload size) and returns the number of messages before the first bad
+// one. For those, writes the receipt timestamps (S::env) and advances the
+// leader's clock, exactly as rk_hlc_receive applied to each message in
+// order at one physical time pt (ctl->pt, read at the poll):
+//
+//   receiving m maps the clock s = (l, c) to max(s + (0, 1), (A, B)), with
+//   A = max(m.l, pt), B = (m.l >= pt) ? m.c + 1 : 0 and max lexicographic
+//   (checked case by case against rk_hlc_receive); adding to c commutes
+//   with max, so after messages 1..i the clock is
+//       r_i = max(s, Q_1, ..., Q_i) + (0, i),  Q_j = (A_j, B_j - j),
+//   a prefix maximum. Each warp scans chunks of 32 messages with shuffles
+//   (pass 1), then combines its chunk with the maxima of the chunks before
+//   it (pass 2): every warp works, whatever the batch size.
+// rk_hlc_receive's overflow rule (c saturated: l + 1, c = 0) needs c to pass
+// 2^32 - 1; if any receipt would, the batch is cut to its first message,
+// which is received by rk_hlc_receive itself.
+template <typename H>
+RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk_actor_shared* ctl,
+                                  rk_u32 count) {
+    using S = rk_actor_shape<H>;
+    if constexpr (H::threads < 32u) {
+        rk_u32 good = 0u;
+        if (rk_thread_id() < 32u) {
+            good = rk_actor_receive_narrow<H>(l, d, count);
+            if (rk_thread_id() == 0u) {
+                ctl->good = good;
+            }
+        }
+        __syncthreads();
+        return ctl->good;
+    }
+    constexpr rk_u32 warps = H::threads / 32u; // full warps only
+    const rk_u32 tid = rk_thread_id();
+    const rk_u32 warp = tid / 32u;
+    const rk_u32 lane = tid % 32u;
+    const rk_u32 chunk_count = (count + 31u) / 32u;
+    const rk_u64 pt = ctl->pt;
+    // Pass 1: per chunk, the header checks and the inclusive prefix maximum
+    // of Q, kept in S::env (l in physical_ns, c's two halves in logical and
+    // node) until pass 2.
+    if (warp < warps) {
+        #pragma unroll 1
+        for (rk_u32 c = warp; c < chunk_count; c += warps) {
+            const rk_u32 i = c * 32u + lane;
+            const bool in = i < count;
+            rk_actor_u4 w0 = {0u, 0u, 0u, 0u};
+            rk_actor_u4 w2 = {0u, 0u, 0u, 0u};
+            if (in) {
+                w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(i));
+                w2 = *reinterpret_cast<const rk_actor_u4*>(S::request(i) + 32u);
+            }
+            const bool bad = in && (w0.x != d->message_type_id || w0.y != H::message_size);
+            const unsigned bad_lanes = __ballot_sync(0xFFFFFFFFu, bad);
+            rk_u64 ql = 0u;
+            rk_i64 qc = (rk_i64)(-9223372036854775807LL - 1LL);
+            if (in) {
+                const rk_u64 ml = (rk_u64)w2.x | ((rk_u64)w2.y << 32);
+                ql = ml > pt ? ml : pt;
+                qc = (ml >= pt ? (rk_i64)w2.z + 1 : 0) - (rk_i64)(i + 1u);
+            }
+            for (rk_u32 offset = 1u; offset < 32u; offset <<= 1u) {
+                const rk_u64 ol = __shfl_up_sync(0xFFFFFFFFu, ql, offset);
+                const rk_i64 oc = __shfl_up_sync(0xFFFFFFFFu, qc, offset);
+                if (lane >= offset && rk_actor_lex_less(ql, qc, ol, oc)) {
+                    ql = ol;
+                    qc = oc;
+                }
+            }
+            if (in) {
+                S::env(i)->received.physical_ns = ql;
+                S::env(i)->received.logical = (rk_u32)(rk_u64)qc;
+                S::env(i)->received.node = (rk_u32)((rk_u64)qc >> 32);
+            }
+            if (lane == 31u) {
+                S::chunk(c)->max_l = ql;
+                S::chunk(c)->max_c = qc;
+                S::chunk(c)->first_bad =
+                    bad_lanes != 0u ? c * 32u + (rk_u32)(__ffs((int)bad_lanes) - 1) : 0xFFFFFFFFu;
+            }
+        }
+    }
+    __syncthreads();
+    rk_u32 good = count;
+    #pragma unroll 1
+    for (rk_u32 c = 0u; c < chunk_count; ++c) {
+        const rk_u32 b = S::chunk(c)->first_bad;
+        good = b < good ? b : good;
+    }
+    // Pass 2: combine with the clock and the chunks before; the final
+    // receipts. Messages from the first bad one on are not received.
+    bool overflow = false;
+    if (warp < warps) {
+        #pragma unroll 1
+        for (rk_u32 c = warp; c * 32u < good; c += warps) {
+            rk_u64 carry_l = ctl->clock_l;
+            rk_i64 carry_c = ctl->clock_c;
+            #pragma unroll 1
+            for (rk_u32 k = 0u; k < c; ++k) {
+                if (rk_actor_lex_less(carry_l, carry_c, S::chunk(k)->max_l, S::chunk(k)->max_c)) {
+                    carry_l = S::chunk(k)->max_l;
+                    carry_c = S::chunk(k)->max_c;
+                }
+            }
+            const rk_u32 i = c * 32u + lane;
+            if (i < good) {
+                rk_u64 ql = S::env(i)->received.physical_ns;
+                rk_i64 qc = (rk_i64)((rk_u64)S::env(i)->received.logical |
+                                     ((rk_u64)S::env(i)->received.node << 32));
+                if (rk_actor_lex_less(ql, qc, carry_l, carry_c)) {
+                    ql = carry_l;
+                    qc = carry_c;
+                }
+                const rk_i64 cf = qc + (rk_i64)(i + 1u);
+                overflow = overflow || cf > (rk_i64)0xFFFFFFFFLL;
+                S::env(i)->actor_id = d->actor_id;
+                S::env(i)->received.physical_ns = ql;
+                S::env(i)->received.logical = (rk_u32)cf;
+                S::env(i)->received.node = d->actor_id; // the clock's node
+                if (i + 1u == good) {
+                    ctl->last_l = ql;
+                    ctl->last_c = cf;
+                }
+            }
+        }
+    }
+    if (__syncthreads_or(overflow)) { // B3
+        if (tid == 0u) {
+            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
+            S::env(0)->actor_id = d->actor_id;
+            S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, pt);
+        }
+        __syncthreads();
+        return 1u;
+    }
+    if (tid == 0u && good > 0u) {
+        l->clock.last.physical_ns = ctl->last_l;
+        l->clock.last.logical = (rk_u32)ctl->last_c;
+    }
+    return good;
+}
+
+// ---- running the handler over a batch ----
+
+// Runs the handler over staged messages [0, count) under H::schedule, reply
+// i into S::reply(i) (shared memory). Returns the index of the message the
+// handler faulted on, or `count`; the same value in every thread. `fault`
+// is the block's fault record, clear on entry.
+template <typename H>
+RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_u32 count, rk_fault_record* fault) {
+    using S = rk_actor_shape<H>;
+    const rk_u32 tid = rk_thread_id();
+    const rk_u32 threads = rk_block_threads();
+    if constexpr (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
+        const bool uniform = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM;
+        bool faulted = false;
+        for (rk_u32 i = uniform ? tid : 0u; i < count && !faulted; i += uniform ? threads : 1u) {
+            rk_actor_ctx f;
+            f.record = fault;
+            f.faulted = false;
+            f.env = S::env(i);
+            H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i),
+                   uniform || tid == 0u);
+            faulted = f.faulted;
+        }
+        if (!__syncthreads_or(faulted)) {
+            return count;
+        }
+        // Some message faulted: run the batch again in order (below), which
+        // stops at the first faulting one and rewrites the replies before it.
+        if (tid == 0u) {
+            fault->state = 0u;
+        }
+        __syncthreads();
+    }
+    for (rk_u32 i = 0u; i < count; ++i) {
+        rk_actor_ctx f;
+        f.record = fault;
+        f.faulted = false;
+        f.env = S::env(i);
+        H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i), tid == 0u);
+        // The barrier also orders this message's state writes before the
+        // next message's reads.
+        if (__syncthreads_or(f.faulted)) {
+            return i;
+        }
+    }
+    return count;
+}
+
 template <typename H>
 __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u32 actor_count) {
     if (blockIdx.x >= actor_count) {
         return;
     }
-    constexpr rk_u32 msg_words = RK_ACTOR_WORDS(H::message_size);
-    constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
-    __shared__ alignas(16) unsigned char msg_buf[msg_words * 16u];
-    __shared__ alignas(16) unsigned char reply_buf[(reply_words > 0u ? reply_words : 1u) * 16u];
+    using S = rk_actor_shape<H>;
+    static_assert(H::batch >= 1u, "a batch holds at least one message");
     __shared__ rk_fault_record fault;
-    __shared__ rk_u32 command;
-    __shared__ const unsigned char* payload;
+    __shared__ rk_actor_shared ctl;
 
     const rk_actor_desc* d = &actors[blockIdx.x];
-    const bool leader = rk_thread_id() == 0u;
+    // The batch the runtime chose (more than the handler's default when the
+    // launch leaves room), and the staging area it sized for it.
+    const rk_u32 batch = d->batch != 0u ? d->batch : H::batch;
+    const rk_u64 staging_bytes = S::bytes(batch);
+    const rk_u32 tid = rk_thread_id();
+    const bool leader = tid == 0u;
     const rk_u32 threads = rk_block_threads();
-    rk_actor_leader l;
-    rk_envelope_header* env = nullptr;
-    rk_envelope_header req; // the leader's copy of the request's header
+    // The leader's loop state lives in shared memory, not registers: kept
+    // in registers it is live across every handler call, and ptxas spills
+    // around the handler's out-of-line fault calls. Only the leader uses it.
+    __shared__ rk_actor_leader leader_state;
+    rk_actor_leader& l = leader_state;
     if (leader) {
         rk_control_block* cb = d->control;
         rk_control_set_state(cb, RK_STATE_INITIALIZING);
@@ -236,100 +807,140 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.messages_in = rk_ld_relaxed_sys_u64(&cb->messages_in);
         l.messages_out = rk_ld_relaxed_sys_u64(&cb->messages_out);
         l.sequence = l.messages_out;
+        l.tail_ahead = 0u;
         l.restarts_seen = rk_control_restart_requested(cb);
         l.failed = false;
-        rk_actor.actor_id = d->actor_id;
-        bool geometry_ok = l.inbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + msg_words * 16u &&
-                           l.outbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + reply_words * 16u;
+        l.batch = batch;
+        constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
+        rk_u32 dynamic_bytes;
+        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
+        bool geometry_ok = l.inbox.slot_size >= S::in_words * 16u &&
+                           l.outbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + reply_words * 16u &&
+                           batch <= RK_ACTOR_MAX_BATCH && dynamic_bytes >= staging_bytes;
         if (!geometry_ok) {
-            // The host sized the rings for another actor: refuse to run.
+            // The host sized the rings (or the staging area) for another
+            // actor: refuse to run.
             rk_control_record_fault(cb, RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u, 0u, 0u);
             rk_control_set_state(cb, RK_STATE_FAILED);
-            command = RK_ACTOR_EXIT;
+            ctl.command = RK_ACTOR_EXIT;
         } else {
             rk_control_set_state(cb, RK_STATE_ACTIVE);
-            command = RK_ACTOR_SKIP;
+            ctl.command = RK_ACTOR_RUN;
         }
     }
     __syncthreads();
-    const rk_u32 start = command;
+    const rk_u32 start = ctl.command;
     __syncthreads(); // everyone has read `command` before the leader polls
     if (start == RK_ACTOR_EXIT) {
         return;
     }
     for (;;) {
         if (leader) {
-            command = rk_actor_poll<H>(&l, d, &env);
-            if (command == RK_ACTOR_RUN) {
-                l.messages_in += 1u;
-                if (env->type_id != d->message_type_id || env->payload_size != H::message_size) {
-                    // Not this actor's message: dead-letter it, keep running.
-                    rk_u32 bytes = env->payload_size;
-                    rk_u32 room = l.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
-                    rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
-                                         RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
-                    rk_ring_pop_commit(&l.inbox);
-                    command = RK_ACTOR_SKIP;
-                } else {
-                    req = *env;
-                    rk_actor.received = rk_hlc_receive(&l.clock, &req.hlc, rk_hlc_physical_now(&l.clock));
-                    payload = rk_envelope_payload(env);
-                    fault.state = 0u;
-                }
-            }
+            rk_u32 count = 0u;
+            ctl.command = rk_actor_poll<H>(&l, d, &count);
+            ctl.count = count;
+            ctl.inbox = l.inbox;
+            ctl.outbox = l.outbox;
+            ctl.sequence = l.sequence;
+            ctl.pt = rk_hlc_physical_now(&l.clock);
+            ctl.clock_l = l.clock.last.physical_ns;
+            ctl.clock_c = (rk_i64)l.clock.last.logical;
         }
-        __syncthreads();
-        const rk_u32 cmd = command;
-        if (cmd == RK_ACTOR_EXIT) {
+        __syncthreads(); // B1
+        if (ctl.command == RK_ACTOR_EXIT) {
             break;
         }
-        if (cmd == RK_ACTOR_SKIP) {
-            __syncthreads(); // the leader rewrites `command` only after everyone read it
+        rk_actor_stage<H>(&ctl.inbox, ctl.count);
+        __syncthreads(); // B2
+        if (leader) {
+            fault.state = 0u;
+        }
+        const rk_u32 good = rk_actor_receive<H>(&l, d, &ctl, ctl.count); // B3
+        if (good == 0u) {
+            // The first envelope is not this actor's message: dead-letter
+            // it (from the slot, with whatever payload it carries) and go on.
+            __syncthreads(); // everyone has read `good` before the leader reuses ctl
+            if (leader) {
+                rk_envelope_header* env = rk_ring_pop_slot(&l.inbox, 0u);
+                rk_u32 bytes = env->payload_size;
+                rk_u32 room = l.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
+                l.messages_in += 1u;
+                rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
+                                     RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
+                rk_ring_pop_commit(&l.inbox);
+                l.tail_ahead = 0u; // no acquire fence followed that read
+                rk_control_heartbeat(d->control, ++l.heartbeat);
+            }
             continue;
         }
-        for (rk_u32 i = rk_thread_id(); i < msg_words; i += threads) {
-            rk_actor_load16(payload + 16u * i, msg_buf + 16u * i);
+        const rk_u32 done = rk_actor_run_batch<H>(d, good, &fault);
+        const rk_u32 answered = H::reply_size > 0u ? done : 0u;
+        if (leader && answered > 0u) {
+            rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+            const bool serial = (rk_u64)first.logical + (answered - 1u) > 0xFFFFFFFFull;
+            if (serial) {
+                // The logical counter is about to wrap: issue each stamp by
+                // the rule (rk_hlc_send bumps the physical part instead),
+                // into the receipts' places (the handlers are done with them).
+                S::env(0)->received = first;
+                for (rk_u32 i = 1u; i < answered; ++i) {
+                    S::env(i)->received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                }
+            } else {
+                l.clock.last.logical = first.logical + (answered - 1u);
+            }
+            ctl.stamp = first;
+            ctl.serial_stamps = serial ? 1u : 0u;
         }
-        __syncthreads();
-        if (leader) {
-            rk_ring_pop_commit(&l.inbox);
+        __syncthreads(); // B4
+        if (answered > 0u) {
+            rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
+                                      ctl.serial_stamps != 0u);
         }
-        rk_fault_ctx f = rk_fault_ctx_new(&fault);
-        H::run(&f, d->state, msg_buf, reply_buf);
-        __syncthreads();
+        __syncthreads(); // B5
         if (leader) {
             rk_control_block* cb = d->control;
-            if (fault.state != 0u) {
-                // Fault record and Failed state first: the dead letter's
-                // release store publishes them with it, so a host that sees
-                // the dead letter sees the actor Failed.
-                rk_control_record_fault(cb, fault.kind, 0u, fault.line, fault.column, req.sequence);
+            l.messages_in += done;
+            l.messages_out += answered;
+            l.sequence += answered;
+            rk_control_set_counters(cb, l.messages_in, l.messages_out);
+            // After a batch of more than one message (a stream is going),
+            // read the inbox tail for the next poll while the fence below
+            // waits for the batch's writes: the two PCIe round trips
+            // overlap, and the next poll needs none. (Not after a single
+            // message: a round trip would wait for the read too.) Relaxed;
+            // the fence orders it like an acquire before the next batch's
+            // slot reads.
+            const bool busy = good > 1u;
+            rk_u64 tail_ahead = 0u;
+            if (busy) {
+                tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
+            }
+            // One fence orders every slot write (all threads', through the
+            // barrier) and every slot read before both index stores: the
+            // release pattern of the ring protocol, for both rings at once.
+            rk_fence_acq_rel_sys();
+            l.tail_ahead = tail_ahead;
+            if (answered > 0u) {
+                l.outbox.index += answered;
+                rk_st_relaxed_sys_u64(&l.outbox.header->tail, l.outbox.index);
+            }
+            if (done < good) {
+                // Message `done` faulted. Fault record and Failed state
+                // first: the dead letter's release store publishes them with
+                // it, so a host that sees the dead letter sees the actor Failed.
+                const rk_envelope_header* req =
+                    reinterpret_cast<const rk_envelope_header*>(S::request(done));
+                l.messages_in += 1u;
+                rk_control_record_fault(cb, fault.kind, 0u, fault.line, fault.column, req->sequence);
                 l.failed = true;
                 rk_control_set_state(cb, RK_STATE_FAILED);
-                rk_actor_dead_letter(&l, d, &req, msg_buf, H::message_size, fault.kind, fault.line,
-                                     fault.column);
+                rk_actor_dead_letter(&l, d, req, S::request(done) + RK_ENVELOPE_HEADER_SIZE,
+                                     H::message_size, fault.kind, fault.line, fault.column);
+                rk_ring_pop_commit_n(&l.inbox, done + 1u);
             } else {
-                if (H::reply_size > 0u) {
-                    rk_envelope_header* slot = rk_actor_outbox_slot(&l, cb);
-                    rk_hlc_timestamp t = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
-                    slot->type_id = d->reply_type_id;
-                    slot->payload_size = H::reply_size;
-                    slot->source_actor = d->actor_id;
-                    slot->dest_actor = req.source_actor;
-                    slot->correlation_id = req.correlation_id;
-                    slot->sequence = ++l.sequence;
-                    slot->hlc = t;
-                    slot->flags = RK_ENVELOPE_FLAG_REPLY;
-                    slot->reserved[0] = 0u;
-                    slot->reserved[1] = 0u;
-                    slot->reserved[2] = 0u;
-                    rk_actor_store_words(rk_envelope_payload(slot), reply_buf, reply_words);
-                    l.messages_out += 1u;
-                    rk_control_set_counters(cb, l.messages_in, l.messages_out);
-                    rk_ring_push_commit(&l.outbox);
-                } else {
-                    rk_control_set_counters(cb, l.messages_in, l.messages_out);
-                }
+                l.inbox.index += done;
+                rk_st_relaxed_sys_u64(&l.inbox.header->head, l.inbox.index);
             }
             rk_control_heartbeat(cb, ++l.heartbeat);
         }

@@ -65,3 +65,33 @@ fn every_input_transpiles_compiles_and_assembles() {
         }
     }
 }
+
+/// What the back end decides about each handler of `actors.rs`: how the
+/// message loop may schedule a batch, and how many messages it stages.
+#[test]
+fn actor_schedules_follow_what_the_handler_can_observe() {
+    use ringkernel_transpiler::back::cuda::ActorSchedule;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/in/actors.rs");
+    let output = transpile(&path);
+    let facts: Vec<(&str, ActorSchedule, u32)> = output
+        .kernels
+        .iter()
+        .map(|k| {
+            let abi = k.actor.expect("every entry of actors.rs is an actor");
+            (k.name.as_str(), abi.schedule, abi.batch)
+        })
+        .collect();
+    assert_eq!(
+        facts,
+        [
+            // state and a block reduction; 260-byte messages, 8-byte replies
+            ("summer", ActorSchedule::InOrder, 96),
+            // a warp reduction; 56-byte messages, 32-byte replies
+            ("echo", ActorSchedule::InOrder, 192),
+            // state; no reply
+            ("store", ActorSchedule::InOrder, 256),
+            ("scale", ActorSchedule::Uniform, 256),
+            ("pick", ActorSchedule::Isolated, 224),
+        ]
+    );
+}

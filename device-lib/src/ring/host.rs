@@ -85,8 +85,9 @@ impl<M: RingMemory> Producer<M> {
     }
 
     /// Free slots by the cached `head`, re-reading it only when the cache
-    /// says the ring is full.
-    fn space(&mut self) -> u64 {
+    /// says the ring is full. A following [`Producer::push_batch`] pushes at
+    /// least this many (when asked to).
+    pub fn space(&mut self) -> u64 {
         if self.tail - self.head_cache == self.capacity {
             self.head_cache = self.mem.load(RingIndex::Head, Acquire);
         }
@@ -100,7 +101,8 @@ impl<M: RingMemory> Producer<M> {
         if self.space() == 0 {
             return Err(Full);
         }
-        let slot = (self.tail % self.capacity) as u32;
+        // The capacity is a power of two (RingLayout): a mask, not a division.
+        let slot = (self.tail & (self.capacity - 1)) as u32;
         // SAFETY: slot `tail` is free (tail - head < capacity, and the
         // consumer's release store of head ordered its reads before our
         // acquire load of it) and unpublished, so only we touch it.
@@ -146,7 +148,7 @@ impl<M: RingMemory> Producer<M> {
             return 0;
         }
         for i in 0..n {
-            let slot = ((self.tail + i as u64) % self.capacity) as u32;
+            let slot = ((self.tail + i as u64) & (self.capacity - 1)) as u32;
             // SAFETY: as in try_push, for each of the n free slots.
             unsafe { self.mem.with_slot_mut(slot, |s| fill(i, s)) };
         }
@@ -193,7 +195,8 @@ impl<M: RingMemory> Consumer<M> {
     }
 
     fn slot_of(&self, index: u64) -> u32 {
-        (index % u64::from(self.mem.layout().capacity())) as u32
+        // The capacity is a power of two (RingLayout): a mask, not a division.
+        (index & (u64::from(self.mem.layout().capacity()) - 1)) as u32
     }
 
     /// Reads the oldest published slot with `read` and frees it, or returns

@@ -12,16 +12,85 @@ use std::ffi::c_void;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cudarc::driver::sys;
 use ringkernel_device::control::ActorDesc;
-use ringkernel_transpiler::back::cuda::KernelInfo;
+use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
 use super::error::ActorError;
 use super::handle::{host_time_ns, ActorDriver};
 use super::memory::ActorLayout;
 use crate::cuda::compile::CudaSource;
 use crate::cuda::module::{KernelFunction, LoadedModule};
-use crate::error::Result;
-use crate::{DeviceBuffer, KernelSource, LaunchHandle, MappedBuffer, Runtime, Stream};
+use crate::error::{Error, Result};
+use crate::{Backend, DeviceBuffer, KernelSource, LaunchHandle, MappedBuffer, Runtime, Stream};
+
+/// The largest batch the message loop is given: past it, a batch's fixed
+/// costs (two PCIe round trips, a handful of barriers) are already small
+/// next to moving its messages.
+const LARGE_BATCH: u32 = 512;
+
+/// Shared memory a block may use without opting in.
+const DEFAULT_SHARED_LIMIT: u64 = 48 * 1024;
+
+/// The batch the actors of a launch stage per poll, and the dynamic shared
+/// memory that takes. With at most one actor per multiprocessor, every
+/// block can have the room the device allows a block (opt-in), so the
+/// batch grows to [`LARGE_BATCH`] where it fits: fewer, fuller batches, so
+/// a busy stream pays each batch's fixed costs less often. With more actors, blocks share multiprocessors and all must stay
+/// resident (a persistent launch), so the handler's default batch is kept.
+fn staging(
+    rt: &Runtime,
+    function: &KernelFunction,
+    abi: &ActorAbi,
+    count: u32,
+) -> Result<(u32, u64)> {
+    let default = (abi.batch, abi.staging_bytes(abi.batch));
+    let Backend::Cuda { ordinal, .. } = rt.backend() else {
+        return Ok(default);
+    };
+    let attribute = |attr| -> Result<u64> {
+        let mut device: sys::CUdevice = 0;
+        let mut value = 0;
+        // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
+        unsafe {
+            sys::cuDeviceGet(&mut device, ordinal as i32)
+                .result()
+                .map_err(|e| Error::driver("cuDeviceGet", e))?;
+            sys::cuDeviceGetAttribute(&mut value, attr, device)
+                .result()
+                .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
+        }
+        Ok(value.max(0) as u64)
+    };
+    let sms = attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
+    if u64::from(count) > sms {
+        return Ok(default);
+    }
+    let room =
+        attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)?
+            .saturating_sub(u64::from(function.static_shared_bytes));
+    let mut batch = LARGE_BATCH;
+    while batch > abi.batch && abi.staging_bytes(batch) > room {
+        batch -= 32;
+    }
+    if batch <= abi.batch {
+        return Ok(default);
+    }
+    let bytes = abi.staging_bytes(batch);
+    if bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
+        // SAFETY: a live function handle of the current context.
+        unsafe {
+            sys::cuFuncSetAttribute(
+                function.cu_function(),
+                sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                bytes as i32,
+            )
+        }
+        .result()
+        .map_err(|e| Error::driver("cuFuncSetAttribute", e))?;
+    }
+    Ok((batch, bytes))
+}
 
 /// What `spawn` hands the GPU executor.
 pub(crate) struct GpuStart<'a> {
@@ -100,6 +169,10 @@ impl GpuLaunch {
         let offset = calibrate_hlc_offset(rt)?;
         let (module, _) = rt.load_kernel_module(start.kernel)?;
         let function = module.function(&start.info.symbol)?;
+        let abi = start.info.actor.ok_or_else(|| Error::UnknownKernel {
+            kernel: start.info.name.clone(),
+        })?;
+        let (batch, staging_bytes) = staging(rt, &function, &abi, count)?;
         let state_len = start.state.len().max(1);
         let mut states = Vec::new();
         let mut descs = Vec::new();
@@ -121,7 +194,7 @@ impl GpuLaunch {
                 actor_id: id as u32,
                 message_type_id: start.message_type_id,
                 reply_type_id: start.reply_type_id,
-                reserved: 0,
+                batch,
             };
             states.push(state);
             descs.push(desc);
@@ -153,13 +226,14 @@ impl GpuLaunch {
         // SAFETY: the actor kernel's C parameters are (const rk_actor_desc*,
         // rk_u32): params point at a u64 device address and a u32. Every
         // device address in the descriptors stays valid until the kernel has
-        // ended (Resources outlive it, see Drop).
+        // ended (Resources outlive it, see Drop). The dynamic shared memory
+        // is the staging area for `batch` messages (the kernel checks it).
         let handle = unsafe {
             rt.launch_raw(
                 &function,
                 [count, 1, 1],
                 start.info.block,
-                0,
+                staging_bytes as u32,
                 &stream,
                 &mut params,
             )

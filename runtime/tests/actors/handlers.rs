@@ -55,3 +55,49 @@ pub fn echo(ctx: &RingContext, state: &mut Counter, msg: &Ping) -> Pong {
         hlc_node: now.node,
     }
 }
+
+/// The echo without state or collectives, the same on every thread: the
+/// GPU loop runs one message per thread. Faults (index out of bounds) when
+/// payload[0] is 4 or more.
+#[ring_kernel(block_size = 64)]
+pub fn relay(ctx: &RingContext, msg: &Ping) -> Pong {
+    let mut checksum = 0u32;
+    for i in 0..12usize {
+        checksum = checksum.wrapping_add(msg.payload[i].wrapping_mul(i as u32 + 1));
+    }
+    let mut cells = [0u32; 4];
+    cells[msg.payload[0] as usize] = checksum;
+    let now = ctx.now();
+    Pong {
+        seq: msg.seq,
+        actor: ctx.actor_id(),
+        checksum: cells[msg.payload[0] as usize],
+        hlc_physical_ns: now.physical_ns,
+        hlc_logical: now.logical,
+        hlc_node: now.node,
+    }
+}
+
+/// Stateless and sharing nothing, but every thread computes something of
+/// its own (only the leader's reply is right): the GPU loop runs each
+/// message on every thread, without barriers in between. Faults (index out
+/// of bounds) when payload[0] is 4 or more.
+#[ring_kernel(block_size = 32)]
+pub fn spread(ctx: &RingContext, msg: &Ping) -> Pong {
+    let tid = ctx.thread_id();
+    let mut checksum = tid;
+    for i in 0..12usize {
+        checksum = checksum.wrapping_add(msg.payload[i].wrapping_mul(i as u32 + 1));
+    }
+    let mut cells = [0u32; 4];
+    cells[msg.payload[0] as usize] = checksum;
+    let now = ctx.now();
+    Pong {
+        seq: msg.seq,
+        actor: ctx.actor_id(),
+        checksum: cells[msg.payload[0] as usize],
+        hlc_physical_ns: now.physical_ns,
+        hlc_logical: now.logical,
+        hlc_node: now.node,
+    }
+}

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use ringkernel_device::control::{FaultKind, Lifecycle};
 use ringkernel_runtime::actor::{Actor, ActorError, RestartPolicy, SpawnOptions};
+use ringkernel_runtime::Runtime;
 use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
 
 pub const FILE: &str = "runtime/tests/actors/handlers.rs";
@@ -40,13 +41,30 @@ pub struct Counter {
 pub const PING_TYPE: u32 = 0x5049_4E47;
 pub const PONG_TYPE: u32 = 0x504F_4E47;
 
+/// The backend under test.
 pub trait Spawn {
-    fn spawn(&self, count: u32, options: &SpawnOptions) -> Vec<Actor<Ping, Pong, Counter>>;
+    fn runtime(&self) -> &Runtime;
+
+    /// `count` actors of `echo` (stateful, in-order schedule).
+    fn spawn(&self, count: u32, options: &SpawnOptions) -> Vec<Actor<Ping, Pong, Counter>> {
+        self.runtime()
+            .spawn(&kernel(), count, Counter::default(), options)
+            .expect("spawn")
+    }
 }
 
+/// The stateless handlers of handlers.rs, by the schedule the GPU loop
+/// gives them.
+pub const STATELESS: [&str; 2] = ["relay", "spread"];
+
 pub fn kernel() -> KernelSource {
+    kernel_named("echo")
+}
+
+/// The handler `name` of handlers.rs.
+pub fn kernel_named(name: &str) -> KernelSource {
     KernelSource {
-        name: "echo".into(),
+        name: name.into(),
         kind: SourceKind::RingKernel,
         items: vec![SourceText {
             attr: String::new(),
@@ -380,4 +398,131 @@ pub fn hang(backend: &dyn Spawn) {
     // The executor is stuck for good; leak the handle rather than wait on
     // its stop in Drop.
     std::mem::forget(actor);
+}
+
+/// Spawns one actor of the stateless handler `name`.
+pub fn spawn_stateless(
+    backend: &dyn Spawn,
+    name: &str,
+    options: &SpawnOptions,
+) -> Actor<Ping, Pong> {
+    backend
+        .runtime()
+        .spawn(&kernel_named(name), 1, (), options)
+        .expect("spawn")
+        .remove(0)
+}
+
+/// Checks one reply of a stream: FIFO, the payload's checksum, the actor,
+/// and a receipt stamp after the previous one.
+fn check_reply(actor_id: u32, pong: &Pong, expected_seq: u64, last_receipt: &mut (u64, u32)) {
+    assert_eq!(pong.seq, expected_seq, "FIFO");
+    assert_eq!(
+        pong.checksum,
+        checksum(&ping(expected_seq)),
+        "payload of message {expected_seq}"
+    );
+    assert_eq!((pong.actor, pong.hlc_node), (actor_id, actor_id));
+    let receipt = hlc(pong);
+    assert!(receipt > *last_receipt, "receipts strictly increase");
+    *last_receipt = receipt;
+}
+
+/// `n` messages streamed through `send_batch`/`recv_batch` in batches of
+/// varying size, with a `call` now and then (its reply is taken out of
+/// order; the replies it passes are kept for the batch receive): every
+/// reply exactly once, in order, right payload, receipt stamps strictly
+/// increasing.
+pub fn stream<S: Copy>(actor: &Actor<Ping, Pong, S>, n: u64) {
+    let mut sent = 0u64;
+    let mut received = 0u64;
+    let mut calls = 0u64;
+    let mut size = 1usize;
+    let mut batch = Vec::new();
+    let mut replies = Vec::new();
+    let mut last_receipt = (0u64, 0u32);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while received < n {
+        assert!(
+            Instant::now() < deadline,
+            "stream stalled at {received} of {n}"
+        );
+        if sent < n {
+            batch.clear();
+            batch.extend((sent + 1..=n.min(sent + size as u64)).map(ping));
+            sent += actor.try_send_batch(&batch).expect("send") as u64;
+            size = size * 7 % 300 + 1;
+        }
+        if size % 37 == 0 {
+            // A round trip in the middle of the stream: its sequence number
+            // is outside the stream's (checked FIFO) range.
+            calls += 1;
+            let pong = actor.call(&ping(1 << 40 | calls)).expect("call");
+            assert_eq!(pong.seq, 1 << 40 | calls);
+        }
+        replies.clear();
+        actor.try_recv_batch(&mut replies, 500).expect("recv");
+        for pong in &replies {
+            received += 1;
+            check_reply(actor.id(), pong, received, &mut last_receipt);
+        }
+    }
+    assert!(matches!(actor.try_recv_batch(&mut replies, 10), Ok(0)));
+    let stats = actor.stats().unwrap();
+    assert_eq!(
+        (stats.messages_in, stats.messages_out),
+        (n + calls, n + calls)
+    );
+}
+
+/// A batch with a faulting message in the middle: the replies before it
+/// arrive, then the fault (as the error of the batch receive that meets it),
+/// the actor parks with the messages after it still queued, and a restart
+/// answers them in order.
+pub fn stream_fault<S: Copy + Default>(actor: &Actor<Ping, Pong, S>) {
+    let mut batch: Vec<Ping> = (1..=40).map(ping).collect();
+    batch[14].payload[0] = 4; // message 15 faults
+    actor.send_batch(&batch).unwrap();
+    let mut replies = Vec::new();
+    let mut last_receipt = (0u64, 0u32);
+    let fault = loop {
+        match actor.recv_batch(&mut replies, 100, Some(Duration::from_secs(20))) {
+            Ok(_) => assert!(replies.len() <= 14, "no reply after the faulting message"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(replies.len(), 14);
+    for (i, pong) in replies.iter().enumerate() {
+        check_reply(actor.id(), pong, i as u64 + 1, &mut last_receipt);
+    }
+    match fault {
+        ActorError::Fault { kind, sequence, .. } => {
+            assert_eq!(kind, FaultKind::IndexOutOfBounds);
+            assert_eq!(sequence, 15, "the 15th message's correlation id");
+        }
+        other => panic!("expected the fault, got {other:?}"),
+    }
+    assert_eq!(actor.dead_letters().len(), 1);
+    let stats = actor.stats().unwrap();
+    assert_eq!(stats.state, Lifecycle::Failed);
+    assert_eq!(
+        (stats.messages_in, stats.messages_out, stats.faults),
+        (15, 14, 1)
+    );
+    // Nothing is processed while Failed; the 25 behind it wait.
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(matches!(actor.try_recv_batch(&mut replies, 100), Ok(0)));
+    actor.restart().unwrap();
+    replies.clear();
+    while replies.len() < 25 {
+        actor
+            .recv_batch(&mut replies, 100, Some(Duration::from_secs(20)))
+            .expect("replies after the restart");
+    }
+    for (i, pong) in replies.iter().enumerate() {
+        check_reply(actor.id(), pong, i as u64 + 16, &mut last_receipt);
+    }
+    let stats = actor.stats().unwrap();
+    assert_eq!((stats.messages_in, stats.messages_out), (40, 39));
+    actor.stop().unwrap();
 }

@@ -92,3 +92,24 @@ pub fn store(ctx: &RingContext, state: &mut Table, msg: &Put) {
         state.writes += 1;
     }
 }
+
+/// Stateless and the same on every thread (no thread index, nothing
+/// shared): the loop may run one message per thread.
+#[ring_kernel(block_size = 64)]
+pub fn scale(ctx: &RingContext, msg: &Put) -> Put {
+    Put {
+        index: msg.index,
+        value: msg.value.wrapping_mul(3) ^ ctx.actor_id(),
+    }
+}
+
+/// Stateless and sharing nothing, but each thread reads its own lane: the
+/// loop runs every message on every thread, without barriers in between.
+#[ring_kernel(block_size = 32)]
+pub fn pick(ctx: &RingContext, msg: &Ping) -> Put {
+    let lane = ctx.lane_id() as usize;
+    Put {
+        index: lane as u32,
+        value: msg.payload[lane % 12] + ctx.now().logical,
+    }
+}

@@ -7,20 +7,47 @@
 //! ```text
 //! struct rk_handler_<name> {               // sizes of M, R (0: no reply), S (0: stateless)
 //!     static constexpr rk_u32 message_size = ..., reply_size = ..., state_size = ...;
-//!     static __device__ void run(rk_fault_ctx* f, void* state, const void* msg, void* reply);
+//!     static constexpr rk_u32 threads = ...;   // the block's thread count
+//!     static constexpr rk_u32 batch = ...;     // messages staged per poll
+//!     static constexpr rk_u32 schedule = RK_ACTOR_SCHEDULE_...;
+//!     static __device__ void run(rk_fault_ctx* f, void* state, const void* msg, void* reply, bool writer);
 //! };
 //! extern "C" __global__ void __launch_bounds__(B) <name>(const rk_actor_desc*, rk_u32 actor_count);
 //! ```
+//!
+//! Two facts about the handler are decided here, where the IR is at hand:
+//! the [`ActorSchedule`] (may messages of a batch run without barriers in
+//! between, or even one per thread?) and the batch size (how many messages
+//! the loop's shared-memory staging area holds, next to the handler's own
+//! shared memory).
 
 use std::fmt::Write as _;
 
+use super::function::visit_statements;
 use super::writer::Writer;
-use super::{ActorAbi, Error, KernelInfo};
-use crate::ir::{ActorEntry, EntryKind, Type};
+use super::{ActorAbi, ActorSchedule, Error, KernelInfo};
+use crate::arena::Handle;
+use crate::ir::{
+    ActorEntry, Builtin, EntryKind, Expression, Function, IntrinsicOp, Statement, Type,
+};
 use crate::valid::{type_align, type_size};
 
 /// Envelope header bytes in front of every payload (`RK_ENVELOPE_HEADER_SIZE`).
 const HEADER: u64 = 64;
+/// `sizeof(rk_actor_env)`: the per-message receipt the loop stages.
+const ENV_BYTES: u64 = 24;
+/// `RK_ACTOR_CHUNK_AREA`: the receive scratch (one 24-byte chunk per 32
+/// messages of the largest batch, 512) at the start of the staging area.
+const CHUNK_AREA: u64 = 512 / 32 * 24;
+/// `sizeof(rk_fault_record)`.
+const FAULT_RECORD_BYTES: u64 = 40;
+/// The most shared memory the loop's staging area takes.
+const STAGING_BUDGET: u64 = 40 * 1024;
+/// Static shared memory a block may declare, less room for the loop's
+/// own variables.
+const STATIC_SHARED_LIMIT: u64 = 48 * 1024 - 512;
+/// The most messages per batch.
+const MAX_BATCH: u64 = 256;
 
 impl<W: std::fmt::Write> Writer<'_, W> {
     /// Writes the adapter and `__global__` wrapper of actor entry `index`.
@@ -49,6 +76,14 @@ impl<W: std::fmt::Write> Writer<'_, W> {
         let has_reply = module.types[reply] != Type::Unit;
         let size = |ty| type_size(module, ty);
         let align = |ty| type_align(module, ty);
+        let handler_shared = self.static_shared_bytes(entry.function);
+        let reply_bytes = if has_reply {
+            size(reply).next_multiple_of(16)
+        } else {
+            0
+        };
+        let record = record_size(size(message), reply_bytes);
+        let batch = batch_size(record, handler_shared);
         let abi = ActorAbi {
             message_size: size(message),
             message_align: align(message),
@@ -56,6 +91,9 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             reply_align: if has_reply { align(reply) } else { 1 },
             state_size: state.map_or(0, size),
             state_align: state.map_or(1, align),
+            schedule: schedule(module, entry.function, state.is_some()),
+            batch: batch as u32,
+            record,
         };
         let message_c = self.type_name(message).to_string();
         let reply_c = self.type_name(reply).to_string();
@@ -82,9 +120,20 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             "    static constexpr rk_u32 state_size = {};",
             abi.state_size
         )?;
+        writeln!(self.out, "    static constexpr rk_u32 threads = {threads};")?;
         writeln!(
             self.out,
-            "    static __device__ __forceinline__ void run(rk_fault_ctx* f, void* state, const void* msg, void* reply) {{"
+            "    static constexpr rk_u32 batch = {};",
+            abi.batch
+        )?;
+        writeln!(
+            self.out,
+            "    static constexpr rk_u32 schedule = {};",
+            abi.schedule.c_name()
+        )?;
+        writeln!(
+            self.out,
+            "    static __device__ __forceinline__ void run(rk_fault_ctx* f, void* state, const void* msg, void* reply, bool writer) {{"
         )?;
         let mut args = String::from("f");
         if let Some(state) = state {
@@ -97,10 +146,11 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             writeln!(self.out, "        {reply_c} r = {body}({args});")?;
             writeln!(
                 self.out,
-                "        if (rk_thread_id() == 0u && !f->faulted) {{ *static_cast<{reply_c}*>(reply) = r; }}"
+                "        if (writer && !f->faulted) {{ *static_cast<{reply_c}*>(reply) = r; }}"
             )?;
         } else {
             writeln!(self.out, "        (void)reply;")?;
+            writeln!(self.out, "        (void)writer;")?;
             writeln!(self.out, "        {body}({args});")?;
         }
         writeln!(self.out, "    }}")?;
@@ -122,12 +172,124 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             params: Vec::new(),
             block,
             max_threads_per_block: threads,
-            static_shared_bytes: self.static_shared_bytes(entry.function)
-                + abi.message_size.next_multiple_of(16)
-                + abi.reply_size.next_multiple_of(16).max(16)
-                + 64,
+            // A lower bound: the fault record; ptxas adds the loop's
+            // scalars. The staging area is dynamic shared memory
+            // (ActorAbi::staging_bytes, given at launch).
+            static_shared_bytes: handler_shared + FAULT_RECORD_BYTES,
             actor: Some(abi),
         })
+    }
+}
+
+impl ActorAbi {
+    /// Dynamic shared memory the message loop needs to stage `batch`
+    /// messages (`rk_actor_shape::bytes`): the receive scratch, then one
+    /// record per message.
+    pub fn staging_bytes(&self, batch: u32) -> u64 {
+        CHUNK_AREA + u64::from(batch) * self.record
+    }
+}
+
+/// `rk_actor_shape::record`: the staged request (header, payload rounded
+/// to 16 bytes), the reply (rounded to 16), the receipt, rounded up to an
+/// odd number of 16-byte words (bank-conflict-free across a warp).
+fn record_size(message_size: u64, reply_bytes: u64) -> u64 {
+    let bytes = HEADER + message_size.next_multiple_of(16) + reply_bytes + ENV_BYTES;
+    ((bytes.div_ceil(16)) | 1) * 16
+}
+
+/// Messages per batch by default: as many records as fit the staging
+/// budget (less the receive scratch) next to the handler's own shared
+/// memory; a multiple of a warp when that many fit.
+fn batch_size(record: u64, handler_shared: u64) -> u64 {
+    let budget = STAGING_BUDGET.min(STATIC_SHARED_LIMIT.saturating_sub(handler_shared));
+    let batch = (budget.saturating_sub(CHUNK_AREA) / record).clamp(1, MAX_BATCH);
+    if batch >= 32 {
+        batch - batch % 32
+    } else {
+        batch
+    }
+}
+
+/// The [`ActorSchedule`] of the handler `root`: what it (and every function
+/// it calls) can observe of other messages and other threads.
+fn schedule(module: &crate::ir::Module, root: Handle<Function>, stateful: bool) -> ActorSchedule {
+    if stateful {
+        return ActorSchedule::InOrder;
+    }
+    let mut reached = vec![false; module.functions.len()];
+    let mut stack = vec![root];
+    let (mut shares, mut reads_thread_index) = (false, false);
+    while let Some(f) = stack.pop() {
+        if std::mem::replace(&mut reached[f.index()], true) {
+            continue;
+        }
+        let function = &module.functions[f];
+        shares |= !function.shared.is_empty();
+        reads_thread_index |= function
+            .expressions
+            .iter()
+            .any(|(_, e)| matches!(e, Expression::Builtin(b) if thread_dependent(*b)));
+        visit_statements(&function.body, &mut |statement| match statement {
+            Statement::Call { function, .. } => stack.push(*function),
+            Statement::Intrinsic { op, .. } => shares |= communicates(*op),
+            _ => {}
+        });
+    }
+    match (shares, reads_thread_index) {
+        (true, _) => ActorSchedule::InOrder,
+        (false, true) => ActorSchedule::Isolated,
+        (false, false) => ActorSchedule::Uniform,
+    }
+}
+
+/// Builtins whose value differs between the threads of a block.
+fn thread_dependent(builtin: Builtin) -> bool {
+    use Builtin as B;
+    match builtin {
+        B::ThreadX
+        | B::ThreadY
+        | B::ThreadZ
+        | B::ThreadId
+        | B::GlobalId
+        | B::GlobalX
+        | B::GlobalY
+        | B::GlobalZ
+        | B::LaneId
+        | B::WarpId => true,
+        B::BlockX
+        | B::BlockY
+        | B::BlockZ
+        | B::BlockDimX
+        | B::BlockDimY
+        | B::BlockDimZ
+        | B::GridDimX
+        | B::GridDimY
+        | B::GridDimZ
+        | B::BlockId
+        | B::ActorId
+        | B::HlcPhysicalNs
+        | B::HlcLogical
+        | B::HlcNode => false,
+    }
+}
+
+/// Intrinsics through which threads (or consecutive messages) see each
+/// other: barriers, warp and block collectives, atomics. Fences and clock
+/// reads order or observe nothing another message wrote.
+fn communicates(op: IntrinsicOp) -> bool {
+    use IntrinsicOp as I;
+    match op {
+        I::SyncThreads
+        | I::SyncWarp
+        | I::Atomic(_)
+        | I::WarpShuffle(_)
+        | I::WarpBallot
+        | I::WarpAll
+        | I::WarpAny
+        | I::WarpReduce(_)
+        | I::BlockReduce(_) => true,
+        I::ThreadFence | I::ThreadFenceBlock | I::ThreadFenceSystem | I::ClockNs => false,
     }
 }
 

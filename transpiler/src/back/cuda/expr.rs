@@ -539,10 +539,12 @@ fn builtin_c(builtin: Builtin) -> &'static str {
         Builtin::GlobalX => "rk_global_x()",
         Builtin::GlobalY => "rk_global_y()",
         Builtin::GlobalZ => "rk_global_z()",
-        Builtin::ActorId => "rk_actor.actor_id",
-        Builtin::HlcPhysicalNs => "rk_actor.received.physical_ns",
-        Builtin::HlcLogical => "rk_actor.received.logical",
-        Builtin::HlcNode => "rk_actor.received.node",
+        // The message's environment travels with the thread's context
+        // (rk_actor.cuh), so messages of one batch each see their own.
+        Builtin::ActorId => "rk_actor_env_of(__rk_f)->actor_id",
+        Builtin::HlcPhysicalNs => "rk_actor_env_of(__rk_f)->received.physical_ns",
+        Builtin::HlcLogical => "rk_actor_env_of(__rk_f)->received.logical",
+        Builtin::HlcNode => "rk_actor_env_of(__rk_f)->received.node",
         Builtin::LaneId => "rk_lane_id()",
         Builtin::WarpId => "rk_warp_id()",
     }

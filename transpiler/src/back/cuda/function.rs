@@ -370,7 +370,7 @@ impl<W: fmt::Write> Writer<'_, W> {
     }
 }
 
-fn visit_statements(block: &Block, f: &mut impl FnMut(&Statement)) {
+pub(super) fn visit_statements(block: &Block, f: &mut impl FnMut(&Statement)) {
     for statement in &block.statements {
         f(statement);
         match statement {

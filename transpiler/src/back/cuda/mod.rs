@@ -147,6 +147,48 @@ pub struct ActorAbi {
     /// 0 when the handler has no state.
     pub state_size: u64,
     pub state_align: u64,
+    /// How the message loop may run the messages of one batch.
+    pub schedule: ActorSchedule,
+    /// The default batch: the most messages the loop takes from the inbox
+    /// per poll when the launch gives it no more (a staging area of at
+    /// most 40 KiB next to the handler's shared memory). The runtime may
+    /// choose more (`rk_actor_desc::batch`) and size the launch's dynamic
+    /// shared memory with [`ActorAbi::staging_bytes`].
+    pub batch: u32,
+    /// Bytes per message in the staging area (`rk_actor_shape::record`:
+    /// request, reply and receipt, an odd multiple of 16).
+    pub record: u64,
+}
+
+/// How the message loop of `rk_actor.cuh` may run the handler over the
+/// messages of one batch, from what the handler can observe
+/// (`RK_ACTOR_SCHEDULE_*`). Every schedule gives the same replies, state,
+/// faults and order as running the messages one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorSchedule {
+    /// The general case (state, shared memory, barriers or collectives):
+    /// every thread runs each message in turn, with a barrier in between.
+    InOrder,
+    /// No state and nothing shared between threads, but the handler reads
+    /// its thread index: every thread runs each message in turn with no
+    /// barrier in between; a fault re-runs the batch in order.
+    Isolated,
+    /// Isolated, and every thread computes the same thing (no thread index
+    /// is read), so running a message on one thread is running it on all:
+    /// the batch is spread over the block, one thread per message; a fault
+    /// re-runs the batch in order.
+    Uniform,
+}
+
+impl ActorSchedule {
+    /// The `RK_ACTOR_SCHEDULE_*` constant.
+    pub fn c_name(self) -> &'static str {
+        match self {
+            ActorSchedule::InOrder => "RK_ACTOR_SCHEDULE_IN_ORDER",
+            ActorSchedule::Isolated => "RK_ACTOR_SCHEDULE_ISOLATED",
+            ActorSchedule::Uniform => "RK_ACTOR_SCHEDULE_UNIFORM",
+        }
+    }
 }
 
 impl KernelInfo {

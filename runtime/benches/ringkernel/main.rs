@@ -1,0 +1,228 @@
+//! The hardware-floor benchmark: in one process on one GPU, the baselines
+//! (launch + synchronize, graph replay + synchronize, pipelined launches, a
+//! hand-written persistent kernel polling mapped memory, hand-written
+//! block-batched streams) and RingKernel (`call` round trips, batched
+//! streams with every reply checked, restart after a fault, NVRTC cold and
+//! cached loads, transpile time), then the bars of DESIGN.md section 5 with
+//! the measured ratios. Writes `results.md`, `results.json` and
+//! `latency_cdf.svg` to the output folder. It reports; it never fails a
+//! build (it exits non-zero only when it cannot measure at all, or a reply
+//! was wrong).
+//!
+//! ```text
+//! cargo bench -p ringkernel-runtime --bench ringkernel -- [--duration SECS] [--calls N]
+//!     [--out DIR] [--quick]
+//! ```
+//! `--duration` is per stream (default 10 s, the recorded setting);
+//! `--calls` round trips per measurement after warm-up (default 200000);
+//! `--quick` is a smoke run (1 s streams, 20000 calls), not a recorded one;
+//! `--cpu` runs the RingKernel part on the CPU backend (no GPU: checks the
+//! benchmark itself; its numbers mean nothing).
+//! BENCHMARKS.md says what each number means.
+
+mod actors;
+mod baselines;
+mod compile;
+mod report;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ringkernel_runtime::{Backend, Runtime};
+
+/// What to measure, and how much.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Measured time of each RingKernel stream (after 0.5 s of warm-up).
+    pub duration: Duration,
+    /// Round trips per latency measurement, after `warmup` more.
+    pub calls: usize,
+    pub warmup: usize,
+    /// Launches per launch-latency measurement.
+    pub launches: usize,
+    /// Messages per hand-written stream.
+    pub baseline_messages: u64,
+    pub restarts: usize,
+    pub transpiles: usize,
+    pub cold_compiles: usize,
+    pub cache_hits: usize,
+    pub out: PathBuf,
+    pub quick: bool,
+    /// RingKernel on the CPU backend, no baselines or NVRTC: a smoke test
+    /// of the benchmark where there is no GPU.
+    pub cpu: bool,
+    /// The command line, for the report.
+    pub command: String,
+}
+
+impl Config {
+    fn from_args() -> Result<Config, String> {
+        let args: Vec<String> = std::env::args().collect();
+        let mut config = Config {
+            duration: Duration::from_secs(10),
+            calls: 200_000,
+            warmup: 20_000,
+            launches: 20_000,
+            baseline_messages: 20_000_000,
+            restarts: 500,
+            transpiles: 500,
+            cold_compiles: 3,
+            cache_hits: 20,
+            out: PathBuf::from("target/ringkernel-bench"),
+            quick: false,
+            cpu: false,
+            command: args.join(" "),
+        };
+        let mut it = args.iter().skip(1);
+        while let Some(arg) = it.next() {
+            let mut value = |name: &str| {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{name} needs a value"))
+            };
+            match arg.as_str() {
+                "--duration" => {
+                    let secs: f64 = value("--duration")?
+                        .parse()
+                        .map_err(|e| format!("--duration: {e}"))?;
+                    config.duration = Duration::from_secs_f64(secs);
+                }
+                "--calls" => {
+                    config.calls = value("--calls")?
+                        .parse()
+                        .map_err(|e| format!("--calls: {e}"))?
+                }
+                "--out" => config.out = PathBuf::from(value("--out")?),
+                "--quick" => {
+                    config.quick = true;
+                    config.duration = Duration::from_secs(1);
+                    config.calls = 20_000;
+                    config.warmup = 2_000;
+                    config.launches = 5_000;
+                    config.baseline_messages = 2_000_000;
+                    config.restarts = 50;
+                    config.transpiles = 100;
+                    config.cold_compiles = 1;
+                    config.cache_hits = 5;
+                }
+                "--cpu" => config.cpu = true,
+                // What `cargo bench` passes to every bench target.
+                "--bench" => {}
+                other => return Err(format!("unknown argument `{other}`")),
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// Everything measured, for the report.
+#[derive(Debug)]
+pub struct Results {
+    pub date: String,
+    pub device: Vec<(String, String)>,
+    pub smi_before: Vec<(String, String)>,
+    pub smi_after: Vec<(String, String)>,
+    pub host_cpu: String,
+    /// None on the CPU backend.
+    pub baselines: Option<baselines::Baselines>,
+    pub call_uniform: stats::Latency,
+    pub call_in_order: stats::Latency,
+    pub stream64: stats::Throughput,
+    /// `stream64` with a producer and a consumer thread on the host.
+    pub stream64_two: stats::Throughput,
+    pub stream1k: stats::Throughput,
+    pub restart: actors::Restart,
+    pub transpile: stats::Latency,
+    pub modules: Vec<compile::ModuleTimes>,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ringkernel bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn step(what: &str) {
+    eprintln!("ringkernel bench: {what}");
+}
+
+fn run() -> Result<(), String> {
+    let config = Config::from_args()?;
+    let rt = if config.cpu {
+        Runtime::cpu()
+    } else {
+        Runtime::cuda(0).map_err(|e| format!("needs a CUDA device (or --cpu): {e}"))?
+    };
+    let device = match rt.backend() {
+        Backend::Cuda {
+            ordinal,
+            name,
+            arch,
+            driver_version,
+        } => vec![
+            ("name".to_string(), name),
+            ("ordinal".to_string(), ordinal.to_string()),
+            ("arch".to_string(), format!("sm_{}{}", arch.0, arch.1)),
+            ("cuda_driver_api".to_string(), driver_version.to_string()),
+        ],
+        Backend::Cpu => vec![("name".to_string(), "CPU backend (smoke run)".to_string())],
+    };
+    let smi_before = report::nvidia_smi();
+    step("transpile");
+    let transpile = compile::transpile(&config)?;
+    let baselines = if config.cpu {
+        None
+    } else {
+        step("baselines");
+        Some(baselines::run(&rt, &config)?)
+    };
+    step("RingKernel round trips");
+    let (call_uniform, call_in_order) = actors::calls(&rt, &config)?;
+    step("RingKernel streams");
+    let mut streams = actors::streams(&rt, &config)?.into_iter();
+    let (Some(stream64), Some(stream64_two), Some(stream1k)) =
+        (streams.next(), streams.next(), streams.next())
+    else {
+        return Err("three RingKernel streams".into());
+    };
+    let smi_after = report::nvidia_smi();
+    step("restarts");
+    let restart = actors::restarts(&rt, &config)?;
+    let modules = if config.cpu {
+        Vec::new()
+    } else {
+        step("NVRTC cold and cached loads");
+        compile::nvrtc(&config)?
+    };
+    let results = Results {
+        date: report::utc_now(),
+        device,
+        smi_before,
+        smi_after,
+        host_cpu: report::host_cpu(),
+        baselines,
+        call_uniform,
+        call_in_order,
+        stream64,
+        stream64_two,
+        stream1k,
+        restart,
+        transpile,
+        modules,
+    };
+    let mut bad = results.stream64.bad + results.stream64_two.bad + results.stream1k.bad;
+    if let Some(b) = &results.baselines {
+        bad += b.stream64.bad + b.stream128.bad + b.stream128_two.bad;
+    }
+    report::write(&config, &results)?;
+    if bad > 0 {
+        return Err(format!("{bad} streamed replies failed their check"));
+    }
+    Ok(())
+}

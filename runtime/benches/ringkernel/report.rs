@@ -1,0 +1,571 @@
+//! The report: the device and how it was measured, the tables, the bars of
+//! DESIGN.md section 5 with their ratios, as markdown (stdout and
+//! `results.md`), JSON (`results.json`) and a latency CDF (`latency_cdf.svg`).
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use plotters::prelude::*;
+use serde_json::json;
+
+use crate::compile::median;
+use crate::stats::{fmt_ns, Latency, Throughput};
+use crate::{Config, Results};
+
+const SMI_FIELDS: &str = "name,driver_version,pci.bus_id,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,clocks.applications.graphics,pstate,temperature.gpu,power.draw,persistence_mode";
+
+/// `nvidia-smi`'s view of GPU 0 (name, driver, clocks, ...), as
+/// (field, value) pairs; empty when it cannot be run. Reads only: the
+/// benchmark never changes clocks.
+pub fn nvidia_smi() -> Vec<(String, String)> {
+    let output = Command::new("nvidia-smi")
+        .args([
+            "-i",
+            "0",
+            &format!("--query-gpu={SMI_FIELDS}"),
+            "--format=csv",
+        ])
+        .output();
+    let Ok(output) = output else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let (Some(header), Some(row)) = (lines.next(), lines.next()) else {
+        return Vec::new();
+    };
+    header
+        .split(", ")
+        .zip(row.split(", "))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn smi<'a>(fields: &'a [(String, String)], prefix: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k.starts_with(prefix))
+        .map_or("?", |(_, v)| v.as_str())
+}
+
+/// The host CPU's model name.
+pub fn host_cpu() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Now, as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn utc_now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// One bar of DESIGN.md section 5.
+struct Bar {
+    bar: &'static str,
+    measured: String,
+    /// measured / target, oriented so that the bar holds iff `holds`.
+    ratio: Option<f64>,
+    holds: Option<bool>,
+}
+
+fn bars(r: &Results) -> Vec<Bar> {
+    let rk = r.call_uniform.p50();
+    let cold = r
+        .modules
+        .iter()
+        .map(|m| (median(&m.cold_load_s), m.module.as_str()))
+        .fold((f64::NAN, "-"), |a, b| {
+            if a.0.is_nan() || b.0 > a.0 {
+                b
+            } else {
+                a
+            }
+        });
+    let hit = r
+        .modules
+        .iter()
+        .map(|m| (median(&m.hit_load_s), m.module.as_str()))
+        .fold((f64::NAN, "-"), |a, b| {
+            if a.0.is_nan() || b.0 > a.0 {
+                b
+            } else {
+                a
+            }
+        });
+    let transpile = r.transpile.p50();
+    let measured = |ok: bool, ratio: f64, holds: bool| {
+        if ok {
+            (Some(ratio), Some(holds))
+        } else {
+            (None, None)
+        }
+    };
+    let mut bars = Vec::new();
+    let (floor, launch, hand, bare) = match &r.baselines {
+        Some(b) => (
+            b.persistent.p50(),
+            b.launch_sync.p50(),
+            b.stream128.rate(),
+            b.stream64.rate(),
+        ),
+        None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
+    };
+    let have = r.baselines.is_some();
+    let (ratio, holds) = measured(have, rk / floor, rk <= 1.1 * floor);
+    bars.push(Bar {
+        bar: "round trip p50 within 1.1x of the hand-written persistent floor",
+        measured: format!(
+            "{} vs {} floor (in-order stateful handler: {})",
+            fmt_ns(rk),
+            fmt_ns(floor),
+            fmt_ns(r.call_in_order.p50())
+        ),
+        ratio,
+        holds,
+    });
+    let (ratio, holds) = measured(have, launch / rk, launch >= 2.5 * rk);
+    bars.push(Bar {
+        bar: "round trip p50 at least 2.5x faster than launch+sync",
+        measured: format!("{} vs {} launch+sync", fmt_ns(rk), fmt_ns(launch)),
+        ratio,
+        holds,
+    });
+    for (rk, hand, hand_rate, threads) in [
+        (
+            &r.stream64,
+            r.baselines.as_ref().map(|b| &b.stream128),
+            hand,
+            "1 host thread",
+        ),
+        (
+            &r.stream64_two,
+            r.baselines.as_ref().map(|b| &b.stream128_two),
+            r.baselines
+                .as_ref()
+                .map_or(f64::NAN, |b| b.stream128_two.rate()),
+            "2 host threads",
+        ),
+    ] {
+        let rate = rk.rate();
+        bars.push(Bar {
+            bar: match threads {
+                "1 host thread" => "stream, 64 B payloads with full envelopes: at least 30 M msg/s (1 host thread)",
+                _ => "stream, 64 B payloads with full envelopes: at least 30 M msg/s (2 host threads)",
+            },
+            measured: format!("{:.2} M msg/s", rate / 1e6),
+            ratio: Some(rate / 30e6),
+            holds: Some(rate >= 30e6),
+        });
+        let (ratio, holds) = measured(hand.is_some(), rate / hand_rate, rate >= 0.8 * hand_rate);
+        bars.push(Bar {
+            bar: match threads {
+                "1 host thread" => "stream, 64 B: at least 0.8x a hand-written block-batched stream of the same bytes per message (1 host thread each)",
+                _ => "stream, 64 B: at least 0.8x a hand-written block-batched stream of the same bytes per message (2 host threads each)",
+            },
+            measured: format!(
+                "{:.2} vs {:.2} M msg/s (bare 64 B hand-written, 1 host thread: {:.2})",
+                rate / 1e6,
+                hand_rate / 1e6,
+                bare / 1e6
+            ),
+            ratio,
+            holds,
+        });
+    }
+    bars.push(Bar {
+        bar: "K2K one-way latency within 1.3x of the ping-pong floor per tier",
+        measured: "not measured: K2K messaging is not implemented yet".into(),
+        ratio: None,
+        holds: None,
+    });
+    let have = !r.modules.is_empty();
+    let (ratio, holds) = measured(have, cold.0 / 0.3, cold.0 < 0.3);
+    bars.push(Bar {
+        bar: "NVRTC cold compile under 0.3 s per actor module",
+        measured: format!("slowest module `{}`: {:.3} s (median load)", cold.1, cold.0),
+        ratio,
+        holds,
+    });
+    let (ratio, holds) = measured(have, hit.0 / 5e-3, hit.0 < 5e-3);
+    bars.push(Bar {
+        bar: "NVRTC cache hit under 5 ms per actor module",
+        measured: format!(
+            "slowest module `{}`: {:.2} ms (median load)",
+            hit.1,
+            hit.0 * 1e3
+        ),
+        ratio,
+        holds,
+    });
+    bars.push(Bar {
+        bar: "transpile of a ~100-line handler under 1 ms (issue 3)",
+        measured: format!("{} p50", fmt_ns(transpile)),
+        ratio: Some(transpile / 1e6),
+        holds: Some(transpile < 1e6),
+    });
+    bars
+}
+
+fn latency_row(out: &mut String, l: &Latency) {
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} | {} |",
+        l.name,
+        l.n(),
+        fmt_ns(l.quantile(0.5)),
+        fmt_ns(l.quantile(0.9)),
+        fmt_ns(l.quantile(0.99)),
+        fmt_ns(l.quantile(0.999)),
+        fmt_ns(l.sorted_ns.first().copied().unwrap_or(f64::NAN)),
+        l.what
+    );
+}
+
+fn throughput_row(out: &mut String, t: &Throughput) {
+    let _ = writeln!(
+        out,
+        "| {} | {:.2} | {} | {:.1} | {:.2} | {:.2} | {} | {} | {} |",
+        t.name,
+        t.rate() / 1e6,
+        t.messages,
+        t.elapsed.as_secs_f64(),
+        t.rate() * t.bytes_in as f64 / 1e9,
+        t.rate() * t.bytes_out as f64 / 1e9,
+        t.bad,
+        t.receiver_idle
+            .map_or("-".to_string(), |x| format!("{:.0} %", x * 100.0)),
+        t.what
+    );
+}
+
+fn markdown(config: &Config, r: &Results) -> String {
+    let mut out = String::new();
+    let b = r.baselines.as_ref();
+    let _ = writeln!(out, "# RingKernel benchmark results\n");
+    if config.cpu {
+        let _ = writeln!(
+            out,
+            "**CPU-backend smoke run (`--cpu`): checks the benchmark itself; the numbers mean nothing.**\n"
+        );
+    }
+    if config.quick {
+        let _ = writeln!(
+            out,
+            "**Quick run (`--quick`): short streams and fewer samples; not a recorded result.**\n"
+        );
+    }
+    let dev = |k: &str| {
+        r.device
+            .iter()
+            .find(|(key, _)| key == k)
+            .map_or("?", |(_, v)| v.as_str())
+    };
+    let _ = writeln!(out, "- date: {}", r.date);
+    let _ = writeln!(
+        out,
+        "- device: {} ({}), driver {} (CUDA driver API {}), PCI {}",
+        dev("name"),
+        dev("arch"),
+        smi(&r.smi_before, "driver_version"),
+        dev("cuda_driver_api"),
+        smi(&r.smi_before, "pci.bus_id")
+    );
+    for (when, fields) in [
+        ("before", &r.smi_before),
+        ("after the streams", &r.smi_after),
+    ] {
+        let _ = writeln!(
+            out,
+            "- clocks {when}: SM {} (max {}), memory {} (max {}), {}, {}, {}",
+            smi(fields, "clocks.current.sm"),
+            smi(fields, "clocks.max.sm"),
+            smi(fields, "clocks.current.memory"),
+            smi(fields, "clocks.max.memory"),
+            smi(fields, "pstate"),
+            smi(fields, "power.draw"),
+            smi(fields, "temperature.gpu")
+        );
+    }
+    let _ = writeln!(out, "- host CPU: {}", r.host_cpu);
+    let _ = writeln!(out, "- command: `{}`", config.command);
+    let _ = writeln!(
+        out,
+        "- streams: {:.0} s measured each after 0.5 s of warm-up; round trips: {} after {} of warm-up\n",
+        config.duration.as_secs_f64(),
+        config.calls,
+        config.warmup
+    );
+    let _ = writeln!(out, "## Round trips (host → device → host)\n");
+    let _ = writeln!(
+        out,
+        "| measurement | n | p50 | p90 | p99 | p99.9 | min | one sample is |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    if let Some(b) = b {
+        for l in [&b.launch_sync, &b.graph_sync, &b.persistent] {
+            latency_row(&mut out, l);
+        }
+    }
+    for l in [&r.call_uniform, &r.call_in_order] {
+        latency_row(&mut out, l);
+    }
+    if let Some(b) = b {
+        let _ = writeln!(
+            out,
+            "\nPipelined launch throughput (many `cuLaunchKernel`, one synchronize): {:.0} ns per launch.",
+            b.launch_pipelined_ns
+        );
+        let _ = writeln!(
+            out,
+            "Host store into mapped memory alone (not a latency: nothing waits for the device): p50 {}.",
+            fmt_ns(b.host_store.p50())
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "## Streams (host → device → host, every reply checked)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| stream | M msg/s | messages | s | GB/s in | GB/s out | bad | receiver idle | what |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
+    if let Some(b) = b {
+        for t in [&b.stream64, &b.stream128, &b.stream128_two] {
+            throughput_row(&mut out, t);
+        }
+    }
+    for t in [&r.stream64, &r.stream64_two, &r.stream1k] {
+        throughput_row(&mut out, t);
+    }
+    let _ = writeln!(out, "\n## Restart after a fault\n");
+    let _ = writeln!(
+        out,
+        "| measurement | n | p50 | p90 | p99 | p99.9 | min | one sample is |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for l in [&r.restart.fault, &r.restart.recover, &r.restart.total] {
+        latency_row(&mut out, l);
+    }
+    let _ = writeln!(out, "\n## Compilation\n");
+    latency_header_once(&mut out);
+    latency_row(&mut out, &r.transpile);
+    let _ = writeln!(
+        out,
+        "\n| actor module | NVRTC cold (median) | cold load (median) | cache-hit load (median, min) |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for m in &r.modules {
+        let min_hit = m.hit_load_s.iter().copied().fold(f64::INFINITY, f64::min);
+        let _ = writeln!(
+            out,
+            "| {} | {:.3} s | {:.3} s | {:.2} ms, {:.2} ms |",
+            m.module,
+            median(&m.nvrtc_s),
+            median(&m.cold_load_s),
+            median(&m.hit_load_s) * 1e3,
+            min_hit * 1e3
+        );
+    }
+    let _ = writeln!(out, "\n## Bars (DESIGN.md section 5)\n");
+    for bar in bars(r) {
+        let verdict = match bar.holds {
+            Some(true) => "HOLDS",
+            Some(false) => "MISSED",
+            None => "NOT MEASURED",
+        };
+        let ratio = bar
+            .ratio
+            .map_or(String::new(), |x| format!(", ratio {x:.2}"));
+        let _ = writeln!(out, "- **{verdict}** {}: {}{ratio}", bar.bar, bar.measured);
+    }
+    out
+}
+
+fn latency_header_once(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "| measurement | n | p50 | p90 | p99 | p99.9 | min | one sample is |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+}
+
+fn json(config: &Config, r: &Results) -> serde_json::Value {
+    let b = r.baselines.as_ref();
+    let pairs = |v: &[(String, String)]| {
+        serde_json::Value::Object(
+            v.iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect::<serde_json::Map<_, _>>(),
+        )
+    };
+    let baseline_latencies = b
+        .map(|b| vec![&b.launch_sync, &b.graph_sync, &b.persistent, &b.host_store])
+        .unwrap_or_default();
+    let baseline_streams = b
+        .map(|b| vec![&b.stream64, &b.stream128, &b.stream128_two])
+        .unwrap_or_default();
+    let latencies: serde_json::Map<String, serde_json::Value> = baseline_latencies
+        .into_iter()
+        .chain([
+            &r.call_uniform,
+            &r.call_in_order,
+            &r.restart.fault,
+            &r.restart.recover,
+            &r.restart.total,
+            &r.transpile,
+        ])
+        .map(|l| (l.name.clone(), l.json()))
+        .collect();
+    let streams: serde_json::Map<String, serde_json::Value> = baseline_streams
+        .into_iter()
+        .chain([&r.stream64, &r.stream64_two, &r.stream1k])
+        .map(|t| (t.name.clone(), t.json()))
+        .collect();
+    json!({
+        "date": r.date,
+        "quick": config.quick,
+        "cpu_smoke_run": config.cpu,
+        "command": config.command,
+        "device": pairs(&r.device),
+        "nvidia_smi_before": pairs(&r.smi_before),
+        "nvidia_smi_after_streams": pairs(&r.smi_after),
+        "host_cpu": r.host_cpu,
+        "config": {
+            "stream_seconds": config.duration.as_secs_f64(),
+            "calls": config.calls,
+            "warmup_calls": config.warmup,
+            "launches": config.launches,
+            "baseline_messages": config.baseline_messages,
+            "restarts": config.restarts,
+        },
+        "latency": latencies,
+        "launch_pipelined_ns": b.map(|b| b.launch_pipelined_ns),
+        "streams": streams,
+        "nvrtc": r.modules.iter().map(|m| json!({
+            "module": m.module,
+            "nvrtc_cold_s": m.nvrtc_s,
+            "cold_load_s": m.cold_load_s,
+            "cache_hit_load_s": m.hit_load_s,
+        })).collect::<Vec<_>>(),
+        "bars": bars(r).iter().map(|bar| json!({
+            "bar": bar.bar,
+            "measured": bar.measured,
+            "ratio": bar.ratio,
+            "holds": bar.holds,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The CDF of every round-trip measurement, up to its 99.9th percentile,
+/// on a log time axis.
+fn cdf_svg(path: &std::path::Path, r: &Results) -> Result<(), String> {
+    let mut series: Vec<(&Latency, RGBColor)> = vec![
+        (&r.call_uniform, RGBColor(214, 39, 40)),
+        (&r.call_in_order, RGBColor(255, 127, 14)),
+    ];
+    if let Some(b) = &r.baselines {
+        series.insert(0, (&b.persistent, RGBColor(0, 0, 0)));
+        series.push((&b.graph_sync, RGBColor(44, 160, 44)));
+        series.push((&b.launch_sync, RGBColor(31, 119, 180)));
+    }
+    let lo = series
+        .iter()
+        .map(|(l, _)| l.quantile(0.0) / 1e3)
+        .fold(f64::INFINITY, f64::min)
+        * 0.8;
+    let hi = series
+        .iter()
+        .map(|(l, _)| l.quantile(0.999) / 1e3)
+        .fold(0.0, f64::max)
+        * 1.25;
+    let err = |e: &dyn std::fmt::Display| format!("plotting: {e}");
+    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("Round-trip latency CDF, {}", r.device[0].1),
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(56)
+        .build_cartesian_2d((lo.max(0.1)..hi).log_scale(), 0.0f64..1.0f64)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("round trip (µs, log scale)")
+        .y_desc("fraction of samples ≤ x")
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (l, color) in series.into_iter() {
+        let n = l.n();
+        let last = ((n as f64 * 0.999) as usize).clamp(1, n);
+        let step = (last / 2000).max(1);
+        let points = (0..last)
+            .step_by(step)
+            .chain([last - 1])
+            .map(|i| (l.sorted_ns[i] / 1e3, (i + 1) as f64 / n as f64));
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label(format!("{} (p50 {})", l.name, fmt_ns(l.p50())))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Prints the markdown and writes the three files.
+pub fn write(config: &Config, r: &Results) -> Result<(), String> {
+    let md = markdown(config, r);
+    println!("{md}");
+    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
+    let file = |name: &str| config.out.join(name);
+    std::fs::write(file("results.md"), &md).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&json(config, r)).map_err(|e| e.to_string())?;
+    std::fs::write(file("results.json"), text).map_err(|e| e.to_string())?;
+    cdf_svg(&file("latency_cdf.svg"), r)?;
+    eprintln!(
+        "ringkernel bench: wrote results.md, results.json, latency_cdf.svg to {}",
+        config.out.display()
+    );
+    Ok(())
+}

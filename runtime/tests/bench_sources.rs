@@ -1,0 +1,106 @@
+//! The benchmark's GPU code (`benches/ringkernel`) is checked here, in CI,
+//! where the benchmark itself never runs: its actors transpile with the
+//! schedules the benchmark describes, and every module it loads (the actor
+//! modules and the hand-written baselines) compiles with NVRTC and
+//! assembles for sm_90 without spills. The actor loop's fallback below
+//! sm_80 (no cp.async) is compiled for sm_75 as well.
+
+use ringkernel_runtime::{Compiler, CudaSource, KernelSource, SourceKind, SourceText};
+use ringkernel_toolchain::{assemble, require_nvrtc, Arch, Target};
+use ringkernel_transpiler::back::cuda::ActorSchedule;
+
+const HANDLER_100: &str = include_str!("../../transpiler/benches/data/handler_100_lines.rs");
+const BASELINES: &str = include_str!("../benches/ringkernel/baselines.cu");
+
+fn source(name: &str, text: &str) -> KernelSource {
+    KernelSource {
+        name: name.into(),
+        kind: SourceKind::RingKernel,
+        items: vec![SourceText::whole_file(
+            format!("benches/ringkernel/{name}.rs"),
+            text,
+        )],
+        layouts: Vec::new(),
+        overflow_checks: true,
+    }
+}
+
+fn actors() -> Vec<(KernelSource, ActorSchedule)> {
+    vec![
+        (
+            source("echo64", include_str!("../benches/ringkernel/echo64.rs")),
+            ActorSchedule::Uniform,
+        ),
+        (
+            source(
+                "digest1k",
+                include_str!("../benches/ringkernel/digest1k.rs"),
+            ),
+            ActorSchedule::InOrder,
+        ),
+        (
+            source("guard", include_str!("../benches/ringkernel/guard.rs")),
+            ActorSchedule::InOrder,
+        ),
+        (source("score", HANDLER_100), ActorSchedule::InOrder),
+    ]
+}
+
+/// Compiles `src` for `arch` and, for sm_90, assembles it: no spills.
+fn compile(src: &CudaSource, arch: Arch) {
+    let compiler = Compiler::without_cache();
+    let image = compiler
+        .compile(src, Target::Ptx(arch))
+        .unwrap_or_else(|e| panic!("{}: {e}", src.name));
+    // Warnings in generated code are the snapshot tests' business; the
+    // benchmark only needs the modules to build.
+    if !image.log.is_empty() {
+        eprintln!("{} (sm_{}): NVRTC log:\n{}", src.name, arch.0, image.log);
+    }
+    if arch != Arch::SM_90 {
+        return;
+    }
+    let tools = ringkernel_toolchain::CudaTools::locate().expect("located by require_nvrtc");
+    let ptx = String::from_utf8(image.image).expect("PTX is text");
+    let report = assemble(tools.ptxas().expect("ptxas"), &ptx, arch)
+        .unwrap_or_else(|e| panic!("{}: {e}", src.name));
+    let spilling: Vec<_> = report.spilling().collect();
+    assert!(spilling.is_empty(), "{}: spills: {spilling:?}", src.name);
+}
+
+#[test]
+fn the_benchmark_actors_transpile_compile_and_assemble() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    for (kernel, schedule) in actors() {
+        let transpiled = kernel
+            .transpile()
+            .unwrap_or_else(|e| panic!("{}: {e}", kernel.name));
+        let abi = transpiled
+            .cuda
+            .kernels
+            .iter()
+            .find(|k| k.name == kernel.name)
+            .and_then(|k| k.actor)
+            .expect("a #[ring_kernel] handler");
+        assert_eq!(abi.schedule, schedule, "{}", kernel.name);
+        let src = CudaSource::from_output(&kernel.name, &transpiled.cuda).with_device_lib();
+        compile(&src, Arch::SM_90);
+        compile(&src, Arch(75));
+    }
+}
+
+#[test]
+fn the_hand_written_baselines_compile_and_assemble() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    let src = CudaSource {
+        name: "baselines".into(),
+        source: BASELINES.into(),
+        headers: Vec::new(),
+        options: Vec::new(),
+    };
+    compile(&src, Arch::SM_90);
+}
