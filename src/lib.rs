@@ -9,8 +9,41 @@
 //! This crate is the facade: it re-exports the pieces a user needs, so a
 //! program depends on `ringkernel` alone. See `ARCHITECTURE.md` for the map
 //! of the workspace.
+//!
+//! ```
+//! use ringkernel::prelude::*;
+//!
+//! #[gpu_kernel(block_size = 256)]
+//! pub fn saxpy(ctx: &ThreadContext, a: f32, x: &[f32], y: &mut [f32]) {
+//!     let i = ctx.global_id() as usize;
+//!     if i >= y.len() {
+//!         return;
+//!     }
+//!     y[i] = a * x[i] + y[i];
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let rt = Runtime::cpu();
+//! let x = rt.upload(&[1.0f32, 2.0, 3.0])?;
+//! let mut y = rt.upload(&[10.0f32, 20.0, 30.0])?;
+//! saxpy::launch(&rt, Grid::for_elements(3), 2.0, &x, &mut y)?;
+//! assert_eq!(y.to_vec()?, [12.0, 24.0, 36.0]);
+//! assert!(saxpy::cuda_source().contains("__global__"));
+//! # Ok(())
+//! # }
+//! ```
+
+// The macros' expansions name `::ringkernel::__private`; this makes those
+// paths work inside this crate too (its unit tests and doc tests).
+extern crate self as ringkernel;
 
 pub use ringkernel_device as device;
 pub use ringkernel_macros as macros;
 pub use ringkernel_runtime as runtime;
 pub use ringkernel_transpiler as transpiler;
+
+pub mod prelude;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;

@@ -60,7 +60,14 @@ pub struct K2kLayout {
 }
 
 impl K2kLayout {
+    /// A K2K inbox needs at least two slots: with one, a slot's committed
+    /// sequence (`pos + 1`) equals the free sequence of the next lap, so a
+    /// producer could overwrite an unread message (TLC's counterexample for
+    /// `verification/specs/K2kInbox_cap1.cfg`).
     pub fn new(capacity: u32, slot_size: u32) -> Result<K2kLayout, RingError> {
+        if capacity < 2 {
+            return Err(RingError::K2kCapacity(capacity));
+        }
         let ring = crate::ring::RingLayout::new(capacity, slot_size)?;
         Ok(K2kLayout {
             capacity: ring.capacity(),
@@ -125,6 +132,13 @@ impl K2kLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_slot_inboxes_are_refused_as_the_model_requires() {
+        assert_eq!(K2kLayout::new(1, 128), Err(RingError::K2kCapacity(1)));
+        assert_eq!(K2kLayout::new(0, 128), Err(RingError::K2kCapacity(0)));
+        assert!(K2kLayout::new(2, 128).is_ok());
+    }
 
     #[test]
     fn the_initial_image_marks_every_slot_free_for_lap_zero() {

@@ -23,6 +23,7 @@
 //! | [`control`] | `rk_control.cuh` | per-actor control block |
 //! | [`hlc`] | `rk_hlc.cuh` | hybrid logical clock rules |
 //! | [`k2k`] | `rk_k2k.cuh` | K2K multi-producer inboxes |
+//! | [`layout`] | (generated) | host layouts of user types (`GpuType`, `RingMessage`) |
 //!
 //! `rk_sync.cuh` (inline-PTX acquire/release, `%globaltimer`, `nanosleep`)
 //! and `rk_types.cuh` have no shared structs and so no mirror.
@@ -36,4 +37,5 @@ pub mod envelope;
 pub mod headers;
 pub mod hlc;
 pub mod k2k;
+pub mod layout;
 pub mod ring;

@@ -36,10 +36,13 @@ fn main() {
         name: "echo".into(),
         kind: SourceKind::RingKernel,
         items: vec![SourceText {
+            attr: String::new(),
             text: HANDLER.into(),
             file: "cpu_actor.rs".into(),
             line: 1,
+            column: 0,
         }],
+        layouts: Vec::new(),
         overflow_checks: true,
     };
     let rt = Runtime::cpu();

@@ -124,10 +124,9 @@ pub(crate) fn memo_key(source: &KernelSource) -> CacheKey {
 }
 
 fn render(source: &KernelSource, error: &ringkernel_transpiler::pipeline::Error) -> String {
-    match source.items.first() {
-        Some(item) if source.items.len() == 1 => error.render(&item.file, &item.text),
-        _ => error.to_string(),
-    }
+    // Items keep their real positions (`SourceText::padded`), each in its
+    // own file: the source renders its errors itself.
+    source.render_error(error)
 }
 
 /// The parameters of `info`'s entry point, from its IR signature.

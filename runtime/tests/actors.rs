@@ -71,3 +71,13 @@ fn a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
         suite::stream_fault(&suite::spawn_stateless(&cpu, name, &suite::options()));
     }
 }
+
+#[test]
+fn the_supervisor_restarts_faulted_actors_by_policy() {
+    suite::supervised(&cpu());
+}
+
+#[test]
+fn a_handler_that_never_returns_is_reported_hung() {
+    suite::hang(&cpu());
+}

@@ -16,11 +16,11 @@ fn source(name: &str, text: &str) -> KernelSource {
     KernelSource {
         name: name.into(),
         kind: SourceKind::RingKernel,
-        items: vec![SourceText {
-            text: text.into(),
-            file: format!("benches/ringkernel/{name}.rs"),
-            line: 1,
-        }],
+        items: vec![SourceText::whole_file(
+            format!("benches/ringkernel/{name}.rs"),
+            text,
+        )],
+        layouts: Vec::new(),
         overflow_checks: true,
     }
 }

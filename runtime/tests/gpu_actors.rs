@@ -61,6 +61,15 @@ fn gpu_a_fault_dead_letters_the_message_and_spares_the_others() {
 
 #[test]
 #[ignore = "needs a GPU"]
+fn gpu_the_supervisor_restarts_faulted_actors_by_policy() {
+    let Some(gpu) = gpu("gpu_supervised") else {
+        return;
+    };
+    suite::supervised(&gpu);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
 fn gpu_streamed_batches_are_answered_exactly_once_in_order() {
     let Some(gpu) = gpu("gpu_stream") else { return };
     let mut options = suite::options();

@@ -111,6 +111,7 @@ impl Cx {
             name: format!("k_{name}"),
             kind: SourceKind::GpuKernel,
             items: self.items.clone(),
+            layouts: Vec::new(),
             overflow_checks: false,
         }
     }
@@ -296,11 +297,7 @@ fn run_suite(rt: Runtime) {
 
     let cx = Cx {
         rt,
-        items: vec![SourceText {
-            text: kernel_module(&fns),
-            file: FNS_FILE.to_string(),
-            line: 1,
-        }],
+        items: vec![SourceText::whole_file(FNS_FILE, kernel_module(&fns))],
     };
     let start = std::time::Instant::now();
     if let Some(report) = cx.rt.prepare(&cx.kernel(table[0].name)).unwrap() {
@@ -365,11 +362,8 @@ fn semantics_module_compiles_for_sm_90() {
     let source = KernelSource {
         name: "k_semantics".into(),
         kind: SourceKind::GpuKernel,
-        items: vec![SourceText {
-            text: kernel_module(&fns),
-            file: FNS_FILE.to_string(),
-            line: 1,
-        }],
+        items: vec![SourceText::whole_file(FNS_FILE, kernel_module(&fns))],
+        layouts: Vec::new(),
         overflow_checks: false,
     };
     let transpiled = source.transpile().unwrap();

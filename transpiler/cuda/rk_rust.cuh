@@ -376,6 +376,25 @@ RK_INLINE float rk_fract_f32(float x) { return x - truncf(x); }
 RK_INLINE double rk_fract_f64(double x) { return x - trunc(x); }
 
 // f32::signum: NaN gives Rust's canonical NaN, otherwise ±1 with x's sign.
+// Negation, abs and copysign are bit operations in Rust (IEEE 754 sign-bit
+// operations): they flip, clear or copy the sign bit of any input, NaNs
+// included, and never quiet a signalling NaN. C's `-x` and fabs do not
+// promise that (the GPU test suite caught `-NaN` and fabs(NaN) differing).
+RK_INLINE float rk_neg_f32(float x) { return __uint_as_float(__float_as_uint(x) ^ 0x80000000u); }
+RK_INLINE double rk_neg_f64(double x) {
+    return __longlong_as_double((rk_i64)((rk_u64)__double_as_longlong(x) ^ 0x8000000000000000ull));
+}
+RK_INLINE float rk_abs_f32(float x) { return __uint_as_float(__float_as_uint(x) & 0x7fffffffu); }
+RK_INLINE double rk_abs_f64(double x) {
+    return __longlong_as_double((rk_i64)((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull));
+}
+RK_INLINE float rk_copysign_f32(float x, float y) {
+    return __uint_as_float((__float_as_uint(x) & 0x7fffffffu) | (__float_as_uint(y) & 0x80000000u));
+}
+RK_INLINE double rk_copysign_f64(double x, double y) {
+    return __longlong_as_double((rk_i64)(((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull) |
+                                         ((rk_u64)__double_as_longlong(y) & 0x8000000000000000ull)));
+}
 RK_INLINE float rk_signum_f32(float x) { return rk_is_nan_f32(x) ? __int_as_float(0x7fc00000) : copysignf(1.0f, x); }
 RK_INLINE double rk_signum_f64(double x) {
     return rk_is_nan_f64(x) ? __longlong_as_double(0x7ff8000000000000ll) : copysign(1.0, x);

@@ -6,12 +6,16 @@
 //! check insertion) → CUDA C through one `fmt::Write` back end. The same IR
 //! feeds the interpreter that powers the CPU backend.
 //!
+//! [`source::KernelSource`] is what the proc macros hand to every consumer,
+//! and [`expand`] is what they expand to.
+//!
 //! The crate knows nothing of CUDA drivers or NVRTC: its output is text and
 //! metadata, so it is tested without a GPU and shared by the proc macros,
 //! the build helper, the CLI and the runtime.
 
 pub mod arena;
 pub mod back;
+pub mod expand;
 pub mod front;
 pub mod interp;
 pub mod ir;

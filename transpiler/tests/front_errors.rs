@@ -99,6 +99,48 @@ fn rejected_constructs_name_themselves_and_point_at_the_tokens() {
             "3:13",
         ),
         ("    let a = x[1..2];", "range indexing", "3:15"),
+        // A range's type is inferred from the body, and every use must agree.
+        (
+            "    for i in 0..4 { let a = x[i]; let c: i64 = 5; if i < c {} }",
+            "mismatched types: expected `usize`, found `i64`",
+            "3:58",
+        ),
+        (
+            "    for i in 0..4u8 { let a = x[i]; }",
+            "mismatched types: expected `usize`, found `u8`",
+            "3:33",
+        ),
+        (
+            "    for i in 0..300 { let b: u8 = i; }",
+            "literal out of range for `u8`: 300",
+            "3:17",
+        ),
+        (
+            "    for i in -1..4 { let a = x[i]; }",
+            "cannot apply `-` to type `usize`",
+            "3:15",
+        ),
+        (
+            "    for i in 0..4 { let a = i as f32; let b = i + 1.0; }",
+            "mismatched types: expected `{integer}`, found `{float}`",
+            "3:51",
+        ),
+        // Array literals take the expected element type, and must fit it.
+        (
+            "    let a: [u8; 2] = [1, 256];",
+            "literal out of range for `u8`: 256",
+            "3:26",
+        ),
+        (
+            "    let a: [f32; 2] = [1, 2];",
+            "mismatched types: expected `f32`, found `{integer}`",
+            "3:24",
+        ),
+        (
+            "    let a: [f32; 2] = [1.0f64; 2];",
+            "mismatched types: expected `f32`, found `f64`",
+            "3:24",
+        ),
         (
             "    for i in (0..n).step_by(2).rev() {}",
             "`.step_by(s).rev()`",
@@ -132,7 +174,7 @@ fn signature_errors() {
         ),
         (
             "#[gpu_kernel(bogus = 1)]\nfn k(x: &mut [f32]) {}",
-            "unknown `gpu_kernel` argument",
+            "`#[gpu_kernel]`: unknown argument `bogus`",
         ),
         (
             "#[gpu_kernel(block_size = 2048)]\nfn k(x: &mut [f32]) {}",
@@ -166,6 +208,21 @@ fn signature_errors() {
 fn all_errors_of_a_kernel_are_reported() {
     let rendered = error_of(&kernel("    let a = |b: u32| b;\n    let c = (1, 2);"));
     assert_eq!(rendered.matches("error:").count(), 2, "{rendered}");
+}
+
+/// A failed `let` is reported once: uses of its name (even a shadowed
+/// one) do not add "cannot find value" or mismatch errors.
+#[test]
+fn failed_lets_do_not_cascade() {
+    for body in [
+        "    let f = x[n];\n    let g = f + 1.0;\n    x[0] = f;\n    let mut h = f;\n    h = 2.0;",
+        "    let f = 1u8;\n    let f: f32 = 256u16;\n    x[0] = f * 2.0;",
+        "    for k in 0..4 {\n        let f: u8 = x[k];\n        x[k] = f;\n    }",
+    ] {
+        let rendered = error_of(&kernel(body));
+        assert_eq!(rendered.matches("error:").count(), 1, "{rendered}");
+        assert!(rendered.contains("mismatched types"), "{rendered}");
+    }
 }
 
 /// Deterministic mutation fuzzing: delete, duplicate or swap tokens of the

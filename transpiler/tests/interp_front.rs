@@ -493,6 +493,99 @@ pub fn racy(ctx: &ThreadContext, out: &mut [u32]) {
         assert_eq!(first.location.line, line_of(&fixed, "tile[0] = neighbour"));
     }
 
+    /// Items compiled here by rustc and handed, as text, to the front end
+    /// as `#[device_fn]`s: both must agree on every inferred type.
+    macro_rules! rust_and_device_fns {
+        ($source:ident: $($item:item)*) => {
+            $(
+                // The loops index on purpose: that is what is inferred.
+                #[allow(clippy::needless_range_loop)]
+                $item
+            )*
+            const $source: &str = concat!($("#[device_fn]\n", stringify!($item), "\n"),*);
+        };
+    }
+
+    rust_and_device_fns! {
+        INFERENCE:
+        fn sum4(v: [f32; 4]) -> f32 {
+            v[0] + v[1] * 2.0 + v[2] * 3.0 + v[3] * 4.0
+        }
+        fn halves() -> [f32; 2] {
+            [0.5; 2]
+        }
+        fn inferred_loops(a: f32, b: i32) -> f32 {
+            let mut feats: [f32; 16] = [0.0; 16];
+            // Range types bound by the body: `usize` from indexing ...
+            for i in 0..16 {
+                feats[i] = a * i as f32;
+            }
+            let mut acc = 0.0f32;
+            for k in (0..16).step_by(4) {
+                let f = feats[k];
+                acc += f;
+            }
+            for k in (0..16).rev().step_by(3) {
+                acc += feats[k];
+            }
+            for k in (1..=15).rev() {
+                acc += feats[k] * 0.5;
+            }
+            for mut k in 0..3 {
+                k += 1;
+                acc += feats[k];
+            }
+            let mut i = 0;
+            while i < 4 {
+                acc += feats[i];
+                i += 1;
+            }
+            // ... `i32` from a comparison, `u8`/`i8` from annotated lets
+            // (ranges reaching the type's ends) ...
+            for t in 0..4 {
+                if t < b {
+                    acc += 1.0;
+                }
+            }
+            for v in 250..=255 {
+                let x: u8 = v;
+                acc += x as f32;
+            }
+            for v in (-128..=127).rev().step_by(51) {
+                let x: i8 = v;
+                acc += x as f32;
+            }
+            // ... and the `i32` default when nothing binds it.
+            for t in (0..7).step_by(2) {
+                acc += (t * 1000000) as f32;
+            }
+            // Array literals take their element type from the expectation.
+            let arr: [f32; 4] = [0.25; 4];
+            let nested: [[f32; 2]; 2] = [[1.5, 2.5], [3.5; 2]];
+            acc += sum4([0.0; 4]) + sum4([a, 1.0, 2.0, 3.0]) + sum4(arr) + sum4([1.5, 2.5, 3.5, 4.5]);
+            acc + nested[1][0] + halves()[1]
+        }
+    }
+
+    #[test]
+    fn inferred_range_and_array_types_match_rustc() {
+        let program = compile(INFERENCE);
+        for (a, b) in [(0.5f32, 2), (-3.25, -1), (1e3, 9)] {
+            let report = program
+                .run_function(
+                    "inferred_loops",
+                    Launch::block([1, 1, 1]),
+                    &mut [Arg::Value(Value::F32(a)), Arg::Value(Value::I32(b))],
+                )
+                .unwrap();
+            assert_eq!(report.fault, None);
+            let Some(Value::F32(got)) = report.return_value() else {
+                panic!("{:?}", report.return_value())
+            };
+            assert_eq!(got.to_bits(), inferred_loops(a, b).to_bits(), "a={a} b={b}");
+        }
+    }
+
     const FAULTS: &str = r#"
 #[gpu_kernel(block_size = 32)]
 pub fn shifted(ctx: &ThreadContext, x: &[i32], y: &mut [i32]) {

@@ -92,6 +92,8 @@ impl RingHeader {
 pub enum RingError {
     #[error("ring capacity {0} is not a power of two between 1 and 2^31")]
     Capacity(u32),
+    #[error("a K2K inbox of {0} slot(s) is unsafe (a committed slot looks free a lap later): use at least 2")]
+    K2kCapacity(u32),
     #[error("slot size {0} is not a nonzero multiple of 64 bytes")]
     SlotSize(u32),
     #[error("ring of {capacity} slots of {slot_size} bytes does not fit in the address space")]

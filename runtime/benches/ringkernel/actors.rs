@@ -65,11 +65,11 @@ pub fn kernel(name: &str) -> KernelSource {
     KernelSource {
         name: name.into(),
         kind: SourceKind::RingKernel,
-        items: vec![SourceText {
-            text: text.into(),
-            file: format!("runtime/benches/ringkernel/{name}.rs"),
-            line: 1,
-        }],
+        items: vec![SourceText::whole_file(
+            format!("runtime/benches/ringkernel/{name}.rs"),
+            text,
+        )],
+        layouts: Vec::new(),
         overflow_checks: true,
     }
 }
@@ -128,6 +128,7 @@ fn options(message_type_id: u32, reply_type_id: u32, capacity: u32) -> SpawnOpti
         outbox_capacity: capacity,
         message_type_id,
         reply_type_id,
+        ..SpawnOptions::default()
     }
 }
 

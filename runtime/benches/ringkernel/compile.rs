@@ -23,11 +23,8 @@ fn handler_100() -> KernelSource {
     KernelSource {
         name: "score".into(),
         kind: SourceKind::RingKernel,
-        items: vec![SourceText {
-            text: HANDLER_100.into(),
-            file: HANDLER_100_FILE.into(),
-            line: 1,
-        }],
+        items: vec![SourceText::whole_file(HANDLER_100_FILE, HANDLER_100)],
+        layouts: Vec::new(),
         overflow_checks: true,
     }
 }

@@ -38,6 +38,16 @@ pub enum ActorError {
         kind: FaultKind,
         sequence: u64,
     },
+    /// The actor is Failed (after the fault reported for an earlier
+    /// message) and will not be restarted by the supervisor: its policy is
+    /// `Never` or its restarts are exhausted. Queued messages wait for
+    /// `Actor::restart`.
+    #[error("actor {actor}: failed and not restarting (restart it with Actor::restart)")]
+    Failed { actor: u32 },
+    /// The watchdog saw no heartbeat for longer than the hang timeout while
+    /// messages were waiting.
+    #[error("actor {actor}: hung (no heartbeat with messages pending)")]
+    Hung { actor: u32 },
     /// `try_send` found the inbox full (backpressure; nothing was sent).
     #[error("actor {actor}: inbox full")]
     Full { actor: u32 },

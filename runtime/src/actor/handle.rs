@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -113,6 +114,19 @@ pub(crate) struct ActorCore {
     tx: Mutex<Tx>,
     rx: Mutex<Rx>,
     clock: Mutex<HlcClock>,
+    /// Set by the watchdog while the actor looks hung.
+    pub hung: AtomicBool,
+    /// Whether the supervisor will restart this actor when it fails (its
+    /// policy restarts and the restarts are not exhausted).
+    pub restarts: AtomicBool,
+    /// The fault count when the last restart was requested: while the
+    /// count is unchanged and the actor still reads Failed, the device has
+    /// not picked the restart up yet (not a new failure).
+    restarted_at_faults: AtomicU64,
+    /// Handler-fault dead letters taken from the outbox. The executor marks
+    /// the actor Failed just before it publishes the dead letter, so
+    /// "Failed" is only final once the dead letter of every fault arrived.
+    faults_delivered: AtomicU64,
 }
 
 impl fmt::Debug for ActorCore {
@@ -184,6 +198,10 @@ impl ActorCore {
                 stamps: Vec::new(),
             }),
             clock: Mutex::new(HlcClock::new(ACTOR_HOST)),
+            hung: AtomicBool::new(false),
+            restarts: AtomicBool::new(false),
+            restarted_at_faults: AtomicU64::new(u64::MAX),
+            faults_delivered: AtomicU64::new(0),
         }
     }
 
@@ -234,6 +252,21 @@ impl ActorCore {
 
     /// An error if the actor can no longer answer.
     fn check_alive(&self) -> Result<(), ActorError> {
+        if self.hung.load(Ordering::Acquire) {
+            return Err(ActorError::Hung {
+                actor: self.actor(),
+            });
+        }
+        let faults = self.memory.faults().0;
+        if matches!(self.memory.state(), Ok(Lifecycle::Failed))
+            && !self.restarts.load(Ordering::Acquire)
+            && self.restarted_at_faults.load(Ordering::Acquire) != faults
+            && self.faults_delivered.load(Ordering::Acquire) >= faults
+        {
+            return Err(ActorError::Failed {
+                actor: self.actor(),
+            });
+        }
         if !self.driver.running() {
             if let Some(detail) = self.driver.failure() {
                 return Err(ActorError::Interpreter {
@@ -283,6 +316,19 @@ impl ActorCore {
                 kind,
                 location: location.clone(),
             });
+            if kind != FaultKind::BadMessage {
+                self.faults_delivered.fetch_add(1, Ordering::AcqRel);
+            }
+            if h.reserved[1] == 0 && kind == FaultKind::Panic {
+                // The CPU backend's interpreter refused the handler (a data
+                // race, a divergent barrier): say what it found.
+                if let Some(detail) = self.driver.failure() {
+                    return Err(ActorError::Interpreter {
+                        actor: self.actor(),
+                        detail,
+                    });
+                }
+            }
             return Err(if kind == FaultKind::BadMessage {
                 ActorError::Rejected {
                     actor: self.actor(),
@@ -341,6 +387,8 @@ impl ActorCore {
                     actor: self.actor(),
                 });
             }
+            drop(rx);
+            self.check_alive()?;
             Ok(None)
         })?;
         found.ok_or(ActorError::Timeout {
@@ -388,6 +436,8 @@ impl ActorCore {
                     actor: self.actor(),
                 });
             }
+            drop(rx);
+            self.check_alive()?;
             Ok(None)
         })?;
         found.ok_or(ActorError::Timeout {
@@ -682,6 +732,13 @@ impl ActorCore {
     /// Restarts a Failed actor in place from `state` (its `Default`): the
     /// queued messages after the faulting one are then processed.
     pub fn restart(&self, state: &[u8]) -> Result<(), ActorError> {
+        // Serialised with sends and stop (the lifecycle model's assumption).
+        let tx = lock(&self.tx);
+        if tx.stopped {
+            return Err(ActorError::Stopped {
+                actor: self.actor(),
+            });
+        }
         match self.memory.state()? {
             Lifecycle::Failed => {}
             other => {
@@ -692,8 +749,17 @@ impl ActorCore {
             }
         }
         self.driver.write_state(state)?;
+        self.restarted_at_faults
+            .store(self.memory.faults().0, Ordering::Release);
         self.memory.request_restart();
         Ok(())
+    }
+
+    /// Whether a restart was requested and the executor has not taken it
+    /// up yet.
+    pub fn restart_pending(&self) -> bool {
+        matches!(self.memory.state(), Ok(Lifecycle::Failed))
+            && self.restarted_at_faults.load(Ordering::Acquire) == self.memory.faults().0
     }
 
     pub fn read_state(&self, out: &mut [u8]) -> Result<(), ActorError> {

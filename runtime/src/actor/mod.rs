@@ -9,6 +9,7 @@
 //! - [`gpu`]: the GPU executor: one persistent launch of the kernel the
 //!   transpiler's CUDA back end wrote over `rk_actor.cuh`, one block per
 //!   actor.
+//! - [`supervisor`]: the watchdog: restart policy, hang detection.
 //! - [`spawn`]: `Runtime::spawn`, which lays out the memory (mapped pinned
 //!   memory on the GPU, the heap on the CPU) and starts the executor.
 
@@ -18,12 +19,14 @@ mod gpu;
 mod handle;
 mod memory;
 mod spawn;
+mod supervisor;
 
 use ringkernel_device::ring::RingLayout;
 use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
 pub use error::{ActorError, SourceLocation};
 pub use handle::{Actor, ActorStats, DeadLetter, Envelope};
+pub use supervisor::RestartPolicy;
 
 use memory::ActorLayout;
 
@@ -39,6 +42,11 @@ pub struct SpawnOptions {
     pub message_type_id: u32,
     /// The type id replies carry.
     pub reply_type_id: u32,
+    /// What the supervisor does when a handler faults.
+    pub restart: RestartPolicy,
+    /// Report an actor as hung when its heartbeat stands still this long
+    /// while messages wait; `None` turns the hang watchdog off.
+    pub hang_timeout: Option<std::time::Duration>,
 }
 
 impl Default for SpawnOptions {
@@ -48,6 +56,8 @@ impl Default for SpawnOptions {
             outbox_capacity: 256,
             message_type_id: 0,
             reply_type_id: 0,
+            restart: RestartPolicy::Never,
+            hang_timeout: Some(std::time::Duration::from_secs(5)),
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::actor::cpu::{CpuActor, CpuDriver};
 use crate::actor::gpu::{GpuLaunch, GpuStart};
 use crate::actor::handle::{bytes_of, ActorCore, ActorDriver, ActorInfo};
 use crate::actor::memory::ActorMemory;
+use crate::actor::supervisor::{self, RestartPolicy};
 use crate::actor::{actor_abi, actor_layout, Actor, SpawnOptions};
 use crate::error::Result;
 use crate::{KernelSource, MappedBuffer, Runtime};
@@ -102,7 +103,8 @@ impl Runtime {
                 })
                 .collect()
         };
-        Ok(memories
+        let restarts = matches!(options.restart, RestartPolicy::OneForOne { max_restarts, .. } if max_restarts > 0);
+        let cores: Vec<Arc<ActorCore>> = memories
             .into_iter()
             .zip(infos)
             .zip(drivers)
@@ -110,8 +112,12 @@ impl Runtime {
                 // SAFETY: the rings were just initialised; the executor holds
                 // the device halves, this handle the host halves.
                 let core = unsafe { ActorCore::new(info, memory, driver) };
-                Actor::new(Arc::new(core))
+                core.restarts
+                    .store(restarts, std::sync::atomic::Ordering::Release);
+                Arc::new(core)
             })
-            .collect())
+            .collect();
+        supervisor::watch(&cores, options.restart, options.hang_timeout, state_bytes);
+        Ok(cores.into_iter().map(Actor::new).collect())
     }
 }

@@ -35,6 +35,10 @@ pub fn echo(ctx: &RingContext, state: &mut Counter, msg: &Ping) -> Pong {
     let tid = ctx.thread_id() as usize;
     let word = if tid < 12 { msg.payload[tid] } else { 0 };
     let checksum = ctx.block_reduce_sum(word.wrapping_mul(tid as u32 + 1));
+    // A handler that never returns, for the hang watchdog.
+    if msg.payload[1] == 0xDEAD_BEEF {
+        loop {}
+    }
     if ctx.is_leader() {
         state.count += 1;
         state.sum = state.sum.wrapping_add(msg.seq);

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use ringkernel_device::control::{FaultKind, Lifecycle};
-use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
+use ringkernel_runtime::actor::{Actor, ActorError, RestartPolicy, SpawnOptions};
 use ringkernel_runtime::Runtime;
 use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
 
@@ -67,10 +67,13 @@ pub fn kernel_named(name: &str) -> KernelSource {
         name: name.into(),
         kind: SourceKind::RingKernel,
         items: vec![SourceText {
+            attr: String::new(),
             text: HANDLERS.into(),
             file: FILE.into(),
             line: 1,
+            column: 0,
         }],
+        layouts: Vec::new(),
         overflow_checks: true,
     }
 }
@@ -104,6 +107,7 @@ pub fn ping(seq: u64) -> Ping {
         *w = x as u32;
     }
     payload[0] %= 4;
+    payload[1] &= 0x7FFF_FFFF; // never the hang trigger
     Ping { seq, payload }
 }
 
@@ -315,8 +319,12 @@ pub fn fault(backend: &dyn Spawn) {
             assert_eq!((pong.seq, pong.actor), (seq, i as u32));
         }
     }
-    // Nothing is processed while Failed; the queued message waits.
-    assert!(matches!(victim.try_recv(), Ok(None)));
+    // Nothing is processed while Failed (no restart policy here): waits
+    // say so instead of blocking, and the queued message waits.
+    assert!(matches!(
+        victim.try_recv(),
+        Err(ActorError::Failed { actor: 1 })
+    ));
     victim.restart().unwrap();
     assert_eq!(victim.recv_timeout(Duration::from_secs(20)).unwrap().seq, 6);
     assert_eq!(victim.call(&ping(7)).unwrap().seq, 7);
@@ -325,6 +333,71 @@ pub fn fault(backend: &dyn Spawn) {
     for actor in &actors {
         actor.stop().unwrap();
     }
+}
+
+/// With a one-for-one policy the supervisor restarts a faulted actor by
+/// itself (from the initial state), at most `max_restarts` times per window;
+/// past that the actor stays Failed and waits say so.
+pub fn supervised(backend: &dyn Spawn) -> Duration {
+    let mut options = options();
+    options.restart = RestartPolicy::OneForOne {
+        max_restarts: 2,
+        window: Duration::from_secs(60),
+    };
+    let actor = backend.spawn(1, &options).remove(0);
+    let mut bad = ping(100);
+    bad.payload[0] = 9;
+    let mut restart_time = Duration::ZERO;
+    for round in 0..2u64 {
+        assert_eq!(
+            actor.call(&ping(round * 10 + 1)).unwrap().seq,
+            round * 10 + 1
+        );
+        let start = Instant::now();
+        assert!(
+            matches!(actor.call(&bad), Err(ActorError::Fault { .. })),
+            "round {round}"
+        );
+        // Restarted without help: the next call is answered.
+        let pong = actor.call(&ping(round * 10 + 2)).unwrap();
+        restart_time = start.elapsed();
+        assert_eq!(pong.seq, round * 10 + 2);
+        assert_eq!(
+            actor.state().unwrap().count,
+            1,
+            "restarted from the initial state"
+        );
+    }
+    assert!(matches!(actor.call(&bad), Err(ActorError::Fault { .. })));
+    match actor.call(&ping(99)) {
+        Err(ActorError::Failed { actor: 0 }) => {}
+        other => panic!("restarts exhausted: expected Failed, got {other:?}"),
+    }
+    assert_eq!(actor.stats().unwrap().faults, 3);
+    assert_eq!(actor.dead_letters().len(), 3);
+    actor.stop().unwrap();
+    println!("fault -> restarted -> first reply: {restart_time:?}");
+    restart_time
+}
+
+/// A handler that never returns is reported as hung by the watchdog
+/// instead of blocking the caller forever.
+pub fn hang(backend: &dyn Spawn) {
+    let mut options = options();
+    options.hang_timeout = Some(Duration::from_millis(200));
+    let actor = backend.spawn(1, &options).remove(0);
+    assert_eq!(actor.call(&ping(1)).unwrap().seq, 1);
+    let mut stuck = ping(2);
+    stuck.payload[1] = 0xDEAD_BEEF;
+    actor.send(&stuck).unwrap();
+    actor.send(&ping(3)).unwrap();
+    match actor.recv_timeout(Duration::from_secs(20)) {
+        Err(ActorError::Hung { actor: 0 }) => {}
+        other => panic!("expected a hang report, got {other:?}"),
+    }
+    // The executor is stuck for good; leak the handle rather than wait on
+    // its stop in Drop.
+    std::mem::forget(actor);
 }
 
 /// Spawns one actor of the stateless handler `name`.

@@ -13,10 +13,13 @@ pub fn kernel(name: &str, file: &str, text: &str) -> KernelSource {
         name: name.to_string(),
         kind: SourceKind::GpuKernel,
         items: vec![SourceText {
+            attr: String::new(),
             text: text.to_string(),
             file: file.to_string(),
             line: 1,
+            column: 0,
         }],
+        layouts: Vec::new(),
         overflow_checks: true,
     }
 }

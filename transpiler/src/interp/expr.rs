@@ -248,13 +248,17 @@ impl<'m> ExprCompiler<'m> {
         }
         match self.func.expressions[e].clone() {
             Expression::Compose { ty: th, components } => {
-                let Type::Struct(st) = &self.module.types[th] else {
-                    return self.err(e, "compose of a non-struct");
+                let offsets: Vec<usize> = match &self.module.types[th] {
+                    Type::Struct(st) if st.members.len() == components.len() => {
+                        st.members.iter().map(|m| m.offset as usize).collect()
+                    }
+                    // Array elements sit at multiples of the element stride.
+                    Type::Array { len, .. } if *len == components.len() as u64 => {
+                        let stride = size / components.len().max(1);
+                        (0..components.len()).map(|i| i * stride).collect()
+                    }
+                    _ => return self.err(e, "compose with the wrong number of components"),
                 };
-                if st.members.len() != components.len() {
-                    return self.err(e, "compose with the wrong number of components");
-                }
-                let offsets: Vec<usize> = st.members.iter().map(|m| m.offset as usize).collect();
                 let parts = components
                     .iter()
                     .map(|&c| self.bytes(c))

@@ -17,7 +17,8 @@
 //! - `Math`: per function (see [`math_type`]).
 //! - `Builtin`: `u32`, or `u64` for the global indices.
 //! - `Overflows`: integers as for the operation it predicts: `bool`.
-//! - `Compose`: a struct type and one component of each member's type.
+//! - `Compose`: a struct type and one component of each member's type, or
+//!   an array type and one component of the element type per element.
 //! - `Splat`: an array type and a value of its element type.
 
 use crate::arena::Handle;
@@ -257,6 +258,30 @@ impl Resolver<'_> {
             }
             Expression::Compose { ty, ref components } => {
                 check_handle(module, ty, self.span)?;
+                if let Type::Array { elem, len } = module.types[ty] {
+                    // `[a, b, c]`: one component per element, each of the
+                    // element type.
+                    if components.len() as u64 != len {
+                        return self.err(ValidationError::ComponentCount {
+                            ty: display_type(module, ty),
+                            expected: len as usize,
+                            found: components.len(),
+                        });
+                    }
+                    let expected = TypeResolution::of(module, elem);
+                    for (i, &component) in components.iter().enumerate() {
+                        let found = self.operand(component)?;
+                        if found != expected {
+                            return self.err(ValidationError::ComponentType {
+                                ty: display_type(module, ty),
+                                index: i,
+                                expected: self.show(expected),
+                                found: self.show(found),
+                            });
+                        }
+                    }
+                    return Ok(TypeResolution::of(module, ty));
+                }
                 let Type::Struct(s) = &module.types[ty] else {
                     return self.err(ValidationError::ComponentCount {
                         ty: display_type(module, ty),

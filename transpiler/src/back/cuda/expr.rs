@@ -95,6 +95,20 @@ impl<W: fmt::Write> Writer<'_, W> {
             Expression::Builtin(builtin) => self.out.write_str(builtin_c(builtin)),
             Expression::Overflows { op, left, right } => self.write_overflows(ctx, op, left, right),
             Expression::Compose { ty, ref components } => {
+                if let Type::Array { .. } = self.module.types[ty] {
+                    // `[a, b, c]`: an aggregate of the array wrapper (the
+                    // components have the element type exactly, so no
+                    // conversion happens).
+                    let name = self.type_name(ty).to_string();
+                    write!(self.out, "{name}{{{{")?;
+                    for (i, &c) in components.iter().enumerate() {
+                        if i > 0 {
+                            self.out.write_str(", ")?;
+                        }
+                        self.write_expr(ctx, c)?;
+                    }
+                    return self.out.write_str("}}");
+                }
                 let name = self.constructor_name(ty);
                 self.write_call(ctx, &name, components)
             }
@@ -149,6 +163,12 @@ impl<W: fmt::Write> Writer<'_, W> {
             (UnaryOp::Neg, Scalar::Int(k)) => self.write_wrapping_neg(ctx, k, expr),
             (UnaryOp::Not, Scalar::Int(_)) => {
                 write!(self.out, "(({})~", c_scalar(scalar))?;
+                self.write_expr(ctx, expr)?;
+                self.out.write_str(")")
+            }
+            (UnaryOp::Neg, Scalar::Float(_)) => {
+                // A sign-bit flip, as Rust's `-` on floats (NaNs included).
+                write!(self.out, "rk_neg_{}(", suffix(scalar))?;
                 self.write_expr(ctx, expr)?;
                 self.out.write_str(")")
             }
@@ -417,7 +437,8 @@ impl<W: fmt::Write> Writer<'_, W> {
             let name = match fun {
                 M::Min => libm("fmin"),
                 M::Max => libm("fmax"),
-                M::Abs => libm("fabs"),
+                // Sign-bit operations, exact on NaNs (see rk_rust.cuh).
+                M::Abs => format!("rk_abs_{s}"),
                 M::Sqrt => libm("sqrt"),
                 M::Floor => libm("floor"),
                 M::Ceil => libm("ceil"),
@@ -443,7 +464,7 @@ impl<W: fmt::Write> Writer<'_, W> {
                 M::MulAdd => libm("fma"),
                 M::Hypot => libm("hypot"),
                 M::Cbrt => libm("cbrt"),
-                M::Copysign => libm("copysign"),
+                M::Copysign => format!("rk_copysign_{s}"),
                 M::Fract => format!("rk_fract_{s}"),
                 M::Signum => format!("rk_signum_{s}"),
                 M::Clamp => format!("rk_clamp_{s}"),

@@ -44,6 +44,9 @@ pub(super) enum Binding {
         ring: bool,
     },
     Const(ConstValue),
+    /// A name whose `let` failed (and was reported): its uses fail
+    /// silently instead of reporting a cascade of follow-on errors.
+    Poisoned,
 }
 
 /// The result of lowering an expression.
@@ -92,6 +95,9 @@ pub(super) struct FnLowerer<'a> {
     pub errors: Diagnostics,
     literal_fixups: Vec<LiteralFixup>,
     local_fixups: Vec<(Handle<Local>, Ty)>,
+    /// Integer casts whose target is the (still unknown) integer type `Ty`,
+    /// or its unsigned counterpart when the flag is set.
+    cast_fixups: Vec<(Handle<Expression>, Ty, bool)>,
     /// Operators whose validity depends on a type still unknown
     /// (`-x` needs a signed or float type).
     pub deferred_neg: Vec<(Ty, proc_macro2::Span)>,
@@ -125,6 +131,7 @@ impl<'a> FnLowerer<'a> {
             errors: Diagnostics::default(),
             literal_fixups: Vec::new(),
             local_fixups: Vec::new(),
+            cast_fixups: Vec::new(),
             deferred_neg: Vec::new(),
         }
     }
@@ -265,6 +272,39 @@ impl<'a> FnLowerer<'a> {
         local
     }
 
+    /// `expr as T` where `T` is the integer type `ty` (or, with `unsigned`,
+    /// the unsigned integer of its width), which may still be a variable.
+    pub fn int_cast(
+        &mut self,
+        expr: Handle<Expression>,
+        ty: Ty,
+        unsigned: bool,
+        span: proc_macro2::Span,
+    ) -> Handle<Expression> {
+        let kind = match self.scalar_of(ty) {
+            Some(Scalar::Int(k)) => Some(if unsigned { unsigned_of(k) } else { k }),
+            _ => None,
+        };
+        let result_ty = match kind {
+            Some(k) => self.scalar(Scalar::Int(k)),
+            // Only the IR node's type matters; it is patched in `finish`.
+            None if unsigned => self.infer.new_var(VarClass::Int),
+            None => ty,
+        };
+        let cast = self.expr(
+            Expression::Cast {
+                expr,
+                to: Scalar::Int(kind.unwrap_or(IntKind::I32)),
+            },
+            result_ty,
+            span,
+        );
+        if kind.is_none() {
+            self.cast_fixups.push((cast, ty, unsigned));
+        }
+        cast
+    }
+
     /// A temporary holding `value` (evaluated now).
     pub fn spill(&mut self, value: Val, span: proc_macro2::Span) -> Val {
         let Some(expr) = value.expr else { return value };
@@ -397,15 +437,30 @@ impl<'a> FnLowerer<'a> {
     /// Lowers the statements of a Rust block into the current IR block and
     /// returns the value of its tail expression.
     pub fn lower_block_contents(&mut self, block: &syn::Block) -> Val {
+        self.lower_block_contents_expecting(block, None)
+    }
+
+    /// [`Self::lower_block_contents`] with the type the context expects of
+    /// the tail expression (a function body's result type).
+    pub fn lower_block_contents_expecting(
+        &mut self,
+        block: &syn::Block,
+        expected: Option<Ty>,
+    ) -> Val {
         let count = block.stmts.len();
         let mut diverged = false;
         for (i, stmt) in block.stmts.iter().enumerate() {
             let last = i + 1 == count;
-            match self.lower_stmt(stmt, last) {
+            match self.lower_stmt(stmt, last, expected) {
                 Ok(Some(value)) if last => return value,
                 Ok(Some(value)) => diverged |= value.ty == Ty::Never,
                 Ok(None) => {}
-                Err(error) => self.errors.push(error),
+                Err(error) => {
+                    self.errors.push(error);
+                    if let syn::Stmt::Local(local) = stmt {
+                        self.poison_names(&local.pat);
+                    }
+                }
             }
         }
         if diverged {
@@ -421,6 +476,15 @@ impl<'a> FnLowerer<'a> {
         }
     }
 
+    /// Binds the names a failed `let` would have bound as [`Binding::Poisoned`].
+    fn poison_names(&mut self, pat: &syn::Pat) {
+        match pat {
+            syn::Pat::Ident(ident) => self.bind(ident.ident.to_string(), Binding::Poisoned),
+            syn::Pat::Type(typed) => self.poison_names(&typed.pat),
+            _ => {}
+        }
+    }
+
     /// A Rust block as an expression, in its own scope.
     pub fn lower_block_expr(&mut self, block: &syn::Block) -> Val {
         self.scopes.push(HashMap::new());
@@ -433,12 +497,20 @@ impl<'a> FnLowerer<'a> {
 
     /// Returns the statement's value when it is a tail expression (no
     /// semicolon) or diverges.
-    fn lower_stmt(&mut self, stmt: &syn::Stmt, last: bool) -> Result<Option<Val>> {
+    fn lower_stmt(
+        &mut self,
+        stmt: &syn::Stmt,
+        last: bool,
+        expected: Option<Ty>,
+    ) -> Result<Option<Val>> {
         match stmt {
             syn::Stmt::Local(local) => self.lower_let(local).map(|_| None),
             syn::Stmt::Item(item) => self.lower_inner_item(item).map(|_| None),
             syn::Stmt::Expr(expr, semi) => {
-                let value = self.lower_expr(expr)?;
+                let value = match expected {
+                    Some(e) if semi.is_none() && last => self.lower_expr_expecting(expr, e)?,
+                    _ => self.lower_expr(expr)?,
+                };
                 if semi.is_none() && last {
                     return Ok(Some(value));
                 }
@@ -595,7 +667,10 @@ impl<'a> FnLowerer<'a> {
             }
             return Ok(());
         }
-        let value = self.lower_expr(&init.expr)?;
+        let value = match declared {
+            Some(d) => self.lower_expr_expecting(&init.expr, d)?,
+            None => self.lower_expr(&init.expr)?,
+        };
         let ty = match declared {
             Some(d) => self.unify(d, value.ty, init.expr.span())?,
             None => value.ty,
@@ -662,6 +737,17 @@ impl<'a> FnLowerer<'a> {
                 self.func.locals.get_mut(local).ty = t;
             }
         }
+        for (cast, ty, unsigned) in std::mem::take(&mut self.cast_fixups) {
+            let Some(t) = self.infer.finish(self.module, ty) else {
+                continue;
+            };
+            if let Type::Scalar(Scalar::Int(kind)) = self.module.types[t] {
+                let kind = if unsigned { unsigned_of(kind) } else { kind };
+                if let Expression::Cast { to, .. } = self.func.expressions.get_mut(cast) {
+                    *to = Scalar::Int(kind);
+                }
+            }
+        }
         for (ty, span) in std::mem::take(&mut self.deferred_neg) {
             let final_ty = self.infer.finish(self.module, ty);
             if let Some(t) = final_ty {
@@ -683,6 +769,17 @@ impl<'a> FnLowerer<'a> {
         }
         self.func.body = self.blocks.pop().expect("the body block");
         Ok(self.func)
+    }
+}
+
+/// The unsigned integer type of the same width.
+pub(super) fn unsigned_of(kind: IntKind) -> IntKind {
+    match kind {
+        IntKind::I8 | IntKind::U8 => IntKind::U8,
+        IntKind::I16 | IntKind::U16 => IntKind::U16,
+        IntKind::I32 | IntKind::U32 => IntKind::U32,
+        IntKind::I64 | IntKind::U64 => IntKind::U64,
+        IntKind::Isize | IntKind::Usize => IntKind::Usize,
     }
 }
 

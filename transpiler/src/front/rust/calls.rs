@@ -355,7 +355,7 @@ impl FnLowerer<'_> {
         self.arg_count(name, &args, signature.params.len(), span)?;
         let mut arguments = Vec::new();
         for (i, (arg, &param_ty)) in args.iter().zip(&signature.params).enumerate() {
-            let value = self.lower_expr(arg)?;
+            let value = self.lower_expr_expecting(arg, Ty::Known(param_ty))?;
             let later = args[i + 1..].iter().any(|a| self.emits_statements_for(a));
             let value = if later {
                 self.spill(value, arg.span())

@@ -472,7 +472,9 @@ impl FnLowerer<'_> {
                 iter.end.span(),
             ));
         }
-        let ty = Ty::Known(self.finish_now(ty, iter.start.span())?);
+        // The range's type may still be a variable (`0..16`): uses of the
+        // loop variable in the body can bind it, as in rustc; it defaults to
+        // `i32` only when nothing does.
         let end = self.spill(end, iter.end.span());
         let step = match iter.step {
             Some(step_expr) => {
@@ -584,7 +586,7 @@ impl FnLowerer<'_> {
     ) -> Result<Val> {
         let returned = match value {
             Some(e) => {
-                let v = self.lower_expr(e)?;
+                let v = self.lower_expr_expecting(e, self.result_ty)?;
                 self.unify(self.result_ty, v.ty, e.span())?;
                 v.expr
             }

@@ -19,6 +19,10 @@ pub enum FrontErrorKind {
         construct: &'static str,
         suggestion: &'static str,
     },
+    /// A use of a name whose `let` failed: the failure was reported, and
+    /// this follow-on error never is ([`Diagnostics::push`] drops it).
+    #[error("this follows from an earlier error")]
+    Cascade,
     #[error("cannot find {what} `{name}` in this scope")]
     NotFound { what: &'static str, name: String },
     #[error("mismatched types: expected `{expected}`, found `{found}`")]
@@ -61,6 +65,20 @@ pub enum FrontErrorKind {
     Recursion { name: String },
     #[error("struct `{name}`: {problem}")]
     Layout { name: String, problem: String },
+    #[error("struct `{name}` (declared at {declared}): {problem}")]
+    HostLayout {
+        name: String,
+        declared: String,
+        problem: String,
+    },
+    #[error("{item} `{name}`: {problem}")]
+    Derive {
+        item: &'static str,
+        name: String,
+        problem: String,
+    },
+    #[error("`#[{attr}]`: {problem}")]
+    Attribute { attr: &'static str, problem: String },
     #[error("`{name}` is not a constant expression: {problem}")]
     NotConst { name: String, problem: &'static str },
 }
@@ -70,11 +88,31 @@ pub enum FrontErrorKind {
 pub struct FrontError {
     pub kind: FrontErrorKind,
     pub span: proc_macro2::Span,
+    /// The last token, when the error is about several (`&mut [f32]`): the
+    /// macros underline the whole range (a stable compiler cannot join
+    /// spans, but `compile_error!` can run from one token to another).
+    pub end: Option<proc_macro2::Span>,
 }
 
 impl FrontError {
     pub fn new(kind: FrontErrorKind, span: proc_macro2::Span) -> Self {
-        FrontError { kind, span }
+        FrontError {
+            kind,
+            span,
+            end: None,
+        }
+    }
+
+    /// An error about all of `tokens`, from the first to the last.
+    pub fn spanning(kind: FrontErrorKind, tokens: &dyn quote::ToTokens) -> Self {
+        let mut trees = tokens.to_token_stream().into_iter();
+        let first = trees.next().map(|t| t.span());
+        let last = trees.last().map(|t| t.span());
+        FrontError {
+            kind,
+            span: first.unwrap_or_else(proc_macro2::Span::call_site),
+            end: last,
+        }
     }
 
     pub fn unsupported(
@@ -92,12 +130,26 @@ impl FrontError {
     }
 
     pub fn location(&self) -> Span {
-        Span::from_proc_macro2(self.span)
+        let mut at = Span::from_proc_macro2(self.span);
+        if let Some(end) = self.end {
+            let end = Span::from_proc_macro2(end);
+            if end.end.line >= at.start.line {
+                at.end = end.end;
+            }
+        }
+        at
     }
 
     /// The error as a `syn::Error` at its tokens (for `compile_error!`).
     pub fn to_syn(&self) -> syn::Error {
-        syn::Error::new(self.span, &self.kind)
+        match self.end {
+            None => syn::Error::new(self.span, &self.kind),
+            Some(end) => {
+                let first = proc_macro2::Ident::new("first", self.span);
+                let last = proc_macro2::Ident::new("last", end);
+                syn::Error::new_spanned(quote::quote!(#first #last), &self.kind)
+            }
+        }
     }
 }
 
@@ -117,6 +169,9 @@ pub struct Diagnostics {
 
 impl Diagnostics {
     pub fn push(&mut self, error: FrontError) {
+        if matches!(error.kind, FrontErrorKind::Cascade) {
+            return;
+        }
         self.errors.push(error);
     }
 

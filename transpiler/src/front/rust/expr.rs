@@ -26,7 +26,7 @@ impl FnLowerer<'_> {
             syn::Expr::Assign(assign) => {
                 let (place, ty, mutable) = self.lower_place(&assign.left, true)?;
                 self.require_mutable(mutable, &assign.left)?;
-                let value = self.lower_expr(&assign.right)?;
+                let value = self.lower_expr_expecting(&assign.right, ty)?;
                 self.unify(ty, value.ty, assign.right.span())?;
                 if let Some(value) = value.expr {
                     self.emit(Statement::Store { place, value }, span);
@@ -43,15 +43,8 @@ impl FnLowerer<'_> {
                 self.index_of(base, &index.index, span)
             }
             syn::Expr::Struct(s) => self.lower_struct_literal(s),
-            syn::Expr::Array(array) => self.lower_array_literal(array),
-            syn::Expr::Repeat(repeat) => {
-                let value = self.lower_expr(&repeat.expr)?;
-                let len = self.const_env().eval_usize(&repeat.len)?;
-                let elem = self.finish_now(value.ty, repeat.expr.span())?;
-                let ty = self.module.ty(Type::Array { elem, len });
-                let value = value.expr.ok_or_else(|| not_a_value(&repeat.expr))?;
-                Ok(Val { expr: Some(self.expr(Expression::Splat { ty, value }, Ty::Known(ty), span)), ty: Ty::Known(ty) })
-            }
+            syn::Expr::Array(array) => self.lower_array_literal(array, None),
+            syn::Expr::Repeat(repeat) => self.lower_repeat(repeat, None),
             syn::Expr::Block(block) => {
                 if block.label.is_some() {
                     return Err(FrontError::unsupported("labelled blocks", "use a labelled `loop` with `break 'label`", span));
@@ -88,6 +81,47 @@ impl FnLowerer<'_> {
             syn::Expr::Const(_) => Err(FrontError::unsupported("`const` blocks", "declare a `const` item", span)),
             _ => Err(FrontError::unsupported("this expression", "see the supported Rust subset in DESIGN.md §2", span)),
         }
+    }
+
+    /// Lowers `expr` where the context expects a value of type `expected`
+    /// (a parameter, an annotated `let`, a field, a return value, an
+    /// assigned place), as rustc's expectations do: an array literal takes
+    /// its element type from it, so `f([0.0; 4])` with `f(v: [f32; 4])`
+    /// builds an `[f32; 4]`. The caller still unifies the result with
+    /// `expected`; anything that is not an array literal lowers as usual.
+    pub fn lower_expr_expecting(&mut self, expr: &syn::Expr, expected: Ty) -> Result<Val> {
+        let elem = match self.type_of(expected) {
+            Some(Type::Array { elem, .. }) => Some(Ty::Known(*elem)),
+            _ => None,
+        };
+        match (expr, elem) {
+            (syn::Expr::Paren(p), _) => self.lower_expr_expecting(&p.expr, expected),
+            (syn::Expr::Group(g), _) => self.lower_expr_expecting(&g.expr, expected),
+            (syn::Expr::Array(array), Some(elem)) => self.lower_array_literal(array, Some(elem)),
+            (syn::Expr::Repeat(repeat), Some(elem)) => self.lower_repeat(repeat, Some(elem)),
+            _ => self.lower_expr(expr),
+        }
+    }
+
+    /// `[value; N]`, its element type unified with `expected_elem` first.
+    fn lower_repeat(&mut self, repeat: &syn::ExprRepeat, expected_elem: Option<Ty>) -> Result<Val> {
+        let span = repeat.span();
+        let value = match expected_elem {
+            Some(e) => {
+                let value = self.lower_expr_expecting(&repeat.expr, e)?;
+                self.unify(e, value.ty, repeat.expr.span())?;
+                value
+            }
+            None => self.lower_expr(&repeat.expr)?,
+        };
+        let len = self.const_env().eval_usize(&repeat.len)?;
+        let elem = self.finish_now(value.ty, repeat.expr.span())?;
+        let ty = self.module.ty(Type::Array { elem, len });
+        let value = value.expr.ok_or_else(|| not_a_value(&repeat.expr))?;
+        Ok(Val {
+            expr: Some(self.expr(Expression::Splat { ty, value }, Ty::Known(ty), span)),
+            ty: Ty::Known(ty),
+        })
     }
 
     pub fn unit_val(&mut self) -> Val {
@@ -208,6 +242,7 @@ impl FnLowerer<'_> {
                     ty,
                 }),
                 Some(Binding::Const(value)) => self.const_literal(value, span),
+                Some(Binding::Poisoned) => Err(FrontError::new(FrontErrorKind::Cascade, span)),
                 Some(Binding::Context { .. }) => Err(FrontError::unsupported(
                     "using the context as a value",
                     "call its methods: `ctx.thread_id()`",
@@ -712,6 +747,7 @@ impl FnLowerer<'_> {
                         Ok((self.expr(Expression::Local(local), ty, span), ty, mutable))
                     }
                     Some(Binding::Alias { place, ty, mutable }) => Ok((place, ty, mutable)),
+                    Some(Binding::Poisoned) => Err(FrontError::new(FrontErrorKind::Cascade, span)),
                     _ => Err(FrontError::new(
                         FrontErrorKind::NotAPlace {
                             action: if for_write { "assigned" } else { "borrowed" },
@@ -926,7 +962,7 @@ impl FnLowerer<'_> {
                     ident.span(),
                 ));
             };
-            let value = self.lower_expr(&field.expr)?;
+            let value = self.lower_expr_expecting(&field.expr, Ty::Known(st.members[index].ty))?;
             let value = if s
                 .fields
                 .iter()
@@ -978,7 +1014,11 @@ impl FnLowerer<'_> {
         })
     }
 
-    fn lower_array_literal(&mut self, array: &syn::ExprArray) -> Result<Val> {
+    fn lower_array_literal(
+        &mut self,
+        array: &syn::ExprArray,
+        expected_elem: Option<Ty>,
+    ) -> Result<Val> {
         let span = array.span();
         if array.elems.is_empty() {
             return Err(FrontError::unsupported(
@@ -987,11 +1027,14 @@ impl FnLowerer<'_> {
                 span,
             ));
         }
-        let mut elem_ty: Option<Ty> = None;
+        let mut elem_ty: Option<Ty> = expected_elem;
         let mut components = Vec::new();
         let count = array.elems.len();
         for (i, elem) in array.elems.iter().enumerate() {
-            let value = self.lower_expr(elem)?;
+            let value = match expected_elem {
+                Some(e) => self.lower_expr_expecting(elem, e)?,
+                None => self.lower_expr(elem)?,
+            };
             let later_effects = array
                 .elems
                 .iter()

@@ -11,23 +11,33 @@
 //! Modules: [`body`] holds the per-function lowering state and statements,
 //! `expr` operators and places, `control` control flow, `range` `for` loops,
 //! `calls` intrinsics, methods, calls and macros, [`infer`] type inference,
-//! [`types`] struct layouts and type resolution, [`consts`] constant
-//! evaluation, [`error`] the spanned errors.
+//! [`types`] struct layouts and type resolution, [`host`] struct types from
+//! host layouts ([`Options::layouts`]), [`consts`] constant evaluation,
+//! [`error`] the spanned errors. For the proc macros: [`attrs`] (the
+//! attribute parser both use), [`signature`] (accepted signature shapes),
+//! [`gpu_type`] (what the derives accept), [`precheck`] (macro-time
+//! validation).
 
+pub mod attrs;
 mod body;
 mod calls;
 pub mod consts;
 mod control;
 pub mod error;
 mod expr;
+pub mod gpu_type;
+pub mod host;
 pub mod infer;
+pub mod precheck;
 mod range;
+pub mod signature;
 pub mod types;
 
 use std::collections::HashMap;
 
 use syn::spanned::Spanned;
 
+pub use attrs::{fn_kind, parse_kernel_args, FnKind, KernelAttrs, KernelKind};
 pub use error::{Diagnostics, FrontError, FrontErrorKind};
 
 use crate::arena::Handle;
@@ -45,6 +55,9 @@ pub struct Options {
     pub overflow_checks: bool,
     /// The file the source came from, for `#line` and fault locations.
     pub source_file: Option<String>,
+    /// Structs known by their host layout (from the `GpuType` derives)
+    /// rather than by an item in the input; see [`host`].
+    pub layouts: Vec<&'static ringkernel_device::layout::TypeLayout>,
 }
 
 impl Default for Options {
@@ -52,6 +65,7 @@ impl Default for Options {
         Options {
             overflow_checks: true,
             source_file: None,
+            layouts: Vec::new(),
         }
     }
 }
@@ -62,23 +76,6 @@ pub struct Signature {
     pub function: Handle<Function>,
     pub params: Vec<Handle<Type>>,
     pub result: Handle<Type>,
-}
-
-/// What an attribute made of a function.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FnKind {
-    DeviceFn,
-    GpuKernel(KernelAttrs),
-    RingKernel(KernelAttrs),
-}
-
-/// The arguments of `#[gpu_kernel(...)]` and `#[ring_kernel(...)]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KernelAttrs {
-    /// The block shape (`block_size = N` or `block = (x, y, z)`).
-    pub block: [u32; 3],
-    /// `checks = true|false`; `None` takes [`Options::overflow_checks`].
-    pub overflow_checks: Option<bool>,
 }
 
 /// Parses and lowers a Rust file.
@@ -102,11 +99,27 @@ pub fn lower_items(items: &[syn::Item], options: &Options) -> Result<Module, Dia
     };
     let mut diagnostics = Diagnostics::default();
     let mut env = TypeEnv::default();
+    diagnostics
+        .errors
+        .extend(host::add_host_layouts(&mut env, &mut module, &options.layouts).errors);
     for item in items {
         if let syn::Item::Struct(s) = item {
             if derives_gpu_type(&s.attrs) {
-                if let Err(e) = env.add_struct(&mut module, s) {
-                    diagnostics.push(e);
+                let host = env.struct_named(&s.ident.to_string());
+                match env.add_struct(&mut module, s) {
+                    Ok(handle) if host.is_some_and(|h| h != handle) => {
+                        diagnostics.push(FrontError::new(
+                            FrontErrorKind::Layout {
+                                name: s.ident.to_string(),
+                                problem:
+                                    "its host layout (from the derive) differs from this definition"
+                                        .into(),
+                            },
+                            s.ident.span(),
+                        ))
+                    }
+                    Ok(_) => {}
+                    Err(e) => diagnostics.push(e),
                 }
             }
         }
@@ -134,12 +147,18 @@ pub fn lower_items(items: &[syn::Item], options: &Options) -> Result<Module, Dia
         match lower_fn(&mut module, &env, &signatures, item, kind, options) {
             Ok((function, signature, actor)) => match kind {
                 FnKind::GpuKernel(attrs) => module.entry_points.push(EntryPoint {
-                    name: item.sig.ident.to_string(),
+                    name: attrs
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| item.sig.ident.to_string()),
                     function,
                     kind: EntryKind::Kernel { block: attrs.block },
                 }),
-                FnKind::RingKernel(_) => module.entry_points.push(EntryPoint {
-                    name: item.sig.ident.to_string(),
+                FnKind::RingKernel(attrs) => module.entry_points.push(EntryPoint {
+                    name: attrs
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| item.sig.ident.to_string()),
                     function,
                     kind: EntryKind::Actor(
                         actor.clone().expect("handlers lower to an actor signature"),
@@ -175,96 +194,6 @@ fn derives_gpu_type(attrs: &[syn::Attribute]) -> bool {
             });
         }
         found
-    })
-}
-
-/// Reads `#[gpu_kernel(...)]`, `#[ring_kernel(...)]` or `#[device_fn]` from a
-/// function's attributes.
-pub fn fn_kind(attrs: &[syn::Attribute]) -> Result<Option<FnKind>, FrontError> {
-    for attr in attrs {
-        let Some(name) = attr.path().segments.last().map(|s| s.ident.to_string()) else {
-            continue;
-        };
-        match name.as_str() {
-            "device_fn" => return Ok(Some(FnKind::DeviceFn)),
-            "gpu_kernel" => {
-                return kernel_attrs(attr, "gpu_kernel", 256).map(|a| Some(FnKind::GpuKernel(a)))
-            }
-            "ring_kernel" => {
-                return kernel_attrs(attr, "ring_kernel", 128).map(|a| Some(FnKind::RingKernel(a)))
-            }
-            _ => {}
-        }
-    }
-    Ok(None)
-}
-
-fn kernel_attrs(
-    attr: &syn::Attribute,
-    which: &str,
-    default_threads: u32,
-) -> Result<KernelAttrs, FrontError> {
-    let mut block = [default_threads, 1, 1];
-    let mut overflow_checks = None;
-    if let syn::Meta::List(_) = attr.meta {
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("block_size") {
-                let lit: syn::LitInt = meta.value()?.parse()?;
-                block = [lit.base10_parse()?, 1, 1];
-            } else if meta.path.is_ident("block") {
-                let tuple: syn::ExprTuple = meta.value()?.parse()?;
-                let dims: Vec<u32> = tuple
-                    .elems
-                    .iter()
-                    .map(|e| match e {
-                        syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Int(i),
-                            ..
-                        }) => i.base10_parse::<u32>(),
-                        other => Err(syn::Error::new(other.span(), "expected an integer")),
-                    })
-                    .collect::<syn::Result<_>>()?;
-                if dims.is_empty() || dims.len() > 3 {
-                    return Err(
-                        meta.error("`block` takes one to three dimensions: `block = (16, 16)`")
-                    );
-                }
-                block = [
-                    dims[0],
-                    *dims.get(1).unwrap_or(&1),
-                    *dims.get(2).unwrap_or(&1),
-                ];
-            } else if meta.path.is_ident("checks") {
-                let lit: syn::LitBool = meta.value()?.parse()?;
-                overflow_checks = Some(lit.value);
-            } else {
-                return Err(meta.error(format!(
-                    "unknown `{which}` argument; expected `block_size`, `block` or `checks`"
-                )));
-            }
-            Ok(())
-        })
-        .map_err(|e| {
-            FrontError::new(
-                FrontErrorKind::Signature {
-                    problem: e.to_string(),
-                },
-                e.span(),
-            )
-        })?;
-    }
-    let threads: u64 = block.iter().map(|&d| u64::from(d)).product();
-    if block.contains(&0) || threads > 1024 {
-        return Err(FrontError::new(
-            FrontErrorKind::Signature {
-                problem: format!("a block of {block:?} threads is invalid: 1 to 1024 threads"),
-            },
-            attr.span(),
-        ));
-    }
-    Ok(KernelAttrs {
-        block,
-        overflow_checks,
     })
 }
 
@@ -402,17 +331,10 @@ fn lower_fn(
     let is_kernel = matches!(kind, FnKind::GpuKernel(_));
     let is_handler = matches!(kind, FnKind::RingKernel(_));
     let mut lowerer = FnLowerer::new(module, env, signatures, sig.ident.to_string());
-    lowerer.func.overflow_checks = match kind {
-        FnKind::GpuKernel(KernelAttrs {
-            overflow_checks: Some(c),
-            ..
-        })
-        | FnKind::RingKernel(KernelAttrs {
-            overflow_checks: Some(c),
-            ..
-        }) => *c,
-        _ => options.overflow_checks,
-    };
+    lowerer.func.overflow_checks = kind
+        .kernel_attrs()
+        .and_then(|a| a.overflow_checks)
+        .unwrap_or(options.overflow_checks);
     if is_handler {
         let count = sig.inputs.len();
         if !(2..=3).contains(&count) {
@@ -622,7 +544,7 @@ fn lower_fn(
     }
     lowerer.func.result = Some(result);
     lowerer.result_ty = Ty::Known(result);
-    let tail = lowerer.lower_block_contents(&item.block);
+    let tail = lowerer.lower_block_contents_expecting(&item.block, Some(Ty::Known(result)));
     let unit = lowerer.module.ty(Type::Unit);
     if tail.ty != Ty::Never {
         let tail_span = item

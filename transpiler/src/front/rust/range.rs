@@ -92,7 +92,9 @@ pub(super) struct RangeLoop<'b> {
     pub label: Option<String>,
     pub var_name: Option<String>,
     pub var_mutable: bool,
-    /// The (known) integer type of the range.
+    /// The integer type of the range: known, or an integer variable that
+    /// uses of the loop variable in the body may still bind (rustc infers
+    /// `for i in 0..4 { a[i] }` as a `usize` range).
     pub ty: Ty,
     pub start: Handle<Expression>,
     pub end: Handle<Expression>,
@@ -105,13 +107,13 @@ pub(super) struct RangeLoop<'b> {
 
 pub(super) fn emit_range_loop(l: &mut FnLowerer<'_>, r: RangeLoop<'_>) -> Result<()> {
     let span = r.span;
-    let Some(Scalar::Int(kind)) = l.scalar_of(r.ty) else {
+    if !l.is_int(r.ty) {
         return Err(FrontError::unsupported(
             "ranges over this type",
             "iterate over integers",
             span,
         ));
-    };
+    }
     let b = l.bool_ty();
     let cur = l.new_local(None, r.ty, true, span);
     let cur_place = l.expr(Expression::Local(cur), r.ty, span);
@@ -263,16 +265,7 @@ pub(super) fn emit_range_loop(l: &mut FnLowerer<'_>, r: RangeLoop<'_>) -> Result
             r.ty,
             span,
         );
-        let unsigned = unsigned_of(kind);
-        let unsigned_ty = l.scalar(Scalar::Int(unsigned));
-        let diff_u = l.expr(
-            Expression::Cast {
-                expr: diff,
-                to: Scalar::Int(unsigned),
-            },
-            unsigned_ty,
-            span,
-        );
+        let diff_u = l.int_cast(diff, r.ty, true, span);
         let dist = l.expr(
             Expression::Cast {
                 expr: diff_u,
@@ -290,14 +283,7 @@ pub(super) fn emit_range_loop(l: &mut FnLowerer<'_>, r: RangeLoop<'_>) -> Result
             b,
             span,
         );
-        let step_t = l.expr(
-            Expression::Cast {
-                expr: step,
-                to: Scalar::Int(kind),
-            },
-            r.ty,
-            span,
-        );
+        let step_t = l.int_cast(step, r.ty, false, span);
         let fun = if r.reverse {
             MathFunction::WrappingSub
         } else {
@@ -341,16 +327,6 @@ pub(super) fn emit_range_loop(l: &mut FnLowerer<'_>, r: RangeLoop<'_>) -> Result
     outcome?;
     l.emit(Statement::Loop { id: r.id, body }, span);
     Ok(())
-}
-
-fn unsigned_of(kind: IntKind) -> IntKind {
-    match kind {
-        IntKind::I8 | IntKind::U8 => IntKind::U8,
-        IntKind::I16 | IntKind::U16 => IntKind::U16,
-        IntKind::I32 | IntKind::U32 => IntKind::U32,
-        IntKind::I64 | IntKind::U64 => IntKind::U64,
-        IntKind::Isize | IntKind::Usize => IntKind::Usize,
-    }
 }
 
 /// `if !cond { break }`.

@@ -28,6 +28,12 @@ impl TypeEnv {
         self.structs.get(name).copied()
     }
 
+    /// Registers a struct type under `name` (see `host.rs`); returns the
+    /// type registered under it before, if any.
+    pub(super) fn register(&mut self, name: String, ty: Handle<Type>) -> Option<Handle<Type>> {
+        self.structs.insert(name, ty)
+    }
+
     /// Lays out `item` (which must be `#[repr(C)]` plain data) and registers it.
     pub fn add_struct(
         &mut self,

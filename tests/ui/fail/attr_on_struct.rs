@@ -1,0 +1,9 @@
+#![allow(unused)]
+use ringkernel::prelude::*;
+
+#[gpu_kernel]
+pub struct NotAFunction {
+    pub x: f32,
+}
+
+fn main() {}

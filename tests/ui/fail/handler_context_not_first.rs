@@ -1,0 +1,11 @@
+#![allow(unused)]
+use ringkernel::prelude::*;
+
+#[derive(Clone, Copy, RingMessage)]
+#[repr(C)]
+pub struct Ping { pub seq: u64 }
+
+#[ring_kernel]
+pub fn h(msg: &Ping, ctx: &RingContext) {}
+
+fn main() {}

@@ -1,0 +1,13 @@
+#![allow(unused)]
+use ringkernel::prelude::*;
+
+#[derive(Clone, Copy, RingMessage)]
+#[repr(C)]
+pub struct Ping { pub seq: u64 }
+
+#[ring_kernel]
+pub fn h(ctx: &RingContext, msg: Ping) -> Ping {
+    msg
+}
+
+fn main() {}
