@@ -99,7 +99,7 @@ fn shared_constants() -> Vec<(String, u64)> {
     for kind in FaultKind::ALL {
         constants.push((kind.cuda_name().into(), kind as u64));
     }
-    for capacity in [1u32, 2, 4, 8, 16, 64, 1024] {
+    for capacity in [2u32, 4, 8, 16, 64, 1024] {
         let layout = K2kLayout::new(capacity, 64).unwrap();
         constants.push((
             format!("RK_K2K_SLOTS_OFFSET({capacity}u)"),
