@@ -211,26 +211,7 @@ impl<W: fmt::Write> Writer<'_, W> {
         right: Handle<Expression>,
     ) -> fmt::Result {
         let scalar = self.scalar_of(ctx, left);
-        let c_op = match op {
-            BinaryOp::Add => "+",
-            BinaryOp::Sub => "-",
-            BinaryOp::Mul => "*",
-            BinaryOp::Div => "/",
-            BinaryOp::Rem => "%",
-            BinaryOp::BitAnd => "&",
-            BinaryOp::BitOr => "|",
-            BinaryOp::BitXor => "^",
-            BinaryOp::Shl => "<<",
-            BinaryOp::Shr => ">>",
-            BinaryOp::Eq => "==",
-            BinaryOp::Ne => "!=",
-            BinaryOp::Lt => "<",
-            BinaryOp::Le => "<=",
-            BinaryOp::Gt => ">",
-            BinaryOp::Ge => ">=",
-            BinaryOp::LogicalAnd => "&&",
-            BinaryOp::LogicalOr => "||",
-        };
+        let c_op = op.symbol();
         match (op, scalar) {
             (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, Scalar::Int(k)) => {
                 self.write_wrapping(ctx, k, c_op, left, right)

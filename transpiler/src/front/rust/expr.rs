@@ -475,7 +475,7 @@ impl FnLowerer<'_> {
         let (Some(l), Some(r)) = (left.expr, right.expr) else {
             return Err(FrontError::new(
                 FrontErrorKind::InvalidOperand {
-                    op: op_symbol(op),
+                    op: op.symbol(),
                     ty: "()".into(),
                 },
                 span,
@@ -484,10 +484,10 @@ impl FnLowerer<'_> {
         let result_ty = match op {
             BinaryOp::Shl | BinaryOp::Shr => {
                 if !self.is_int(left.ty) {
-                    return Err(self.invalid_operand(op_symbol(op), left.ty, span));
+                    return Err(self.invalid_operand(op.symbol(), left.ty, span));
                 }
                 if !self.is_int(right.ty) {
-                    return Err(self.invalid_operand(op_symbol(op), right.ty, right_span));
+                    return Err(self.invalid_operand(op.symbol(), right.ty, right_span));
                 }
                 left.ty
             }
@@ -507,7 +507,7 @@ impl FnLowerer<'_> {
                     _ => numeric || is_bool,
                 };
                 if !ok {
-                    return Err(self.invalid_operand(op_symbol(op), ty, span));
+                    return Err(self.invalid_operand(op.symbol(), ty, span));
                 }
                 if op.is_comparison() {
                     self.bool_ty()
@@ -1071,27 +1071,4 @@ pub(super) fn not_a_value(expr: &syn::Expr) -> FrontError {
         },
         expr.span(),
     )
-}
-
-pub(super) fn op_symbol(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Add => "+",
-        BinaryOp::Sub => "-",
-        BinaryOp::Mul => "*",
-        BinaryOp::Div => "/",
-        BinaryOp::Rem => "%",
-        BinaryOp::BitAnd => "&",
-        BinaryOp::BitOr => "|",
-        BinaryOp::BitXor => "^",
-        BinaryOp::Shl => "<<",
-        BinaryOp::Shr => ">>",
-        BinaryOp::Eq => "==",
-        BinaryOp::Ne => "!=",
-        BinaryOp::Lt => "<",
-        BinaryOp::Le => "<=",
-        BinaryOp::Gt => ">",
-        BinaryOp::Ge => ">=",
-        BinaryOp::LogicalAnd => "&&",
-        BinaryOp::LogicalOr => "||",
-    }
 }
