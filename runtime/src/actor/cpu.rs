@@ -22,7 +22,7 @@ use ringkernel_transpiler::interp::{ActorEnv, Arg, Buffer, Launch, Program};
 pub(crate) type SharedProgram = Arc<crate::kernel::Prepared>;
 
 use super::error::ActorError;
-use super::handle::{host_time_ns, ActorDriver, ActorInfo};
+use super::host::{host_time_ns, ActorDriver, ActorInfo};
 use super::memory::ActorMemory;
 
 /// A CPU thread running one actor.

@@ -17,7 +17,7 @@ use ringkernel_device::control::ActorDesc;
 use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
 use super::error::ActorError;
-use super::handle::{host_time_ns, ActorDriver};
+use super::host::{host_time_ns, ActorDriver};
 use super::memory::ActorLayout;
 use crate::cuda::compile::CudaSource;
 use crate::cuda::module::{KernelFunction, LoadedModule};

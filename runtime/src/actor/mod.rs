@@ -1,22 +1,25 @@
 //! Actors: spawning `#[ring_kernel]` handlers and talking to them.
 //!
-//! - [`handle`]: the typed [`Actor`] handle (call, send, recv, state,
+//! - `host`: the host side of one actor's protocol (`ActorCore`: rings,
+//!   envelopes, host HLC, dead letters, stop, restart), untyped.
+//! - `handle`: the typed [`Actor`] handle (call, send, recv, state,
 //!   stats, stop, restart, dead letters), the same on every backend.
-//! - [`memory`]: the control block and rings one actor shares with its
+//! - `memory`: the control block and rings one actor shares with its
 //!   executor, carved from one allocation.
-//! - [`cpu`]: the CPU backend's executor (a thread per actor running the
+//! - `cpu`: the CPU backend's executor (a thread per actor running the
 //!   interpreter under the device protocol).
-//! - [`gpu`]: the GPU executor: one persistent launch of the kernel the
+//! - `gpu`: the GPU executor: one persistent launch of the kernel the
 //!   transpiler's CUDA back end wrote over `rk_actor.cuh`, one block per
 //!   actor.
-//! - [`supervisor`]: the watchdog: restart policy, hang detection.
-//! - [`spawn`]: `Runtime::spawn`, which lays out the memory (mapped pinned
+//! - `supervisor`: the watchdog: restart policy, hang detection.
+//! - `spawn`: `Runtime::spawn`, which lays out the memory (mapped pinned
 //!   memory on the GPU, the heap on the CPU) and starts the executor.
 
 mod cpu;
 mod error;
 mod gpu;
 mod handle;
+mod host;
 mod memory;
 mod spawn;
 mod supervisor;
@@ -25,7 +28,8 @@ use ringkernel_device::ring::RingLayout;
 use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
 pub use error::{ActorError, SourceLocation};
-pub use handle::{Actor, ActorStats, DeadLetter, Envelope};
+pub use handle::Actor;
+pub use host::{ActorStats, DeadLetter, Envelope};
 pub use supervisor::RestartPolicy;
 
 use memory::ActorLayout;

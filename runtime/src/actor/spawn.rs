@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::actor::cpu::{CpuActor, CpuDriver};
 use crate::actor::gpu::{GpuLaunch, GpuStart};
-use crate::actor::handle::{bytes_of, ActorCore, ActorDriver, ActorInfo};
+use crate::actor::host::{bytes_of, ActorCore, ActorDriver, ActorInfo};
 use crate::actor::memory::ActorMemory;
 use crate::actor::supervisor::{self, RestartPolicy};
 use crate::actor::{actor_abi, actor_layout, Actor, SpawnOptions};

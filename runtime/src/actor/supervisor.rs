@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use ringkernel_device::control::Lifecycle;
 use ringkernel_device::ring::{RingIndex, RingMemory};
 
-use super::handle::ActorCore;
+use super::host::ActorCore;
 
 /// What the supervisor does when an actor's handler faults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

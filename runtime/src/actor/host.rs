@@ -1,0 +1,798 @@
+//! [`ActorCore`]: the host side of one actor's protocol, untyped (bytes in,
+//! bytes out); the typed [`Actor`](super::Actor) handle wraps it.
+//!
+//! The core owns the host halves of the actor's rings: it produces into
+//! the inbox and consumes the outbox through device-lib's SPSC ring code
+//! (model-checked by TLA+ and loom), stamps requests with the host's HLC and
+//! merges the replies' stamps into it. Sends (and stop) are serialised per
+//! actor by one lock, receives by another, which is what the lifecycle model
+//! in `verification/` assumes. Whatever runs the actor (a persistent CUDA
+//! kernel, or a CPU thread driving the interpreter) is behind [`ActorDriver`].
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ringkernel_device::control::{FaultKind, Lifecycle};
+use ringkernel_device::envelope::{flags, EnvelopeHeader, ACTOR_HOST, ENVELOPE_HEADER_SIZE};
+use ringkernel_device::hlc::{HlcClock, HlcTimestamp};
+use ringkernel_device::ring::{Consumer, Producer};
+use ringkernel_device::ring::{RawRing, RingMemory};
+use ringkernel_transpiler::back::cuda::ActorAbi;
+
+use super::error::{ActorError, SourceLocation};
+use super::memory::ActorMemory;
+
+/// Host physical time for HLC stamps: nanoseconds since the Unix epoch.
+pub(crate) fn host_time_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// What runs an actor: a persistent CUDA kernel or a CPU thread.
+pub(crate) trait ActorDriver: Send + Sync + fmt::Debug {
+    /// Copies the actor's state (the bytes of `S`) into `out`.
+    fn read_state(&self, out: &mut [u8]) -> Result<(), ActorError>;
+    /// Overwrites the actor's state; only while it cannot run (Failed).
+    fn write_state(&self, bytes: &[u8]) -> Result<(), ActorError>;
+    /// Whether the actor's executor is still running (false once the kernel
+    /// or thread ended, for whatever reason).
+    fn running(&self) -> bool;
+    /// Waits for the executor to end after the actor terminated.
+    fn join(&self) -> Result<(), ActorError>;
+    /// Details of an executor-level failure (CPU backend: an interpreter
+    /// error such as a data race), if any.
+    fn failure(&self) -> Option<String>;
+}
+
+/// An envelope taken from the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub header: EnvelopeHeader,
+    pub payload: Vec<u8>,
+}
+
+/// A message the actor did not answer, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The request's header as the actor saw it (correlation id, sequence).
+    pub header: EnvelopeHeader,
+    /// The request's payload bytes.
+    pub payload: Vec<u8>,
+    pub kind: FaultKind,
+    /// Where the handler faulted; line 0 when the message was rejected
+    /// before the handler ran.
+    pub location: SourceLocation,
+}
+
+/// A snapshot of an actor's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActorStats {
+    pub state: Lifecycle,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub faults: u64,
+    pub heartbeat: u64,
+}
+
+/// What the handle needs to know about the kernel behind it.
+#[derive(Debug, Clone)]
+pub(crate) struct ActorInfo {
+    pub id: u32,
+    /// The handler's Rust name, for messages.
+    #[allow(dead_code)]
+    pub kernel: String,
+    pub source_file: String,
+    pub abi: ActorAbi,
+    pub message_type_id: u32,
+    pub reply_type_id: u32,
+}
+
+struct Tx {
+    producer: Producer<RawRing>,
+    next_correlation: u64,
+    stopped: bool,
+}
+
+struct Rx {
+    consumer: Consumer<RawRing>,
+    /// Envelopes taken from the outbox while `call` looked for its own
+    /// reply, in outbox order.
+    stash: VecDeque<Envelope>,
+    dead_letters: VecDeque<DeadLetter>,
+    /// The HLC stamps of a batch being received (a reused buffer).
+    stamps: Vec<HlcTimestamp>,
+}
+
+pub(crate) struct ActorCore {
+    pub info: ActorInfo,
+    pub memory: Arc<ActorMemory>,
+    pub driver: Box<dyn ActorDriver>,
+    tx: Mutex<Tx>,
+    rx: Mutex<Rx>,
+    clock: Mutex<HlcClock>,
+    /// Set by the watchdog while the actor looks hung.
+    pub hung: AtomicBool,
+    /// Whether the supervisor will restart this actor when it fails (its
+    /// policy restarts and the restarts are not exhausted).
+    pub restarts: AtomicBool,
+    /// The fault count when the last restart was requested: while the
+    /// count is unchanged and the actor still reads Failed, the device has
+    /// not picked the restart up yet (not a new failure).
+    restarted_at_faults: AtomicU64,
+    /// Handler-fault dead letters taken from the outbox. The executor marks
+    /// the actor Failed just before it publishes the dead letter, so
+    /// "Failed" is only final once the dead letter of every fault arrived.
+    faults_delivered: AtomicU64,
+}
+
+impl fmt::Debug for ActorCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorCore")
+            .field("info", &self.info)
+            .field("driver", &self.driver)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Polls `f` until it returns `Some`, spinning first (round-trip latency),
+/// then yielding, then sleeping briefly; `None` at the deadline.
+fn poll<T>(
+    deadline: Option<Instant>,
+    mut f: impl FnMut() -> Result<Option<T>, ActorError>,
+) -> Result<Option<T>, ActorError> {
+    let start = Instant::now();
+    let mut spins = 0u32;
+    loop {
+        if let Some(v) = f()? {
+            return Ok(Some(v));
+        }
+        spins = spins.wrapping_add(1);
+        let waited = start.elapsed();
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(None);
+        }
+        if waited < Duration::from_micros(200) {
+            std::hint::spin_loop();
+        } else if waited < Duration::from_millis(2) {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+}
+
+impl ActorCore {
+    /// # Safety
+    /// `memory`'s rings are initialised and nothing else acts as the host
+    /// producer of the inbox or the host consumer of the outbox.
+    pub unsafe fn new(
+        info: ActorInfo,
+        memory: Arc<ActorMemory>,
+        driver: Box<dyn ActorDriver>,
+    ) -> ActorCore {
+        // SAFETY: per the contract, the handle is the only inbox producer and
+        // the only outbox consumer.
+        let producer = unsafe { Producer::attach(memory.inbox) };
+        let consumer = unsafe { Consumer::attach(memory.outbox) };
+        ActorCore {
+            info,
+            memory,
+            driver,
+            tx: Mutex::new(Tx {
+                producer,
+                next_correlation: 1,
+                stopped: false,
+            }),
+            rx: Mutex::new(Rx {
+                consumer,
+                stash: VecDeque::new(),
+                dead_letters: VecDeque::new(),
+                stamps: Vec::new(),
+            }),
+            clock: Mutex::new(HlcClock::new(ACTOR_HOST)),
+            hung: AtomicBool::new(false),
+            restarts: AtomicBool::new(false),
+            restarted_at_faults: AtomicU64::new(u64::MAX),
+            faults_delivered: AtomicU64::new(0),
+        }
+    }
+
+    fn actor(&self) -> u32 {
+        self.info.id
+    }
+
+    /// Pushes one request; `Ok(None)` when the inbox is full.
+    fn try_send_bytes(&self, payload: &[u8]) -> Result<Option<u64>, ActorError> {
+        let mut tx = lock(&self.tx);
+        if tx.stopped {
+            return Err(ActorError::Stopped {
+                actor: self.actor(),
+            });
+        }
+        let correlation = tx.next_correlation;
+        let hlc = lock(&self.clock).send(host_time_ns());
+        let header = EnvelopeHeader {
+            type_id: self.info.message_type_id,
+            payload_size: payload.len() as u32,
+            source_actor: ACTOR_HOST,
+            dest_actor: self.info.id,
+            correlation_id: correlation,
+            sequence: correlation,
+            hlc,
+            flags: if self.info.abi.reply_size == 0 {
+                flags::NO_REPLY
+            } else {
+                0
+            },
+            reserved: [0; 3],
+        };
+        match tx.producer.try_push_envelope(&header, payload) {
+            Ok(()) => {
+                tx.next_correlation += 1;
+                Ok(Some(correlation))
+            }
+            Err(ringkernel_device::ring::PushError::Full(_)) => Ok(None),
+            Err(e) => Err(ActorError::Protocol(e.to_string())),
+        }
+    }
+
+    pub fn try_send(&self, payload: &[u8]) -> Result<u64, ActorError> {
+        self.try_send_bytes(payload)?.ok_or(ActorError::Full {
+            actor: self.actor(),
+        })
+    }
+
+    /// An error if the actor can no longer answer.
+    fn check_alive(&self) -> Result<(), ActorError> {
+        if self.hung.load(Ordering::Acquire) {
+            return Err(ActorError::Hung {
+                actor: self.actor(),
+            });
+        }
+        let faults = self.memory.faults().0;
+        if matches!(self.memory.state(), Ok(Lifecycle::Failed))
+            && !self.restarts.load(Ordering::Acquire)
+            && self.restarted_at_faults.load(Ordering::Acquire) != faults
+            && self.faults_delivered.load(Ordering::Acquire) >= faults
+        {
+            return Err(ActorError::Failed {
+                actor: self.actor(),
+            });
+        }
+        if !self.driver.running() {
+            if let Some(detail) = self.driver.failure() {
+                return Err(ActorError::Interpreter {
+                    actor: self.actor(),
+                    detail,
+                });
+            }
+            return Err(ActorError::Stopped {
+                actor: self.actor(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The next outbox envelope, if one is there (stash first).
+    fn try_take(&self, rx: &mut Rx) -> Option<Envelope> {
+        if let Some(e) = rx.stash.pop_front() {
+            return Some(e);
+        }
+        rx.consumer
+            .try_pop(|slot| {
+                let header = EnvelopeHeader::read_from(slot);
+                let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
+                Envelope {
+                    header,
+                    payload: slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + len].to_vec(),
+                }
+            })
+            .inspect(|e| {
+                lock(&self.clock).receive(&e.header.hlc, host_time_ns());
+            })
+    }
+
+    /// Turns an envelope into a reply payload, or a dead letter into an error.
+    fn accept(&self, rx: &mut Rx, envelope: Envelope) -> Result<Envelope, ActorError> {
+        let h = envelope.header;
+        if h.flags & flags::FAULT != 0 {
+            let kind = FaultKind::try_from(h.reserved[0]).unwrap_or(FaultKind::Panic);
+            let location = SourceLocation {
+                file: self.info.source_file.clone(),
+                line: h.reserved[1],
+                column: h.reserved[2],
+            };
+            rx.dead_letters.push_back(DeadLetter {
+                header: h,
+                payload: envelope.payload,
+                kind,
+                location: location.clone(),
+            });
+            if kind != FaultKind::BadMessage {
+                self.faults_delivered.fetch_add(1, Ordering::AcqRel);
+            }
+            if h.reserved[1] == 0 && kind == FaultKind::Panic {
+                // The CPU backend's interpreter refused the handler (a data
+                // race, a divergent barrier): say what it found.
+                if let Some(detail) = self.driver.failure() {
+                    return Err(ActorError::Interpreter {
+                        actor: self.actor(),
+                        detail,
+                    });
+                }
+            }
+            return Err(if kind == FaultKind::BadMessage {
+                ActorError::Rejected {
+                    actor: self.actor(),
+                    kind,
+                    sequence: h.sequence,
+                }
+            } else {
+                ActorError::Fault {
+                    actor: self.actor(),
+                    kind,
+                    location,
+                    sequence: h.sequence,
+                }
+            });
+        }
+        if h.type_id != self.info.reply_type_id || h.payload_size as u64 != self.info.abi.reply_size
+        {
+            return Err(ActorError::Protocol(format!(
+                "actor {}: reply with type id {:#x} and {} bytes, expected {:#x} and {}",
+                self.actor(),
+                h.type_id,
+                h.payload_size,
+                self.info.reply_type_id,
+                self.info.abi.reply_size
+            )));
+        }
+        Ok(envelope)
+    }
+
+    /// Whether nothing more can ever arrive: the actor terminated (or its
+    /// executor ended) and the outbox is empty.
+    fn finished(&self, rx: &mut Rx) -> bool {
+        rx.stash.is_empty()
+            && rx.consumer.available() == 0
+            && (matches!(self.memory.state(), Ok(Lifecycle::Terminated)) || !self.driver.running())
+            && rx.consumer.available() == 0
+    }
+
+    /// The next reply in outbox order.
+    pub fn recv(&self, timeout: Option<Duration>) -> Result<Envelope, ActorError> {
+        if self.info.abi.reply_size == 0 {
+            return Err(ActorError::NoReplies {
+                actor: self.actor(),
+            });
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let found = poll(deadline, || {
+            let mut rx = lock(&self.rx);
+            if let Some(e) = self.try_take(&mut rx) {
+                return self.accept(&mut rx, e).map(Some);
+            }
+            if self.finished(&mut rx) {
+                drop(rx);
+                self.check_alive()?;
+                return Err(ActorError::Stopped {
+                    actor: self.actor(),
+                });
+            }
+            drop(rx);
+            self.check_alive()?;
+            Ok(None)
+        })?;
+        found.ok_or(ActorError::Timeout {
+            actor: self.actor(),
+            millis: timeout.unwrap_or_default().as_millis(),
+        })
+    }
+
+    /// The reply to request `correlation`; other envelopes met on the way
+    /// are kept, in order, for `recv`.
+    pub fn wait_reply(
+        &self,
+        correlation: u64,
+        timeout: Option<Duration>,
+    ) -> Result<Envelope, ActorError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let found = poll(deadline, || {
+            let mut rx = lock(&self.rx);
+            if let Some(i) = rx
+                .stash
+                .iter()
+                .position(|e| e.header.correlation_id == correlation)
+            {
+                let e = rx.stash.remove(i).expect("index from position");
+                return self.accept(&mut rx, e).map(Some);
+            }
+            while let Some(e) = rx.consumer.try_pop(|slot| {
+                let header = EnvelopeHeader::read_from(slot);
+                let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
+                Envelope {
+                    header,
+                    payload: slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + len].to_vec(),
+                }
+            }) {
+                lock(&self.clock).receive(&e.header.hlc, host_time_ns());
+                if e.header.correlation_id == correlation {
+                    return self.accept(&mut rx, e).map(Some);
+                }
+                rx.stash.push_back(e);
+            }
+            if self.finished(&mut rx) {
+                drop(rx);
+                self.check_alive()?;
+                return Err(ActorError::Stopped {
+                    actor: self.actor(),
+                });
+            }
+            drop(rx);
+            self.check_alive()?;
+            Ok(None)
+        })?;
+        found.ok_or(ActorError::Timeout {
+            actor: self.actor(),
+            millis: timeout.unwrap_or_default().as_millis(),
+        })
+    }
+
+    /// Pushes the longest prefix of `msgs` the inbox has room for, with one
+    /// release store of the tail for all of them; `Ok(0)` when it is full.
+    /// One host clock reading stamps the batch (the HLC send rule per
+    /// message, so the stamps still strictly increase).
+    pub fn try_send_batch<M: Copy>(&self, msgs: &[M]) -> Result<usize, ActorError> {
+        self.push_values(msgs).map(|(sent, _)| sent)
+    }
+
+    /// Pushes one typed message, waiting while the inbox is full; returns
+    /// its correlation id. (No intermediate byte buffer: the round-trip path.)
+    pub fn send_value<M: Copy>(&self, msg: &M) -> Result<u64, ActorError> {
+        poll(None, || {
+            let (sent, correlation) = self.push_values(std::slice::from_ref(msg))?;
+            if sent == 1 {
+                return Ok(Some(correlation));
+            }
+            self.check_alive()?;
+            Ok(None)
+        })
+        .map(|c| c.expect("no deadline"))
+    }
+
+    /// [`ActorCore::try_send_batch`], also returning the first message's
+    /// correlation id (the others follow it).
+    fn push_values<M: Copy>(&self, msgs: &[M]) -> Result<(usize, u64), ActorError> {
+        let mut tx = lock(&self.tx);
+        if tx.stopped {
+            return Err(ActorError::Stopped {
+                actor: self.actor(),
+            });
+        }
+        if msgs.is_empty() {
+            return Ok((0, tx.next_correlation));
+        }
+        let size = std::mem::size_of::<M>();
+        let max = tx.producer.memory().layout().max_payload();
+        if size > max {
+            return Err(ActorError::Protocol(format!(
+                "actor {}: a {size}-byte message does not fit a slot's {max} payload bytes",
+                self.actor()
+            )));
+        }
+        let first = tx.next_correlation;
+        let n = (tx.producer.space() as usize).min(msgs.len());
+        if n == 0 {
+            return Ok((0, first));
+        }
+        // The n send stamps, taken from the clock under one short lock (a
+        // receiving thread may need it meanwhile): the send rule at one
+        // physical time gives (l, c), (l, c + 1), ... unless the logical
+        // counter would wrap, when they are issued one by one.
+        let pt = host_time_ns();
+        let mut stamps = Vec::new();
+        let stamp0 = {
+            let mut clock = lock(&self.clock);
+            let stamp0 = clock.send(pt);
+            if u64::from(stamp0.logical) + (n as u64 - 1) <= u64::from(u32::MAX) {
+                clock.last.logical = stamp0.logical + (n as u32 - 1);
+            } else {
+                stamps.push(stamp0);
+                stamps.extend((1..n).map(|_| clock.send(pt)));
+            }
+            stamp0
+        };
+        let stamp = |i: usize| match stamps.get(i) {
+            Some(t) => *t,
+            None => HlcTimestamp {
+                logical: stamp0.logical + i as u32,
+                ..stamp0
+            },
+        };
+        let template = EnvelopeHeader {
+            type_id: self.info.message_type_id,
+            payload_size: size as u32,
+            source_actor: ACTOR_HOST,
+            dest_actor: self.info.id,
+            correlation_id: 0,
+            sequence: 0,
+            hlc: HlcTimestamp::default(),
+            flags: if self.info.abi.reply_size == 0 {
+                flags::NO_REPLY
+            } else {
+                0
+            },
+            reserved: [0; 3],
+        };
+        let sent = tx.producer.push_batch(n, |i, slot| {
+            let correlation = first + i as u64;
+            let header = EnvelopeHeader {
+                correlation_id: correlation,
+                sequence: correlation,
+                hlc: stamp(i),
+                ..template
+            };
+            header.write_to(slot);
+            let payload = &mut slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + size];
+            // SAFETY: copies the `size` bytes of a live `M` (plain data;
+            // padding bytes are copied as they are, never interpreted) into
+            // `size` writable bytes of the slot.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    (&msgs[i] as *const M).cast::<u8>(),
+                    payload.as_mut_ptr(),
+                    size,
+                )
+            };
+        });
+        debug_assert_eq!(sent, n, "space() promised the slots");
+        tx.next_correlation += sent as u64;
+        Ok((sent, first))
+    }
+
+    /// Sends all of `msgs` in order, in batches, waiting while the inbox is full.
+    pub fn send_batch<M: Copy>(&self, msgs: &[M]) -> Result<(), ActorError> {
+        let mut sent = 0;
+        while sent < msgs.len() {
+            let n = poll(None, || {
+                let n = self.try_send_batch(&msgs[sent..])?;
+                if n > 0 {
+                    return Ok(Some(n));
+                }
+                self.check_alive()?;
+                Ok(None)
+            })?
+            .expect("no deadline");
+            sent += n;
+        }
+        Ok(())
+    }
+
+    /// Takes up to `max` replies that are there now, in order, appending
+    /// them to `out`: first those a `call` set aside, then a batch from the
+    /// outbox with one release store of its head. Stops before a dead
+    /// letter: it is returned as the error of the call that finds it first
+    /// in line (as `recv` would), so no reply before it is lost.
+    pub fn try_recv_batch<R: Copy>(
+        &self,
+        out: &mut Vec<R>,
+        max: usize,
+    ) -> Result<usize, ActorError> {
+        if self.info.abi.reply_size == 0 {
+            return Err(ActorError::NoReplies {
+                actor: self.actor(),
+            });
+        }
+        let size = std::mem::size_of::<R>();
+        let reply_type = self.info.reply_type_id;
+        let is_reply = move |h: &EnvelopeHeader| {
+            h.flags & flags::FAULT == 0
+                && h.type_id == reply_type
+                && h.payload_size as usize == size
+        };
+        let mut rx = lock(&self.rx);
+        let mut taken = 0;
+        loop {
+            while taken < max {
+                let Some(front) = rx.stash.front() else { break };
+                if !is_reply(&front.header) && taken > 0 {
+                    return Ok(taken);
+                }
+                let e = rx.stash.pop_front().expect("front exists");
+                let e = self.accept(&mut rx, e)?;
+                // SAFETY: accept() checked the reply's type id and size.
+                out.push(unsafe { from_bytes(&e.payload) });
+                taken += 1;
+            }
+            if taken == max || !rx.stash.is_empty() {
+                return Ok(taken);
+            }
+            let Rx {
+                consumer,
+                stash,
+                stamps,
+                ..
+            } = &mut *rx;
+            stamps.clear();
+            let popped = consumer.pop_batch(max - taken, |_, slot| {
+                let header = EnvelopeHeader::read_from(slot);
+                stamps.push(header.hlc);
+                if stash.is_empty() && is_reply(&header) {
+                    let payload = &slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + size];
+                    // SAFETY: `size` bytes of a reply of type `R` (its type
+                    // id and size checked), written by the kernel as an `R`.
+                    out.push(unsafe { payload.as_ptr().cast::<R>().read_unaligned() });
+                } else {
+                    // A dead letter, and everything behind it, waits in order.
+                    let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
+                    stash.push_back(Envelope {
+                        header,
+                        payload: slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + len].to_vec(),
+                    });
+                }
+            });
+            if popped > 0 {
+                // The receive rule for each, in order, at one physical time,
+                // under one short lock (a sending thread may need the clock).
+                let pt = host_time_ns();
+                let mut clock = lock(&self.clock);
+                for t in stamps.iter() {
+                    clock.receive(t, pt);
+                }
+            }
+            taken += popped - rx.stash.len();
+            if rx.stash.is_empty() || taken > 0 {
+                return Ok(taken);
+            }
+            // The first envelope was a dead letter: report it now.
+        }
+    }
+
+    /// [`ActorCore::try_recv_batch`], waiting until at least one reply is
+    /// there (or the deadline passes, or the actor can no longer answer).
+    pub fn recv_batch<R: Copy>(
+        &self,
+        out: &mut Vec<R>,
+        max: usize,
+        timeout: Option<Duration>,
+    ) -> Result<usize, ActorError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let found = poll(deadline, || {
+            let n = self.try_recv_batch(out, max)?;
+            if n > 0 {
+                return Ok(Some(n));
+            }
+            let mut rx = lock(&self.rx);
+            if self.finished(&mut rx) {
+                drop(rx);
+                self.check_alive()?;
+                return Err(ActorError::Stopped {
+                    actor: self.actor(),
+                });
+            }
+            Ok(None)
+        })?;
+        found.ok_or(ActorError::Timeout {
+            actor: self.actor(),
+            millis: timeout.unwrap_or_default().as_millis(),
+        })
+    }
+
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        lock(&self.rx).dead_letters.drain(..).collect()
+    }
+
+    pub fn stats(&self) -> Result<ActorStats, ActorError> {
+        let (messages_in, messages_out) = self.memory.counters();
+        Ok(ActorStats {
+            state: self.memory.state()?,
+            messages_in,
+            messages_out,
+            faults: self.memory.faults().0,
+            heartbeat: self.memory.heartbeat(),
+        })
+    }
+
+    /// Asks the actor to drain its inbox and terminate, and waits for it.
+    pub fn stop(&self, timeout: Duration) -> Result<(), ActorError> {
+        {
+            let mut tx = lock(&self.tx);
+            if !tx.stopped {
+                tx.stopped = true;
+                self.memory.request_stop();
+            }
+        }
+        let deadline = Instant::now() + timeout;
+        let done =
+            poll(Some(deadline), || {
+                Ok((matches!(self.memory.state(), Ok(Lifecycle::Terminated))
+                    || !self.driver.running())
+                .then_some(()))
+            })?;
+        if done.is_none() {
+            return Err(ActorError::Timeout {
+                actor: self.actor(),
+                millis: timeout.as_millis(),
+            });
+        }
+        self.driver.join()
+    }
+
+    /// Restarts a Failed actor in place from `state` (its `Default`): the
+    /// queued messages after the faulting one are then processed.
+    pub fn restart(&self, state: &[u8]) -> Result<(), ActorError> {
+        // Serialised with sends and stop (the lifecycle model's assumption).
+        let tx = lock(&self.tx);
+        if tx.stopped {
+            return Err(ActorError::Stopped {
+                actor: self.actor(),
+            });
+        }
+        match self.memory.state()? {
+            Lifecycle::Failed => {}
+            other => {
+                return Err(ActorError::Protocol(format!(
+                    "actor {}: restart of an actor that is {other:?}, not Failed",
+                    self.actor()
+                )))
+            }
+        }
+        self.driver.write_state(state)?;
+        self.restarted_at_faults
+            .store(self.memory.faults().0, Ordering::Release);
+        self.memory.request_restart();
+        Ok(())
+    }
+
+    /// Whether a restart was requested and the executor has not taken it
+    /// up yet.
+    pub fn restart_pending(&self) -> bool {
+        matches!(self.memory.state(), Ok(Lifecycle::Failed))
+            && self.restarted_at_faults.load(Ordering::Acquire) == self.memory.faults().0
+    }
+
+    pub fn read_state(&self, out: &mut [u8]) -> Result<(), ActorError> {
+        self.driver.read_state(out)
+    }
+
+    /// The host's HLC (for tests of causality).
+    pub fn host_clock(&self) -> HlcTimestamp {
+        lock(&self.clock).last
+    }
+}
+
+/// The bytes of a plain-data value, as they go into a payload.
+pub(crate) fn bytes_of<T: Copy>(value: &T) -> Vec<u8> {
+    let mut out = vec![0u8; std::mem::size_of::<T>()];
+    // SAFETY: copies size_of::<T>() bytes of a live T (padding bytes, if
+    // any, are copied as they are; the receiver never interprets them).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (value as *const T).cast::<u8>(),
+            out.as_mut_ptr(),
+            out.len(),
+        )
+    };
+    out
+}
+
+/// A plain-data value from payload bytes.
+///
+/// # Safety
+/// `bytes` holds a valid `T` (plain data written by the kernel for `T`).
+pub(crate) unsafe fn from_bytes<T: Copy>(bytes: &[u8]) -> T {
+    assert_eq!(bytes.len(), std::mem::size_of::<T>());
+    // SAFETY: length checked; validity per the contract.
+    unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) }
+}
