@@ -40,6 +40,8 @@ enum rk_actor_fault_kind : rk_u32 {
     RK_ACTOR_FAULT_INVALID_ARGUMENT = 4,    // an intrinsic's argument out of its domain
     RK_ACTOR_FAULT_PANIC = 5,               // panic!, assert!, unreachable!
     RK_ACTOR_FAULT_BAD_MESSAGE = 6,         // wrong type id or payload size for this actor
+    RK_ACTOR_FAULT_UNROUTED = 7,            // ctx.send on a port the host wired to no actor
+    RK_ACTOR_FAULT_UNDELIVERABLE = 8,       // ctx.send to an actor that has terminated
 };
 
 // A fault and where it happened in the user's Rust source.
@@ -134,6 +136,28 @@ RK_DEVICE bool rk_control_stop_requested(const rk_control_block* cb) {
     return rk_ld_acquire_sys_u32(&cb->stop_requested) != 0u;
 }
 
+// Where a handler's `ctx.send(port, &msg)` goes: entry `port` of its actor's
+// route table, built by the host from the system's wiring and placement.
+// A port with no route has a null inbox: the send faults (UNROUTED), it
+// never writes anywhere.
+struct rk_route {
+    void* inbox;         // the destination's K2K inbox (rk_k2k_header), or null
+    rk_u32 dest_actor;   // the destination's actor id
+    rk_u32 type_id;      // the type id the destination accepts
+    rk_u32 payload_size; // the destination's message size
+    rk_u32 tier;         // RK_ROUTE_TIER_*
+};
+
+RK_ASSERT_SIZE(rk_route, 24);
+RK_ASSERT_OFFSET(rk_route, inbox, 0);
+RK_ASSERT_OFFSET(rk_route, dest_actor, 8);
+RK_ASSERT_OFFSET(rk_route, type_id, 12);
+RK_ASSERT_OFFSET(rk_route, payload_size, 16);
+RK_ASSERT_OFFSET(rk_route, tier, 20);
+
+// Delivery tiers (rk_route::tier).
+#define RK_ROUTE_TIER_GLOBAL 0u  // the inbox is in device global memory (.gpu scope)
+
 // What the host gives the persistent kernel for each actor it runs: one
 // entry per block, in an array in device memory (the kernel's first
 // parameter). Written once before launch; the kernel only reads it.
@@ -147,9 +171,13 @@ struct rk_actor_desc {
     rk_u32 message_type_id;    // the type id every request must carry
     rk_u32 reply_type_id;      // the type id replies carry
     rk_u32 batch;              // messages staged per poll (0: the handler's default)
+    void* k2k_inbox;           // actor -> actor inbox (rk_k2k_header, device memory), or null
+    const rk_route* routes;    // route table, indexed by port (device memory), or null
+    rk_u32 route_count;        // entries in `routes`
+    rk_u32 role;               // which handler of a system kernel runs this actor
 };
 
-RK_ASSERT_SIZE(rk_actor_desc, 56);
+RK_ASSERT_SIZE(rk_actor_desc, 80);
 RK_ASSERT_OFFSET(rk_actor_desc, control, 0);
 RK_ASSERT_OFFSET(rk_actor_desc, inbox, 8);
 RK_ASSERT_OFFSET(rk_actor_desc, outbox, 16);
@@ -159,5 +187,9 @@ RK_ASSERT_OFFSET(rk_actor_desc, actor_id, 40);
 RK_ASSERT_OFFSET(rk_actor_desc, message_type_id, 44);
 RK_ASSERT_OFFSET(rk_actor_desc, reply_type_id, 48);
 RK_ASSERT_OFFSET(rk_actor_desc, batch, 52);
+RK_ASSERT_OFFSET(rk_actor_desc, k2k_inbox, 56);
+RK_ASSERT_OFFSET(rk_actor_desc, routes, 64);
+RK_ASSERT_OFFSET(rk_actor_desc, route_count, 72);
+RK_ASSERT_OFFSET(rk_actor_desc, role, 76);
 
 #endif // RK_CONTROL_CUH

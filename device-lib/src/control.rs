@@ -83,11 +83,15 @@ pub enum FaultKind {
     Panic = 5,
     /// Wrong type id or payload size for this actor.
     BadMessage = 6,
+    /// `ctx.send` on a port the host wired to no actor.
+    Unrouted = 7,
+    /// `ctx.send` to an actor that has terminated.
+    Undeliverable = 8,
 }
 
 impl FaultKind {
     /// Every kind, in code order.
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::None,
         FaultKind::IndexOutOfBounds,
         FaultKind::DivisionByZero,
@@ -95,6 +99,8 @@ impl FaultKind {
         FaultKind::InvalidArgument,
         FaultKind::Panic,
         FaultKind::BadMessage,
+        FaultKind::Unrouted,
+        FaultKind::Undeliverable,
     ];
 
     /// The `RK_ACTOR_FAULT_*` constant for this kind.
@@ -107,6 +113,8 @@ impl FaultKind {
             FaultKind::InvalidArgument => "RK_ACTOR_FAULT_INVALID_ARGUMENT",
             FaultKind::Panic => "RK_ACTOR_FAULT_PANIC",
             FaultKind::BadMessage => "RK_ACTOR_FAULT_BAD_MESSAGE",
+            FaultKind::Unrouted => "RK_ACTOR_FAULT_UNROUTED",
+            FaultKind::Undeliverable => "RK_ACTOR_FAULT_UNDELIVERABLE",
         }
     }
 }
@@ -246,10 +254,50 @@ pub struct ActorDesc {
     /// shared memory the launch gives each block (0: the handler's default,
     /// in static shared memory terms; see `rk_actor.cuh`).
     pub batch: u32,
+    /// The actor's K2K inbox (`rk_k2k_header` in device memory), zero when
+    /// no actor sends to it.
+    pub k2k_inbox: u64,
+    /// The route table (`rk_route` per port, device memory), zero when the
+    /// actor sends nothing.
+    pub routes: u64,
+    /// Entries in `routes`.
+    pub route_count: u32,
+    /// Which handler of a system kernel runs this actor.
+    pub role: u32,
 }
 
+/// `struct rk_route`: where `ctx.send(port, ..)` goes (one per port).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Route {
+    /// The destination's K2K inbox; zero for a port with no route (a send
+    /// on it faults with [`FaultKind::Unrouted`]). A send gives up with
+    /// [`FaultKind::Undeliverable`] once the destination closed it
+    /// (terminated).
+    pub inbox: u64,
+    pub dest_actor: u32,
+    /// The type id the destination accepts.
+    pub type_id: u32,
+    /// The destination's message size.
+    pub payload_size: u32,
+    /// [`ROUTE_TIER_GLOBAL`], ...
+    pub tier: u32,
+}
+
+/// `RK_ROUTE_TIER_GLOBAL`: the inbox is in device global memory.
+pub const ROUTE_TIER_GLOBAL: u32 = 0;
+
 const _: () = {
-    assert!(size_of::<ActorDesc>() == 56);
+    assert!(size_of::<Route>() == 24);
+    assert!(offset_of!(Route, inbox) == 0);
+    assert!(offset_of!(Route, dest_actor) == 8);
+    assert!(offset_of!(Route, type_id) == 12);
+    assert!(offset_of!(Route, payload_size) == 16);
+    assert!(offset_of!(Route, tier) == 20);
+};
+
+const _: () = {
+    assert!(size_of::<ActorDesc>() == 80);
     assert!(align_of::<ActorDesc>() == 8);
     assert!(offset_of!(ActorDesc, control) == 0);
     assert!(offset_of!(ActorDesc, inbox) == 8);
@@ -260,6 +308,10 @@ const _: () = {
     assert!(offset_of!(ActorDesc, message_type_id) == 44);
     assert!(offset_of!(ActorDesc, reply_type_id) == 48);
     assert!(offset_of!(ActorDesc, batch) == 52);
+    assert!(offset_of!(ActorDesc, k2k_inbox) == 56);
+    assert!(offset_of!(ActorDesc, routes) == 64);
+    assert!(offset_of!(ActorDesc, route_count) == 72);
+    assert!(offset_of!(ActorDesc, role) == 76);
 };
 
 #[cfg(test)]

@@ -231,6 +231,8 @@ fn fault_kind_text(kind: FaultKind) -> &'static str {
         FaultKind::Overflow => "arithmetic overflow",
         FaultKind::InvalidArgument => "invalid argument",
         FaultKind::Explicit => "explicit panic",
+        FaultKind::Unrouted => "send on an unwired port",
+        FaultKind::Undeliverable => "send to a terminated actor",
     }
 }
 

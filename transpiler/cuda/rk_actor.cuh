@@ -106,8 +106,11 @@ static_assert(sizeof(rk_actor_env) == 24, "rk_actor_env: ENV_BYTES in back/cuda/
 // A handler thread's context: the fault context every generated function
 // takes, plus the environment of the message it runs. Generated code reads
 // the environment through rk_actor_env_of(__rk_f).
+struct rk_actor_leader;
 struct rk_actor_ctx : rk_fault_ctx {
     const rk_actor_env* env;
+    const rk_actor_desc* desc;  // for ctx.send: the route table
+    rk_actor_leader* leader;    // for ctx.send: the clock (leader thread only)
 };
 
 RK_INLINE const rk_actor_env* rk_actor_env_of(const rk_fault_ctx* f) {
@@ -202,6 +205,11 @@ struct rk_actor_leader {
     rk_u32 batch;        // messages staged per poll at most
     rk_u32 restarts_seen;
     bool failed;
+    bool k2k_turn;       // poll the K2K inbox first next time (fairness)
+    rk_k2k_header* k2k;  // the K2K inbox (other actors' messages), or null
+    rk_u64 k2k_head;     // its next position to consume
+    rk_u64 k2k_mask;
+    rk_u64 sent;         // messages this actor sent with ctx.send
 };
 
 // What the leader publishes to the block for one batch (shared memory).
@@ -219,7 +227,13 @@ struct rk_actor_shared {
     rk_u32 count;           // messages polled
     rk_u32 good;            // messages before the first bad envelope
     rk_u32 serial_stamps;   // the stamps must be issued one by one (leader)
+    rk_u32 source;          // where the batch is: RK_ACTOR_SOURCE_*
 };
+
+// Where a batch comes from. A K2K batch is staged through the same ring
+// view (`inbox`: slots, index, mask, slot size) as a host batch.
+#define RK_ACTOR_SOURCE_HOST 0u
+#define RK_ACTOR_SOURCE_K2K 1u
 
 // ---- copies between mapped host memory and shared memory ----
 
@@ -406,6 +420,147 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
     }
 }
 
+// ---- kernel-to-kernel messages (ctx.send, the K2K inbox) ----
+//
+// An actor with senders has a K2K inbox (rk_k2k.cuh: a multi-producer
+// queue with a sequence number per slot) next to its host inbox; the loop
+// takes batches from both in turn. A handler's `ctx.send(port, &msg)`
+// goes through route `port` of the actor's table (built by the host from
+// the system's wiring), from the leader thread, stamped by the actor's
+// clock. Closing: an actor that terminates marks its K2K tail closed
+// (RK_ACTOR_K2K_CLOSED, with a CAS that succeeds only when no slot is
+// reserved past what it consumed), so a later send fails to reserve and
+// reports the destination as gone instead of queueing a message nobody
+// will read.
+
+// Bit 63 of a K2K tail: the consumer has terminated.
+#define RK_ACTOR_K2K_CLOSED 0x8000000000000000ull
+
+// How many consecutive slots from the leader's K2K head are committed (at
+// most `most`). Relaxed loads of the sequence words, eight at a time so
+// their latencies overlap, then one fence if any is committed: the
+// acquire pattern that orders the slot reads after the producers' commits.
+RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
+    const rk_u64* seq = rk_k2k_seq_(l->k2k);
+    rk_u32 n = 0u;
+    #pragma unroll 1
+    while (n < most) {
+        rk_u64 s[8];
+        #pragma unroll
+        for (rk_u32 j = 0u; j < 8u; ++j) {
+            s[j] = rk_ld_relaxed_gpu_u64(&seq[(l->k2k_head + n + j) & l->k2k_mask]);
+        }
+        rk_u32 j = 0u;
+        while (j < 8u && n < most && s[j] == l->k2k_head + n + 1u) {
+            ++j;
+            ++n;
+        }
+        if (j < 8u) {
+            break;
+        }
+    }
+    if (n > 0u) {
+        rk_fence_acq_rel_gpu();
+    }
+    return n;
+}
+
+// Hands `n` consumed K2K slots back to the producers (their next lap).
+// Every read of them (by any thread) happened before the caller's fence.
+RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
+    rk_u64* seq = rk_k2k_seq_(l->k2k);
+    const rk_u64 capacity = l->k2k_mask + 1u;
+    #pragma unroll 1
+    for (rk_u32 i = 0u; i < n; ++i) {
+        const rk_u64 pos = l->k2k_head + i;
+        rk_st_relaxed_gpu_u64(&seq[pos & l->k2k_mask], pos + capacity);
+    }
+    l->k2k_head += n;
+    rk_st_relaxed_gpu_u64(&l->k2k->head, l->k2k_head);
+}
+
+// Closes the K2K inbox for good if nothing is reserved past the head;
+// false when a producer holds a slot (the loop goes on polling).
+RK_INLINE bool rk_actor_k2k_close(rk_actor_leader* l) {
+    const rk_u64 head = l->k2k_head;
+    return rk_atom_cas_acq_rel_gpu_u64(&l->k2k->tail, head, head | RK_ACTOR_K2K_CLOSED) == head;
+}
+
+// A failed actor asked to stop: nothing will run its K2K messages, so each
+// one committed (or being written) is dead-lettered to the host with
+// UNDELIVERABLE, until the inbox closes (nothing lost silently).
+RK_INLINE void rk_actor_k2k_shutdown(rk_actor_leader* l, const rk_actor_desc* d) {
+    rk_u32 sleep = 32u;
+    #pragma unroll 1
+    while (!rk_actor_k2k_close(l)) {
+        if (rk_actor_k2k_available(l, 1u) == 1u) {
+            const rk_u32 slot_size = l->k2k->slot_size;
+            rk_envelope_header* env = rk_k2k_slot(l->k2k, l->k2k_head);
+            const rk_u32 room = slot_size - RK_ENVELOPE_HEADER_SIZE;
+            const rk_u32 bytes = env->payload_size < room ? env->payload_size : room;
+            l->messages_in += 1u;
+            rk_actor_dead_letter(l, d, env, rk_envelope_payload(env), bytes,
+                                 RK_ACTOR_FAULT_UNDELIVERABLE, 0u, 0u);
+            rk_fence_acq_rel_gpu();
+            rk_actor_k2k_release(l, 1u);
+            continue;
+        }
+        rk_nanosleep(sleep);
+        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+    }
+}
+
+// ctx.send(port, &msg): called by every thread of the handler; the leader
+// (thread 0) sends, the others return at once (only the leader's reply is
+// the reply, likewise only its sends are sent). Waits with backoff while
+// the destination's inbox is full (backpressure, never an overwrite).
+// Returns false after recording a fault: the port has no route (or a route
+// for another message size), or the destination has terminated.
+static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
+                                                  rk_u32 size, rk_u32 line, rk_u32 column) {
+    if (rk_thread_id() != 0u) {
+        return true;
+    }
+    rk_actor_ctx* c = static_cast<rk_actor_ctx*>(f);
+    const rk_actor_desc* d = c->desc;
+    const rk_route* r = port < d->route_count ? &d->routes[port] : nullptr;
+    if (r == nullptr || r->inbox == nullptr || r->payload_size != size) {
+        rk_fault(f, RK_FAULT_UNROUTED, line, column);
+        return false;
+    }
+    rk_k2k_header* q = static_cast<rk_k2k_header*>(r->inbox);
+    rk_actor_leader* l = c->leader;
+    rk_u64 pos = 0u;
+    rk_u32 sleep = 32u;
+    #pragma unroll 1
+    while (!rk_k2k_reserve(q, &pos)) {
+        if (rk_ld_relaxed_gpu_u64(&q->tail) & RK_ACTOR_K2K_CLOSED) {
+            rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
+            return false;
+        }
+        rk_control_heartbeat(d->control, ++l->heartbeat);
+        rk_nanosleep(sleep);
+        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+    }
+    rk_envelope_header* slot = rk_k2k_slot(q, pos);
+    const rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
+    l->sent += 1u;
+    slot->type_id = r->type_id;
+    slot->payload_size = size;
+    slot->source_actor = d->actor_id;
+    slot->dest_actor = r->dest_actor;
+    slot->correlation_id = 0u;
+    slot->sequence = l->sent;
+    slot->hlc = t;
+    slot->flags = 0u;
+    slot->reserved[0] = 0u;
+    slot->reserved[1] = 0u;
+    slot->reserved[2] = 0u;
+    memcpy(rk_envelope_payload(slot), msg, size);
+    rk_k2k_commit(q, pos);
+    return true;
+}
+
 // ---- polling ----
 
 // The leader's wait for the next batch (inlined: a call would make ptxas
@@ -414,7 +569,7 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
 // the free outbox slots when the handler replies), or RK_ACTOR_EXIT.
 template <typename H>
 __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
-                                             rk_u32* count) {
+                                             rk_u32* count, rk_u32* source) {
     rk_control_block* cb = d->control;
     rk_u32 empty = 0u;
     rk_u32 sleep = 32u;
@@ -423,6 +578,9 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             // Parked after a fault: the host resets the state, then bumps
             // restart_requested (or asks to stop). Messages stay queued.
             if (rk_control_stop_requested(cb)) {
+                if (l->k2k != nullptr) {
+                    rk_actor_k2k_shutdown(l, d);
+                }
                 return RK_ACTOR_EXIT;
             }
             rk_u32 restart = rk_control_restart_requested(cb);
@@ -435,6 +593,21 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             rk_control_heartbeat(cb, ++l->heartbeat);
             rk_nanosleep(RK_ACTOR_MAX_SLEEP_NS);
             continue;
+        }
+        // The K2K inbox and the host inbox take turns, so neither starves.
+        const bool k2k_first = l->k2k != nullptr && l->k2k_turn;
+        l->k2k_turn = !l->k2k_turn;
+        if (k2k_first) {
+            rk_u32 k = rk_actor_k2k_available(l, l->batch);
+            if (k > 0u) {
+                if (H::reply_size > 0u) {
+                    rk_u32 space = rk_actor_outbox_space(l, cb, k);
+                    k = k < space ? k : space;
+                }
+                *count = k;
+                *source = RK_ACTOR_SOURCE_K2K;
+                return RK_ACTOR_RUN;
+            }
         }
         // The tail is re-read (an acquire over PCIe) when the last value
         // read cannot fill a batch, so a busy ring gives full batches;
@@ -456,7 +629,20 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
                 k = k < space ? k : space;
             }
             *count = k;
+            *source = RK_ACTOR_SOURCE_HOST;
             return RK_ACTOR_RUN;
+        }
+        if (l->k2k != nullptr && !k2k_first) {
+            rk_u32 k = rk_actor_k2k_available(l, l->batch);
+            if (k > 0u) {
+                if (H::reply_size > 0u) {
+                    rk_u32 space = rk_actor_outbox_space(l, cb, k);
+                    k = k < space ? k : space;
+                }
+                *count = k;
+                *source = RK_ACTOR_SOURCE_K2K;
+                return RK_ACTOR_RUN;
+            }
         }
         ++empty;
         if (empty % RK_ACTOR_STOP_POLL == 0u && rk_control_stop_requested(cb)) {
@@ -464,6 +650,11 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             // one more look at the tail (acquire) sees all of them.
             l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
             if (l->inbox.other != l->inbox.index) {
+                continue;
+            }
+            // Other actors' messages: exit only once the K2K inbox is
+            // empty with no slot reserved, and closed in the same step.
+            if (l->k2k != nullptr && !rk_actor_k2k_close(l)) {
                 continue;
             }
             return RK_ACTOR_EXIT;
@@ -730,7 +921,8 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk
 // handler faulted on, or `count`; the same value in every thread. `fault`
 // is the block's fault record, clear on entry.
 template <typename H>
-RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_u32 count, rk_fault_record* fault) {
+RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, rk_u32 count,
+                                    rk_fault_record* fault) {
     using S = rk_actor_shape<H>;
     const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
@@ -742,6 +934,8 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_u32 count, rk_fau
             f.record = fault;
             f.faulted = false;
             f.env = S::env(i);
+            f.desc = d;
+            f.leader = l;
             H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i),
                    uniform || tid == 0u);
             faulted = f.faulted;
@@ -761,6 +955,8 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_u32 count, rk_fau
         f.record = fault;
         f.faulted = false;
         f.env = S::env(i);
+        f.desc = d;
+        f.leader = l;
         H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i), tid == 0u);
         // The barrier also orders this message's state writes before the
         // next message's reads.
@@ -811,6 +1007,11 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.restarts_seen = rk_control_restart_requested(cb);
         l.failed = false;
         l.batch = batch;
+        l.k2k_turn = true;
+        l.k2k = static_cast<rk_k2k_header*>(d->k2k_inbox);
+        l.k2k_head = l.k2k != nullptr ? rk_ld_relaxed_gpu_u64(&l.k2k->head) : 0u;
+        l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
+        l.sent = 0u;
         constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
         rk_u32 dynamic_bytes;
         asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
@@ -837,9 +1038,21 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
     for (;;) {
         if (leader) {
             rk_u32 count = 0u;
-            ctl.command = rk_actor_poll<H>(&l, d, &count);
+            rk_u32 source = RK_ACTOR_SOURCE_HOST;
+            ctl.command = rk_actor_poll<H>(&l, d, &count, &source);
             ctl.count = count;
+            ctl.source = source;
             ctl.inbox = l.inbox;
+            if (source == RK_ACTOR_SOURCE_K2K) {
+                // The K2K slots, seen through a ring view for staging.
+                ctl.inbox.header = nullptr;
+                ctl.inbox.slots = reinterpret_cast<unsigned char*>(l.k2k) +
+                                  rk_k2k_slots_offset(l.k2k->capacity);
+                ctl.inbox.index = l.k2k_head;
+                ctl.inbox.other = l.k2k_head + count;
+                ctl.inbox.mask = (rk_u32)l.k2k_mask;
+                ctl.inbox.slot_size = l.k2k->slot_size;
+            }
             ctl.outbox = l.outbox;
             ctl.sequence = l.sequence;
             ctl.pt = rk_hlc_physical_now(&l.clock);
@@ -861,41 +1074,50 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             // it (from the slot, with whatever payload it carries) and go on.
             __syncthreads(); // everyone has read `good` before the leader reuses ctl
             if (leader) {
-                rk_envelope_header* env = rk_ring_pop_slot(&l.inbox, 0u);
+                rk_envelope_header* env = rk_ring_pop_slot(&ctl.inbox, 0u);
                 rk_u32 bytes = env->payload_size;
-                rk_u32 room = l.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
+                rk_u32 room = ctl.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
                 l.messages_in += 1u;
                 rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
                                      RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
-                rk_ring_pop_commit(&l.inbox);
+                if (ctl.source == RK_ACTOR_SOURCE_K2K) {
+                    rk_fence_acq_rel_gpu();
+                    rk_actor_k2k_release(&l, 1u);
+                } else {
+                    rk_ring_pop_commit(&l.inbox);
+                }
                 l.tail_ahead = 0u; // no acquire fence followed that read
                 rk_control_heartbeat(d->control, ++l.heartbeat);
             }
             continue;
         }
-        const rk_u32 done = rk_actor_run_batch<H>(d, good, &fault);
+        const rk_u32 done = rk_actor_run_batch<H>(d, &l, good, &fault);
         const rk_u32 answered = H::reply_size > 0u ? done : 0u;
-        if (leader && answered > 0u) {
-            rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
-            const bool serial = (rk_u64)first.logical + (answered - 1u) > 0xFFFFFFFFull;
-            if (serial) {
-                // The logical counter is about to wrap: issue each stamp by
-                // the rule (rk_hlc_send bumps the physical part instead),
-                // into the receipts' places (the handlers are done with them).
-                S::env(0)->received = first;
-                for (rk_u32 i = 1u; i < answered; ++i) {
-                    S::env(i)->received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+        if constexpr (H::reply_size > 0u) {
+            if (leader && answered > 0u) {
+                rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                const bool serial = (rk_u64)first.logical + (answered - 1u) > 0xFFFFFFFFull;
+                if (serial) {
+                    // The logical counter is about to wrap: issue each stamp by
+                    // the rule (rk_hlc_send bumps the physical part instead),
+                    // into the receipts' places (the handlers are done with them).
+                    S::env(0)->received = first;
+                    for (rk_u32 i = 1u; i < answered; ++i) {
+                        S::env(i)->received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                    }
+                } else {
+                    l.clock.last.logical = first.logical + (answered - 1u);
                 }
-            } else {
-                l.clock.last.logical = first.logical + (answered - 1u);
+                ctl.stamp = first;
+                ctl.serial_stamps = serial ? 1u : 0u;
             }
-            ctl.stamp = first;
-            ctl.serial_stamps = serial ? 1u : 0u;
         }
         __syncthreads(); // B4
-        if (answered > 0u) {
-            rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
-                                      ctl.serial_stamps != 0u);
+        if constexpr (H::reply_size > 0u) {
+            if (answered > 0u) {
+                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
+                                          ctl.serial_stamps != 0u);
+            }
         }
         __syncthreads(); // B5
         if (leader) {
@@ -911,7 +1133,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             // message: a round trip would wait for the read too.) Relaxed;
             // the fence orders it like an acquire before the next batch's
             // slot reads.
-            const bool busy = good > 1u;
+            const bool busy = good > 1u && ctl.source == RK_ACTOR_SOURCE_HOST;
             rk_u64 tail_ahead = 0u;
             if (busy) {
                 tail_ahead = rk_ld_relaxed_sys_u64(&l.inbox.header->tail);
@@ -937,7 +1159,13 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 rk_control_set_state(cb, RK_STATE_FAILED);
                 rk_actor_dead_letter(&l, d, req, S::request(done) + RK_ENVELOPE_HEADER_SIZE,
                                      H::message_size, fault.kind, fault.line, fault.column);
-                rk_ring_pop_commit_n(&l.inbox, done + 1u);
+                if (ctl.source == RK_ACTOR_SOURCE_K2K) {
+                    rk_actor_k2k_release(&l, done + 1u);
+                } else {
+                    rk_ring_pop_commit_n(&l.inbox, done + 1u);
+                }
+            } else if (ctl.source == RK_ACTOR_SOURCE_K2K) {
+                rk_actor_k2k_release(&l, done);
             } else {
                 l.inbox.index += done;
                 rk_st_relaxed_sys_u64(&l.inbox.header->head, l.inbox.index);

@@ -80,6 +80,10 @@ static_assert(RK_OFFSETOF(rk_fault_record, thread) == 28, "rk_fault_record.threa
 #define RK_FAULT_OVERFLOW 3u
 #define RK_FAULT_INVALID_ARGUMENT 4u
 #define RK_FAULT_EXPLICIT 5u
+// 6 is the actor loop's BAD_MESSAGE (rk_control.cuh); 7 and 8 are raised by
+// rk_actor_send (rk_actor.cuh) for ctx.send.
+#define RK_FAULT_UNROUTED 7u
+#define RK_FAULT_UNDELIVERABLE 8u
 
 // Per-thread fault context: the kernel creates one and passes its address
 // to every device function, which tests `faulted` after calls that can fault.

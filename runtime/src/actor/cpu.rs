@@ -48,6 +48,75 @@ pub(crate) struct CpuActor {
     /// The memory `memory` points into, kept until the thread has ended.
     #[allow(dead_code)]
     pub keep_alive: Arc<Vec<crate::MappedBuffer>>,
+    /// The actor's K2K inbox, when other actors send to it.
+    pub k2k: Option<Arc<CpuK2k>>,
+    /// Where `ctx.send(port, ..)` goes, by port (`None`: not wired).
+    pub routes: Vec<Option<CpuRoute>>,
+}
+
+/// A route of the CPU backend: the destination's inbox and its entry of
+/// the route table (type id, size, actor).
+#[derive(Debug, Clone)]
+pub(crate) struct CpuRoute {
+    pub inbox: Arc<CpuK2k>,
+    pub route: ringkernel_device::control::Route,
+}
+
+/// A K2K inbox on the CPU backend: the bounded multi-producer queue of
+/// `rk_k2k.cuh` (capacity from the same layout; full is backpressure, a
+/// closed inbox refuses sends), kept under a lock, since the host has no
+/// cheaper tier to model.
+#[derive(Debug)]
+pub(crate) struct CpuK2k {
+    capacity: usize,
+    queue: Mutex<(std::collections::VecDeque<(EnvelopeHeader, Vec<u8>)>, bool)>,
+}
+
+/// Why a K2K push did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum K2kRefused {
+    Full,
+    Closed,
+}
+
+impl CpuK2k {
+    pub fn new(layout: ringkernel_device::k2k::K2kLayout, _owner: u32) -> CpuK2k {
+        CpuK2k {
+            capacity: layout.capacity() as usize,
+            queue: Mutex::new((std::collections::VecDeque::new(), false)),
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<(EnvelopeHeader, Vec<u8>)>, bool)> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn try_push(&self, header: EnvelopeHeader, payload: &[u8]) -> Result<(), K2kRefused> {
+        let mut q = self.lock();
+        if q.1 {
+            return Err(K2kRefused::Closed);
+        }
+        if q.0.len() >= self.capacity {
+            return Err(K2kRefused::Full);
+        }
+        q.0.push_back((header, payload.to_vec()));
+        Ok(())
+    }
+
+    fn pop(&self) -> Option<(EnvelopeHeader, Vec<u8>)> {
+        self.lock().0.pop_front()
+    }
+
+    /// Closes the inbox if it is empty (the consumer's last step).
+    fn close_if_empty(&self) -> bool {
+        let mut q = self.lock();
+        if q.0.is_empty() {
+            q.1 = true;
+        }
+        q.1
+    }
 }
 
 impl CpuDriver {
@@ -134,6 +203,10 @@ struct Executor {
     sequence: u64,
     failed: bool,
     restarts_seen: u32,
+    /// Take the next message from the K2K inbox first (the two take turns).
+    k2k_turn: bool,
+    /// Messages sent with `ctx.send`.
+    sent: u64,
 }
 
 impl Executor {
@@ -163,6 +236,8 @@ impl Executor {
             messages_out,
             sequence: messages_out,
             failed: false,
+            k2k_turn: true,
+            sent: 0,
         }
     }
 
@@ -177,6 +252,7 @@ impl Executor {
         loop {
             if self.failed {
                 if self.memory().stop_requested() {
+                    self.shutdown_k2k();
                     break;
                 }
                 let restart = self.memory().restart_requested();
@@ -202,7 +278,13 @@ impl Executor {
                         self.process(message);
                         continue;
                     }
-                    None => break,
+                    None => {
+                        // Other actors' messages: closed only when empty.
+                        if self.actor.k2k.as_ref().is_none_or(|k| k.close_if_empty()) {
+                            break;
+                        }
+                        continue;
+                    }
                 }
             }
             self.beat();
@@ -225,7 +307,79 @@ impl Executor {
         self.memory().set_heartbeat(self.heartbeat);
     }
 
+    /// The next message: the K2K inbox and the host inbox take turns.
     fn pop(&mut self) -> Option<(EnvelopeHeader, Vec<u8>)> {
+        let k2k = self.actor.k2k.clone();
+        let k2k_first = k2k.is_some() && self.k2k_turn;
+        self.k2k_turn = !self.k2k_turn;
+        if k2k_first {
+            if let Some(m) = k2k.as_ref().and_then(|k| k.pop()) {
+                return Some(m);
+            }
+        }
+        if let Some(m) = self.pop_host() {
+            return Some(m);
+        }
+        if !k2k_first {
+            return k2k.and_then(|k| k.pop());
+        }
+        None
+    }
+
+    /// A failed actor asked to stop: its K2K messages are dead-lettered to
+    /// the host (UNDELIVERABLE) and the inbox closed, as on the device.
+    fn shutdown_k2k(&mut self) {
+        let Some(k2k) = self.actor.k2k.clone() else {
+            return;
+        };
+        while !k2k.close_if_empty() {
+            if let Some((header, payload)) = k2k.pop() {
+                self.messages_in += 1;
+                self.dead_letter(&header, &payload, FaultKind::Undeliverable, 0, 0);
+            }
+        }
+    }
+
+    /// Delivers the handler's sends, in order, waiting while a destination
+    /// is full. Returns the fault (at the send's position) when a
+    /// destination has closed: the remaining sends are not delivered.
+    fn deliver(&mut self, sends: Vec<ringkernel_transpiler::interp::Sent>) -> Option<(FaultKind, u32, u32)> {
+        for sent in sends {
+            let Some(Some(route)) = self.actor.routes.get(sent.port as usize).cloned() else {
+                // The interpreter checks the routed mask first.
+                return Some((FaultKind::Unrouted, sent.line, sent.column));
+            };
+            let hlc = self.clock.send(host_time_ns());
+            self.sent += 1;
+            let header = EnvelopeHeader {
+                type_id: route.route.type_id,
+                payload_size: sent.bytes.len() as u32,
+                source_actor: self.actor.info.id,
+                dest_actor: route.route.dest_actor,
+                correlation_id: 0,
+                sequence: self.sent,
+                hlc,
+                flags: 0,
+                reserved: [0; 3],
+            };
+            loop {
+                match route.inbox.try_push(header, &sent.bytes) {
+                    Ok(()) => break,
+                    Err(K2kRefused::Closed) => {
+                        return Some((FaultKind::Undeliverable, sent.line, sent.column))
+                    }
+                    Err(K2kRefused::Full) => {
+                        // Backpressure: wait for the destination to consume.
+                        self.beat();
+                        std::thread::sleep(Duration::from_micros(20));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn pop_host(&mut self) -> Option<(EnvelopeHeader, Vec<u8>)> {
         self.inbox.try_pop(|slot| {
             let header = EnvelopeHeader::read_from(slot);
             let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
@@ -288,6 +442,13 @@ impl Executor {
                 received.logical.into(),
                 received.node.into(),
             ],
+            routed: self
+                .actor
+                .routes
+                .iter()
+                .enumerate()
+                .filter(|(p, r)| r.is_some() && *p < 64)
+                .fold(0u64, |m, (p, _)| m | (1u64 << p)),
         };
         let mut args = Vec::new();
         if self.has_state {
@@ -316,13 +477,18 @@ impl Executor {
                 *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
                 Some((FaultKind::Panic, 0, 0))
             }
-            Ok(report) => match report.fault {
+            Ok(mut report) => match report.fault {
                 Some(f) => {
+                    // The leader's sends before the fault were made (as on
+                    // the device, where a send happens when it runs).
+                    let _ = self.deliver(report.sends);
                     let kind = abi::FaultKind::from(f.kind).code();
                     let kind = FaultKind::try_from(kind).unwrap_or(FaultKind::Panic);
                     Some((kind, f.location.line, f.location.column))
                 }
-                None => {
+                None => match self.deliver(std::mem::take(&mut report.sends)) {
+                    Some(send_fault) => Some(send_fault),
+                    None => {
                     if info.abi.reply_size > 0 {
                         let reply = report.return_value.unwrap_or_default();
                         let hlc = self.clock.send(host_time_ns());
@@ -348,6 +514,7 @@ impl Executor {
                     }
                     None
                 }
+                },
             },
         };
         if let Some((kind, line, column)) = fault {

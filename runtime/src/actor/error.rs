@@ -67,6 +67,10 @@ pub enum ActorError {
     /// The ring geometry could not be built.
     #[error("actor memory layout: {0}")]
     Layout(String),
+    /// An actor system's wiring is wrong (a port that does not exist or
+    /// carries another type, a port wired twice or not at all).
+    #[error("actor system wiring: {problem}")]
+    Wiring { problem: String },
     /// The other side broke the protocol (an unknown state code, a reply
     /// to no request): a runtime or device bug.
     #[error("protocol violation: {0}")]

@@ -116,7 +116,8 @@ pub(crate) struct GpuLaunch {
 
 #[derive(Debug)]
 struct Resources {
-    _buffers: Vec<MappedBuffer>,
+    _buffers: Mutex<Vec<MappedBuffer>>,
+    _device: Vec<DeviceBuffer<u8>>,
     _descs: DeviceBuffer<u8>,
     _stream: Stream,
     _function: KernelFunction,
@@ -163,6 +164,36 @@ fn calibrate_hlc_offset(rt: &Runtime) -> Result<i64> {
     Ok(best.map_or(0, |(_, o)| o))
 }
 
+/// One actor of a launch, as its descriptor will describe it.
+pub(crate) struct GpuActor<'a> {
+    /// Its control block and rings (`ActorMemory::init`).
+    pub buffer: &'a MappedBuffer,
+    pub layout: ActorLayout,
+    /// The initial state bytes (empty when stateless).
+    pub state: &'a [u8],
+    pub actor_id: u32,
+    pub message_type_id: u32,
+    pub reply_type_id: u32,
+    pub batch: u32,
+    pub role: u32,
+    /// Device address of its K2K inbox, 0 when nothing sends to it.
+    pub k2k_inbox: u64,
+    /// Device address of its route table and its entries (0, 0: none).
+    pub routes: u64,
+    pub route_count: u32,
+}
+
+/// What [`GpuLaunch::launch`] runs: a loaded actor kernel and its actors.
+pub(crate) struct GpuLaunchSpec<'a> {
+    pub module: Arc<LoadedModule>,
+    pub function: KernelFunction,
+    pub block: [u32; 3],
+    /// Dynamic shared memory per block (the largest staging area).
+    pub staging_bytes: u64,
+    pub hlc_offset_ns: i64,
+    pub actors: Vec<GpuActor<'a>>,
+}
+
 impl GpuLaunch {
     pub(crate) fn start(rt: &Runtime, start: GpuStart<'_>) -> Result<Arc<GpuLaunch>> {
         let count = start.buffers.len() as u32;
@@ -173,48 +204,86 @@ impl GpuLaunch {
             kernel: start.info.name.clone(),
         })?;
         let (batch, staging_bytes) = staging(rt, &function, &abi, count)?;
-        let state_len = start.state.len().max(1);
-        let mut states = Vec::new();
-        let mut descs = Vec::new();
-        for (id, buffer) in start.buffers.iter().enumerate() {
-            let mut bytes = start.state.to_vec();
-            bytes.resize(state_len, 0);
-            let state = rt.upload(&bytes)?;
-            let base = buffer.device_ptr();
-            let desc = ActorDesc {
-                control: base,
-                inbox: base + ActorLayout::INBOX as u64,
-                outbox: base + start.layout.outbox_offset() as u64,
-                state: if start.state.is_empty() {
-                    0
-                } else {
-                    state.device_ptr().unwrap_or(0)
-                },
-                hlc_offset_ns: offset,
+        let actors = start
+            .buffers
+            .iter()
+            .enumerate()
+            .map(|(id, buffer)| GpuActor {
+                buffer,
+                layout: start.layout,
+                state: start.state,
                 actor_id: id as u32,
                 message_type_id: start.message_type_id,
                 reply_type_id: start.reply_type_id,
                 batch,
+                role: 0,
+                k2k_inbox: 0,
+                routes: 0,
+                route_count: 0,
+            })
+            .collect();
+        let launch = GpuLaunch::launch(
+            rt,
+            GpuLaunchSpec {
+                module,
+                function,
+                block: start.info.block,
+                staging_bytes,
+                hlc_offset_ns: offset,
+                actors,
+            },
+            Vec::new(),
+        )?;
+        // The mapped buffers live as long as the launch.
+        launch.keep_buffers(start.buffers);
+        Ok(launch)
+    }
+
+    /// Host time minus `%globaltimer` (see `calibrate_hlc_offset`).
+    pub(crate) fn hlc_offset(rt: &Runtime) -> Result<i64> {
+        calibrate_hlc_offset(rt)
+    }
+
+    /// Uploads each actor's state and the descriptors, and launches one
+    /// block per actor on a stream of its own. `keep` holds device memory
+    /// the descriptors point at (K2K inboxes, route tables) until the
+    /// kernel has ended.
+    pub(crate) fn launch(
+        rt: &Runtime,
+        spec: GpuLaunchSpec<'_>,
+        keep: Vec<DeviceBuffer<u8>>,
+    ) -> Result<Arc<GpuLaunch>> {
+        let count = spec.actors.len() as u32;
+        let mut states = Vec::new();
+        let mut descs = Vec::new();
+        for actor in &spec.actors {
+            let mut bytes = actor.state.to_vec();
+            bytes.resize(actor.state.len().max(1), 0);
+            let state = rt.upload(&bytes)?;
+            let base = actor.buffer.device_ptr();
+            let desc = ActorDesc {
+                control: base,
+                inbox: base + ActorLayout::INBOX as u64,
+                outbox: base + actor.layout.outbox_offset() as u64,
+                state: if actor.state.is_empty() {
+                    0
+                } else {
+                    state.device_ptr().unwrap_or(0)
+                },
+                hlc_offset_ns: spec.hlc_offset_ns,
+                actor_id: actor.actor_id,
+                message_type_id: actor.message_type_id,
+                reply_type_id: actor.reply_type_id,
+                batch: actor.batch,
+                k2k_inbox: actor.k2k_inbox,
+                routes: actor.routes,
+                route_count: actor.route_count,
+                role: actor.role,
             };
             states.push(state);
             descs.push(desc);
         }
-        let desc_bytes: Vec<u8> = descs
-            .iter()
-            .flat_map(|d| {
-                let mut b = [0u8; size_of::<ActorDesc>()];
-                // SAFETY: ActorDesc is repr(C) with no padding (pinned by its
-                // layout assertions), so every byte is initialised.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        (d as *const ActorDesc).cast::<u8>(),
-                        b.as_mut_ptr(),
-                        b.len(),
-                    )
-                };
-                b
-            })
-            .collect();
+        let desc_bytes: Vec<u8> = descs.iter().flat_map(bytes_of_desc).collect();
         let desc_buffer = rt.upload(&desc_bytes)?;
         let stream = rt.new_stream()?;
         let mut desc_ptr = desc_buffer.device_ptr().unwrap_or(0);
@@ -230,10 +299,10 @@ impl GpuLaunch {
         // is the staging area for `batch` messages (the kernel checks it).
         let handle = unsafe {
             rt.launch_raw(
-                &function,
+                &spec.function,
                 [count, 1, 1],
-                start.info.block,
-                staging_bytes as u32,
+                spec.block,
+                spec.staging_bytes as u32,
                 &stream,
                 &mut params,
             )
@@ -242,13 +311,24 @@ impl GpuLaunch {
             handle,
             states: Mutex::new(states),
             resources: Some(Resources {
-                _buffers: start.buffers,
+                _buffers: Mutex::new(Vec::new()),
+                _device: keep,
                 _descs: desc_buffer,
                 _stream: stream,
-                _function: function,
-                _module: module,
+                _function: spec.function,
+                _module: spec.module,
             }),
         }))
+    }
+
+    /// Keeps `buffers` (memory the running kernel uses) alive with the launch.
+    pub(crate) fn keep_buffers(&self, buffers: Vec<MappedBuffer>) {
+        if let Some(r) = &self.resources {
+            r._buffers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(buffers);
+        }
     }
 
     pub(crate) fn driver(self: &Arc<Self>, id: u32) -> GpuDriver {
@@ -286,6 +366,17 @@ impl Drop for GpuLaunch {
             }
         }
     }
+}
+
+/// The bytes of a descriptor, as the kernel reads them.
+fn bytes_of_desc(d: &ActorDesc) -> [u8; size_of::<ActorDesc>()] {
+    let mut b = [0u8; size_of::<ActorDesc>()];
+    // SAFETY: ActorDesc is repr(C) with no padding (pinned by its layout
+    // assertions), so every byte is initialised.
+    unsafe {
+        std::ptr::copy_nonoverlapping((d as *const ActorDesc).cast::<u8>(), b.as_mut_ptr(), b.len())
+    };
+    b
 }
 
 /// One actor of a [`GpuLaunch`].

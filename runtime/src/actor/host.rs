@@ -367,13 +367,10 @@ impl ActorCore {
             && rx.consumer.available() == 0
     }
 
-    /// The next reply in outbox order.
+    /// The next reply in outbox order. A handler that returns `()` has no
+    /// replies, but its dead letters still come back: for it, `recv` waits
+    /// for the next fault (an error) or the timeout.
     pub fn recv(&self, timeout: Option<Duration>) -> Result<Envelope, ActorError> {
-        if self.info.abi.reply_size == 0 {
-            return Err(ActorError::NoReplies {
-                actor: self.actor(),
-            });
-        }
         let deadline = timeout.map(|t| Instant::now() + t);
         let found = poll(deadline, || {
             let mut rx = lock(&self.rx);

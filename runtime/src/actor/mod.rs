@@ -23,6 +23,7 @@ mod host;
 mod memory;
 mod spawn;
 mod supervisor;
+mod system;
 
 use ringkernel_device::ring::RingLayout;
 use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
@@ -31,6 +32,7 @@ pub use error::{ActorError, SourceLocation};
 pub use handle::Actor;
 pub use host::{ActorStats, DeadLetter, Envelope};
 pub use supervisor::RestartPolicy;
+pub use system::{Member, System, SystemBuilder, DEFAULT_K2K_CAPACITY};
 
 use memory::ActorLayout;
 

@@ -98,6 +98,8 @@ impl Runtime {
                         memory: memory.clone(),
                         state: (abi.state_size > 0).then(|| state_bytes.clone()),
                         keep_alive: buffers.clone(),
+                        k2k: None,
+                        routes: Vec::new(),
                     });
                     Box::new(driver) as Box<dyn ActorDriver>
                 })

@@ -60,6 +60,9 @@ pub(crate) struct Ids {
 pub struct ActorEnv {
     pub actor_id: u32,
     pub received: [u64; 3],
+    /// Bit `p` is set when the host wired output port `p` to an actor: a
+    /// `ctx.send` on any other port faults (`CheckKind::Unrouted`).
+    pub routed: u64,
 }
 
 impl Ids {

@@ -70,6 +70,19 @@ pub struct LaunchReport {
     pub return_value: Option<Vec<u8>>,
     /// The function's result type when it is a scalar.
     pub return_scalar: Option<Scalar>,
+    /// The messages the leader sent with `ctx.send`, in order (block 0).
+    pub sends: Vec<Sent>,
+}
+
+/// A message a handler's leader sent (`ctx.send`): the executor delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub port: u32,
+    /// The message in its host layout.
+    pub bytes: Vec<u8>,
+    /// Where the `ctx.send` is (1-based line and column; 0 when unknown).
+    pub line: u32,
+    pub column: u32,
 }
 
 impl LaunchReport {
@@ -144,7 +157,7 @@ impl Program {
         }
         let result = self.run_grid(f, launch, &image, &mut mem);
         restore(args, &mut mem.buffers);
-        let (faults, ret) = result?;
+        let (faults, ret, sends) = result?;
         Ok(LaunchReport {
             fault: faults.first,
             faulted_threads: faults.count,
@@ -153,6 +166,7 @@ impl Program {
                 Ty::Scalar(s) => Some(s),
                 _ => None,
             },
+            sends,
         })
     }
 
@@ -225,12 +239,13 @@ impl Program {
         launch: Launch,
         image: &[u8],
         mem: &mut BlockMem,
-    ) -> Result<(Faults, Option<Vec<u8>>), InterpError> {
+    ) -> Result<(Faults, Option<Vec<u8>>, Vec<Sent>), InterpError> {
         let [bx, by, bz] = launch.block;
         let n = (bx * by * bz) as usize;
         let mut threads: Vec<Thread> = (0..n).map(|_| Thread::default()).collect();
         let mut faults = Faults::default();
         let mut ret = None;
+        let mut sends = Vec::new();
         for z in 0..launch.grid[2] {
             for y in 0..launch.grid[1] {
                 for x in 0..launch.grid[0] {
@@ -255,15 +270,17 @@ impl Program {
                         th.state = TState::Ready;
                         th.keep_return = tid == 0 && block == [0, 0, 0];
                         th.ret = None;
+                        th.sends.clear();
                     }
                     run_block(self, &mut threads, mem, &mut faults)?;
                     if block == [0, 0, 0] {
                         ret = threads[0].ret.take();
+                        sends = std::mem::take(&mut threads[0].sends);
                     }
                 }
             }
         }
-        Ok((faults, ret))
+        Ok((faults, ret, sends))
     }
 }
 

@@ -57,6 +57,8 @@ pub(crate) struct Thread {
     pub end_span: Span,
     pub keep_return: bool,
     pub ret: Option<Vec<u8>>,
+    /// The messages this thread sent (only the leader's are kept).
+    pub sends: Vec<super::Sent>,
     scratch: Vec<u8>,
 }
 
@@ -185,6 +187,7 @@ pub(crate) fn run_thread(
         end_span,
         keep_return,
         ret,
+        sends,
         scratch,
         ..
     } = th;
@@ -371,6 +374,24 @@ pub(crate) fn run_thread(
                     storer(*scalar)(bytes, atomic(*op, *scalar, old, x, n));
                     if let Some(o) = result {
                         storer(*scalar)(cx.local_mut(*o, size), old);
+                    }
+                    frame.pc += 1;
+                }
+                Instr::Send { port, value } => {
+                    // Only the leader (thread 0) sends, as on the device.
+                    if ids.thread_linear == 0 {
+                        let routed = *port < 64 && ids.actor.routed & (1u64 << *port) != 0;
+                        if !routed {
+                            return Ok(Stop::Fault(CheckKind::Unrouted, cx.span));
+                        }
+                        let mut bytes = Vec::new();
+                        t!(value(&mut cx, &mut bytes));
+                        sends.push(super::Sent {
+                            port: *port,
+                            bytes,
+                            line: cx.span.start.line,
+                            column: cx.span.start.column + 1,
+                        });
                     }
                     frame.pc += 1;
                 }

@@ -57,7 +57,7 @@ pub use error::{
     Access, AccessKind, BarrierParty, DataRace, DivergentBarrier, DivergentWarp, Fault,
     InterpError, Location, RaceSpace, ThreadRef, UncheckedOp,
 };
-pub use launch::{Launch, LaunchReport};
+pub use launch::{Launch, LaunchReport, Sent};
 pub use program::Program;
 pub use value::{Arg, Buffer, HostScalar, Value};
 

@@ -105,6 +105,11 @@ pub(crate) enum Instr {
     Clock {
         result: Option<usize>,
     },
+    /// `ctx.send`: the leader records the message (see [`super::Sent`]).
+    Send {
+        port: u32,
+        value: BytesFn,
+    },
     Collective {
         op: Coll,
         args: Vec<ScalarFn>,
@@ -375,6 +380,15 @@ impl<'m> FnCompiler<'m> {
                 return Ok(Instr::Clock {
                     result: result_slot.map(|s| s.0),
                 })
+            }
+            IntrinsicOp::Send { port } => {
+                let Some(&message) = arguments.first() else {
+                    return Self::err(span, "send without a message");
+                };
+                return Ok(Instr::Send {
+                    port,
+                    value: self.ex.bytes(message)?,
+                });
             }
             IntrinsicOp::Atomic(aop) => {
                 let want = if aop == AtomicOp::CompareExchange {

@@ -97,6 +97,9 @@ pub enum CheckKind {
     InvalidArgument,
     /// `panic!`, `assert!`, `unreachable!` in user code.
     Explicit,
+    /// `ctx.send` on a port the host wired to no actor (never a `Check`
+    /// statement: the send itself faults).
+    Unrouted,
 }
 
 /// Intrinsics that are statements: they synchronise, write memory, or read
@@ -125,6 +128,12 @@ pub enum IntrinsicOp {
     BlockReduce(ReduceOp),
     /// `%globaltimer` in nanoseconds.
     ClockNs,
+    /// `ctx.send(port, &msg)`: `args[0]` is the message (a struct value).
+    /// Only the leader thread (thread 0) sends; the other threads' calls do
+    /// nothing, as only the leader's return value is the reply. Faults when
+    /// the host wired the port to no actor, or the destination has
+    /// terminated; waits (backpressure) while the destination's inbox is full.
+    Send { port: u32 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

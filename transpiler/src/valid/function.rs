@@ -430,7 +430,8 @@ impl BodyChecker<'_> {
             | IntrinsicOp::WarpAll
             | IntrinsicOp::WarpAny
             | IntrinsicOp::WarpReduce(_)
-            | IntrinsicOp::BlockReduce(_) => 1,
+            | IntrinsicOp::BlockReduce(_)
+            | IntrinsicOp::Send { .. } => 1,
         };
         if arguments.len() != expected_arity {
             return err(ValidationError::IntrinsicArity {
@@ -507,6 +508,17 @@ impl BodyChecker<'_> {
                     return bad();
                 }
                 scalars[0]
+            }
+            IntrinsicOp::Send { .. } => {
+                let is_struct = matches!(
+                    types[0],
+                    TypeResolution::Handle(t) if matches!(self.module.types[t], Type::Struct(_))
+                );
+                if !is_struct {
+                    return bad();
+                }
+                self.may_fault = true; // an unrouted port, a terminated destination
+                None
             }
         };
         if matches!(

@@ -67,6 +67,10 @@ pub enum FaultKind {
     Overflow = 3,
     InvalidArgument = 4,
     Explicit = 5,
+    /// `ctx.send` on an unwired port (`rk_actor_send`).
+    Unrouted = 7,
+    /// `ctx.send` to a terminated actor (`rk_actor_send`).
+    Undeliverable = 8,
 }
 
 impl FaultKind {
@@ -81,6 +85,8 @@ impl FaultKind {
             3 => FaultKind::Overflow,
             4 => FaultKind::InvalidArgument,
             5 => FaultKind::Explicit,
+            7 => FaultKind::Unrouted,
+            8 => FaultKind::Undeliverable,
             _ => return None,
         })
     }
@@ -93,6 +99,8 @@ impl FaultKind {
             FaultKind::Overflow => "RK_FAULT_OVERFLOW",
             FaultKind::InvalidArgument => "RK_FAULT_INVALID_ARGUMENT",
             FaultKind::Explicit => "RK_FAULT_EXPLICIT",
+            FaultKind::Unrouted => "RK_FAULT_UNROUTED",
+            FaultKind::Undeliverable => "RK_FAULT_UNDELIVERABLE",
         }
     }
 }
@@ -105,6 +113,7 @@ impl From<CheckKind> for FaultKind {
             CheckKind::Overflow => FaultKind::Overflow,
             CheckKind::InvalidArgument => FaultKind::InvalidArgument,
             CheckKind::Explicit => FaultKind::Explicit,
+            CheckKind::Unrouted => FaultKind::Unrouted,
         }
     }
 }
@@ -117,7 +126,7 @@ mod tests {
     #[test]
     fn fault_kind_macros_match_the_header() {
         let header = super::super::RUST_HEADER.contents;
-        for code in 1..=5 {
+        for code in [1, 2, 3, 4, 5, 7, 8] {
             let kind = FaultKind::from_code(code).unwrap();
             assert_eq!(kind.code(), code);
             let define = format!("#define {} {}u", kind.macro_name(), code);

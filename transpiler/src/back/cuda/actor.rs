@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 
 use super::function::visit_statements;
 use super::writer::Writer;
-use super::{ActorAbi, ActorSchedule, Error, KernelInfo};
+use super::{ActorAbi, ActorSchedule, ActorWiring, Error, KernelInfo, PortInfo};
 use crate::arena::Handle;
 use crate::ir::{
     ActorEntry, Builtin, EntryKind, Expression, Function, IntrinsicOp, Statement, Type,
@@ -177,6 +177,11 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             // (ActorAbi::staging_bytes, given at launch).
             static_shared_bytes: handler_shared + FAULT_RECORD_BYTES,
             actor: Some(abi),
+            wiring: Some(ActorWiring {
+                adapter,
+                message_type: struct_name(module, message),
+                ports: ports(module, self.info, entry.function),
+            }),
         })
     }
 }
@@ -243,6 +248,56 @@ fn schedule(module: &crate::ir::Module, root: Handle<Function>, stateful: bool) 
     }
 }
 
+/// The Rust name of a struct type (the message types are structs).
+fn struct_name(module: &crate::ir::Module, ty: Handle<Type>) -> String {
+    match &module.types[ty] {
+        Type::Struct(s) => s.name.clone(),
+        _ => crate::front::rust::types::type_name(module, ty),
+    }
+}
+
+/// The ports `root` (and what it calls) sends on, each with its message
+/// type (the front end allows one type per port), sorted by port.
+fn ports(
+    module: &crate::ir::Module,
+    info: &crate::valid::ModuleInfo,
+    root: Handle<Function>,
+) -> Vec<PortInfo> {
+    let mut reached = vec![false; module.functions.len()];
+    let mut stack = vec![root];
+    let mut out: Vec<PortInfo> = Vec::new();
+    while let Some(f) = stack.pop() {
+        if std::mem::replace(&mut reached[f.index()], true) {
+            continue;
+        }
+        let function = &module.functions[f];
+        visit_statements(&function.body, &mut |statement| match statement {
+            Statement::Call { function, .. } => stack.push(*function),
+            Statement::Intrinsic {
+                op: IntrinsicOp::Send { port },
+                arguments,
+                ..
+            } => {
+                if out.iter().any(|p| p.port == *port) {
+                    return;
+                }
+                if let crate::valid::TypeResolution::Handle(ty) =
+                    info.function(f).expression_type(arguments[0])
+                {
+                    out.push(PortInfo {
+                        port: *port,
+                        message_type: struct_name(module, ty),
+                        message_size: type_size(module, ty),
+                    });
+                }
+            }
+            _ => {}
+        });
+    }
+    out.sort_by_key(|p| p.port);
+    out
+}
+
 /// Builtins whose value differs between the threads of a block.
 fn thread_dependent(builtin: Builtin) -> bool {
     use Builtin as B;
@@ -288,7 +343,8 @@ fn communicates(op: IntrinsicOp) -> bool {
         | I::WarpAll
         | I::WarpAny
         | I::WarpReduce(_)
-        | I::BlockReduce(_) => true,
+        | I::BlockReduce(_)
+        | I::Send { .. } => true,
         I::ThreadFence | I::ThreadFenceBlock | I::ThreadFenceSystem | I::ClockNs => false,
     }
 }

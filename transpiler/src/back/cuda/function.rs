@@ -301,6 +301,7 @@ impl<W: fmt::Write> Writer<'_, W> {
             max_threads_per_block: threads,
             static_shared_bytes: self.static_shared_bytes(entry.function),
             actor: None,
+            wiring: None,
         })
     }
 

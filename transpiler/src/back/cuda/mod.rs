@@ -41,6 +41,7 @@ mod function;
 mod literal;
 mod namer;
 mod stmt;
+pub mod system;
 mod types;
 mod writer;
 
@@ -134,6 +135,30 @@ pub struct KernelInfo {
     /// For a `#[ring_kernel]`: the sizes the runtime allocates rings and
     /// state from. Its C parameters are `(const rk_actor_desc*, rk_u32)`.
     pub actor: Option<ActorAbi>,
+    /// For a `#[ring_kernel]`: what wiring it into an actor system needs.
+    pub wiring: Option<ActorWiring>,
+}
+
+/// How a handler connects to other actors: its message type, the output
+/// ports it sends on, and the adapter a system kernel runs it through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorWiring {
+    /// The adapter struct (`rk_handler_<name>`) `rk_actor_main` is
+    /// instantiated with.
+    pub adapter: String,
+    /// The message type's Rust name.
+    pub message_type: String,
+    /// Every port the handler sends on (`ctx.send(port, ..)`), by port.
+    pub ports: Vec<PortInfo>,
+}
+
+/// One output port of a handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortInfo {
+    pub port: u32,
+    /// The Rust name of the message type sent on it.
+    pub message_type: String,
+    pub message_size: u64,
 }
 
 /// What the runtime must know to run an actor kernel.

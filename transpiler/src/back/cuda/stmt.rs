@@ -144,6 +144,11 @@ impl<W: fmt::Write> Writer<'_, W> {
                 Ok(())
             }
             Statement::Intrinsic {
+                op: IntrinsicOp::Send { port },
+                arguments,
+                ..
+            } => self.write_send(ctx, *port, arguments[0], span),
+            Statement::Intrinsic {
                 op,
                 arguments,
                 result,
@@ -199,6 +204,35 @@ impl<W: fmt::Write> Writer<'_, W> {
             self.out,
             "rk_fault(__rk_f, {}, {line}u, {column}u); {}",
             kind.macro_name(),
+            ctx.fault_return()
+        )
+    }
+
+    /// `ctx.send(port, &msg)`: the message is copied to a named temporary
+    /// (the loop copies it from memory), `rk_actor_send` (`rk_actor.cuh`)
+    /// delivers it from the leader thread, or records the fault at the
+    /// send's position, and the function unwinds like any fault.
+    fn write_send(
+        &mut self,
+        ctx: &FunctionCtx,
+        port: u32,
+        message: Handle<Expression>,
+        span: Span,
+    ) -> fmt::Result {
+        let crate::valid::TypeResolution::Handle(ty) = ctx.info.expression_type(message) else {
+            return Err(fmt::Error);
+        };
+        let c_type = self.type_name(ty).to_string();
+        let (line, column) = if span.is_known() {
+            (span.start.line, span.start.column + 1)
+        } else {
+            (0, 0)
+        };
+        write!(self.out, "{{ const {c_type} rk_sent = ")?;
+        self.write_top_expr(ctx, message)?;
+        writeln!(
+            self.out,
+            "; if (!rk_actor_send(__rk_f, {port}u, &rk_sent, (rk_u32)sizeof({c_type}), {line}u, {column}u)) {} }}",
             ctx.fault_return()
         )
     }

@@ -101,6 +101,9 @@ pub(super) struct FnLowerer<'a> {
     /// Operators whose validity depends on a type still unknown
     /// (`-x` needs a signed or float type).
     pub deferred_neg: Vec<(Ty, proc_macro2::Span)>,
+    /// The output ports `ctx.send` used so far, with the message type each
+    /// carries (one type per port).
+    pub ports: Vec<(u32, Handle<Type>)>,
 }
 
 impl<'a> FnLowerer<'a> {
@@ -133,6 +136,7 @@ impl<'a> FnLowerer<'a> {
             local_fixups: Vec::new(),
             cast_fixups: Vec::new(),
             deferred_neg: Vec::new(),
+            ports: Vec::new(),
         }
     }
 

@@ -12,9 +12,13 @@ use super::expr::not_a_value;
 use super::infer::Ty;
 use crate::arena::Handle;
 use crate::ir::{
-    AtomicOp, BinaryOp, Builtin, CheckKind, Expression, FloatKind, IntKind, IntrinsicOp,
+    AtomicOp, BinaryOp, Builtin, CheckKind, Expression, FloatKind, IntKind, IntrinsicOp, Literal,
     MathFunction, ReduceOp, Scalar, SharedArray, ShuffleMode, Statement, Type,
 };
+
+/// Output ports a handler may send on: `ctx.send(0..MAX_PORTS, ..)`. (The
+/// CPU backend passes the wired ports to the interpreter as a bit mask.)
+pub const MAX_PORTS: u32 = 64;
 
 impl FnLowerer<'_> {
     pub fn lower_method_call(&mut self, call: &syn::ExprMethodCall) -> Result<Val> {
@@ -640,11 +644,7 @@ impl FnLowerer<'_> {
                     ty: Ty::Known(ty),
                 })
             }
-            "send" if ring => Err(FrontError::unsupported(
-                "`ctx.send` (kernel-to-kernel messaging)",
-                "K2K routing is not implemented yet; reply to the host by returning the reply",
-                span,
-            )),
+            "send" if ring => self.lower_send(&args, span),
             _ => Err(FrontError::new(
                 FrontErrorKind::UnknownMethod {
                     method: method.into(),
@@ -658,6 +658,90 @@ impl FnLowerer<'_> {
                 call.method.span(),
             )),
         }
+    }
+
+    /// `ctx.send(PORT, &msg)`: the port is a constant below [`MAX_PORTS`]
+    /// (the host wires each port to an actor, so the handler names no
+    /// actor), and each port carries one message type, a struct.
+    fn lower_send(&mut self, args: &[&syn::Expr], span: proc_macro2::Span) -> Result<Val> {
+        self.arg_count("send", args, 2, span)?;
+        let send_error = |problem: String, at: proc_macro2::Span| {
+            FrontError::new(FrontErrorKind::Send { problem }, at)
+        };
+        let port = self.lower_expr(args[0])?;
+        let u32_ty = self.scalar(Scalar::Int(IntKind::U32));
+        self.unify(u32_ty, port.ty, args[0].span())?;
+        let port_expr = port.expr.ok_or_else(|| not_a_value(args[0]))?;
+        let port = match self.func.expressions[port_expr] {
+            Expression::Literal(Literal::Int(v, _)) => v,
+            _ => {
+                return Err(send_error(
+                    "the port must be a constant (an integer literal or a `const`): the host wires \
+                     each port to an actor before the kernel starts"
+                        .into(),
+                    args[0].span(),
+                ))
+            }
+        };
+        if !(0..i128::from(MAX_PORTS)).contains(&port) {
+            return Err(send_error(
+                format!("port {port} is out of range: a handler has ports 0 to {}", MAX_PORTS - 1),
+                args[0].span(),
+            ));
+        }
+        let port = port as u32;
+        let syn::Expr::Reference(reference) = args[1] else {
+            return Err(send_error(
+                "the message is passed by reference: write `ctx.send(PORT, &message)`".into(),
+                args[1].span(),
+            ));
+        };
+        if reference.mutability.is_some() {
+            return Err(send_error(
+                "the message is passed by shared reference: `&message`, not `&mut message`"
+                    .into(),
+                args[1].span(),
+            ));
+        }
+        let message = self.lower_expr(&reference.expr)?;
+        let ty = self.finish_now(message.ty, reference.expr.span())?;
+        if !matches!(self.module.types[ty], Type::Struct(_)) {
+            return Err(send_error(
+                format!(
+                    "messages are `#[derive(RingMessage)]` structs, found `{}`",
+                    super::types::type_name(self.module, ty)
+                ),
+                reference.expr.span(),
+            ));
+        }
+        if let Some(&(_, earlier)) = self.ports.iter().find(|(p, _)| *p == port) {
+            if earlier != ty {
+                return Err(send_error(
+                    format!(
+                        "port {port} already carries `{}`; each port carries one message type \
+                         (use another port for `{}`)",
+                        super::types::type_name(self.module, earlier),
+                        super::types::type_name(self.module, ty)
+                    ),
+                    args[1].span(),
+                ));
+            }
+        } else {
+            self.ports.push((port, ty));
+        }
+        let value = message.expr.ok_or_else(|| not_a_value(&reference.expr))?;
+        self.emit(
+            Statement::Intrinsic {
+                op: IntrinsicOp::Send { port },
+                arguments: vec![value],
+                result: None,
+            },
+            span,
+        );
+        Ok(Val {
+            expr: None,
+            ty: self.known(Type::Unit),
+        })
     }
 
     /// A scalar argument whose type must be known (defaults applied now).

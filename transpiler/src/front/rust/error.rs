@@ -81,6 +81,8 @@ pub enum FrontErrorKind {
     Attribute { attr: &'static str, problem: String },
     #[error("`{name}` is not a constant expression: {problem}")]
     NotConst { name: String, problem: &'static str },
+    #[error("`ctx.send`: {problem}")]
+    Send { problem: String },
 }
 
 /// An error with the tokens it is about.

@@ -1,0 +1,549 @@
+//! Actor systems: actors of several `#[ring_kernel]` handlers started
+//! together and wired to each other, so handlers send with `ctx.send(port,
+//! &msg)` (kernel-to-kernel, K2K) and never name another actor.
+//!
+//! The topology lives on the host: [`SystemBuilder::connect`] wires output
+//! port `p` of one actor to another actor, checking that the port's message
+//! type is the destination's. [`SystemBuilder::start`] refuses a system with
+//! an unwired port, then builds each actor's route table from the wiring.
+//! On the GPU every actor of the system runs in one persistent launch of one
+//! system kernel (the transpiler's `compose_system`: one block per actor,
+//! each block dispatched to its handler by the actor's role); every actor
+//! that receives from others gets a K2K inbox in device global memory (a
+//! multi-producer queue with per-slot sequence numbers, `rk_k2k.cuh`) and
+//! each route points at one. On the CPU backend each actor is a thread, K2K
+//! inboxes are the same queue over host atomics, and a handler's sends are
+//! delivered when it returns.
+//!
+//! Placement today: one actor per block, anywhere on the GPU, global-memory
+//! routes. (Shared-memory and DSMEM routes need actors packed into one
+//! block or one cluster; see the K2K issue's notes.)
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringkernel_device::control::{Route, ROUTE_TIER_GLOBAL};
+use ringkernel_device::k2k::K2kLayout;
+use ringkernel_transpiler::back::cuda::system::{compose_system, SystemRole};
+use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
+
+use super::cpu::{CpuActor, CpuDriver, CpuRoute};
+use super::error::ActorError;
+use super::gpu::{GpuActor, GpuLaunch, GpuLaunchSpec};
+use super::host::{bytes_of, ActorCore, ActorDriver, ActorInfo};
+use super::memory::{ActorLayout, ActorMemory};
+use super::supervisor::{self, RestartPolicy};
+use super::{actor_abi, actor_layout, Actor, SpawnOptions};
+use crate::cuda::compile::CudaSource;
+use crate::error::{Error, Result};
+use crate::kernel::Prepared;
+use crate::{KernelSource, MappedBuffer, Runtime};
+
+/// K2K inbox slots per receiving actor unless [`SystemBuilder::k2k_capacity`]
+/// says otherwise.
+pub const DEFAULT_K2K_CAPACITY: u32 = 256;
+
+/// An actor of a system, typed by its handler's message, reply and state
+/// types: what [`SystemBuilder::connect`] wires and [`System::actor`] hands
+/// back as a handle.
+pub struct Member<M, R, S> {
+    index: usize,
+    _types: PhantomData<fn() -> (M, R, S)>,
+}
+
+impl<M, R, S> Clone for Member<M, R, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M, R, S> Copy for Member<M, R, S> {}
+
+impl<M, R, S> std::fmt::Debug for Member<M, R, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Member({})", self.index)
+    }
+}
+
+impl<M, R, S> Member<M, R, S> {
+    /// The actor's id (its index in the system, also its HLC node).
+    pub fn id(&self) -> u32 {
+        self.index as u32
+    }
+}
+
+#[derive(Debug)]
+struct MemberSpec {
+    kernel: KernelSource,
+    prepared: Arc<Prepared>,
+    info: KernelInfo,
+    abi: ActorAbi,
+    layout: ActorLayout,
+    state: Vec<u8>,
+    options: SpawnOptions,
+    /// `Actor<M, R, S>` made from the core, once started.
+    make_handle: fn(Arc<ActorCore>) -> Box<dyn Any + Send + Sync>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Link {
+    from: usize,
+    port: u32,
+    to: usize,
+}
+
+/// Builds an actor system: add actors, wire ports, start.
+#[derive(Debug)]
+pub struct SystemBuilder<'rt> {
+    rt: &'rt Runtime,
+    members: Vec<MemberSpec>,
+    links: Vec<Link>,
+    k2k_capacity: u32,
+}
+
+impl Runtime {
+    /// Starts describing an actor system on this runtime.
+    pub fn system(&self) -> SystemBuilder<'_> {
+        SystemBuilder {
+            rt: self,
+            members: Vec::new(),
+            links: Vec::new(),
+            k2k_capacity: DEFAULT_K2K_CAPACITY,
+        }
+    }
+}
+
+fn make_handle<M: Copy + 'static, R: Copy + 'static, S: Copy + 'static>(
+    core: Arc<ActorCore>,
+) -> Box<dyn Any + Send + Sync> {
+    Box::new(Actor::<M, R, S>::new(core))
+}
+
+impl SystemBuilder<'_> {
+    /// Adds an actor running the `#[ring_kernel]` handler `kernel`, starting
+    /// from `state`. `M`, `R`, `S` are checked against the handler like
+    /// [`Runtime::spawn`] does.
+    pub fn actor<M: Copy + 'static, R: Copy + 'static, S: Copy + 'static>(
+        &mut self,
+        kernel: &KernelSource,
+        state: S,
+        options: &SpawnOptions,
+    ) -> Result<Member<M, R, S>> {
+        let prepared = self.rt.prepared(kernel)?;
+        let info = prepared.kernel(&kernel.name)?.info.clone();
+        let abi = actor_abi::<M, R, S>(&info)?;
+        let layout = actor_layout(&abi, options)?;
+        let index = self.members.len();
+        self.members.push(MemberSpec {
+            kernel: kernel.clone(),
+            prepared,
+            info,
+            abi,
+            layout,
+            state: if abi.state_size > 0 {
+                bytes_of(&state)
+            } else {
+                Vec::new()
+            },
+            options: options.clone(),
+            make_handle: make_handle::<M, R, S>,
+        });
+        Ok(Member {
+            index,
+            _types: PhantomData,
+        })
+    }
+
+    /// Slots of each receiving actor's K2K inbox (a power of two, at least 2).
+    pub fn k2k_capacity(&mut self, capacity: u32) -> &mut Self {
+        self.k2k_capacity = capacity;
+        self
+    }
+
+    /// Wires output port `port` of `from` (its `ctx.send(port, ..)`) to
+    /// `to`. The port must be one `from`'s handler sends on, with `to`'s
+    /// message type; each port goes to one actor.
+    pub fn connect<A, B, C, D, E, F>(
+        &mut self,
+        from: Member<A, B, C>,
+        port: u32,
+        to: Member<D, E, F>,
+    ) -> Result<&mut Self> {
+        let wiring_error = |problem: String| Error::Actor(ActorError::Wiring { problem });
+        let source = &self.members[from.index];
+        let dest = &self.members[to.index];
+        let ports = &source.info.wiring.as_ref().expect("an actor kernel").ports;
+        let Some(out) = ports.iter().find(|p| p.port == port) else {
+            let known: Vec<String> = ports.iter().map(|p| p.port.to_string()).collect();
+            return Err(wiring_error(format!(
+                "`{}` (actor {}) sends on no port {port} (its ports: {})",
+                source.info.name,
+                from.index,
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        };
+        let dest_type = &dest.info.wiring.as_ref().expect("an actor kernel").message_type;
+        if out.message_type != *dest_type || out.message_size != dest.abi.message_size {
+            return Err(wiring_error(format!(
+                "port {port} of `{}` (actor {}) carries `{}` ({} bytes), but `{}` (actor {}) receives `{}` ({} bytes)",
+                source.info.name,
+                from.index,
+                out.message_type,
+                out.message_size,
+                dest.info.name,
+                to.index,
+                dest_type,
+                dest.abi.message_size
+            )));
+        }
+        if self
+            .links
+            .iter()
+            .any(|l| l.from == from.index && l.port == port)
+        {
+            return Err(wiring_error(format!(
+                "port {port} of `{}` (actor {}) is already wired",
+                source.info.name, from.index
+            )));
+        }
+        self.links.push(Link {
+            from: from.index,
+            port,
+            to: to.index,
+        });
+        Ok(self)
+    }
+
+    /// Checks the wiring and starts every actor.
+    pub fn start(self) -> Result<System> {
+        let wiring_error = |problem: String| Error::Actor(ActorError::Wiring { problem });
+        if self.members.is_empty() {
+            return Err(wiring_error("the system has no actors".into()));
+        }
+        for (i, m) in self.members.iter().enumerate() {
+            for p in &m.info.wiring.as_ref().expect("an actor kernel").ports {
+                if !self.links.iter().any(|l| l.from == i && l.port == p.port) {
+                    return Err(wiring_error(format!(
+                        "port {} of `{}` (actor {i}) is not wired to any actor",
+                        p.port, m.info.name
+                    )));
+                }
+            }
+        }
+        let receives: Vec<bool> = (0..self.members.len())
+            .map(|i| self.links.iter().any(|l| l.to == i))
+            .collect();
+        let k2k_layouts: Vec<Option<K2kLayout>> = self
+            .members
+            .iter()
+            .zip(&receives)
+            .map(|(m, &r)| {
+                r.then(|| {
+                    K2kLayout::new(self.k2k_capacity, m.abi.inbox_slot_size() as u32)
+                        .map_err(|e| Error::Actor(ActorError::Layout(e.to_string())))
+                })
+                .transpose()
+            })
+            .collect::<Result<_>>()?;
+        let mut buffers: Vec<MappedBuffer> = Vec::new();
+        let mut memories = Vec::new();
+        let mut infos = Vec::new();
+        for (id, m) in self.members.iter().enumerate() {
+            let id = id as u32;
+            let buffer = self.rt.alloc_mapped(m.layout.bytes())?;
+            // SAFETY: a fresh, zeroed allocation of layout.bytes() bytes,
+            // page-aligned, kept alive with the executor.
+            let memory = unsafe { ActorMemory::init(buffer.host_ptr(), m.layout, id) }?;
+            memories.push(Arc::new(memory));
+            buffers.push(buffer);
+            infos.push(ActorInfo {
+                id,
+                kernel: m.kernel.name.clone(),
+                source_file: m
+                    .prepared
+                    .transpiled
+                    .module
+                    .source_file
+                    .clone()
+                    .unwrap_or_default(),
+                abi: m.abi,
+                message_type_id: m.options.message_type_id,
+                reply_type_id: m.options.reply_type_id,
+            });
+        }
+        let drivers: Vec<Box<dyn ActorDriver>> = if self.rt.is_cuda() {
+            self.start_gpu(buffers, &k2k_layouts)?
+        } else {
+            self.start_cpu(&memories, &infos, buffers, &k2k_layouts)?
+        };
+        let mut cores = Vec::new();
+        for (((memory, info), driver), m) in memories
+            .into_iter()
+            .zip(infos)
+            .zip(drivers)
+            .zip(&self.members)
+        {
+            // SAFETY: the rings were just initialised; the executor holds
+            // the device halves, this handle the host halves.
+            let core = Arc::new(unsafe { ActorCore::new(info, memory, driver) });
+            let restarts = matches!(m.options.restart, RestartPolicy::OneForOne { max_restarts, .. } if max_restarts > 0);
+            core.restarts
+                .store(restarts, std::sync::atomic::Ordering::Release);
+            supervisor::watch(
+                std::slice::from_ref(&core),
+                m.options.restart,
+                m.options.hang_timeout,
+                m.state.clone(),
+            );
+            cores.push(core);
+        }
+        let handles = cores
+            .iter()
+            .zip(&self.members)
+            .map(|(c, m)| (m.make_handle)(c.clone()))
+            .collect();
+        Ok(System { cores, handles })
+    }
+
+    /// One launch of the system kernel; K2K inboxes and route tables in
+    /// device memory.
+    fn start_gpu(
+        &self,
+        buffers: Vec<MappedBuffer>,
+        k2k_layouts: &[Option<K2kLayout>],
+    ) -> Result<Vec<Box<dyn ActorDriver>>> {
+        let rt = self.rt;
+        // Roles: one per distinct handler, in order of first appearance.
+        let mut role_of = Vec::new();
+        let mut role_members: Vec<usize> = Vec::new();
+        for (i, m) in self.members.iter().enumerate() {
+            let found = role_members
+                .iter()
+                .position(|&r| Arc::ptr_eq(&self.members[r].prepared, &m.prepared));
+            role_of.push(found.unwrap_or_else(|| {
+                role_members.push(i);
+                role_members.len() - 1
+            }) as u32);
+        }
+        let roles: Vec<SystemRole<'_>> = role_members
+            .iter()
+            .map(|&i| SystemRole {
+                output: &self.members[i].prepared.transpiled.cuda,
+                kernel: &self.members[i].kernel.name,
+            })
+            .collect();
+        let names: Vec<&str> = roles.iter().map(|r| r.kernel).collect();
+        let symbol = format!("rk_system_{}", names.join("_"));
+        let system = compose_system(&symbol, &roles).map_err(|e| {
+            Error::Actor(ActorError::Wiring {
+                problem: e.to_string(),
+            })
+        })?;
+        let cuda = CudaSource {
+            name: symbol.clone(),
+            source: system.source.clone(),
+            headers: system
+                .headers
+                .iter()
+                .map(|h| (h.name.to_string(), h.contents.to_string()))
+                .collect(),
+            options: system.nvrtc_options.clone(),
+        }
+        .with_device_lib();
+        let (module, _) = rt.load_module(&cuda)?;
+        let function = module.function(&symbol)?;
+        let offset = GpuLaunch::hlc_offset(rt)?;
+
+        // K2K inboxes, then route tables (which point at them).
+        let mut keep = Vec::new();
+        let mut inbox_ptrs = Vec::new();
+        for (id, layout) in k2k_layouts.iter().enumerate() {
+            match layout {
+                Some(layout) => {
+                    let buffer = rt.upload(&layout.initial_image(id as u32))?;
+                    inbox_ptrs.push(buffer.device_ptr().unwrap_or(0));
+                    keep.push(buffer);
+                }
+                None => inbox_ptrs.push(0),
+            }
+        }
+        let mut route_ptrs = Vec::new();
+        for i in 0..self.members.len() {
+            let table = self.routes(i, |to| inbox_ptrs[to]);
+            if table.is_empty() {
+                route_ptrs.push((0, 0));
+                continue;
+            }
+            let bytes: Vec<u8> = table.iter().flat_map(route_bytes).collect();
+            let buffer = rt.upload(&bytes)?;
+            route_ptrs.push((buffer.device_ptr().unwrap_or(0), table.len() as u32));
+            keep.push(buffer);
+        }
+        let staging_bytes = self
+            .members
+            .iter()
+            .map(|m| m.abi.staging_bytes(m.abi.batch))
+            .max()
+            .unwrap_or(0);
+        let actors = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| GpuActor {
+                buffer: &buffers[i],
+                layout: m.layout,
+                state: &m.state,
+                actor_id: i as u32,
+                message_type_id: m.options.message_type_id,
+                reply_type_id: m.options.reply_type_id,
+                batch: m.abi.batch,
+                role: role_of[i],
+                k2k_inbox: inbox_ptrs[i],
+                routes: route_ptrs[i].0,
+                route_count: route_ptrs[i].1,
+            })
+            .collect();
+        let launch = GpuLaunch::launch(
+            rt,
+            GpuLaunchSpec {
+                module,
+                function,
+                block: system.block,
+                staging_bytes,
+                hlc_offset_ns: offset,
+                actors,
+            },
+            keep,
+        )?;
+        launch.keep_buffers(buffers);
+        Ok((0..self.members.len() as u32)
+            .map(|id| Box::new(launch.driver(id)) as Box<dyn ActorDriver>)
+            .collect())
+    }
+
+    /// A thread per actor; K2K inboxes in host memory.
+    fn start_cpu(
+        &self,
+        memories: &[Arc<ActorMemory>],
+        infos: &[ActorInfo],
+        buffers: Vec<MappedBuffer>,
+        k2k_layouts: &[Option<K2kLayout>],
+    ) -> Result<Vec<Box<dyn ActorDriver>>> {
+        let inboxes: Vec<Option<Arc<super::cpu::CpuK2k>>> = k2k_layouts
+            .iter()
+            .enumerate()
+            .map(|(id, l)| l.map(|l| Arc::new(super::cpu::CpuK2k::new(l, id as u32))))
+            .collect();
+        let buffers = Arc::new(buffers);
+        let mut drivers = Vec::new();
+        for (i, m) in self.members.iter().enumerate() {
+            crate::cpu::program(&m.prepared, &m.kernel.name)?;
+            let routes = self
+                .routes(i, |to| to as u64 + 1)
+                .iter()
+                .map(|r| {
+                    (r.inbox != 0).then(|| CpuRoute {
+                        inbox: inboxes[(r.inbox - 1) as usize]
+                            .clone()
+                            .expect("a routed actor has an inbox"),
+                        route: *r,
+                    })
+                })
+                .collect();
+            let driver = CpuDriver::start(CpuActor {
+                program: m.prepared.clone(),
+                handler: m.kernel.name.clone(),
+                block: m.info.block,
+                info: infos[i].clone(),
+                memory: memories[i].clone(),
+                state: (m.abi.state_size > 0).then(|| m.state.clone()),
+                keep_alive: buffers.clone(),
+                k2k: inboxes[i].clone(),
+                routes,
+            });
+            drivers.push(Box::new(driver) as Box<dyn ActorDriver>);
+        }
+        Ok(drivers)
+    }
+
+    /// Actor `from`'s route table, indexed by port (`inbox` from
+    /// `inbox_of(destination)`; zero for ports nothing is wired to).
+    fn routes(&self, from: usize, inbox_of: impl Fn(usize) -> u64) -> Vec<Route> {
+        let links: Vec<&Link> = self.links.iter().filter(|l| l.from == from).collect();
+        let Some(len) = links.iter().map(|l| l.port + 1).max() else {
+            return Vec::new();
+        };
+        let mut table = vec![Route::default(); len as usize];
+        for l in links {
+            let dest = &self.members[l.to];
+            table[l.port as usize] = Route {
+                inbox: inbox_of(l.to),
+                dest_actor: l.to as u32,
+                type_id: dest.options.message_type_id,
+                payload_size: dest.abi.message_size as u32,
+                tier: ROUTE_TIER_GLOBAL,
+            };
+        }
+        table
+    }
+}
+
+fn route_bytes(r: &Route) -> [u8; size_of::<Route>()] {
+    let mut b = [0u8; size_of::<Route>()];
+    // SAFETY: Route is repr(C) with no padding (its layout assertions).
+    unsafe {
+        std::ptr::copy_nonoverlapping((r as *const Route).cast::<u8>(), b.as_mut_ptr(), b.len())
+    };
+    b
+}
+
+/// A running actor system. Dropping it stops every actor, in the order
+/// they were added (so a pipeline added source first drains stage by stage).
+pub struct System {
+    cores: Vec<Arc<ActorCore>>,
+    handles: Vec<Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for System {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("System")
+            .field("actors", &self.cores.len())
+            .finish()
+    }
+}
+
+impl System {
+    /// The handle of `member` (call, send, recv, state, stats, ...).
+    pub fn actor<M: 'static, R: 'static, S: 'static>(
+        &self,
+        member: Member<M, R, S>,
+    ) -> &Actor<M, R, S> {
+        self.handles[member.index]
+            .downcast_ref()
+            .expect("a Member is typed by the actor it names")
+    }
+
+    /// Stops every actor in the order they were added: each drains its
+    /// host and K2K inboxes (answering or dead-lettering every message)
+    /// before the next one is asked, so nothing in flight between stages
+    /// is lost.
+    pub fn stop(&self, timeout: Duration) -> Result<()> {
+        for core in &self.cores {
+            core.stop(timeout).map_err(Error::Actor)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        for core in &self.cores {
+            let _ = core.stop(Duration::from_secs(10));
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Actor systems on the CPU backend (CI): handlers sending to each other
+//! through K2K inboxes. The same suite runs on the GPU in `gpu_k2k_actors.rs`.
+
+#[path = "k2k_actors/suite.rs"]
+mod suite;
+
+use ringkernel_runtime::Runtime;
+
+#[test]
+fn fan_in_delivers_every_payload_exactly_once_through_a_small_inbox() {
+    // 16 producers x 64 items = 1,024 through a 4-slot inbox (backpressure).
+    suite::fan_in(&Runtime::cpu(), 16, 64, 4);
+}
+
+#[test]
+fn stop_drains_every_stage() {
+    suite::stop_drains(&Runtime::cpu());
+}
+
+#[test]
+fn a_send_on_an_unwired_port_faults_at_its_line() {
+    suite::unrouted_send_faults(&Runtime::cpu());
+}
+
+#[test]
+fn wiring_mistakes_are_errors() {
+    suite::wiring_errors(&Runtime::cpu());
+}

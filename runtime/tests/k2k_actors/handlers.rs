@@ -1,0 +1,86 @@
+// Handlers of the actor-system (K2K) tests, on the CPU backend in CI and on
+// the GPU with the device tool. Read as text by the tests and transpiled;
+// the message types are mirrored in suite.rs.
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Work {
+    pub producer: u32,
+    pub index: u32,
+    pub words: [u32; 14],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Stamped {
+    pub producer: u32,
+    pub index: u32,
+    pub words: [u32; 14],
+    pub sent_by: u32,
+    pub cause_logical: u32,
+    pub cause_physical: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Receipt {
+    pub producer: u32,
+    pub index: u32,
+    pub checksum: u64,
+    pub sent_by: u32,
+    pub cause_logical: u32,
+    pub cause_physical: u64,
+    pub physical: u64,
+    pub logical: u32,
+    pub node: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, GpuType)]
+#[repr(C)]
+pub struct Tally {
+    pub received: u64,
+    pub checksum_sum: u64,
+}
+
+/// Forwards every work item on port 0, stamped with its own receipt time
+/// (the cause of the message it sends).
+#[ring_kernel(block_size = 32)]
+pub fn forward(ctx: &RingContext, w: &Work) {
+    let now = ctx.now();
+    ctx.send(
+        0,
+        &Stamped {
+            producer: w.producer,
+            index: w.index,
+            words: w.words,
+            sent_by: ctx.actor_id(),
+            cause_logical: now.logical,
+            cause_physical: now.physical_ns,
+        },
+    );
+}
+
+/// Counts every forwarded item and answers the host with a checksum of its
+/// words (the whole warp reads them) and both timestamps.
+#[ring_kernel(block_size = 32)]
+pub fn collect(ctx: &RingContext, state: &mut Tally, s: &Stamped) -> Receipt {
+    let lane = ctx.lane_id() as usize;
+    let word = if lane < 14 { s.words[lane] as u64 } else { 0 };
+    let checksum = ctx.warp_reduce_sum(word * (lane as u64 + 1));
+    let now = ctx.now();
+    if ctx.is_leader() {
+        state.received += 1;
+        state.checksum_sum = state.checksum_sum.wrapping_add(checksum);
+    }
+    Receipt {
+        producer: s.producer,
+        index: s.index,
+        checksum,
+        sent_by: s.sent_by,
+        cause_logical: s.cause_logical,
+        cause_physical: s.cause_physical,
+        physical: now.physical_ns,
+        logical: now.logical,
+        node: now.node,
+    }
+}
