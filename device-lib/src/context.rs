@@ -38,6 +38,18 @@ impl RingContext {
     pub fn now(&self) -> crate::hlc::HlcTimestamp {
         match self.never {}
     }
+
+    /// Sends `msg` to the actor the host wired to output `port`
+    /// (`SystemBuilder::connect`): handlers never name other actors. `port`
+    /// is a constant below 64 and carries one message type. Only the leader
+    /// thread (thread 0) sends, as only its return value is the reply.
+    /// Waits while the destination's inbox is full (backpressure, never an
+    /// overwrite); faults (the message is dead-lettered with the reason)
+    /// when nothing is wired to `port` or the destination has terminated.
+    pub fn send<T: crate::layout::RingMessage>(&self, port: u32, msg: &T) {
+        let _ = (port, msg);
+        match self.never {}
+    }
 }
 
 impl core::ops::Deref for RingContext {

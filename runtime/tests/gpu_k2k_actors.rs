@@ -11,7 +11,9 @@ use ringkernel_runtime::testing::gpu_runtime;
 #[test]
 #[ignore = "needs a GPU"]
 fn gpu_fan_in_128_producers_x_8_exactly_once_through_a_small_inbox() {
-    let Some(rt) = gpu_runtime("gpu_fan_in") else { return };
+    let Some(rt) = gpu_runtime("gpu_fan_in") else {
+        return;
+    };
     // 128 producer actors (one block each) x 8 items = 1,024 into one inbox
     // of 8 slots: every payload once, untorn, per producer in order.
     suite::fan_in(&rt, 128, 8, 8);
@@ -20,27 +22,35 @@ fn gpu_fan_in_128_producers_x_8_exactly_once_through_a_small_inbox() {
 #[test]
 #[ignore = "needs a GPU"]
 fn gpu_fan_in_streams_through_the_default_inbox() {
-    let Some(rt) = gpu_runtime("gpu_fan_in_stream") else { return };
+    let Some(rt) = gpu_runtime("gpu_fan_in_stream") else {
+        return;
+    };
     suite::fan_in(&rt, 16, 4096, 256);
 }
 
 #[test]
 #[ignore = "needs a GPU"]
 fn gpu_stop_drains_every_stage() {
-    let Some(rt) = gpu_runtime("gpu_stop_drains") else { return };
+    let Some(rt) = gpu_runtime("gpu_stop_drains") else {
+        return;
+    };
     suite::stop_drains(&rt);
 }
 
 #[test]
 #[ignore = "needs a GPU"]
 fn gpu_a_send_on_an_unwired_port_faults_at_its_line() {
-    let Some(rt) = gpu_runtime("gpu_unrouted") else { return };
+    let Some(rt) = gpu_runtime("gpu_unrouted") else {
+        return;
+    };
     suite::unrouted_send_faults(&rt);
 }
 
 #[test]
 #[ignore = "needs a GPU"]
 fn gpu_wiring_mistakes_are_errors() {
-    let Some(rt) = gpu_runtime("gpu_wiring") else { return };
+    let Some(rt) = gpu_runtime("gpu_wiring") else {
+        return;
+    };
     suite::wiring_errors(&rt);
 }

@@ -342,3 +342,56 @@ fn mutated_inputs_never_panic() {
         "the mutator should mostly produce parseable Rust"
     );
 }
+
+/// `ctx.send`: a constant port below 64, one message type per port, a
+/// struct by reference.
+#[test]
+fn send_errors_point_at_the_port_or_the_message() {
+    let handler = |body: &str| {
+        format!(
+            "#[derive(Clone, Copy, RingMessage)]\n#[repr(C)]\npub struct Job {{ pub value: u32 }}\n\
+             #[derive(Clone, Copy, RingMessage)]\n#[repr(C)]\npub struct Done {{ pub value: u64 }}\n\
+             #[ring_kernel]\nfn h(ctx: &RingContext, job: &Job) {{\n{body}\n}}\n"
+        )
+    };
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "    ctx.send(0, job);\n    ctx.send(0, &Done { value: 1 });",
+            "port 0 already carries `Job`; each port carries one message type",
+            "10:17",
+        ),
+        (
+            "    let p = job.value;\n    ctx.send(p, job);",
+            "the port must be a constant",
+            "10:14",
+        ),
+        (
+            "    ctx.send(70, job);",
+            "port 70 is out of range: a handler has ports 0 to 63",
+            "9:14",
+        ),
+        (
+            "    ctx.send(0, &job.value);",
+            "messages are `#[derive(RingMessage)]` structs, found `u32`",
+            "9:18",
+        ),
+        (
+            "    let v = job.value;\n    ctx.send(0, v);",
+            "the message is passed by reference",
+            "10:17",
+        ),
+        (
+            "    let mut j = *job;\n    ctx.send(0, &mut j);",
+            "passed by shared reference",
+            "10:17",
+        ),
+    ];
+    for (body, message, at) in cases {
+        let error = error_of(&handler(body));
+        assert!(error.contains(message), "{body}:\n{error}");
+        assert!(
+            error.contains(&format!("k.rs:{at}")),
+            "{body}: expected at {at}:\n{error}"
+        );
+    }
+}

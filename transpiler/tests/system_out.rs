@@ -58,7 +58,8 @@ fn the_system_kernel_composes_compiles_and_assembles() {
     let Some(tools) = require_nvrtc("system_out") else {
         return;
     };
-    let include = std::env::temp_dir().join(format!("ringkernel-system-out-{}", std::process::id()));
+    let include =
+        std::env::temp_dir().join(format!("ringkernel-system-out-{}", std::process::id()));
     std::fs::create_dir_all(&include).unwrap();
     for header in &system.headers {
         std::fs::write(include.join(header.name), header.contents).unwrap();
@@ -71,8 +72,12 @@ fn the_system_kernel_composes_compiles_and_assembles() {
     options.extra = system.nvrtc_options.clone();
     let compiled = compile("rk_system_test.cu", &system.source, &options)
         .unwrap_or_else(|e| panic!("{e}\n--- rk_system_test.cu ---\n{}", system.source));
-    let report = assemble(tools.ptxas().expect("ptxas"), compiled.ptx().unwrap(), Arch::SM_90)
-        .unwrap();
+    let report = assemble(
+        tools.ptxas().expect("ptxas"),
+        compiled.ptx().unwrap(),
+        Arch::SM_90,
+    )
+    .unwrap();
     let resources = report
         .function("rk_system_test")
         .unwrap_or_else(|| panic!("no rk_system_test in\n{}", report.raw));

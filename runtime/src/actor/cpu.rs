@@ -89,7 +89,8 @@ impl CpuK2k {
 
     fn lock(
         &self,
-    ) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<(EnvelopeHeader, Vec<u8>)>, bool)> {
+    ) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<(EnvelopeHeader, Vec<u8>)>, bool)>
+    {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -343,7 +344,10 @@ impl Executor {
     /// Delivers the handler's sends, in order, waiting while a destination
     /// is full. Returns the fault (at the send's position) when a
     /// destination has closed: the remaining sends are not delivered.
-    fn deliver(&mut self, sends: Vec<ringkernel_transpiler::interp::Sent>) -> Option<(FaultKind, u32, u32)> {
+    fn deliver(
+        &mut self,
+        sends: Vec<ringkernel_transpiler::interp::Sent>,
+    ) -> Option<(FaultKind, u32, u32)> {
         for sent in sends {
             let Some(Some(route)) = self.actor.routes.get(sent.port as usize).cloned() else {
                 // The interpreter checks the routed mask first.
@@ -489,31 +493,31 @@ impl Executor {
                 None => match self.deliver(std::mem::take(&mut report.sends)) {
                     Some(send_fault) => Some(send_fault),
                     None => {
-                    if info.abi.reply_size > 0 {
-                        let reply = report.return_value.unwrap_or_default();
-                        let hlc = self.clock.send(host_time_ns());
-                        self.sequence += 1;
-                        self.messages_out += 1;
-                        let header = EnvelopeHeader {
-                            type_id: info.reply_type_id,
-                            payload_size: reply.len() as u32,
-                            source_actor: info.id,
-                            dest_actor: request.source_actor,
-                            correlation_id: request.correlation_id,
-                            sequence: self.sequence,
-                            hlc,
-                            flags: flags::REPLY,
-                            reserved: [0; 3],
-                        };
-                        self.memory()
-                            .set_counters(self.messages_in, self.messages_out);
-                        self.publish(header, &reply);
-                    } else {
-                        self.memory()
-                            .set_counters(self.messages_in, self.messages_out);
+                        if info.abi.reply_size > 0 {
+                            let reply = report.return_value.unwrap_or_default();
+                            let hlc = self.clock.send(host_time_ns());
+                            self.sequence += 1;
+                            self.messages_out += 1;
+                            let header = EnvelopeHeader {
+                                type_id: info.reply_type_id,
+                                payload_size: reply.len() as u32,
+                                source_actor: info.id,
+                                dest_actor: request.source_actor,
+                                correlation_id: request.correlation_id,
+                                sequence: self.sequence,
+                                hlc,
+                                flags: flags::REPLY,
+                                reserved: [0; 3],
+                            };
+                            self.memory()
+                                .set_counters(self.messages_in, self.messages_out);
+                            self.publish(header, &reply);
+                        } else {
+                            self.memory()
+                                .set_counters(self.messages_in, self.messages_out);
+                        }
+                        None
                     }
-                    None
-                }
                 },
             },
         };

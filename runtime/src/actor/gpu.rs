@@ -374,7 +374,11 @@ fn bytes_of_desc(d: &ActorDesc) -> [u8; size_of::<ActorDesc>()] {
     // SAFETY: ActorDesc is repr(C) with no padding (pinned by its layout
     // assertions), so every byte is initialised.
     unsafe {
-        std::ptr::copy_nonoverlapping((d as *const ActorDesc).cast::<u8>(), b.as_mut_ptr(), b.len())
+        std::ptr::copy_nonoverlapping(
+            (d as *const ActorDesc).cast::<u8>(),
+            b.as_mut_ptr(),
+            b.len(),
+        )
     };
     b
 }

@@ -187,7 +187,12 @@ impl SystemBuilder<'_> {
                 }
             )));
         };
-        let dest_type = &dest.info.wiring.as_ref().expect("an actor kernel").message_type;
+        let dest_type = &dest
+            .info
+            .wiring
+            .as_ref()
+            .expect("an actor kernel")
+            .message_type;
         if out.message_type != *dest_type || out.message_size != dest.abi.message_size {
             return Err(wiring_error(format!(
                 "port {port} of `{}` (actor {}) carries `{}` ({} bytes), but `{}` (actor {}) receives `{}` ({} bytes)",

@@ -133,7 +133,9 @@ pub enum IntrinsicOp {
     /// nothing, as only the leader's return value is the reply. Faults when
     /// the host wired the port to no actor, or the destination has
     /// terminated; waits (backpressure) while the destination's inbox is full.
-    Send { port: u32 },
+    Send {
+        port: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

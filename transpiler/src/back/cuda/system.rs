@@ -84,7 +84,9 @@ pub enum SystemError {
 /// `roles[i]`).
 pub fn compose_system(symbol: &str, roles: &[SystemRole<'_>]) -> Result<SystemOutput, SystemError> {
     let valid_symbol = symbol.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && symbol
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid_symbol {
         return Err(SystemError::InvalidSymbol {
             symbol: symbol.into(),

@@ -674,44 +674,68 @@ impl FnLowerer<'_> {
         let port_expr = port.expr.ok_or_else(|| not_a_value(args[0]))?;
         let port = match self.func.expressions[port_expr] {
             Expression::Literal(Literal::Int(v, _)) => v,
-            _ => {
-                return Err(send_error(
-                    "the port must be a constant (an integer literal or a `const`): the host wires \
+            _ => return Err(send_error(
+                "the port must be a constant (an integer literal or a `const`): the host wires \
                      each port to an actor before the kernel starts"
-                        .into(),
-                    args[0].span(),
-                ))
-            }
+                    .into(),
+                args[0].span(),
+            )),
         };
         if !(0..i128::from(MAX_PORTS)).contains(&port) {
             return Err(send_error(
-                format!("port {port} is out of range: a handler has ports 0 to {}", MAX_PORTS - 1),
+                format!(
+                    "port {port} is out of range: a handler has ports 0 to {}",
+                    MAX_PORTS - 1
+                ),
                 args[0].span(),
             ));
         }
         let port = port as u32;
-        let syn::Expr::Reference(reference) = args[1] else {
-            return Err(send_error(
-                "the message is passed by reference: write `ctx.send(PORT, &message)`".into(),
-                args[1].span(),
-            ));
+        // `&message`, or an expression that already is a reference (the
+        // handler's own `msg` parameter).
+        let (message_expr, message) = match args[1] {
+            syn::Expr::Reference(reference) => {
+                if reference.mutability.is_some() {
+                    return Err(send_error(
+                        "the message is passed by shared reference: `&message`, not `&mut message`"
+                            .into(),
+                        args[1].span(),
+                    ));
+                }
+                (&*reference.expr, self.lower_expr(&reference.expr)?)
+            }
+            other => {
+                let value = self.lower_expr(other)?;
+                let t = self.finish_now(value.ty, other.span())?;
+                let Type::Ref { target, .. } = self.module.types[t] else {
+                    return Err(send_error(
+                        format!(
+                            "the message is passed by reference: write `ctx.send(PORT, &message)` (found `{}`)",
+                            super::types::type_name(self.module, t)
+                        ),
+                        other.span(),
+                    ));
+                };
+                let e = value.expr.ok_or_else(|| not_a_value(other))?;
+                let span = other.span();
+                let deref = self.expr(Expression::Deref(e), Ty::Known(target), span);
+                (
+                    other,
+                    Val {
+                        expr: Some(deref),
+                        ty: Ty::Known(target),
+                    },
+                )
+            }
         };
-        if reference.mutability.is_some() {
-            return Err(send_error(
-                "the message is passed by shared reference: `&message`, not `&mut message`"
-                    .into(),
-                args[1].span(),
-            ));
-        }
-        let message = self.lower_expr(&reference.expr)?;
-        let ty = self.finish_now(message.ty, reference.expr.span())?;
+        let ty = self.finish_now(message.ty, message_expr.span())?;
         if !matches!(self.module.types[ty], Type::Struct(_)) {
             return Err(send_error(
                 format!(
                     "messages are `#[derive(RingMessage)]` structs, found `{}`",
                     super::types::type_name(self.module, ty)
                 ),
-                reference.expr.span(),
+                message_expr.span(),
             ));
         }
         if let Some(&(_, earlier)) = self.ports.iter().find(|(p, _)| *p == port) {
@@ -729,7 +753,7 @@ impl FnLowerer<'_> {
         } else {
             self.ports.push((port, ty));
         }
-        let value = message.expr.ok_or_else(|| not_a_value(&reference.expr))?;
+        let value = message.expr.ok_or_else(|| not_a_value(message_expr))?;
         self.emit(
             Statement::Intrinsic {
                 op: IntrinsicOp::Send { port },

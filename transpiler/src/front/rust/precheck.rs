@@ -139,6 +139,7 @@ fn independent_of_types(kind: &FrontErrorKind) -> bool {
             | FrontErrorKind::Recursion { .. }
             | FrontErrorKind::Signature { .. }
             | FrontErrorKind::Attribute { .. }
+            | FrontErrorKind::Send { .. }
     )
 }
 

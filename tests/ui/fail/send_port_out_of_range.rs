@@ -1,0 +1,15 @@
+#![allow(unused)]
+use ringkernel::prelude::*;
+
+#[derive(Clone, Copy, RingMessage)]
+#[repr(C)]
+pub struct Job {
+    pub value: u32,
+}
+
+#[ring_kernel]
+pub fn router(ctx: &RingContext, job: &Job) {
+    ctx.send(64, job);
+}
+
+fn main() {}
