@@ -7,10 +7,13 @@
 //! - the traits the derives implement: [`GpuType`], [`RingMessage`],
 //!   [`DeviceRepr`], [`DeviceCopy`];
 //! - the runtime: [`Runtime`], [`Backend`], [`Grid`], [`DeviceBuffer`],
-//!   [`KernelArg`], [`SpawnOptions`], [`Actor`], [`ActorError`].
+//!   [`KernelArg`], [`SpawnOptions`], [`Actor`], [`ActorError`]; actor
+//!   systems: [`System`], [`SystemBuilder`], [`Member`].
 
 pub use ringkernel_device::context::{RingContext, ThreadContext};
 pub use ringkernel_device::layout::{DeviceRepr, GpuType, RingMessage};
 pub use ringkernel_macros::{device_fn, gpu_kernel, ring_kernel, GpuType, RingMessage};
-pub use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
+pub use ringkernel_runtime::actor::{
+    Actor, ActorError, Member, SpawnOptions, System, SystemBuilder,
+};
 pub use ringkernel_runtime::{Backend, DeviceBuffer, DeviceCopy, Grid, KernelArg, Runtime};

@@ -8,6 +8,7 @@
 //! | `cuda_source()` | [`cuda_source`] |
 //! | `launch` (`#[gpu_kernel]`) | [`Runtime::launch`], [`Grid`], [`DeviceBuffer`], [`KernelArg`]`::{scalar, slice, slice_mut}`, [`RuntimeResult`] |
 //! | `spawn` (`#[ring_kernel]`) | [`spawn`] (`Runtime::spawn`), [`SpawnOptions`] (its `message_type_id`/`reply_type_id` fields), [`Actor`], [`RuntimeResult`], [`RingMessage`], [`zeroed`] |
+//! | `add_to` (`#[ring_kernel]`) | [`add_to`] (`SystemBuilder::actor`), [`SystemBuilder`], [`Member`] |
 //! | the derives | [`DeviceRepr`], [`GpuType`], [`RingMessage`], [`TypeLayout`], [`FieldLayout`], [`FieldType`], [`type_id_of`], [`DeviceCopy`], [`PaddingCheck`], [`PaddingFree`] |
 
 pub use std::sync::OnceLock;
@@ -16,7 +17,7 @@ pub use ringkernel_device::layout::{
     type_id_of, zeroed, DeviceRepr, FieldLayout, FieldType, GpuType, PaddingCheck, PaddingFree,
     RingMessage, TypeLayout,
 };
-pub use ringkernel_runtime::actor::{Actor, SpawnOptions};
+pub use ringkernel_runtime::actor::{Actor, Member, SpawnOptions, SystemBuilder};
 pub use ringkernel_runtime::{DeviceBuffer, DeviceCopy, Grid, KernelArg, Runtime};
 pub use ringkernel_transpiler::source::{ItemSource, KernelSource, SourceKind};
 
@@ -69,6 +70,17 @@ pub fn cuda_source(kernel: &KernelSource) -> String {
             kernel.render_error(&e)
         ),
     }
+}
+
+/// `add_to`: one actor of the handler `kernel` in an actor system being
+/// built, starting from `state` (`SystemBuilder::actor`).
+pub fn add_to<M: Copy + 'static, R: Copy + 'static, S: Copy + 'static>(
+    system: &mut SystemBuilder<'_>,
+    kernel: &KernelSource,
+    state: S,
+    options: SpawnOptions,
+) -> RuntimeResult<Member<M, R, S>> {
+    system.actor(kernel, state, &options)
 }
 
 /// `spawn`: `count` actors of the handler `kernel` on `runtime`, in one

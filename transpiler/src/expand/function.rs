@@ -505,6 +505,16 @@ fn ring_api(entry: &str, sig: &HandlerSignature) -> TokenStream {
         }
 
         #with_state
+
+        /// Adds one actor of this handler to an actor system being built
+        /// (`Runtime::system`), starting like `spawn`; wire its ports with
+        /// `SystemBuilder::connect`.
+        pub fn add_to(
+            system: &mut #p::SystemBuilder<'_>,
+            options: #p::SpawnOptions,
+        ) -> #p::RuntimeResult<#p::Member<#message, #reply, #state>> {
+            #p::add_to::<#message, #reply, #state>(system, kernel(), #zero, #options)
+        }
     };
     quote! {
         #common
