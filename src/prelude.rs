@@ -6,11 +6,11 @@
 //!   [`ThreadContext`], [`RingContext`];
 //! - the traits the derives implement: [`GpuType`], [`RingMessage`],
 //!   [`DeviceRepr`], [`DeviceCopy`];
-//! - the runtime: [`Runtime`], [`Backend`], [`Grid`], [`DeviceBuffer`],
+//! - the runtime: [`Runtime`], [`Backend`], [`Grid`], [`DeviceBuffer`], [`EmbeddedPolicy`],
 //!   [`KernelArg`], [`SpawnOptions`], [`Actor`], [`ActorError`].
 
 pub use ringkernel_device::context::{RingContext, ThreadContext};
 pub use ringkernel_device::layout::{DeviceRepr, GpuType, RingMessage};
 pub use ringkernel_macros::{device_fn, gpu_kernel, ring_kernel, GpuType, RingMessage};
 pub use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
-pub use ringkernel_runtime::{Backend, DeviceBuffer, DeviceCopy, Grid, KernelArg, Runtime};
+pub use ringkernel_runtime::{Backend, DeviceBuffer, DeviceCopy, EmbeddedPolicy, Grid, KernelArg, Runtime};
