@@ -348,23 +348,11 @@ impl LayoutCache {
         if let Some(done) = self.done.get(&index) {
             return Ok(done);
         }
-        // The struct and every crate struct its fields name, transitively.
-        let mut closure = vec![index];
-        let mut next = 0;
-        while next < closure.len() {
-            let mut names = Vec::new();
-            for field in &krate.structs[closure[next]].item.fields {
-                type_idents(&field.ty, &mut names);
-            }
-            for name in names {
-                for found in krate.structs_named(&name) {
-                    if !closure.contains(&found) {
-                        closure.push(found);
-                    }
-                }
-            }
-            next += 1;
-        }
+        // The struct and every crate struct its fields name, transitively,
+        // nested ones first (the front end needs a field's type before the
+        // struct that uses it).
+        let mut closure = Vec::new();
+        nested_first(krate, index, &mut Vec::new(), &mut closure);
         let items: Vec<syn::Item> = closure
             .iter()
             .map(|&i| syn::Item::Struct(krate.structs[i].item.clone()))
@@ -454,6 +442,26 @@ impl LayoutCache {
             other => unreachable!("the front end accepted a struct field of type {other:?}"),
         })
     }
+}
+
+/// Post-order over the struct-field graph (a cycle, which Rust rejects
+/// anyway, is cut where it closes).
+fn nested_first(krate: &Crate, index: usize, open: &mut Vec<usize>, out: &mut Vec<usize>) {
+    if out.contains(&index) || open.contains(&index) {
+        return;
+    }
+    open.push(index);
+    let mut names = Vec::new();
+    for field in &krate.structs[index].item.fields {
+        type_idents(&field.ty, &mut names);
+    }
+    for name in names {
+        for found in krate.structs_named(&name) {
+            nested_first(krate, found, open, out);
+        }
+    }
+    open.pop();
+    out.push(index);
 }
 
 fn scalar_kind(s: Scalar) -> ScalarKind {
