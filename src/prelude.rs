@@ -13,4 +13,6 @@ pub use ringkernel_device::context::{RingContext, ThreadContext};
 pub use ringkernel_device::layout::{DeviceRepr, GpuType, RingMessage};
 pub use ringkernel_macros::{device_fn, gpu_kernel, ring_kernel, GpuType, RingMessage};
 pub use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
-pub use ringkernel_runtime::{Backend, DeviceBuffer, DeviceCopy, EmbeddedPolicy, Grid, KernelArg, Runtime};
+pub use ringkernel_runtime::{
+    Backend, DeviceBuffer, DeviceCopy, EmbeddedPolicy, Grid, KernelArg, Runtime,
+};

@@ -35,10 +35,7 @@ pub enum CompileStepError {
         log: String,
     },
     #[error("NVRTC failed on `{kernel}`: {error}")]
-    Toolchain {
-        kernel: String,
-        error: CompileError,
-    },
+    Toolchain { kernel: String, error: CompileError },
     #[error("ptxas rejected the PTX of `{kernel}` for {arch}: {error}")]
     Ptxas {
         kernel: String,

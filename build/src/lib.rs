@@ -4,10 +4,8 @@
 //! ptxas' resource report as `cargo:warning` lines.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     ringkernel_build::Builder::new().deny_spills(true).build();
-//! }
+//! // in build.rs's `main`:
+//! ringkernel_build::Builder::new().deny_spills(true).build();
 //! ```
 //!
 //! ```ignore
@@ -62,7 +60,10 @@ pub enum BuildError {
     #[error("cargo did not set {0}: call the build helper from a build script")]
     NotInBuildScript(&'static str),
     #[error("cannot write {path}: {error}")]
-    Write { path: PathBuf, error: std::io::Error },
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 /// What the build compiled: one entry per kernel.
@@ -234,8 +235,14 @@ impl Builder {
         for kernel in &kernels {
             built.push(self.build_one(kernel, tools.as_ref(), &out_dir)?);
         }
-        write(&out_dir.join("manifest.txt"), manifest_text(&crate_name, &built).as_bytes())?;
-        write(&out_dir.join("kernels.rs"), statics(&crate_name, &built).as_bytes())?;
+        write(
+            &out_dir.join("manifest.txt"),
+            manifest_text(&crate_name, &built).as_bytes(),
+        )?;
+        write(
+            &out_dir.join("kernels.rs"),
+            statics(&crate_name, &built).as_bytes(),
+        )?;
         Ok(built)
     }
 
@@ -329,7 +336,10 @@ impl Builder {
                 return Err(BuildError::Budget {
                     kernel: name.to_string(),
                     arch,
-                    problem: format!("uses {} registers, more than the {max} allowed", r.registers),
+                    problem: format!(
+                        "uses {} registers, more than the {max} allowed",
+                        r.registers
+                    ),
                 });
             }
         }

@@ -359,11 +359,10 @@ impl LayoutCache {
             .collect();
         let def = &krate.structs[index];
         let file = &krate.files[def.file];
-        let module = rust::lower_items(&items, &rust::Options::default()).map_err(|d| {
-            ScanError::Front {
+        let module =
+            rust::lower_items(&items, &rust::Options::default()).map_err(|d| ScanError::Front {
                 report: d.render(&file.name, &file.text),
-            }
-        })?;
+            })?;
         self.convert(krate, &module, &closure, index)
     }
 
@@ -516,9 +515,7 @@ fn visit_items(items: &[syn::Item], module: &str, found: &mut Found) {
             syn::Item::Struct(s) if derives_gpu_type(&s.attrs) => {
                 found.structs.push((module.to_string(), s.clone()))
             }
-            syn::Item::Fn(f) if f.attrs.iter().any(is_ringkernel_attr) => {
-                found.fns.push(f.clone())
-            }
+            syn::Item::Fn(f) if f.attrs.iter().any(is_ringkernel_attr) => found.fns.push(f.clone()),
             syn::Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
                     visit_items(inner, &format!("{module}::{}", m.ident), found);

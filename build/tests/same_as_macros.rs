@@ -56,7 +56,10 @@ fn layouts_match_the_derives_positions() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/kernels");
     let krate = Crate::scan_dir(&dir, "tests/kernels", "macros").unwrap();
     let kernels = krate.kernels(true).unwrap();
-    let simulate = kernels.iter().find(|k| k.source.name == "simulate").unwrap();
+    let simulate = kernels
+        .iter()
+        .find(|k| k.source.name == "simulate")
+        .unwrap();
     let layouts: Vec<(&str, &str, u32, usize)> = simulate
         .source
         .layouts
@@ -77,5 +80,12 @@ fn layouts_match_the_derives_positions() {
         .iter()
         .map(|t| t.text.lines().next().unwrap())
         .collect();
-    assert_eq!(items, ["pub fn simulate(ctx: &ThreadContext, dt: f32, particles: &mut [Particle]) {", "pub fn step(p: Particle, dt: f32) -> Particle {", "pub fn advance(v: Vec2, d: Vec2, dt: f32) -> Vec2 {"]);
+    assert_eq!(
+        items,
+        [
+            "pub fn simulate(ctx: &ThreadContext, dt: f32, particles: &mut [Particle]) {",
+            "pub fn step(p: Particle, dt: f32) -> Particle {",
+            "pub fn advance(v: Vec2, d: Vec2, dt: f32) -> Vec2 {"
+        ]
+    );
 }

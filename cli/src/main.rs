@@ -24,7 +24,11 @@ use ringkernel_build::{compile, Crate, FoundKernel, SourceFile};
 use ringkernel_toolchain::{Arch, CudaTools, Target};
 
 #[derive(Debug, Parser)]
-#[command(name = "ringkernel", version, about = "RingKernel: Rust kernels to CUDA, IR and PTX")]
+#[command(
+    name = "ringkernel",
+    version,
+    about = "RingKernel: Rust kernels to CUDA, IR and PTX"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -164,7 +168,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 let ptx = ptx_of(kernel, arch)?;
                 let report = ringkernel_toolchain::assemble(&ptxas, &ptx, arch)
                     .map_err(|e| fail(1, format!("error: `{}`: {e}", kernel.source.name)))?;
-                let r = report.function(&module.info.symbol).cloned().unwrap_or_default();
+                let r = report
+                    .function(&module.info.symbol)
+                    .cloned()
+                    .unwrap_or_default();
                 println!(
                     "{:<24} {:>5} {:>8} B {:>8} B {:>6} B {:>5} B",
                     kernel.source.name,
@@ -195,8 +202,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 /// The file's kernels, or the one `--kernel` names.
 fn kernels(common: &Common) -> Result<Vec<FoundKernel>, Failure> {
-    let text = std::fs::read_to_string(&common.file)
-        .map_err(|e| fail(2, format!("error: cannot read {}: {e}", common.file.display())))?;
+    let text = std::fs::read_to_string(&common.file).map_err(|e| {
+        fail(
+            2,
+            format!("error: cannot read {}: {e}", common.file.display()),
+        )
+    })?;
     let name = common.file.display().to_string();
     let krate = Crate::from_files(vec![SourceFile {
         name,

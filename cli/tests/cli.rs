@@ -43,10 +43,19 @@ fn emit_cuda_is_the_macros_cuda() {
 
 #[test]
 fn emit_ir_shows_the_module() {
-    let out = ringkernel(&["emit", "--ir", "--kernel", "saxpy", "tests/kernels/saxpy.rs"]);
+    let out = ringkernel(&[
+        "emit",
+        "--ir",
+        "--kernel",
+        "saxpy",
+        "tests/kernels/saxpy.rs",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let ir = text(&out.stdout);
-    assert!(ir.contains("entry_points") && ir.contains("\"saxpy\""), "{ir}");
+    assert!(
+        ir.contains("entry_points") && ir.contains("\"saxpy\""),
+        "{ir}"
+    );
 }
 
 #[test]
@@ -54,20 +63,41 @@ fn emit_ptx_and_check() {
     let Some(_tools) = ringkernel_toolchain::require_nvrtc("cli ptx") else {
         return;
     };
-    let out = ringkernel(&["emit", "--ptx", "--arch", "sm_90", "tests/kernels/summer.rs"]);
+    let out = ringkernel(&[
+        "emit",
+        "--ptx",
+        "--arch",
+        "sm_90",
+        "tests/kernels/summer.rs",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let ptx = text(&out.stdout);
-    assert!(ptx.contains(".target sm_90") && ptx.contains(".entry"), "{ptx}");
+    assert!(
+        ptx.contains(".target sm_90") && ptx.contains(".entry"),
+        "{ptx}"
+    );
 
     let out = ringkernel(&["check", "tests/kernels/particles.rs", "--deny-spills"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report = text(&out.stdout);
-    assert!(report.lines().any(|l| l.starts_with("simulate ")), "{report}");
+    assert!(
+        report.lines().any(|l| l.starts_with("simulate ")),
+        "{report}"
+    );
 
     // A register budget no kernel meets: exit 1, and the report says why.
-    let out = ringkernel(&["check", "tests/kernels/particles.rs", "--max-registers", "1"]);
+    let out = ringkernel(&[
+        "check",
+        "tests/kernels/particles.rs",
+        "--max-registers",
+        "1",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("more than 1"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("more than 1"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -93,7 +123,10 @@ fn a_struct_from_elsewhere_is_an_error_at_its_name() {
     let out = ringkernel(&["emit", "--cuda", &file]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains(&format!("{file}:3:")) && err.contains("`Elsewhere`"), "{err}");
+    assert!(
+        err.contains(&format!("{file}:3:")) && err.contains("`Elsewhere`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -106,7 +139,13 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read no/such/file.rs"));
 
-    let out = ringkernel(&["emit", "--cuda", "--kernel", "nope", "tests/kernels/saxpy.rs"]);
+    let out = ringkernel(&[
+        "emit",
+        "--cuda",
+        "--kernel",
+        "nope",
+        "tests/kernels/saxpy.rs",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("its kernels: saxpy"));
 

@@ -150,9 +150,7 @@ impl EmbeddedKernel {
         if let Some(cubin) = self.cubins.iter().find(|c| c.arch == arch) {
             return Some(EmbeddedImage::Cubin(*cubin));
         }
-        self.ptx
-            .filter(|p| p.arch <= arch)
-            .map(EmbeddedImage::Ptx)
+        self.ptx.filter(|p| p.arch <= arch).map(EmbeddedImage::Ptx)
     }
 
     /// Whether this was compiled from exactly `src`.
@@ -168,7 +166,12 @@ impl EmbeddedKernel {
                 "its CUDA differs from this program's transpilation (first at line {line} of the CUDA)"
             )));
         }
-        if !self.nvrtc_options.iter().copied().eq(src.options.iter().map(String::as_str)) {
+        if !self
+            .nvrtc_options
+            .iter()
+            .copied()
+            .eq(src.options.iter().map(String::as_str))
+        {
             return Err(mismatch(format!(
                 "it was compiled with NVRTC options {:?}, this program's are {:?}",
                 self.nvrtc_options, src.options

@@ -59,7 +59,9 @@ pub fn run(rt: &Runtime) -> Result<Outcome, Box<dyn std::error::Error>> {
     for (i, (got, p)) in output.iter().zip(&input).enumerate() {
         let want = transform(*p, s, dx);
         if *got != want {
-            return Err(format!("transform_points: point {i} is {got:?}, Rust says {want:?}").into());
+            return Err(
+                format!("transform_points: point {i} is {got:?}, Rust says {want:?}").into(),
+            );
         }
     }
 

@@ -17,7 +17,11 @@ fn kernels() -> Vec<(&'static str, EmbeddedKind, String)> {
             EmbeddedKind::GpuKernel,
             transform_points::cuda_source(),
         ),
-        ("accumulate", EmbeddedKind::RingKernel, accumulate::cuda_source()),
+        (
+            "accumulate",
+            EmbeddedKind::RingKernel,
+            accumulate::cuda_source(),
+        ),
     ]
 }
 
@@ -58,8 +62,14 @@ fn ptx_and_cubins_exist_and_the_ptx_assembles_for_sm_90() {
             .ptx
             .unwrap_or_else(|| panic!("{name}: built without PTX (no NVRTC at build time?)"));
         assert_eq!(ptx.arch, 90);
-        assert_eq!(std::fs::read_to_string(out.join(format!("{name}.ptx"))).unwrap(), ptx.text);
-        assert!(ptx.text.contains(&format!(".entry {}", embedded.symbol)), "{name}");
+        assert_eq!(
+            std::fs::read_to_string(out.join(format!("{name}.ptx"))).unwrap(),
+            ptx.text
+        );
+        assert!(
+            ptx.text.contains(&format!(".entry {}", embedded.symbol)),
+            "{name}"
+        );
         let cubin = embedded.cubins.iter().find(|c| c.arch == 90).unwrap();
         assert_eq!(&cubin.image[..4], b"\x7fELF", "{name}: not an ELF cubin");
         assert_eq!(
@@ -67,8 +77,8 @@ fn ptx_and_cubins_exist_and_the_ptx_assembles_for_sm_90() {
             cubin.image
         );
         let ptxas = tools.ptxas().expect("ptxas");
-        let report = assemble(ptxas, ptx.text, Arch::SM_90)
-            .unwrap_or_else(|e| panic!("{name}: ptxas: {e}"));
+        let report =
+            assemble(ptxas, ptx.text, Arch::SM_90).unwrap_or_else(|e| panic!("{name}: ptxas: {e}"));
         let entry = report.function(embedded.symbol).unwrap();
         assert!(!entry.spills(), "{name} spills: {entry:?}");
         // The manifest recorded the same report.

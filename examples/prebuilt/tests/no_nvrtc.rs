@@ -26,7 +26,10 @@ fn choosing_embedded_images_never_touches_nvrtc() {
             kernel.name
         );
         // A newer device gets the PTX; an older one nothing.
-        assert!(matches!(KERNELS.image_for(&src, (10, 0)).unwrap(), Some(EmbeddedImage::Ptx(_))));
+        assert!(matches!(
+            KERNELS.image_for(&src, (10, 0)).unwrap(),
+            Some(EmbeddedImage::Ptx(_))
+        ));
         assert_eq!(KERNELS.image_for(&src, (8, 0)).unwrap(), None);
         // A different program's CUDA is refused, loudly.
         let mut other = src.clone();
