@@ -47,3 +47,28 @@ pub mod prelude;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+
+/// Kernels compiled at `cargo build` time (by `ringkernel-build` in the
+/// crate's `build.rs`) and how the runtime uses them without NVRTC.
+pub use ringkernel_runtime::embedded;
+
+/// The kernels this crate's build script compiled with `ringkernel-build`,
+/// embedded in the program: an expression of type
+/// `&'static ringkernel::embedded::EmbeddedKernels` (CUDA, PTX and cubins
+/// included from `OUT_DIR`), for [`Runtime::use_embedded`].
+///
+/// ```ignore
+/// static KERNELS: &ringkernel::embedded::EmbeddedKernels = ringkernel::include_kernels!();
+/// rt.use_embedded(KERNELS, EmbeddedPolicy::Only);
+/// ```
+///
+/// [`Runtime::use_embedded`]: ringkernel_runtime::Runtime::use_embedded
+#[macro_export]
+macro_rules! include_kernels {
+    () => {
+        ::core::include!(::core::concat!(
+            ::core::env!("OUT_DIR"),
+            "/ringkernel/kernels.rs"
+        ))
+    };
+}

@@ -6,7 +6,7 @@
 //!   [`ThreadContext`], [`RingContext`];
 //! - the traits the derives implement: [`GpuType`], [`RingMessage`],
 //!   [`DeviceRepr`], [`DeviceCopy`];
-//! - the runtime: [`Runtime`], [`Backend`], [`Grid`], [`DeviceBuffer`],
+//! - the runtime: [`Runtime`], [`Backend`], [`Grid`], [`DeviceBuffer`], [`EmbeddedPolicy`],
 //!   [`KernelArg`], [`SpawnOptions`], [`Actor`], [`ActorError`]; actor
 //!   systems: [`System`], [`SystemBuilder`], [`Member`].
 
@@ -16,4 +16,6 @@ pub use ringkernel_macros::{device_fn, gpu_kernel, ring_kernel, GpuType, RingMes
 pub use ringkernel_runtime::actor::{
     Actor, ActorError, Member, SpawnOptions, System, SystemBuilder,
 };
-pub use ringkernel_runtime::{Backend, DeviceBuffer, DeviceCopy, Grid, KernelArg, Runtime};
+pub use ringkernel_runtime::{
+    Backend, DeviceBuffer, DeviceCopy, EmbeddedPolicy, Grid, KernelArg, Runtime,
+};

@@ -42,6 +42,27 @@ pub enum Error {
         nvrtc: (i32, i32),
     },
 
+    /// An embedded kernel of this name was compiled from other CUDA than
+    /// this program's transpilation (stale build artifacts, or a build
+    /// helper that disagrees with the macros).
+    #[error(
+        "the embedded kernel `{kernel}` (built by crate `{crate_name}`'s build script) does not match this program: {what}; rebuild the crate"
+    )]
+    EmbeddedMismatch {
+        kernel: String,
+        crate_name: String,
+        what: String,
+    },
+
+    /// `EmbeddedPolicy::Only` and no embedded image for the kernel fits
+    /// the device.
+    #[error("kernel `{kernel}` has no embedded image for sm_{}{} ({reason}), and this runtime may not run NVRTC (EmbeddedPolicy::Only)", arch.0, arch.1)]
+    NotEmbedded {
+        kernel: String,
+        arch: (u32, u32),
+        reason: &'static str,
+    },
+
     /// The kernel's Rust did not transpile (the macros normally catch this
     /// at compile time; a hand-built [`KernelSource`] may not).
     ///

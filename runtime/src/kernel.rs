@@ -15,7 +15,7 @@ use ringkernel_transpiler::back::cuda::{KernelInfo, ParamAbi};
 use ringkernel_transpiler::interp::Program;
 use ringkernel_transpiler::ir::{Module, Scalar, Type};
 use ringkernel_transpiler::pipeline::Transpiled;
-use ringkernel_transpiler::source::{KernelSource, SourceKind};
+use ringkernel_transpiler::source::KernelSource;
 
 use crate::cuda::cache::{CacheKey, KeyHasher};
 use crate::cuda::compile::CudaSource;
@@ -89,10 +89,7 @@ impl Prepared {
                 },
             );
         }
-        let mut cuda_source = CudaSource::from_output(&source.name, &transpiled.cuda);
-        if source.kind == SourceKind::RingKernel {
-            cuda_source = cuda_source.with_device_lib();
-        }
+        let cuda_source = CudaSource::of_output(source, &transpiled.cuda);
         Ok(Prepared {
             transpiled,
             kernels,

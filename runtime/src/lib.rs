@@ -16,6 +16,7 @@
 //! - `cpu.rs`: launches through the interpreter; `cuda/`: device discovery,
 //!   the NVRTC compiler and cache ([`cuda::compile`], [`cuda::cache`]),
 //!   module loading ([`cuda::module`]), launches.
+//! - [`embedded`]: kernels compiled at `cargo build` time, loaded without NVRTC.
 //! - [`actor`]: typed actor handles, actor memory, the CPU executor.
 //! - [`testing`]: the helper GPU tests start from.
 //!
@@ -25,6 +26,7 @@ pub mod actor;
 mod buffer;
 mod cpu;
 pub mod cuda;
+pub mod embedded;
 mod error;
 mod kernel;
 mod launch;
@@ -37,6 +39,7 @@ pub use cuda::compile::{nvrtc_invocations, CompiledImage, Compiler, CudaSource, 
 pub use cuda::memory::MappedBuffer;
 pub use cuda::module::{KernelFunction, LoadReport, LoadedModule, ModuleOrigin};
 pub use cuda::{LaunchHandle, Stream};
+pub use embedded::{EmbeddedKernels, EmbeddedPolicy};
 pub use error::{DriverVersion, Error, LaunchConfigError, Result};
 pub use launch::{Grid, KernelArg, ScalarArg};
 pub use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};

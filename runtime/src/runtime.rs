@@ -15,6 +15,7 @@ use crate::cuda::device::CudaDevice;
 use crate::cuda::memory::MappedBuffer;
 use crate::cuda::module::{KernelFunction, LoadReport, LoadedModule};
 use crate::cuda::{self, LaunchHandle, Stream};
+use crate::embedded::{EmbeddedKernels, EmbeddedPolicy};
 use crate::error::{DriverVersion, Error, Result};
 use crate::kernel::{self, Prepared};
 use crate::launch::{check_args, Grid, KernelArg};
@@ -140,6 +141,21 @@ impl Runtime {
         self.inner.device.as_ref().map(|d| &d.compiler)
     }
 
+    /// Uses the kernels a build script compiled (`ringkernel-build`,
+    /// embedded with `ringkernel::include_kernels!()`) for every module
+    /// this runtime loads from now on: the cubin for the device's
+    /// architecture, else the PTX, never NVRTC. A kernel without a fitting
+    /// image is compiled with NVRTC under [`EmbeddedPolicy::Prefer`] and is
+    /// [`Error::NotEmbedded`] under [`EmbeddedPolicy::Only`]; an embedded
+    /// kernel whose CUDA differs from the program's is always
+    /// [`Error::EmbeddedMismatch`]. The CPU backend runs the IR and
+    /// ignores images.
+    pub fn use_embedded(&self, kernels: &'static EmbeddedKernels, policy: EmbeddedPolicy) {
+        if let Some(device) = &self.inner.device {
+            *device.embedded.write().unwrap() = Some((kernels, policy));
+        }
+    }
+
     /// A buffer holding a copy of `values`.
     pub fn upload<T: DeviceCopy>(&self, values: &[T]) -> Result<DeviceBuffer<T>> {
         match &self.inner.device {
@@ -226,6 +242,16 @@ impl Runtime {
     pub fn load_module(&self, source: &CudaSource) -> Result<(Arc<LoadedModule>, LoadReport)> {
         let device = self.device("loading a CUDA module")?;
         cuda::module::load(device, source)
+    }
+
+    /// Loads the runtime's own hand-written PTX through the driver's JIT.
+    pub(crate) fn load_runtime_ptx(
+        &self,
+        name: &str,
+        ptx: &'static str,
+    ) -> Result<Arc<LoadedModule>> {
+        let device = self.device("loading a CUDA module")?;
+        cuda::module::load_ptx_text(device, name, ptx, ringkernel_toolchain::Arch(75))
     }
 
     /// A new stream on the device, for launches that must not wait for (or

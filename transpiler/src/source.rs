@@ -250,38 +250,56 @@ impl ItemSource {
         kind: SourceKind,
         overflow_checks: bool,
     ) -> KernelSource {
-        let mut reached: Vec<&'static ItemSource> = vec![self];
-        let mut next = 0;
-        while next < reached.len() {
-            for &callee in reached[next].callees {
-                if !reached.iter().any(|r| std::ptr::eq(*r, callee)) {
-                    reached.push(callee);
-                }
-            }
-            next += 1;
-        }
-        let mut layouts: Vec<&'static TypeLayout> = Vec::new();
-        for item in &reached {
-            for &layout in item.layouts {
-                if !layouts
-                    .iter()
-                    .any(|l| std::ptr::eq(*l, layout) || *l == layout)
-                {
-                    layouts.push(layout);
-                }
-            }
-        }
-        // Declaration order, so the CUDA structs come out in the order a
-        // file-based transpile of the same source would write them.
-        layouts.sort_by_key(|l| (l.file, l.line, l.column));
+        let (items, layouts) = collect(
+            self,
+            |item| item.callees.to_vec(),
+            |item| item.layouts,
+            ItemSource::text,
+        );
         KernelSource {
             name: name.to_string(),
             kind,
-            items: reached.iter().map(|i| i.text()).collect(),
+            items,
             layouts,
             overflow_checks,
         }
     }
+}
+
+/// A kernel's items and layouts from its call graph: the root's text, the
+/// texts of every function reachable through `callees` (each once, in
+/// first-reached order) and every layout they name (each once, in
+/// declaration order). The macros' statics ([`ItemSource::kernel_source`])
+/// and the build helper's items (read from the files) both go through it,
+/// so the two build the same [`KernelSource`].
+pub fn collect<'a, T>(
+    root: &'a T,
+    callees: impl Fn(&'a T) -> Vec<&'a T>,
+    layouts: impl Fn(&'a T) -> &'a [&'static TypeLayout],
+    text: impl Fn(&'a T) -> SourceText,
+) -> (Vec<SourceText>, Vec<&'static TypeLayout>) {
+    let mut reached: Vec<&'a T> = vec![root];
+    let mut next = 0;
+    while next < reached.len() {
+        for callee in callees(reached[next]) {
+            if !reached.iter().any(|r| std::ptr::eq(*r, callee)) {
+                reached.push(callee);
+            }
+        }
+        next += 1;
+    }
+    let mut all: Vec<&'static TypeLayout> = Vec::new();
+    for &item in &reached {
+        for &layout in layouts(item) {
+            if !all.iter().any(|l| std::ptr::eq(*l, layout) || *l == layout) {
+                all.push(layout);
+            }
+        }
+    }
+    // Declaration order, so the CUDA structs come out in the order a
+    // file-based transpile of the same source would write them.
+    all.sort_by_key(|l| (l.file, l.line, l.column));
+    (reached.into_iter().map(text).collect(), all)
 }
 
 /// The text of `tokens` with every token at its original line and column,
@@ -301,6 +319,41 @@ pub fn positioned_text(tokens: &TokenStream) -> (String, u32, u32) {
         Some((line, column)) if line > 0 => (writer.out, line, column),
         _ => (tokens.to_string(), 0, 0),
     }
+}
+
+/// The [`SourceText::text`] of an item, from the item's tokens without its
+/// RingKernel attribute: [`positioned_text`] of the tokens without their
+/// doc attributes (the device does not need them, and every token of a doc
+/// comment shares the comment's span). The one function the macros and the
+/// build helper (which reads the items from the files) both use, so they
+/// produce the same text.
+pub fn item_text(item: &TokenStream) -> (String, u32, u32) {
+    positioned_text(&without_doc_attributes(item))
+}
+
+/// `item` without its outer `#[doc = "..."]` attributes (doc comments),
+/// which the device does not need and whose tokens all share the comment's
+/// span.
+fn without_doc_attributes(item: &TokenStream) -> TokenStream {
+    let trees: Vec<TokenTree> = item.clone().into_iter().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < trees.len() {
+        if let (TokenTree::Punct(hash), Some(TokenTree::Group(group))) =
+            (&trees[i], trees.get(i + 1))
+        {
+            let is_doc = hash.as_char() == '#'
+                && group.delimiter() == Delimiter::Bracket
+                && matches!(group.stream().into_iter().next(), Some(TokenTree::Ident(ident)) if ident == "doc");
+            if is_doc {
+                i += 2;
+                continue;
+            }
+        }
+        out.push(trees[i].clone());
+        i += 1;
+    }
+    out.into_iter().collect()
 }
 
 #[derive(Default)]

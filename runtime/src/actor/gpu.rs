@@ -19,7 +19,6 @@ use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 use super::error::ActorError;
 use super::host::{host_time_ns, ActorDriver};
 use super::memory::ActorLayout;
-use crate::cuda::compile::CudaSource;
 use crate::cuda::module::{KernelFunction, LoadedModule};
 use crate::error::{Error, Result};
 use crate::{Backend, DeviceBuffer, KernelSource, LaunchHandle, MappedBuffer, Runtime, Stream};
@@ -124,23 +123,13 @@ struct Resources {
     _module: Arc<LoadedModule>,
 }
 
-const CLOCK_SOURCE: &str = r#"
-extern "C" __global__ void rk_read_globaltimer(unsigned long long* out) {
-    unsigned long long t;
-    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-    *out = t;
-}
-"#;
+/// `rk_read_globaltimer(u64* out)`, hand-written PTX: no NVRTC needed.
+const CLOCK_PTX: &str = include_str!("globaltimer.ptx");
 
 /// Host time minus `%globaltimer`, from a one-thread kernel timed by the
 /// host: the device reading is taken to be at the middle of the launch.
 fn calibrate_hlc_offset(rt: &Runtime) -> Result<i64> {
-    let (module, _) = rt.load_module(&CudaSource {
-        name: "rk_globaltimer".into(),
-        source: CLOCK_SOURCE.into(),
-        headers: Vec::new(),
-        options: Vec::new(),
-    })?;
+    let module = rt.load_runtime_ptx("rk_globaltimer", CLOCK_PTX)?;
     let function = module.function("rk_read_globaltimer")?;
     let out = rt.alloc_mapped(8)?;
     let stream = rt.new_stream()?;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use ringkernel_toolchain::{CompileError, CompileOptions, CudaTools, Target};
 use ringkernel_transpiler::back::cuda::Output;
+use ringkernel_transpiler::source::{KernelSource, SourceKind};
 
 use super::cache::{self, CacheKey, KeyHasher};
 use super::lines;
@@ -46,6 +47,26 @@ impl CudaSource {
                 .map(|h| (h.name.to_string(), h.contents.to_string()))
                 .collect(),
             options: output.nvrtc_options.clone(),
+        }
+    }
+
+    /// What the runtime compiles for `kernel`: its transpiled CUDA, with
+    /// the device library's headers for a `#[ring_kernel]`.
+    pub fn for_kernel(kernel: &KernelSource) -> Result<CudaSource> {
+        let transpiled = kernel.transpile().map_err(|error| Error::Transpile {
+            kernel: kernel.name.clone(),
+            report: kernel.render_error(&error),
+            error: Box::new(error),
+        })?;
+        Ok(CudaSource::of_output(kernel, &transpiled.cuda))
+    }
+
+    /// `output` (the transpilation of `kernel`) as the runtime compiles it.
+    pub(crate) fn of_output(kernel: &KernelSource, output: &Output) -> CudaSource {
+        let src = CudaSource::from_output(&kernel.name, output);
+        match kernel.kind {
+            SourceKind::RingKernel => src.with_device_lib(),
+            SourceKind::GpuKernel => src,
         }
     }
 

@@ -6,12 +6,13 @@
 //! its own [`Error`] instead of letting the driver bindings panic.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use cudarc::driver::{result, sys, CudaContext, CudaStream};
 
 use super::module::LoadedModule;
 use crate::cuda::compile::Compiler;
+use crate::embedded::{EmbeddedKernels, EmbeddedPolicy};
 use crate::error::{DriverVersion, Error, Result};
 
 /// An open CUDA device.
@@ -31,6 +32,8 @@ pub(crate) struct CudaDevice {
     /// Loaded modules by cache key: a second load of the same CUDA is free.
     pub(crate) modules: Mutex<HashMap<[u8; 32], Arc<LoadedModule>>>,
     pub(crate) compiler: Compiler,
+    /// Images compiled at build time, consulted before the compiler.
+    pub(crate) embedded: RwLock<Option<(&'static EmbeddedKernels, EmbeddedPolicy)>>,
 }
 
 /// Whether the driver library can be loaded (without panicking if not).
@@ -83,6 +86,7 @@ impl CudaDevice {
             driver: DriverVersion(driver),
             modules: Mutex::new(HashMap::new()),
             compiler: Compiler::from_env(),
+            embedded: RwLock::new(None),
         }))
     }
 

@@ -42,7 +42,10 @@ pub(crate) fn module_of(
         };
         return Ok((module.clone(), report));
     }
-    let (module, report) = module::load(device, &prepared.cuda_source)?;
+    let (module, report) = match module::load_embedded(device, &prepared.cuda_source)? {
+        Some(loaded) => loaded,
+        None => module::load(device, &prepared.cuda_source)?,
+    };
     *slot = Some(module.clone());
     Ok((module, report))
 }

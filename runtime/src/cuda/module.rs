@@ -10,9 +10,10 @@ use cudarc::driver::{result::DriverError, sys, CudaModule};
 use cudarc::nvrtc::Ptx;
 use ringkernel_toolchain::{Arch, CudaTools, Target};
 
-use super::cache::CacheKey;
+use super::cache::{CacheKey, KeyHasher};
 use super::compile::{CompiledImage, CudaSource, ImageOrigin};
 use super::device::CudaDevice;
+use crate::embedded::{EmbeddedImage, EmbeddedPolicy};
 use crate::error::{Error, Result};
 
 /// Where a loaded module came from.
@@ -24,6 +25,9 @@ pub enum ModuleOrigin {
     DiskCache,
     /// Compiled by NVRTC in `nvrtc` wall time.
     Nvrtc { nvrtc: Duration },
+    /// An image compiled at build time and embedded in the program (no
+    /// NVRTC; see [`crate::embedded`]).
+    Embedded,
 }
 
 /// What a load did, for benchmarks and logs.
@@ -172,6 +176,113 @@ pub(crate) fn load(
     Ok((loaded, report))
 }
 
+/// Loads `src` from the images embedded in the program, if the runtime has
+/// any ([`crate::Runtime::use_embedded`]): `None` means "compile it"
+/// ([`EmbeddedPolicy::Prefer`] without a fitting image). Nothing here
+/// touches NVRTC: not even to compute a cache key, which would name
+/// NVRTC's version.
+pub(crate) fn load_embedded(
+    device: &Arc<CudaDevice>,
+    src: &CudaSource,
+) -> Result<Option<(Arc<LoadedModule>, LoadReport)>> {
+    let Some((kernels, policy)) = *device.embedded.read().unwrap() else {
+        return Ok(None);
+    };
+    let start = Instant::now();
+    let image = match kernels.image_for(src, device.arch)? {
+        Some(image) => image,
+        None if policy == EmbeddedPolicy::Prefer => return Ok(None),
+        None => {
+            return Err(Error::NotEmbedded {
+                kernel: src.name.clone(),
+                arch: device.arch,
+                reason: match kernels.get(&src.name) {
+                    None => "the build script did not compile a kernel of this name",
+                    Some(_) => "no cubin for this architecture and no PTX it can run",
+                },
+            })
+        }
+    };
+    let (target, bytes) = match image {
+        EmbeddedImage::Cubin(c) => (Target::Cubin(Arch(c.arch)), c.image),
+        EmbeddedImage::Ptx(p) => (Target::Ptx(Arch(p.arch)), p.text.as_bytes()),
+    };
+    let mut h = KeyHasher::new();
+    h.field(b"embedded")
+        .field(format!("{target:?}").as_bytes())
+        .field(bytes);
+    let key = h.finish();
+    if let Some(module) = device.modules.lock().unwrap().get(&key.0) {
+        let report = LoadReport {
+            origin: ModuleOrigin::Memory,
+            target: module.target,
+            elapsed: start.elapsed(),
+        };
+        return Ok(Some((module.clone(), report)));
+    }
+    let module = load_bytes(device, target, bytes)
+        .map_err(|e| Error::driver("cuModuleLoadData (embedded image)", e))?;
+    let loaded = Arc::new(LoadedModule {
+        module,
+        name: src.name.clone(),
+        target,
+        key,
+        device: device.clone(),
+    });
+    device.modules.lock().unwrap().insert(key.0, loaded.clone());
+    let report = LoadReport {
+        origin: ModuleOrigin::Embedded,
+        target,
+        elapsed: start.elapsed(),
+    };
+    Ok(Some((loaded, report)))
+}
+
+/// Loads hand-written PTX (the runtime's own helper kernels) through the
+/// driver's JIT: no NVRTC.
+pub(crate) fn load_ptx_text(
+    device: &Arc<CudaDevice>,
+    name: &str,
+    ptx: &'static str,
+    arch: Arch,
+) -> Result<Arc<LoadedModule>> {
+    let target = Target::Ptx(arch);
+    let mut h = KeyHasher::new();
+    h.field(b"runtime-ptx").field(ptx.as_bytes());
+    let key = h.finish();
+    if let Some(module) = device.modules.lock().unwrap().get(&key.0) {
+        return Ok(module.clone());
+    }
+    let module = load_bytes(device, target, ptx.as_bytes())
+        .map_err(|e| Error::driver("cuModuleLoadData (runtime PTX)", e))?;
+    let loaded = Arc::new(LoadedModule {
+        module,
+        name: name.to_string(),
+        target,
+        key,
+        device: device.clone(),
+    });
+    device.modules.lock().unwrap().insert(key.0, loaded.clone());
+    Ok(loaded)
+}
+
+fn load_bytes(
+    device: &CudaDevice,
+    target: Target,
+    bytes: &[u8],
+) -> Result<Arc<CudaModule>, DriverError> {
+    let ptx = match target {
+        Target::Cubin(_) => Ptx::from_binary(bytes.to_vec()),
+        Target::Ptx(_) => {
+            if bytes.contains(&0) {
+                return Err(DriverError(sys::CUresult::CUDA_ERROR_INVALID_PTX));
+            }
+            Ptx::from_src(String::from_utf8_lossy(bytes).into_owned())
+        }
+    };
+    device.ctx.load_module(ptx)
+}
+
 /// The cubin, from the cache or NVRTC; a cached cubin the driver rejects
 /// (a damaged file) is compiled afresh once.
 fn load_cubin(
@@ -202,16 +313,7 @@ fn load_ptx(
 }
 
 fn load_image(device: &CudaDevice, image: &CompiledImage) -> Result<Arc<CudaModule>, DriverError> {
-    let ptx = match image.target {
-        Target::Cubin(_) => Ptx::from_binary(image.image.clone()),
-        Target::Ptx(_) => {
-            if image.image.contains(&0) {
-                return Err(DriverError(sys::CUresult::CUDA_ERROR_INVALID_PTX));
-            }
-            Ptx::from_src(String::from_utf8_lossy(&image.image).into_owned())
-        }
-    };
-    device.ctx.load_module(ptx)
+    load_bytes(device, image.target, &image.image)
 }
 
 fn load_error(device: &CudaDevice, error: DriverError) -> Error {

@@ -25,7 +25,7 @@
 //! every struct it names (so naming a struct that is not a `GpuType` fails
 //! with that trait's message at the name).
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
@@ -39,7 +39,7 @@ use crate::front::rust::signature::{
     device_fn_signature, handler_signature, kernel_signature, HandlerSignature, KernelParam,
     KernelSignature,
 };
-use crate::source::positioned_text;
+use crate::source::item_text;
 
 /// `#[gpu_kernel(args)] item`.
 pub fn gpu_kernel(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -256,7 +256,7 @@ fn module(
     // The compiler's tokens, not syn's reprint of them: a reprinted group
     // has one span for both delimiters, so its closing delimiter would lose
     // its position.
-    let (text, line, column) = positioned_text(&without_doc_attributes(item));
+    let (text, line, column) = item_text(item);
     let names = referenced_names(f);
     let callees = names
         .calls
@@ -290,31 +290,6 @@ fn module(
             #api
         }
     }
-}
-
-/// `item` without its outer `#[doc = "..."]` attributes (doc comments),
-/// which the device does not need and whose tokens all share the comment's
-/// span.
-fn without_doc_attributes(item: &TokenStream) -> TokenStream {
-    let trees: Vec<TokenTree> = item.clone().into_iter().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < trees.len() {
-        if let (TokenTree::Punct(hash), Some(TokenTree::Group(group))) =
-            (&trees[i], trees.get(i + 1))
-        {
-            let is_doc = hash.as_char() == '#'
-                && group.delimiter() == Delimiter::Bracket
-                && matches!(group.stream().into_iter().next(), Some(TokenTree::Ident(ident)) if ident == "doc");
-            if is_doc {
-                i += 2;
-                continue;
-            }
-        }
-        out.push(trees[i].clone());
-        i += 1;
-    }
-    out.into_iter().collect()
 }
 
 /// `kernel()` and `cuda_source()`.
