@@ -67,8 +67,8 @@ fn the_test_kernels_compile_and_assemble_for_sm_90_without_spills() {
         assert!(ptx.contains(instruction), "the PTX lacks `{instruction}`");
     }
     let tools = CudaTools::locate().expect("located by require_nvrtc");
-    let report =
-        assemble(tools.ptxas().expect("ptxas"), &ptx, Arch::SM_90).unwrap_or_else(|e| panic!("{e}"));
+    let report = assemble(tools.ptxas().expect("ptxas"), &ptx, Arch::SM_90)
+        .unwrap_or_else(|e| panic!("{e}"));
     for kernel in ["k2k_test_cta", "k2k_test_cluster", "k2k_test_gpu"] {
         let f = report
             .function(kernel)
@@ -128,7 +128,9 @@ fn the_log_check_rejects_loss_duplicates_tears_and_reordering() {
     let mut swapped = good.clone();
     swapped.swap(0, 3); // producer 0's message 1 before its message 0
     assert!(check_log(&swapped, 3, 2).unwrap_err().contains("before"));
-    assert!(check_log(&good[..5], 3, 2).unwrap_err().contains("5 log entries"));
+    assert!(check_log(&good[..5], 3, 2)
+        .unwrap_err()
+        .contains("5 log entries"));
     // An unwritten entry (zero) is message (0, 0) a second time.
     let mut lost = good.clone();
     lost[4] = 0;
@@ -164,7 +166,10 @@ struct Outcome {
 
 fn wait(handle: &LaunchHandle, what: &str) {
     let start = Instant::now();
-    while !handle.is_complete().unwrap_or_else(|e| panic!("{what}: {e}")) {
+    while !handle
+        .is_complete()
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+    {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "{what}: the kernel did not finish in 60 s (a lost or stuck message)"
@@ -207,7 +212,14 @@ fn run(rt: &Runtime, tier: Tier, r: Run) -> Outcome {
         match tier {
             Tier::Cta => {
                 let f = module.function("k2k_test_cta").unwrap();
-                rt.launch_raw(&f, [1, 1, 1], [32 + PRODUCERS, 1, 1], 0, &stream, &mut params)
+                rt.launch_raw(
+                    &f,
+                    [1, 1, 1],
+                    [32 + PRODUCERS, 1, 1],
+                    0,
+                    &stream,
+                    &mut params,
+                )
             }
             Tier::Cluster => {
                 // Block 0 consumes; four blocks of 32 threads produce.
@@ -253,12 +265,13 @@ fn exactly_once(tier: Tier) {
         assert_eq!(c[5], PRODUCERS, "{tier:?} {r:?}: producers");
         assert_eq!(c[0], PRODUCERS * 8, "{tier:?} {r:?}: received");
         assert_eq!(c[1], 0, "{tier:?} {r:?}: protocol errors");
-        assert_eq!(c[3], if tier == Tier::Cluster { 5 } else { 1 }, "cluster size");
-        check_log(&out.log, PRODUCERS, 8).unwrap_or_else(|e| panic!("{tier:?} {r:?}: {e}"));
-        eprintln!(
-            "{tier:?} {r:?}: 1024 messages in {} consumer batches",
-            c[4]
+        assert_eq!(
+            c[3],
+            if tier == Tier::Cluster { 5 } else { 1 },
+            "cluster size"
         );
+        check_log(&out.log, PRODUCERS, 8).unwrap_or_else(|e| panic!("{tier:?} {r:?}: {e}"));
+        eprintln!("{tier:?} {r:?}: 1024 messages in {} consumer batches", c[4]);
     }
 }
 
@@ -281,8 +294,14 @@ fn full_never_overwrites(tier: Tier) {
         assert_eq!(c[0], PRODUCERS * 8, "{tier:?} {r:?}: received");
         assert_eq!(c[1], 0, "{tier:?} {r:?}: protocol errors");
         check_log(&out.log, PRODUCERS, 8).unwrap_or_else(|e| panic!("{tier:?} {r:?}: {e}"));
-        assert!(c[2] > 0, "{tier:?} {r:?}: no try_send ever found the inbox full");
-        eprintln!("{tier:?} {r:?}: {} try_send failures (full), nothing lost", c[2]);
+        assert!(
+            c[2] > 0,
+            "{tier:?} {r:?}: no try_send ever found the inbox full"
+        );
+        eprintln!(
+            "{tier:?} {r:?}: {} try_send failures (full), nothing lost",
+            c[2]
+        );
     }
 }
 

@@ -232,7 +232,9 @@ pub(crate) unsafe fn launch_cluster_async(
             std::ptr::null_mut(),
         )
     };
-    status.result().map_err(|e| launch_error(function, "cuLaunchKernelEx", e))?;
+    status
+        .result()
+        .map_err(|e| launch_error(function, "cuLaunchKernelEx", e))?;
     let event = stream
         .stream
         .record_event(None)
