@@ -224,6 +224,18 @@ pub enum LaunchConfigError {
     /// shared memory for this block size).
     #[error("the device lacks the resources (registers, shared memory) for this block")]
     OutOfResources,
+    /// A cluster launch on a device without thread-block clusters.
+    #[error("thread-block clusters need compute capability 9.0 or newer; the device is {}.{}", arch.0, arch.1)]
+    ClusterUnsupported { arch: (u32, u32) },
+    /// A cluster dimension is zero.
+    #[error("a cluster dimension is zero")]
+    EmptyCluster,
+    /// The grid is not a whole number of clusters along an axis.
+    #[error("grid dimension {axis} ({grid} blocks) is not a multiple of the cluster's {cluster}")]
+    ClusterDoesNotDivideGrid { axis: char, grid: u32, cluster: u32 },
+    /// More blocks per cluster than the portable limit.
+    #[error("a cluster of {blocks} blocks exceeds the portable limit of {limit}")]
+    ClusterTooLarge { blocks: u64, limit: u64 },
 }
 
 /// A CUDA driver version as the driver reports it (`12040` = 12.4).

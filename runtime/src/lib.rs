@@ -38,7 +38,7 @@ pub use cuda::cache::{default_cache_dir, CacheKey, CACHE_DIR_ENV};
 pub use cuda::compile::{nvrtc_invocations, CompiledImage, Compiler, CudaSource, ImageOrigin};
 pub use cuda::memory::MappedBuffer;
 pub use cuda::module::{KernelFunction, LoadReport, LoadedModule, ModuleOrigin};
-pub use cuda::{LaunchHandle, Stream};
+pub use cuda::{check_cluster, LaunchHandle, Stream, MAX_PORTABLE_CLUSTER};
 pub use embedded::{EmbeddedKernels, EmbeddedPolicy};
 pub use error::{DriverVersion, Error, LaunchConfigError, Result};
 pub use launch::{Grid, KernelArg, ScalarArg};

@@ -283,6 +283,34 @@ impl Runtime {
         unsafe { cuda::launch_async(function, grid, block, shared_bytes, stream, params) }
     }
 
+    /// As [`Runtime::launch_raw`], with thread-block cluster dimensions
+    /// (`cuLaunchKernelEx` with `CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION`):
+    /// the blocks of each `cluster`-shaped group of the grid run together
+    /// on one GPC and can reach each other's shared memory (DSMEM). The
+    /// shape is checked first ([`crate::check_cluster`]: compute capability
+    /// 9.0 or newer, the grid a whole number of clusters, at most
+    /// [`crate::MAX_PORTABLE_CLUSTER`] blocks per cluster), with a
+    /// [`crate::LaunchConfigError`] naming what is wrong.
+    ///
+    /// # Safety
+    /// As [`Runtime::launch_raw`].
+    #[allow(clippy::too_many_arguments)] // launch_raw's arguments and the cluster
+    pub unsafe fn launch_raw_cluster(
+        &self,
+        function: &KernelFunction,
+        grid: [u32; 3],
+        block: [u32; 3],
+        cluster: [u32; 3],
+        shared_bytes: u32,
+        stream: &Stream,
+        params: &mut [*mut c_void],
+    ) -> Result<LaunchHandle> {
+        // SAFETY: forwarded to the caller.
+        unsafe {
+            cuda::launch_cluster_async(function, grid, block, cluster, shared_bytes, stream, params)
+        }
+    }
+
     /// Waits for everything on the runtime's own stream (a no-op on the CPU).
     pub fn synchronize(&self) -> Result<()> {
         match &self.inner.device {

@@ -11,6 +11,7 @@ use ringkernel_transpiler::back::cuda::ActorSchedule;
 
 const HANDLER_100: &str = include_str!("../../transpiler/benches/data/handler_100_lines.rs");
 const BASELINES: &str = include_str!("../benches/ringkernel/baselines.cu");
+const K2K_BENCH: &str = include_str!("../benches/ringkernel/k2k.cu");
 
 fn source(name: &str, text: &str) -> KernelSource {
     KernelSource {
@@ -102,5 +103,20 @@ fn the_hand_written_baselines_compile_and_assemble() {
         headers: Vec::new(),
         options: Vec::new(),
     };
+    compile(&src, Arch::SM_90);
+}
+
+#[test]
+fn the_k2k_ping_pong_kernels_compile_and_assemble() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    let src = CudaSource {
+        name: "k2k_bench".into(),
+        source: K2K_BENCH.into(),
+        headers: Vec::new(),
+        options: Vec::new(),
+    }
+    .with_device_lib();
     compile(&src, Arch::SM_90);
 }

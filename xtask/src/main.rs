@@ -9,7 +9,7 @@
 //! * `test` is the one test command (README, `.ci/run`): setup, format check,
 //!   clippy with `-D warnings`, then the whole workspace test suite with the
 //!   environment that points the tests at `.tools/`, then the loom model
-//!   check of the host ring (`--cfg loom`, in `target/loom`).
+//!   checks of the host ring and K2K inbox (`--cfg loom`, in `target/loom`).
 //! * `env` prints that environment as shell `export`s, for running single
 //!   tests by hand: `eval "$(cargo xtask env)"`.
 //!
@@ -195,7 +195,9 @@ fn test(root: &Path, extra: &[String]) -> Result<(), String> {
     // The loom model check of the host ring needs the whole dependency graph
     // built with `--cfg loom`, so it gets a target folder of its own rather
     // than invalidating the main one.
-    eprintln!("xtask: loom model check of the host ring (device-lib/tests/loom_ring.rs)");
+    eprintln!(
+        "xtask: loom model checks of the host ring and K2K inbox (device-lib/tests/loom_ring.rs, loom_k2k.rs)"
+    );
     let mut rustflags = env::var_os("RUSTFLAGS").unwrap_or_default();
     if !rustflags.is_empty() {
         rustflags.push(" ");
@@ -211,6 +213,8 @@ fn test(root: &Path, extra: &[String]) -> Result<(), String> {
             "ringkernel-device",
             "--test",
             "loom_ring",
+            "--test",
+            "loom_k2k",
             "--release",
             "--locked",
         ]))?;

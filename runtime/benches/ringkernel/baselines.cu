@@ -172,3 +172,92 @@ extern "C" __global__ void bl_stream128(bl_ring_idx* in_idx, bl_slot128* in, bl_
         }
     }
 }
+
+// ------------------------------------------------ on-device ping-pong (K2K)
+// The hand-written floors of K2K latency, as limits.cu measures them: two
+// parties bounce a counter through one flag each, n round trips timed with
+// %globaltimer by party 0; one round trip = two one-way messages. No
+// cooperative_groups: the cluster kernel is launched with cluster
+// dimensions (2, 1, 1) and reaches its peer with mapa.
+
+__device__ __forceinline__ u64 bl_gtimer() {
+    u64 t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+
+#define BL_SCOPED_FLAG(SCOPE)                                                              \
+    __device__ __forceinline__ u32 ld_acq_##SCOPE(const u32* p) {                          \
+        u32 v;                                                                             \
+        asm volatile("ld.acquire." #SCOPE ".u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory"); \
+        return v;                                                                          \
+    }                                                                                      \
+    __device__ __forceinline__ void st_rel_##SCOPE(u32* p, u32 v) {                        \
+        asm volatile("st.release." #SCOPE ".u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");   \
+    }
+BL_SCOPED_FLAG(gpu)
+BL_SCOPED_FLAG(cluster)
+BL_SCOPED_FLAG(cta)
+
+// Party 0 sends i and waits for i back; party 1 echoes.
+#define BL_PING_PONG(SCOPE, party, mine, theirs, n, out_ns)  \
+    do {                                                     \
+        const u64 t0 = bl_gtimer();                          \
+        for (u32 i = 1; i <= (n); ++i) {                     \
+            if ((party) == 0u) {                             \
+                st_rel_##SCOPE((theirs), i);                 \
+                while (ld_acq_##SCOPE((mine)) != i) {        \
+                }                                            \
+            } else {                                         \
+                while (ld_acq_##SCOPE((mine)) != i) {        \
+                }                                            \
+                st_rel_##SCOPE((theirs), i);                 \
+            }                                                \
+        }                                                    \
+        if ((party) == 0u) {                                 \
+            *(out_ns) = bl_gtimer() - t0;                    \
+        }                                                    \
+    } while (0)
+
+// Blocks 0 and 1 (both resident) through global memory; `flags` holds two
+// zeroed 128-byte lines.
+extern "C" __global__ void bl_k2k_global(u32* flags, u32 n, u64* out_ns) {
+    if (threadIdx.x != 0 || blockIdx.x > 1) {
+        return;
+    }
+    u32* mine = flags + blockIdx.x * 32;
+    u32* theirs = flags + (1 - blockIdx.x) * 32;
+    BL_PING_PONG(gpu, blockIdx.x, mine, theirs, n, out_ns);
+}
+
+// The two blocks of a cluster of 2 through distributed shared memory.
+extern "C" __global__ void bl_k2k_dsmem(u32 n, u64* out_ns) {
+    __shared__ u32 box;
+    u32 rank;
+    asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
+    if (threadIdx.x == 0) {
+        box = 0;
+    }
+    asm volatile("barrier.cluster.arrive.release;\n\tbarrier.cluster.wait.acquire;" ::: "memory");
+    u64 peer;
+    asm volatile("mapa.u64 %0, %1, %2;" : "=l"(peer) : "l"(&box), "r"(rank ^ 1u));
+    if (threadIdx.x == 0) {
+        BL_PING_PONG(cluster, rank, &box, reinterpret_cast<u32*>(peer), n, out_ns);
+    }
+    // Neither block exits while the other may still write its box.
+    asm volatile("barrier.cluster.arrive.release;\n\tbarrier.cluster.wait.acquire;" ::: "memory");
+}
+
+// Warps 0 and 1 of one block through shared memory.
+extern "C" __global__ void bl_k2k_smem(u32 n, u64* out_ns) {
+    __shared__ u32 box[2][32];
+    if (threadIdx.x < 64) {
+        box[threadIdx.x / 32][threadIdx.x % 32] = 0;
+    }
+    __syncthreads();
+    const u32 w = threadIdx.x / 32;
+    if (threadIdx.x % 32 != 0 || w > 1) {
+        return;
+    }
+    BL_PING_PONG(cta, w, &box[w][0], &box[1 - w][0], n, out_ns);
+}

@@ -1,7 +1,8 @@
 //! The hardware-floor benchmark: in one process on one GPU, the baselines
 //! (launch + synchronize, graph replay + synchronize, pipelined launches, a
 //! hand-written persistent kernel polling mapped memory, hand-written
-//! block-batched streams) and RingKernel (`call` round trips, batched
+//! block-batched streams, hand-written K2K ping-pong per tier) and RingKernel
+//! (the same K2K ping-pong through the device library's inboxes, (`call` round trips, batched
 //! streams with every reply checked, restart after a fault, NVRTC cold and
 //! cached loads, transpile time), then the bars of DESIGN.md section 5 with
 //! the measured ratios. Writes `results.md`, `results.json` and
@@ -23,6 +24,7 @@
 mod actors;
 mod baselines;
 mod compile;
+mod k2k;
 mod report;
 mod stats;
 
@@ -45,6 +47,10 @@ pub struct Config {
     /// Messages per hand-written stream.
     pub baseline_messages: u64,
     pub restarts: usize,
+    /// Round trips per K2K ping-pong run (two hops each).
+    pub k2k_round_trips: u32,
+    /// Measured runs per K2K ping-pong (after one warm-up run).
+    pub k2k_runs: usize,
     pub transpiles: usize,
     pub cold_compiles: usize,
     pub cache_hits: usize,
@@ -67,6 +73,8 @@ impl Config {
             launches: 20_000,
             baseline_messages: 20_000_000,
             restarts: 500,
+            k2k_round_trips: 100_000,
+            k2k_runs: 5,
             transpiles: 500,
             cold_compiles: 3,
             cache_hits: 20,
@@ -103,6 +111,8 @@ impl Config {
                     config.launches = 5_000;
                     config.baseline_messages = 2_000_000;
                     config.restarts = 50;
+                    config.k2k_round_trips = 50_000;
+                    config.k2k_runs = 3;
                     config.transpiles = 100;
                     config.cold_compiles = 1;
                     config.cache_hits = 5;
@@ -127,6 +137,9 @@ pub struct Results {
     pub host_cpu: String,
     /// None on the CPU backend.
     pub baselines: Option<baselines::Baselines>,
+    /// K2K one-way latency per tier, floors and inboxes; None on the CPU
+    /// backend.
+    pub k2k: Option<k2k::K2kLatency>,
     pub call_uniform: stats::Latency,
     pub call_in_order: stats::Latency,
     pub stream64: stats::Throughput,
@@ -182,6 +195,12 @@ fn run() -> Result<(), String> {
         step("baselines");
         Some(baselines::run(&rt, &config)?)
     };
+    let k2k = if config.cpu {
+        None
+    } else {
+        step("K2K ping-pong per tier");
+        Some(k2k::run(&rt, &config)?)
+    };
     step("RingKernel round trips");
     let (call_uniform, call_in_order) = actors::calls(&rt, &config)?;
     step("RingKernel streams");
@@ -207,6 +226,7 @@ fn run() -> Result<(), String> {
         smi_after,
         host_cpu: report::host_cpu(),
         baselines,
+        k2k,
         call_uniform,
         call_in_order,
         stream64,
@@ -220,9 +240,14 @@ fn run() -> Result<(), String> {
     if let Some(b) = &results.baselines {
         bad += b.stream64.bad + b.stream128.bad + b.stream128_two.bad;
     }
+    if let Some(k) = &results.k2k {
+        bad += k.tiers.iter().map(|t| t.errors).sum::<u64>();
+    }
     report::write(&config, &results)?;
     if bad > 0 {
-        return Err(format!("{bad} streamed replies failed their check"));
+        return Err(format!(
+            "{bad} streamed replies or K2K messages failed their check"
+        ));
     }
     Ok(())
 }

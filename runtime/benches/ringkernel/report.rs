@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use crate::compile::median;
+use crate::k2k::{K2kLatency, Tier};
 use crate::stats::{fmt_ns, Latency, Throughput};
 use crate::{Config, Results};
 
@@ -199,12 +200,46 @@ fn bars(r: &Results) -> Vec<Bar> {
             holds,
         });
     }
-    bars.push(Bar {
-        bar: "K2K one-way latency within 1.3x of the ping-pong floor per tier",
-        measured: "not measured: K2K messaging is not implemented yet".into(),
-        ratio: None,
-        holds: None,
-    });
+    match &r.k2k {
+        Some(k) => {
+            for t in &k.tiers {
+                let bar = match t.tier {
+                    Tier::Shared => "K2K one-way latency, shared memory: within 1.3x of the hand-written ping-pong floor of the same tier",
+                    Tier::Dsmem => "K2K one-way latency, DSMEM: within 1.3x of the hand-written ping-pong floor of the same tier",
+                    Tier::Global => "K2K one-way latency, global memory: within 1.3x of the hand-written ping-pong floor of the same tier",
+                };
+                if let Some(why) = &t.skipped {
+                    bars.push(Bar {
+                        bar,
+                        measured: format!("not measured: {why}"),
+                        ratio: None,
+                        holds: None,
+                    });
+                    continue;
+                }
+                let (queue, floor) = (t.queue_one_way(), t.floor_one_way());
+                let (ratio, holds) = measured(t.measured(), queue / floor, queue <= 1.3 * floor);
+                bars.push(Bar {
+                    bar,
+                    measured: format!(
+                        "{} vs {} floor (one-way, median of {} runs of {} round trips)",
+                        fmt_ns(queue),
+                        fmt_ns(floor),
+                        k.runs,
+                        k.round_trips
+                    ),
+                    ratio,
+                    holds,
+                });
+            }
+        }
+        None => bars.push(Bar {
+            bar: "K2K one-way latency within 1.3x of the hand-written ping-pong floor per tier",
+            measured: "not measured: no GPU (CPU smoke run)".into(),
+            ratio: None,
+            holds: None,
+        }),
+    }
     let have = !r.modules.is_empty();
     let (ratio, holds) = measured(have, cold.0 / 0.3, cold.0 < 0.3);
     bars.push(Bar {
@@ -366,6 +401,9 @@ fn markdown(config: &Config, r: &Results) -> String {
     for t in [&r.stream64, &r.stream64_two, &r.stream1k] {
         throughput_row(&mut out, t);
     }
+    if let Some(k) = &r.k2k {
+        k2k_table(&mut out, k);
+    }
     let _ = writeln!(out, "\n## Restart after a fault\n");
     let _ = writeln!(
         out,
@@ -408,6 +446,40 @@ fn markdown(config: &Config, r: &Results) -> String {
         let _ = writeln!(out, "- **{verdict}** {}: {}{ratio}", bar.bar, bar.measured);
     }
     out
+}
+
+/// K2K latency per tier: the hand-written floor and the K2K inboxes, per
+/// round trip and one way (median run), and their ratio.
+fn k2k_table(out: &mut String, k: &K2kLatency) {
+    let _ = writeln!(
+        out,
+        "\n## K2K ping-pong on the device (in-kernel %globaltimer, {} round trips = {} hops per run, median of {} runs)\n",
+        k.round_trips,
+        2 * u64::from(k.round_trips),
+        k.runs
+    );
+    let _ = writeln!(
+        out,
+        "| tier | floor round trip | floor one-way | K2K inbox round trip | K2K inbox one-way | ratio | bad |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for t in &k.tiers {
+        if let Some(why) = &t.skipped {
+            let _ = writeln!(out, "| {} | not measured: {why} | | | | | |", t.tier.name());
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.2} | {} |",
+            t.tier.name(),
+            fmt_ns(2.0 * t.floor_one_way()),
+            fmt_ns(t.floor_one_way()),
+            fmt_ns(2.0 * t.queue_one_way()),
+            fmt_ns(t.queue_one_way()),
+            t.queue_one_way() / t.floor_one_way(),
+            t.errors
+        );
+    }
 }
 
 fn latency_header_once(out: &mut String) {
@@ -469,6 +541,11 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
         },
         "latency": latencies,
         "launch_pipelined_ns": b.map(|b| b.launch_pipelined_ns),
+        "k2k": r.k2k.as_ref().map(|k| json!({
+            "round_trips_per_run": k.round_trips,
+            "runs": k.runs,
+            "tiers": k.tiers.iter().map(|t| t.json()).collect::<Vec<_>>(),
+        })),
         "streams": streams,
         "nvrtc": r.modules.iter().map(|m| json!({
             "module": m.module,

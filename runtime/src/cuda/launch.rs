@@ -136,6 +136,129 @@ pub(crate) unsafe fn launch_async(
     })
 }
 
+/// The most blocks per cluster every cluster-capable device accepts (more
+/// needs the non-portable opt-in, which the runtime does not make).
+pub const MAX_PORTABLE_CLUSTER: u64 = 8;
+
+/// Checks a cluster launch shape against the rules of the hardware: the
+/// device has clusters (compute capability 9.0 or newer, `arch` being
+/// (major, minor)), no cluster dimension is zero, the grid is a whole number
+/// of clusters along every axis, and a cluster has at most
+/// [`MAX_PORTABLE_CLUSTER`] blocks. Needs no device.
+pub fn check_cluster(
+    grid: [u32; 3],
+    cluster: [u32; 3],
+    arch: (u32, u32),
+) -> std::result::Result<(), LaunchConfigError> {
+    if arch.0 < 9 {
+        return Err(LaunchConfigError::ClusterUnsupported { arch });
+    }
+    if cluster.contains(&0) {
+        return Err(LaunchConfigError::EmptyCluster);
+    }
+    let blocks: u64 = cluster.iter().map(|&d| u64::from(d)).product();
+    if blocks > MAX_PORTABLE_CLUSTER {
+        return Err(LaunchConfigError::ClusterTooLarge {
+            blocks,
+            limit: MAX_PORTABLE_CLUSTER,
+        });
+    }
+    for ((axis, g), c) in ['x', 'y', 'z'].into_iter().zip(grid).zip(cluster) {
+        if g % c != 0 {
+            return Err(LaunchConfigError::ClusterDoesNotDivideGrid {
+                axis,
+                grid: g,
+                cluster: c,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Launches with thread-block cluster dimensions (`cuLaunchKernelEx` with
+/// `CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION`), without waiting.
+///
+/// # Safety
+/// As [`launch_async`].
+pub(crate) unsafe fn launch_cluster_async(
+    function: &KernelFunction,
+    grid: [u32; 3],
+    block: [u32; 3],
+    cluster: [u32; 3],
+    shared_bytes: u32,
+    stream: &Stream,
+    params: &mut [*mut c_void],
+) -> Result<LaunchHandle> {
+    check_block(function.symbol(), function, block)?;
+    if !Arc::ptr_eq(function.module().device(), &stream.device) {
+        return Err(Error::DeviceMismatch {
+            what: "the stream and the kernel",
+        });
+    }
+    check_cluster(grid, cluster, stream.device.arch).map_err(|reason| Error::LaunchConfig {
+        kernel: function.symbol().to_string(),
+        reason,
+    })?;
+    stream.device.bind()?;
+    // SAFETY: an all-zero attribute is a valid value of the C struct (the
+    // union's padding included); the fields that matter are set below.
+    let mut attribute: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
+    attribute.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+    attribute.value.clusterDim = sys::CUlaunchAttributeValue_union__bindgen_ty_1 {
+        x: cluster[0],
+        y: cluster[1],
+        z: cluster[2],
+    };
+    let config = sys::CUlaunchConfig {
+        gridDimX: grid[0],
+        gridDimY: grid[1],
+        gridDimZ: grid[2],
+        blockDimX: block[0],
+        blockDimY: block[1],
+        blockDimZ: block[2],
+        sharedMemBytes: shared_bytes,
+        hStream: stream.cu_stream(),
+        attrs: &raw mut attribute,
+        numAttrs: 1,
+    };
+    // SAFETY: the config and its one attribute live across the call; the
+    // parameters are forwarded from the caller's contract; the function and
+    // stream belong to the context just made current.
+    let status = unsafe {
+        sys::cuLaunchKernelEx(
+            &config,
+            function.cu_function(),
+            params.as_mut_ptr(),
+            std::ptr::null_mut(),
+        )
+    };
+    status
+        .result()
+        .map_err(|e| launch_error(function, "cuLaunchKernelEx", e))?;
+    let event = stream
+        .stream
+        .record_event(None)
+        .map_err(|e| Error::driver("cuEventRecord", e))?;
+    Ok(LaunchHandle {
+        event,
+        kernel: function.symbol().to_string(),
+    })
+}
+
+fn launch_error(
+    function: &KernelFunction,
+    call: &'static str,
+    e: cudarc::driver::DriverError,
+) -> Error {
+    match e.0 {
+        sys::CUresult::CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES => Error::LaunchConfig {
+            kernel: function.symbol().to_string(),
+            reason: LaunchConfigError::OutOfResources,
+        },
+        _ => Error::driver(call, e),
+    }
+}
+
 /// # Safety
 /// As [`launch_async`].
 unsafe fn raw_launch(
@@ -162,13 +285,9 @@ unsafe fn raw_launch(
             std::ptr::null_mut(),
         )
     };
-    status.result().map_err(|e| match e.0 {
-        sys::CUresult::CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES => Error::LaunchConfig {
-            kernel: function.symbol().to_string(),
-            reason: LaunchConfigError::OutOfResources,
-        },
-        _ => Error::driver("cuLaunchKernel", e),
-    })
+    status
+        .result()
+        .map_err(|e| launch_error(function, "cuLaunchKernel", e))
 }
 
 /// Launches on the runtime's stream with a zeroed fault record as the last
@@ -220,4 +339,82 @@ pub(crate) unsafe fn launch_sync(
         .synchronize()
         .map_err(|e| Error::driver("kernel execution (cuStreamSynchronize)", e))?;
     Ok(fault)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOPPER: (u32, u32) = (9, 0);
+
+    #[test]
+    fn cluster_shapes_that_divide_the_grid_are_accepted() {
+        assert_eq!(check_cluster([2, 1, 1], [2, 1, 1], HOPPER), Ok(()));
+        assert_eq!(check_cluster([132, 4, 1], [4, 2, 1], (10, 0)), Ok(()));
+        assert_eq!(check_cluster([5, 1, 1], [5, 1, 1], HOPPER), Ok(()));
+        assert_eq!(check_cluster([16, 1, 1], [8, 1, 1], HOPPER), Ok(()));
+    }
+
+    #[test]
+    fn clusters_need_compute_capability_9() {
+        for arch in [(8, 0), (8, 9), (7, 5)] {
+            assert_eq!(
+                check_cluster([2, 1, 1], [2, 1, 1], arch),
+                Err(LaunchConfigError::ClusterUnsupported { arch })
+            );
+        }
+        let e = check_cluster([2, 1, 1], [2, 1, 1], (8, 6)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "thread-block clusters need compute capability 9.0 or newer; the device is 8.6"
+        );
+    }
+
+    #[test]
+    fn a_cluster_must_divide_the_grid_on_every_axis() {
+        assert_eq!(
+            check_cluster([3, 1, 1], [2, 1, 1], HOPPER),
+            Err(LaunchConfigError::ClusterDoesNotDivideGrid {
+                axis: 'x',
+                grid: 3,
+                cluster: 2
+            })
+        );
+        let e = check_cluster([4, 3, 1], [2, 2, 1], HOPPER).unwrap_err();
+        assert_eq!(
+            e,
+            LaunchConfigError::ClusterDoesNotDivideGrid {
+                axis: 'y',
+                grid: 3,
+                cluster: 2
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "grid dimension y (3 blocks) is not a multiple of the cluster's 2"
+        );
+    }
+
+    #[test]
+    fn clusters_beyond_the_portable_eight_and_empty_ones_are_refused() {
+        assert_eq!(
+            check_cluster([16, 1, 1], [16, 1, 1], HOPPER),
+            Err(LaunchConfigError::ClusterTooLarge {
+                blocks: 16,
+                limit: 8
+            })
+        );
+        // The product counts, not each axis.
+        assert_eq!(
+            check_cluster([4, 4, 1], [4, 4, 1], HOPPER),
+            Err(LaunchConfigError::ClusterTooLarge {
+                blocks: 16,
+                limit: 8
+            })
+        );
+        assert_eq!(
+            check_cluster([2, 1, 1], [2, 0, 1], HOPPER),
+            Err(LaunchConfigError::EmptyCluster)
+        );
+    }
 }

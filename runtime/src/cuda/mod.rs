@@ -7,12 +7,12 @@ pub mod cache;
 pub mod compile;
 pub(crate) mod device;
 mod launch;
-pub(crate) use launch::launch_async;
+pub(crate) use launch::{launch_async, launch_cluster_async};
 mod lines;
 pub(crate) mod memory;
 pub mod module;
 
-pub use launch::{LaunchHandle, Stream};
+pub use launch::{check_cluster, LaunchHandle, Stream, MAX_PORTABLE_CLUSTER};
 
 use std::ffi::c_void;
 use std::sync::Arc;

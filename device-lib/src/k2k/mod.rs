@@ -5,10 +5,18 @@
 //! queue): producers reserve a position with a CAS on `tail`, write the
 //! slot, and publish it by storing `seq = pos + 1`; the consumer reads a
 //! slot only when `seq == pos + 1` and hands it back with
-//! `seq = pos + capacity`. The queue lives in device memory and only device
-//! code touches it while it runs; the host's part is to allocate it and
-//! upload the initial image ([`K2kLayout::initial_image`]), in which
-//! `seq[i] = i` marks every slot free for the first lap.
+//! `seq = pos + capacity`. On the GPU the queue lives in global memory (or
+//! in a block's shared memory, for the cta and cluster tiers, set up by
+//! `rk_k2k_init`) and only device code touches it while it runs; the
+//! host's part is to allocate it and upload the initial image
+//! ([`K2kLayout::initial_image`]), in which `seq[i] = i` marks every slot
+//! free for the first lap. On the CPU backend the same protocol runs on the
+//! host: [`K2kSender`], [`K2kReceiver`] over [`K2kMemory`] ([`HeapK2k`]
+//! holds the device's bytes), with the device's orderings.
+
+mod host;
+
+pub use host::{HeapK2k, K2kMemory, K2kReceiver, K2kSender, K2kWord};
 
 use core::mem::{align_of, offset_of, size_of};
 

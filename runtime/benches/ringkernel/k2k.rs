@@ -1,0 +1,250 @@
+//! K2K one-way latency per tier (shared memory, DSMEM, global memory): the
+//! hand-written ping-pong floors of `baselines.cu` (`bl_k2k_*`, as
+//! limits.cu measures them: one flag per party) and the same ping-pong
+//! through the device library's K2K inboxes (`k2k.cu`: an envelope
+//! through reserve, write, commit and consume), both timed in-kernel with
+//! `%globaltimer` over `hops / 2` round trips. One-way = round trip / 2.
+//! Each kernel runs `runs` times; the report uses the median run.
+
+use std::ffi::c_void;
+
+use ringkernel_device::k2k::K2kLayout;
+use ringkernel_runtime::{CudaSource, DeviceBuffer, KernelFunction, LoadedModule, Runtime, Stream};
+
+use crate::compile::median;
+use crate::Config;
+
+const BASELINES: &str = include_str!("baselines.cu");
+const QUEUES: &str = include_str!("k2k.cu");
+/// `K2K_BENCH_CAPACITY` and `K2K_BENCH_SLOT` of k2k.cu.
+const CAPACITY: u32 = 4;
+const SLOT: u32 = 64;
+
+/// The three placement tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Two warps of one block, shared memory.
+    Shared,
+    /// Two blocks of a cluster of 2, distributed shared memory.
+    Dsmem,
+    /// Two blocks anywhere, global memory.
+    Global,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Shared, Tier::Dsmem, Tier::Global];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Shared => "shared memory (2 warps of 1 block)",
+            Tier::Dsmem => "DSMEM (2 blocks of a cluster of 2)",
+            Tier::Global => "global memory (2 blocks)",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Tier::Shared => "shared",
+            Tier::Dsmem => "dsmem",
+            Tier::Global => "global",
+        }
+    }
+}
+
+/// One tier's measurements: nanoseconds per round trip, one value per run.
+#[derive(Debug, Clone)]
+pub struct TierLatency {
+    pub tier: Tier,
+    pub floor_rt_ns: Vec<f64>,
+    pub queue_rt_ns: Vec<f64>,
+    /// Messages the queue ping-pong received with the wrong sequence (must
+    /// be 0).
+    pub errors: u64,
+    /// Why the tier was not measured (e.g. no clusters below sm_90).
+    pub skipped: Option<String>,
+}
+
+impl TierLatency {
+    /// Median one-way latency of the floor.
+    pub fn floor_one_way(&self) -> f64 {
+        median(&self.floor_rt_ns) / 2.0
+    }
+
+    /// Median one-way latency through the K2K inboxes.
+    pub fn queue_one_way(&self) -> f64 {
+        median(&self.queue_rt_ns) / 2.0
+    }
+
+    pub fn measured(&self) -> bool {
+        self.skipped.is_none() && !self.floor_rt_ns.is_empty() && !self.queue_rt_ns.is_empty()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "tier": self.tier.key(),
+            "what": self.tier.name(),
+            "floor_round_trip_ns_per_run": self.floor_rt_ns,
+            "queue_round_trip_ns_per_run": self.queue_rt_ns,
+            "floor_one_way_ns": self.measured().then(|| self.floor_one_way()),
+            "queue_one_way_ns": self.measured().then(|| self.queue_one_way()),
+            "errors": self.errors,
+            "skipped": self.skipped,
+        })
+    }
+}
+
+/// What this module measured, with its parameters.
+#[derive(Debug, Clone)]
+pub struct K2kLatency {
+    pub round_trips: u32,
+    pub runs: usize,
+    pub tiers: Vec<TierLatency>,
+}
+
+fn load(rt: &Runtime, src: CudaSource) -> Result<std::sync::Arc<LoadedModule>, String> {
+    rt.load_module(&src)
+        .map(|(m, _)| m)
+        .map_err(|e| e.to_string())
+}
+
+pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
+    let floors = load(
+        rt,
+        CudaSource {
+            name: "baselines".into(),
+            source: BASELINES.into(),
+            headers: Vec::new(),
+            options: Vec::new(),
+        },
+    )?;
+    let queues = load(
+        rt,
+        CudaSource {
+            name: "k2k_bench".into(),
+            source: QUEUES.into(),
+            headers: Vec::new(),
+            options: Vec::new(),
+        }
+        .with_device_lib(),
+    )?;
+    let stream = rt.new_stream().map_err(|e| e.to_string())?;
+    let n = config.k2k_round_trips;
+    let mut tiers = Vec::new();
+    for tier in Tier::ALL {
+        let mut t = TierLatency {
+            tier,
+            floor_rt_ns: Vec::new(),
+            queue_rt_ns: Vec::new(),
+            errors: 0,
+            skipped: None,
+        };
+        // One warm-up run of each, then the measured runs.
+        for run in 0..=config.k2k_runs {
+            let floor = ping_pong(rt, &stream, &floors, tier, Kind::Floor, n);
+            let queue = ping_pong(rt, &stream, &queues, tier, Kind::Queue, n);
+            match (floor, queue) {
+                (Ok((f, _)), Ok((q, errors))) => {
+                    t.errors += errors;
+                    if run > 0 {
+                        t.floor_rt_ns.push(f);
+                        t.queue_rt_ns.push(q);
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    t.skipped = Some(e);
+                    break;
+                }
+            }
+        }
+        tiers.push(t);
+    }
+    Ok(K2kLatency {
+        round_trips: n,
+        runs: config.k2k_runs,
+        tiers,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Floor,
+    Queue,
+}
+
+/// One ping-pong of `n` round trips: (ns per round trip, sequence errors).
+fn ping_pong(
+    rt: &Runtime,
+    stream: &Stream,
+    module: &std::sync::Arc<LoadedModule>,
+    tier: Tier,
+    kind: Kind,
+    n: u32,
+) -> Result<(f64, u64), String> {
+    let err = |e: ringkernel_runtime::Error| e.to_string();
+    let symbol = match (kind, tier) {
+        (Kind::Floor, Tier::Shared) => "bl_k2k_smem",
+        (Kind::Floor, Tier::Dsmem) => "bl_k2k_dsmem",
+        (Kind::Floor, Tier::Global) => "bl_k2k_global",
+        (Kind::Queue, Tier::Shared) => "k2k_bench_cta",
+        (Kind::Queue, Tier::Dsmem) => "k2k_bench_cluster",
+        (Kind::Queue, Tier::Global) => "k2k_bench_gpu",
+    };
+    let function: KernelFunction = module.function(symbol).map_err(err)?;
+    let out: DeviceBuffer<u64> = rt.alloc_zeroed(1).map_err(err)?;
+    let errors: DeviceBuffer<u32> = rt.alloc_zeroed(1).map_err(err)?;
+    let flags: DeviceBuffer<u32> = rt.alloc_zeroed(64).map_err(err)?;
+    let layout = K2kLayout::new(CAPACITY, SLOT).map_err(|e| e.to_string())?;
+    let q0: DeviceBuffer<u8> = rt.upload(&layout.initial_image(0)).map_err(err)?;
+    let q1: DeviceBuffer<u8> = rt.upload(&layout.initial_image(1)).map_err(err)?;
+    let ptr = |b: Option<u64>| b.ok_or("a CUDA buffer without a device address");
+    let (mut out_p, mut errors_p, mut flags_p) = (
+        ptr(out.device_ptr())?,
+        ptr(errors.device_ptr())?,
+        ptr(flags.device_ptr())?,
+    );
+    let (mut q0_p, mut q1_p) = (ptr(q0.device_ptr())?, ptr(q1.device_ptr())?);
+    let mut n = n;
+    let mut params: Vec<*mut c_void> = match (kind, tier) {
+        (Kind::Floor, Tier::Global) => vec![
+            (&raw mut flags_p).cast(),
+            (&raw mut n).cast(),
+            (&raw mut out_p).cast(),
+        ],
+        (Kind::Floor, _) => vec![(&raw mut n).cast(), (&raw mut out_p).cast()],
+        (Kind::Queue, Tier::Global) => vec![
+            (&raw mut q0_p).cast(),
+            (&raw mut q1_p).cast(),
+            (&raw mut n).cast(),
+            (&raw mut out_p).cast(),
+            (&raw mut errors_p).cast(),
+        ],
+        (Kind::Queue, _) => vec![
+            (&raw mut n).cast(),
+            (&raw mut out_p).cast(),
+            (&raw mut errors_p).cast(),
+        ],
+    };
+    // SAFETY: `params` matches the kernel's C signature (see baselines.cu
+    // and k2k.cu); every buffer lives until the kernel has finished
+    // (waited on below).
+    let handle = unsafe {
+        match tier {
+            Tier::Shared => rt.launch_raw(&function, [1, 1, 1], [64, 1, 1], 0, stream, &mut params),
+            Tier::Dsmem => rt.launch_raw_cluster(
+                &function,
+                [2, 1, 1],
+                [32, 1, 1],
+                [2, 1, 1],
+                0,
+                stream,
+                &mut params,
+            ),
+            Tier::Global => rt.launch_raw(&function, [2, 1, 1], [32, 1, 1], 0, stream, &mut params),
+        }
+    }
+    .map_err(err)?;
+    handle.wait().map_err(err)?;
+    let total_ns = out.to_vec().map_err(err)?[0];
+    let errors = errors.to_vec().map_err(err)?[0];
+    Ok((total_ns as f64 / f64::from(n), u64::from(errors)))
+}
