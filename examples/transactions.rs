@@ -242,6 +242,7 @@ pub fn transactions(count: u64, seed: u64) -> Vec<Transaction> {
 }
 
 /// The running pipeline.
+#[derive(Debug)]
 pub struct Pipeline {
     pub system: System,
     pub ingest: Member<Transaction, (), Ledger>,

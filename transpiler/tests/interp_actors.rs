@@ -78,6 +78,7 @@ fn echo_reads_actor_id_and_the_receipt_timestamp() {
     let env = ActorEnv {
         actor_id: 9,
         received: [123_456_789, 4, 9],
+        ..ActorEnv::default()
     };
     let mut args = [Arg::Buffer(Buffer::from_bytes(ping))];
     let report = program
@@ -128,4 +129,57 @@ fn an_out_of_bounds_store_faults_at_its_rust_location() {
             }
         }
     }
+}
+
+/// `ctx.send` on the interpreter: only the leader's send is recorded (with
+/// the message's bytes and the send's position), every send on a port the
+/// host wired (`routed`), and a send on any other port faults there with
+/// `Unrouted` before later statements run.
+#[test]
+fn sends_are_the_leaders_and_an_unwired_port_faults() {
+    let source = "\
+#[derive(Clone, Copy, RingMessage)]
+#[repr(C)]
+pub struct Job { pub value: u32, pub step: u32 }
+
+#[ring_kernel(block_size = 32)]
+pub fn relay(ctx: &RingContext, job: &Job) {
+    let lane = ctx.lane_id();
+    ctx.send(0, &Job { value: job.value + lane, step: 1 });
+    ctx.send(3, &Job { value: job.value, step: 2 });
+}
+";
+    let program = program(source);
+    let job = || bytes_of_u32s(&[40, 0]);
+    let run = |routed: u64| {
+        let env = ActorEnv {
+            routed,
+            ..ActorEnv::default()
+        };
+        let mut args = [Arg::Buffer(Buffer::from_bytes(job()))];
+        program
+            .run_function(
+                "relay",
+                Launch::block([32, 1, 1]).with_actor(env),
+                &mut args,
+            )
+            .unwrap()
+    };
+    let both = run(0b1001);
+    assert_eq!(both.fault, None);
+    assert_eq!(both.sends.len(), 2, "one per send statement: the leader's");
+    assert_eq!((both.sends[0].port, both.sends[1].port), (0, 3));
+    assert_eq!(
+        both.sends[0].bytes,
+        bytes_of_u32s(&[40, 1]),
+        "lane 0's value"
+    );
+    assert_eq!(both.sends[1].bytes, bytes_of_u32s(&[40, 2]));
+    assert_eq!((both.sends[0].line, both.sends[0].column), (8, 5));
+
+    let half = run(0b0001);
+    let fault = half.fault.expect("port 3 is not wired");
+    assert_eq!(fault.kind, CheckKind::Unrouted);
+    assert_eq!(fault.location.line, 9);
+    assert_eq!(half.sends.len(), 1, "the send before the fault happened");
 }

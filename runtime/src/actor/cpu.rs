@@ -69,8 +69,11 @@ pub(crate) struct CpuRoute {
 #[derive(Debug)]
 pub(crate) struct CpuK2k {
     capacity: usize,
-    queue: Mutex<(std::collections::VecDeque<(EnvelopeHeader, Vec<u8>)>, bool)>,
+    queue: Mutex<K2kQueue>,
 }
+
+/// The queued envelopes, and whether the consumer closed the inbox.
+type K2kQueue = (std::collections::VecDeque<(EnvelopeHeader, Vec<u8>)>, bool);
 
 /// Why a K2K push did not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,10 +90,7 @@ impl CpuK2k {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<(EnvelopeHeader, Vec<u8>)>, bool)>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, K2kQueue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -50,8 +50,12 @@ pub const DEFAULT_K2K_CAPACITY: u32 = 256;
 /// back as a handle.
 pub struct Member<M, R, S> {
     index: usize,
-    _types: PhantomData<fn() -> (M, R, S)>,
+    _types: PhantomData<MemberTypes<M, R, S>>,
 }
+
+/// `Member`'s marker: names the types without owning any (so a member is
+/// `Copy`, `Send` and `Sync` whatever they are).
+type MemberTypes<M, R, S> = fn() -> (M, R, S);
 
 impl<M, R, S> Clone for Member<M, R, S> {
     fn clone(&self) -> Self {
@@ -323,18 +327,15 @@ impl SystemBuilder<'_> {
         k2k_layouts: &[Option<K2kLayout>],
     ) -> Result<Vec<Box<dyn ActorDriver>>> {
         let rt = self.rt;
-        // Roles: one per distinct handler, in order of first appearance.
-        let mut role_of = Vec::new();
-        let mut role_members: Vec<usize> = Vec::new();
-        for (i, m) in self.members.iter().enumerate() {
-            let found = role_members
-                .iter()
-                .position(|&r| Arc::ptr_eq(&self.members[r].prepared, &m.prepared));
-            role_of.push(found.unwrap_or_else(|| {
-                role_members.push(i);
-                role_members.len() - 1
-            }) as u32);
-        }
+        // Roles: one per distinct handler, in order of first appearance. A
+        // prepared module (memoised by content) can hold several handlers,
+        // so a handler is its module and its name.
+        let keys: Vec<(usize, &str)> = self
+            .members
+            .iter()
+            .map(|m| (Arc::as_ptr(&m.prepared) as usize, m.kernel.name.as_str()))
+            .collect();
+        let (role_of, role_members) = assign_roles(&keys);
         let roles: Vec<SystemRole<'_>> = role_members
             .iter()
             .map(|&i| SystemRole {
@@ -498,6 +499,24 @@ impl SystemBuilder<'_> {
     }
 }
 
+/// Each member's role and each role's first member, for members keyed by
+/// (module, handler name): members running the same handler share a role.
+fn assign_roles(keys: &[(usize, &str)]) -> (Vec<u32>, Vec<usize>) {
+    let mut role_of = Vec::with_capacity(keys.len());
+    let mut role_members: Vec<usize> = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let role = match role_members.iter().position(|&r| keys[r] == *key) {
+            Some(role) => role,
+            None => {
+                role_members.push(i);
+                role_members.len() - 1
+            }
+        };
+        role_of.push(role as u32);
+    }
+    (role_of, role_members)
+}
+
 fn route_bytes(r: &Route) -> [u8; size_of::<Route>()] {
     let mut b = [0u8; size_of::<Route>()];
     // SAFETY: Route is repr(C) with no padding (its layout assertions).
@@ -550,5 +569,25 @@ impl Drop for System {
         for core in &self.cores {
             let _ = core.stop(Duration::from_secs(10));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assign_roles;
+
+    /// Two handlers of one module are two roles (the GPU ran the first
+    /// handler for both when roles were keyed by module alone).
+    #[test]
+    fn roles_are_per_handler_not_per_module() {
+        let keys = [
+            (1, "collect"),
+            (1, "forward"),
+            (1, "forward"),
+            (2, "forward"),
+        ];
+        let (role_of, firsts) = assign_roles(&keys);
+        assert_eq!(role_of, [0, 1, 1, 2]);
+        assert_eq!(firsts, [0, 1, 3]);
     }
 }

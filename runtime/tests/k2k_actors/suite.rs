@@ -128,27 +128,67 @@ pub fn fan_in(rt: &Runtime, producers: u32, per_producer: u32, capacity: u32) {
         senders.push(m);
     }
     let system = b.start().expect("start");
-    for index in 0..per_producer {
-        for (p, m) in senders.iter().enumerate() {
-            let p = p as u32;
-            let mut words = [0u32; 14];
-            for (w, x) in words.iter_mut().enumerate() {
-                *x = word(p, index, w as u32);
-            }
-            system
-                .actor(*m)
-                .send(&Work {
-                    producer: p,
-                    index,
-                    words,
-                })
-                .expect("send");
-        }
-    }
     let total = producers * per_producer;
     let collect = system.actor(collector);
     let mut seen = HashSet::new();
     let mut next = vec![0u32; producers as usize];
+    // A sender thread feeds the producers while this thread takes the
+    // receipts: the collector's outbox holds fewer than `total`, so a host
+    // that sent everything before receiving would stall the whole chain
+    // (backpressure all the way back to its own sends).
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for index in 0..per_producer {
+                for (p, m) in senders.iter().enumerate() {
+                    let p = p as u32;
+                    let mut words = [0u32; 14];
+                    for (w, x) in words.iter_mut().enumerate() {
+                        *x = word(p, index, w as u32);
+                    }
+                    system
+                        .actor(*m)
+                        .send(&Work {
+                            producer: p,
+                            index,
+                            words,
+                        })
+                        .expect("send");
+                }
+            }
+        });
+        receive_all(
+            collect,
+            total,
+            producers,
+            &senders,
+            collector.id(),
+            &mut seen,
+            &mut next,
+        );
+    });
+    assert_eq!(seen.len(), total as usize);
+    let tally: Tally = collect.state().expect("state");
+    assert_eq!(tally.received, u64::from(total));
+    system.stop(Duration::from_secs(10)).expect("stop");
+    for m in &senders {
+        let stats = system.actor(*m).stats().expect("stats");
+        assert_eq!(stats.messages_in, u64::from(per_producer));
+    }
+    let stats = collect.stats().expect("stats");
+    assert_eq!(stats.messages_in, u64::from(total));
+    assert_eq!(stats.messages_out, u64::from(total));
+}
+
+#[allow(clippy::too_many_arguments)]
+fn receive_all(
+    collect: &ringkernel_runtime::actor::Actor<Stamped, Receipt, Tally>,
+    total: u32,
+    producers: u32,
+    senders: &[ringkernel_runtime::actor::Member<Work, (), ()>],
+    collector_id: u32,
+    seen: &mut HashSet<(u32, u32)>,
+    next: &mut [u32],
+) {
     for _ in 0..total {
         let r: Receipt = collect
             .recv_timeout(Duration::from_secs(30))
@@ -164,7 +204,7 @@ pub fn fan_in(rt: &Runtime, producers: u32, per_producer: u32, capacity: u32) {
         }
         assert_eq!(r.checksum, checksum(&words), "torn payload: {r:?}");
         assert_eq!(r.sent_by, senders[p].id(), "sender id");
-        assert_eq!(r.node, collector.id(), "the collector's clock");
+        assert_eq!(r.node, collector_id, "the collector's clock");
         assert!(
             (r.physical, r.logical) > (r.cause_physical, r.cause_logical),
             "the receipt {:?} is not after its cause {:?}",
@@ -172,17 +212,6 @@ pub fn fan_in(rt: &Runtime, producers: u32, per_producer: u32, capacity: u32) {
             (r.cause_physical, r.cause_logical)
         );
     }
-    assert_eq!(seen.len(), total as usize);
-    let tally: Tally = collect.state().expect("state");
-    assert_eq!(tally.received, u64::from(total));
-    system.stop(Duration::from_secs(10)).expect("stop");
-    for m in &senders {
-        let stats = system.actor(*m).stats().expect("stats");
-        assert_eq!(stats.messages_in, u64::from(per_producer));
-    }
-    let stats = collect.stats().expect("stats");
-    assert_eq!(stats.messages_in, u64::from(total));
-    assert_eq!(stats.messages_out, u64::from(total));
 }
 
 /// Stop drains every stage: work queued at the forwarders when the system

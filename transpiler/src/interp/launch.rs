@@ -74,6 +74,9 @@ pub struct LaunchReport {
     pub sends: Vec<Sent>,
 }
 
+/// What a grid run leaves: its faults, the leader's return value and sends.
+type GridOutcome = (Faults, Option<Vec<u8>>, Vec<Sent>);
+
 /// A message a handler's leader sent (`ctx.send`): the executor delivers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
@@ -239,7 +242,7 @@ impl Program {
         launch: Launch,
         image: &[u8],
         mem: &mut BlockMem,
-    ) -> Result<(Faults, Option<Vec<u8>>, Vec<Sent>), InterpError> {
+    ) -> Result<GridOutcome, InterpError> {
         let [bx, by, bz] = launch.block;
         let n = (bx * by * bz) as usize;
         let mut threads: Vec<Thread> = (0..n).map(|_| Thread::default()).collect();
