@@ -69,6 +69,9 @@ struct Inner {
     device: Option<Arc<CudaDevice>>,
     /// Prepared kernel sources by content (see `kernel.rs`).
     prepared: Mutex<HashMap<CacheKey, Arc<Prepared>>>,
+    /// Wakes the async actor futures (one thread, started on first use).
+    #[cfg(feature = "async")]
+    poller: Arc<crate::actor::async_io::Poller>,
 }
 
 impl fmt::Debug for Runtime {
@@ -108,6 +111,8 @@ impl Runtime {
             inner: Arc::new(Inner {
                 device,
                 prepared: Mutex::new(HashMap::new()),
+                #[cfg(feature = "async")]
+                poller: crate::actor::async_io::Poller::new(),
             }),
         }
     }
@@ -122,6 +127,12 @@ impl Runtime {
             },
             None => Backend::Cpu,
         }
+    }
+
+    /// The poller of this runtime's async actor futures.
+    #[cfg(feature = "async")]
+    pub(crate) fn poller(&self) -> Arc<crate::actor::async_io::Poller> {
+        self.inner.poller.clone()
     }
 
     pub fn is_cuda(&self) -> bool {

@@ -251,7 +251,7 @@ impl ActorCore {
     }
 
     /// An error if the actor can no longer answer.
-    fn check_alive(&self) -> Result<(), ActorError> {
+    pub(crate) fn check_alive(&self) -> Result<(), ActorError> {
         if self.hung.load(Ordering::Acquire) {
             return Err(ActorError::Hung {
                 actor: self.actor(),
