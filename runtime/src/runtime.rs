@@ -97,7 +97,14 @@ impl Runtime {
     /// [`Compiler::from_env`]. Fails with [`Error::NoDriver`] or
     /// [`Error::NoDevice`] when there is none.
     pub fn cuda(ordinal: usize) -> Result<Runtime> {
-        let device = CudaDevice::open(ordinal)?;
+        Runtime::cuda_with(ordinal, Compiler::from_env())
+    }
+
+    /// CUDA device `ordinal` with `compiler` (its cache folder, or
+    /// [`Compiler::ptx_only`] to load every module through the PTX
+    /// fallback).
+    pub fn cuda_with(ordinal: usize, compiler: Compiler) -> Result<Runtime> {
+        let device = CudaDevice::open(ordinal, compiler)?;
         Ok(Runtime::with_device(Some(device)))
     }
 

@@ -40,7 +40,7 @@ pub(crate) fn driver_present() -> bool {
 }
 
 impl CudaDevice {
-    pub(crate) fn open(ordinal: usize) -> Result<Arc<CudaDevice>> {
+    pub(crate) fn open(ordinal: usize, compiler: Compiler) -> Result<Arc<CudaDevice>> {
         if !driver_present() {
             return Err(Error::NoDriver);
         }
@@ -82,7 +82,7 @@ impl CudaDevice {
             arch: (major as u32, minor as u32),
             driver: DriverVersion(driver),
             modules: Mutex::new(HashMap::new()),
-            compiler: Compiler::from_env(),
+            compiler,
         }))
     }
 

@@ -4,6 +4,7 @@
 //! RingKernel runs, on the CPU backend, where there is no driver).
 
 pub mod cache;
+pub mod compat;
 pub mod compile;
 pub(crate) mod device;
 mod launch;
