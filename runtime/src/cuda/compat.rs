@@ -54,7 +54,7 @@ pub fn ptx_isa_version(ptx: &[u8]) -> Option<(u32, u32)> {
 /// for an ISA this table does not know (older than 7.0, or newer than the
 /// pinned toolchain), where only the driver can tell.
 pub fn cuda_for_ptx_isa(isa: (u32, u32)) -> Option<DriverVersion> {
-    let (major, minor) = match isa {
+    let (major, minor): (i32, i32) = match isa {
         // PTX ISA 7.x shipped with CUDA 11.x, one to one.
         (7, m @ 0..=8) => (11, m),
         (8, m @ 0..=5) => (12, m),
@@ -65,7 +65,7 @@ pub fn cuda_for_ptx_isa(isa: (u32, u32)) -> Option<DriverVersion> {
         (9, 0) => (13, 0),
         _ => return None,
     };
-    Some(DriverVersion(major as i32 * 1000 + minor as i32 * 10))
+    Some(DriverVersion(major * 1000 + minor * 10))
 }
 
 /// Whether a driver of CUDA version `driver` can load PTX made by NVRTC
