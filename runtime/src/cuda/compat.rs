@@ -56,8 +56,8 @@ pub fn ptx_isa_version(ptx: &[u8]) -> Option<(u32, u32)> {
 pub fn cuda_for_ptx_isa(isa: (u32, u32)) -> Option<DriverVersion> {
     let (major, minor): (i32, i32) = match isa {
         // PTX ISA 7.x shipped with CUDA 11.x, one to one.
-        (7, m @ 0..=8) => (11, m),
-        (8, m @ 0..=5) => (12, m),
+        (7, m @ 0..=8) => (11, m as i32),
+        (8, m @ 0..=5) => (12, m as i32),
         // CUDA 12.6 kept ISA 8.5; 12.7 brought 8.6.
         (8, 6) => (12, 7),
         (8, 7) => (12, 8),
