@@ -39,5 +39,6 @@ pub use cuda::module::{KernelFunction, LoadReport, LoadedModule, ModuleOrigin};
 pub use cuda::{LaunchHandle, Stream};
 pub use error::{DriverVersion, Error, LaunchConfigError, Result};
 pub use launch::{Grid, KernelArg, ScalarArg};
+pub use ringkernel_toolchain::{Arch, Target};
 pub use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
 pub use runtime::{Backend, Runtime, BACKEND_ENV};
