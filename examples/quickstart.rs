@@ -210,7 +210,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if stats.count != total {
         return Err(format!("the actor counted {} messages, not {total}", stats.count).into());
     }
-    println!("actor state: {} messages counted on the device side", stats.count);
+    println!(
+        "actor state: {} messages counted on the device side",
+        stats.count
+    );
     actor.stop()?;
     Ok(())
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use cudarc::driver::{result, sys, CudaContext, CudaStream};
 
 use super::module::LoadedModule;
+use super::recover::ContextHealth;
 use crate::cuda::compile::Compiler;
 use crate::error::{DriverVersion, Error, Result};
 
@@ -31,6 +32,20 @@ pub(crate) struct CudaDevice {
     /// Loaded modules by cache key: a second load of the same CUDA is free.
     pub(crate) modules: Mutex<HashMap<[u8; 32], Arc<LoadedModule>>>,
     pub(crate) compiler: Compiler,
+    /// Lost (a hard fault), retired (after recovery), live actor launches.
+    pub(crate) health: ContextHealth,
+}
+
+impl Drop for CudaDevice {
+    fn drop(&mut self) {
+        if self.health.retired() {
+            // The primary context was reset and retained afresh: releasing
+            // the old one would release the new one. Leak it (and the
+            // stream, whose handle the new context may reuse).
+            std::mem::forget(self.ctx.clone());
+            std::mem::forget(self.stream.clone());
+        }
+    }
 }
 
 /// Whether the driver library can be loaded (without panicking if not).
@@ -83,6 +98,7 @@ impl CudaDevice {
             driver: DriverVersion(driver),
             modules: Mutex::new(HashMap::new()),
             compiler,
+            health: ContextHealth::default(),
         }))
     }
 

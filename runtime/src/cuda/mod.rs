@@ -12,6 +12,7 @@ pub(crate) use launch::launch_async;
 mod lines;
 pub(crate) mod memory;
 pub mod module;
+pub(crate) mod recover;
 
 pub use launch::{LaunchHandle, Stream};
 

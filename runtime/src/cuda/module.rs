@@ -48,6 +48,15 @@ pub struct LoadedModule {
     device: Arc<CudaDevice>,
 }
 
+impl Drop for LoadedModule {
+    fn drop(&mut self) {
+        if self.device.health.retired() {
+            // Never unload into a reset context: leak the module.
+            std::mem::forget(self.module.clone());
+        }
+    }
+}
+
 impl LoadedModule {
     /// The kernel with `extern "C"` symbol `symbol`.
     pub fn function(self: &Arc<Self>, symbol: &str) -> Result<KernelFunction> {
