@@ -175,6 +175,19 @@ pub enum Error {
     #[error(transparent)]
     Actor(#[from] crate::actor::ActorError),
 
+    /// The device context was lost to a hard fault (an illegal address, a
+    /// trap, …) in some kernel: every kernel of the context ended and every
+    /// driver call fails. [`Runtime::recover`](crate::Runtime::recover)
+    /// relaunches on a fresh context.
+    #[error("the CUDA context is lost ({cause}); Runtime::recover relaunches on a fresh context")]
+    ContextLost { cause: String },
+
+    /// [`Runtime::recover`](crate::Runtime::recover) was asked to reset the
+    /// context while actor handles of it still live (their rings are in
+    /// memory the reset frees): drop them first.
+    #[error("cannot recover the CUDA context: {launches} actor launch(es) of the lost context still have live handles; drop them first")]
+    ActorsAlive { launches: usize },
+
     /// A CUDA driver call failed.
     #[error("CUDA driver call {call} failed: {}", describe_driver_error(*error))]
     Driver {

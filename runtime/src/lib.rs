@@ -42,5 +42,6 @@ pub use cuda::{check_cluster, LaunchHandle, Stream, MAX_PORTABLE_CLUSTER};
 pub use embedded::{EmbeddedKernels, EmbeddedPolicy};
 pub use error::{DriverVersion, Error, LaunchConfigError, Result};
 pub use launch::{Grid, KernelArg, ScalarArg};
+pub use ringkernel_toolchain::{Arch, Target};
 pub use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
 pub use runtime::{Backend, Runtime, BACKEND_ENV};

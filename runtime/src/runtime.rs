@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use ringkernel_transpiler::source::KernelSource;
 
@@ -67,9 +67,16 @@ pub struct Runtime {
 }
 
 struct Inner {
-    device: Option<Arc<CudaDevice>>,
+    /// The device; replaced by a fresh one when [`Runtime::recover`]
+    /// relaunches after a lost context. `None` on the CPU backend.
+    device: RwLock<Option<Arc<CudaDevice>>>,
+    /// The compiler the device was opened with (kept for recovery).
+    compiler: Option<Compiler>,
     /// Prepared kernel sources by content (see `kernel.rs`).
     prepared: Mutex<HashMap<CacheKey, Arc<Prepared>>>,
+    /// Wakes the async actor futures (one thread, started on first use).
+    #[cfg(feature = "async")]
+    poller: Arc<crate::actor::async_io::Poller>,
 }
 
 impl fmt::Debug for Runtime {
@@ -95,7 +102,14 @@ impl Runtime {
     /// [`Compiler::from_env`]. Fails with [`Error::NoDriver`] or
     /// [`Error::NoDevice`] when there is none.
     pub fn cuda(ordinal: usize) -> Result<Runtime> {
-        let device = CudaDevice::open(ordinal)?;
+        Runtime::cuda_with(ordinal, Compiler::from_env())
+    }
+
+    /// CUDA device `ordinal` with `compiler` (its cache folder, or
+    /// [`Compiler::ptx_only`] to load every module through the PTX
+    /// fallback).
+    pub fn cuda_with(ordinal: usize, compiler: Compiler) -> Result<Runtime> {
+        let device = CudaDevice::open(ordinal, compiler)?;
         Ok(Runtime::with_device(Some(device)))
     }
 
@@ -107,14 +121,43 @@ impl Runtime {
     fn with_device(device: Option<Arc<CudaDevice>>) -> Runtime {
         Runtime {
             inner: Arc::new(Inner {
-                device,
+                compiler: device.as_ref().map(|d| d.compiler.clone()),
+                device: RwLock::new(device),
                 prepared: Mutex::new(HashMap::new()),
+                #[cfg(feature = "async")]
+                poller: crate::actor::async_io::Poller::new(),
             }),
         }
     }
 
+    /// The current CUDA device (`None` on the CPU backend).
+    pub(crate) fn cuda_device(&self) -> Option<Arc<CudaDevice>> {
+        self.inner
+            .device
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Recovery: the fresh device replaces the lost one.
+    pub(crate) fn replace_device(&self, device: Arc<CudaDevice>) {
+        *self.inner.device.write().unwrap_or_else(|e| e.into_inner()) = Some(device);
+    }
+
+    /// Recovery: forgets every loaded module and function (they belong to
+    /// the lost context); the transpilations are kept.
+    pub(crate) fn forget_modules(&self) {
+        for p in self.inner.prepared.lock().unwrap().values() {
+            p.module.lock().unwrap_or_else(|e| e.into_inner()).take();
+            p.functions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+    }
+
     pub fn backend(&self) -> Backend {
-        match &self.inner.device {
+        match &self.cuda_device() {
             Some(d) => Backend::Cuda {
                 ordinal: d.ordinal,
                 name: d.name.clone(),
@@ -125,20 +168,23 @@ impl Runtime {
         }
     }
 
-    pub fn is_cuda(&self) -> bool {
-        self.inner.device.is_some()
+    /// The poller of this runtime's async actor futures.
+    #[cfg(feature = "async")]
+    pub(crate) fn poller(&self) -> Arc<crate::actor::async_io::Poller> {
+        self.inner.poller.clone()
     }
 
-    fn device(&self, operation: &'static str) -> Result<&Arc<CudaDevice>> {
-        self.inner
-            .device
-            .as_ref()
-            .ok_or(Error::NotCuda { operation })
+    pub fn is_cuda(&self) -> bool {
+        self.inner.compiler.is_some()
+    }
+
+    fn device(&self, operation: &'static str) -> Result<Arc<CudaDevice>> {
+        self.cuda_device().ok_or(Error::NotCuda { operation })
     }
 
     /// The load-time compiler and its cache (CUDA runtimes only).
     pub fn compiler(&self) -> Option<&Compiler> {
-        self.inner.device.as_ref().map(|d| &d.compiler)
+        self.inner.compiler.as_ref()
     }
 
     /// Uses the kernels a build script compiled (`ringkernel-build`,
@@ -151,14 +197,14 @@ impl Runtime {
     /// [`Error::EmbeddedMismatch`]. The CPU backend runs the IR and
     /// ignores images.
     pub fn use_embedded(&self, kernels: &'static EmbeddedKernels, policy: EmbeddedPolicy) {
-        if let Some(device) = &self.inner.device {
+        if let Some(device) = self.cuda_device() {
             *device.embedded.write().unwrap() = Some((kernels, policy));
         }
     }
 
     /// A buffer holding a copy of `values`.
     pub fn upload<T: DeviceCopy>(&self, values: &[T]) -> Result<DeviceBuffer<T>> {
-        match &self.inner.device {
+        match &self.cuda_device() {
             Some(d) => DeviceBuffer::upload_cuda(d, values),
             None => Ok(DeviceBuffer::upload_host(values)),
         }
@@ -166,7 +212,7 @@ impl Runtime {
 
     /// A buffer of `len` zeroed elements.
     pub fn alloc_zeroed<T: DeviceCopy>(&self, len: usize) -> Result<DeviceBuffer<T>> {
-        match &self.inner.device {
+        match &self.cuda_device() {
             Some(d) => DeviceBuffer::zeroed_cuda(d, len),
             None => Ok(DeviceBuffer::zeroed_host(len)),
         }
@@ -174,7 +220,7 @@ impl Runtime {
 
     /// `len` zeroed bytes of mapped pinned host memory (see [`MappedBuffer`]).
     pub fn alloc_mapped(&self, len: usize) -> Result<MappedBuffer> {
-        match &self.inner.device {
+        match &self.cuda_device() {
             Some(d) => MappedBuffer::cuda(d, len),
             None => Ok(MappedBuffer::host(len)),
         }
@@ -208,7 +254,7 @@ impl Runtime {
         let Some(grid) = grid.dims(block).map_err(config)? else {
             return Ok(());
         };
-        match &self.inner.device {
+        match &self.cuda_device() {
             Some(d) => cuda::launch(d, &prepared, &kernel.name, grid, block, args),
             None => crate::cpu::launch(&prepared, &kernel.name, grid, block, args),
         }
@@ -219,7 +265,7 @@ impl Runtime {
     pub fn prepare(&self, kernel: &KernelSource) -> Result<Option<LoadReport>> {
         let prepared = self.prepared(kernel)?;
         prepared.kernel(&kernel.name)?;
-        match &self.inner.device {
+        match &self.cuda_device() {
             Some(d) => cuda::module_of(d, &prepared).map(|(_, r)| Some(r)),
             None => Ok(None),
         }
@@ -234,14 +280,14 @@ impl Runtime {
     ) -> Result<(Arc<LoadedModule>, LoadReport)> {
         let device = self.device("loading a CUDA module")?;
         let prepared = self.prepared(kernel)?;
-        cuda::module_of(device, &prepared)
+        cuda::module_of(&device, &prepared)
     }
 
     /// Compiles (through the disk cache) and loads `source`. Loading the
     /// same source again is answered from memory.
     pub fn load_module(&self, source: &CudaSource) -> Result<(Arc<LoadedModule>, LoadReport)> {
         let device = self.device("loading a CUDA module")?;
-        cuda::module::load(device, source)
+        cuda::module::load(&device, source)
     }
 
     /// Loads the runtime's own hand-written PTX through the driver's JIT.
@@ -251,13 +297,13 @@ impl Runtime {
         ptx: &'static str,
     ) -> Result<Arc<LoadedModule>> {
         let device = self.device("loading a CUDA module")?;
-        cuda::module::load_ptx_text(device, name, ptx, ringkernel_toolchain::Arch(75))
+        cuda::module::load_ptx_text(&device, name, ptx, ringkernel_toolchain::Arch(75))
     }
 
     /// A new stream on the device, for launches that must not wait for (or
     /// block) the runtime's own stream, such as persistent kernels.
     pub fn new_stream(&self) -> Result<Stream> {
-        Stream::new(self.device("creating a stream")?)
+        Stream::new(&self.device("creating a stream")?)
     }
 
     /// Launches `function` on `stream` without waiting: the handle says
@@ -313,7 +359,7 @@ impl Runtime {
 
     /// Waits for everything on the runtime's own stream (a no-op on the CPU).
     pub fn synchronize(&self) -> Result<()> {
-        match &self.inner.device {
+        match &self.cuda_device() {
             Some(d) => d.sync(),
             None => Ok(()),
         }

@@ -8,8 +8,9 @@
 //!   Rust, python3 + pip and git can run the whole suite.
 //! * `test` is the one test command (README, `.ci/run`): setup, format check,
 //!   clippy with `-D warnings`, then the whole workspace test suite with the
-//!   environment that points the tests at `.tools/`, then the loom model
-//!   checks of the host ring and K2K inbox (`--cfg loom`, in `target/loom`).
+//!   environment that points the tests at `.tools/`, then the quickstart
+//!   example on the CPU backend, then the loom model checks of the host
+//!   ring and K2K inbox (`--cfg loom`, in `target/loom`).
 //! * `env` prints that environment as shell `export`s, for running single
 //!   tests by hand: `eval "$(cargo xtask env)"`.
 //!
@@ -191,6 +192,17 @@ fn test(root: &Path, extra: &[String]) -> Result<(), String> {
         .args(extra)
         .envs(envs.iter().map(|(k, v)| (k, v)));
     run(&mut test)?;
+
+    // The README's main job, on the CPU backend (CI has no GPU), with
+    // fewer messages than its default 100,000 (the interpreter in a debug
+    // build answers a few thousand a second); it says so in its output.
+    eprintln!("xtask: the quickstart example on the CPU backend (examples/quickstart.rs)");
+    run(Command::new(&cargo)
+        .current_dir(root)
+        .envs(envs.iter().map(|(k, v)| (k, v)))
+        .env("RINGKERNEL_BACKEND", "cpu")
+        .args(["run", "--locked", "--example", "quickstart", "--"])
+        .args(["--messages", "10000"]))?;
 
     // The loom model check of the host ring needs the whole dependency graph
     // built with `--cfg loom`, so it gets a target folder of its own rather

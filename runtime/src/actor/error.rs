@@ -48,6 +48,19 @@ pub enum ActorError {
     /// messages were waiting.
     #[error("actor {actor}: hung (no heartbeat with messages pending)")]
     Hung { actor: u32 },
+    /// The actor's CUDA context was lost to a hard device fault: the actor
+    /// is gone with its state. `unanswered` requests were still in its
+    /// inbox (not answered, and never will be on this handle; replies
+    /// published before the fault are received first). Drop the handle,
+    /// call `Runtime::recover`, and spawn again.
+    #[error(
+        "actor {actor}: the CUDA context is lost ({cause}); {unanswered} request(s) unanswered"
+    )]
+    ContextLost {
+        actor: u32,
+        cause: String,
+        unanswered: u64,
+    },
     /// `try_send` found the inbox full (backpressure; nothing was sent).
     #[error("actor {actor}: inbox full")]
     Full { actor: u32 },

@@ -19,6 +19,7 @@ use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 use super::error::ActorError;
 use super::host::{host_time_ns, ActorDriver};
 use super::memory::ActorLayout;
+use crate::cuda::device::CudaDevice;
 use crate::cuda::module::{KernelFunction, LoadedModule};
 use crate::error::{Error, Result};
 use crate::{Backend, DeviceBuffer, KernelSource, LaunchHandle, MappedBuffer, Runtime, Stream};
@@ -108,6 +109,8 @@ pub(crate) struct GpuStart<'a> {
 #[derive(Debug)]
 pub(crate) struct GpuLaunch {
     handle: LaunchHandle,
+    /// The device, for its health (lost context) and launch count.
+    device: Arc<CudaDevice>,
     states: Mutex<Vec<DeviceBuffer<u8>>>,
     // Kept alive until the kernel has ended (see Drop).
     resources: Option<Resources>,
@@ -296,8 +299,13 @@ impl GpuLaunch {
                 &mut params,
             )
         }?;
+        let device = rt.cuda_device().ok_or(Error::NotCuda {
+            operation: "spawning GPU actors",
+        })?;
+        device.health.launch_started();
         Ok(Arc::new(GpuLaunch {
             handle,
+            device,
             states: Mutex::new(states),
             resources: Some(Resources {
                 _buffers: Mutex::new(Vec::new()),
@@ -330,6 +338,19 @@ impl GpuLaunch {
 
 impl Drop for GpuLaunch {
     fn drop(&mut self) {
+        self.wait_for_end();
+        // Free (or, after recovery, leak) the memory before the launch
+        // stops counting: recovery resets the context only at zero.
+        drop(self.resources.take());
+        drop(std::mem::take(
+            &mut *self.states.lock().unwrap_or_else(|e| e.into_inner()),
+        ));
+        self.device.health.launch_ended();
+    }
+}
+
+impl GpuLaunch {
+    fn wait_for_end(&mut self) {
         // Every actor was asked to stop when its handle dropped; wait for the
         // kernel to end before freeing memory it may still touch. If it does
         // not end (a hung handler), leak the memory rather than free it
@@ -407,6 +428,10 @@ impl ActorDriver for GpuDriver {
         // The actor's block exits right after it publishes Terminated; the
         // launch ends with the last actor and is awaited when dropped.
         Ok(())
+    }
+
+    fn context_lost(&self) -> Option<String> {
+        self.launch.device.health.lost()
     }
 
     fn failure(&self) -> Option<String> {

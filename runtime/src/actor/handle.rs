@@ -19,6 +19,9 @@ use super::host::{bytes_of, from_bytes, ActorCore, ActorStats, DeadLetter};
 /// handle checks at spawn that their sizes match the kernel's layout.
 pub struct Actor<M, R, S = ()> {
     pub(crate) core: Arc<ActorCore>,
+    /// The runtime's poller, which wakes `call_async`/`recv_async`.
+    #[cfg(feature = "async")]
+    pub(crate) poller: Arc<super::async_io::Poller>,
     _types: PhantomData<fn(M) -> (R, S)>,
 }
 
@@ -29,9 +32,13 @@ impl<M, R, S> fmt::Debug for Actor<M, R, S> {
 }
 
 impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
-    pub(crate) fn new(core: Arc<ActorCore>) -> Self {
+    pub(crate) fn new(core: Arc<ActorCore>, rt: &crate::Runtime) -> Self {
+        #[cfg(not(feature = "async"))]
+        let _ = rt;
         Actor {
             core,
+            #[cfg(feature = "async")]
+            poller: rt.poller(),
             _types: PhantomData,
         }
     }
@@ -165,6 +172,70 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
     /// The host's HLC after everything this handle sent and received.
     pub fn host_clock(&self) -> HlcTimestamp {
         self.core.host_clock()
+    }
+}
+
+#[cfg(feature = "async")]
+impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
+    /// [`Actor::call`] as a future (feature `async`): sends `msg` (waiting
+    /// without blocking while the inbox is full) and resolves to its reply.
+    /// The runtime's one poller thread wakes it; no thread blocks per call.
+    /// Concurrent calls on one handle each get their own reply (by
+    /// correlation id). Dropping the future after the request went out
+    /// leaves its reply for [`Actor::recv`].
+    pub async fn call_async(&self, msg: &M) -> Result<R, ActorError> {
+        use super::async_io::attempt;
+        if self.core.info.abi.reply_size == 0 {
+            return Err(ActorError::NoReplies { actor: self.id() });
+        }
+        let payload = bytes_of(msg);
+        let correlation = self
+            .poller
+            .wait(&self.core, || match self.core.try_send(&payload) {
+                Ok(c) => Ok(Some(c)),
+                Err(ActorError::Full { .. }) => self.core.check_alive().map(|()| None),
+                Err(e) => Err(e),
+            })
+            .await?;
+        let e = self
+            .poller
+            .wait(&self.core, || {
+                attempt(self.core.wait_reply(correlation, Some(Duration::ZERO)))
+            })
+            .await?;
+        // SAFETY: accept() checked the reply's type id and size.
+        Ok(unsafe { from_bytes(&e.payload) })
+    }
+
+    /// [`Actor::recv`] as a future (feature `async`): the next reply in
+    /// order; an error once the actor stopped and nothing is left, or when
+    /// it faulted, hung or lost its context.
+    pub async fn recv_async(&self) -> Result<R, ActorError> {
+        self.recv_envelope_async().await.map(|(r, _)| r)
+    }
+
+    /// [`Actor::recv_envelope`] as a future (feature `async`).
+    pub async fn recv_envelope_async(&self) -> Result<(R, EnvelopeHeader), ActorError> {
+        use super::async_io::attempt;
+        let e = self
+            .poller
+            .wait(&self.core, || attempt(self.core.recv(Some(Duration::ZERO))))
+            .await?;
+        // SAFETY: accept() checked the reply's type id and size.
+        Ok((unsafe { from_bytes(&e.payload) }, e.header))
+    }
+
+    /// [`Actor::send`] as a future (feature `async`): waits without
+    /// blocking while the inbox is full; resolves to the correlation id.
+    pub async fn send_async(&self, msg: &M) -> Result<u64, ActorError> {
+        let payload = bytes_of(msg);
+        self.poller
+            .wait(&self.core, || match self.core.try_send(&payload) {
+                Ok(c) => Ok(Some(c)),
+                Err(ActorError::Full { .. }) => self.core.check_alive().map(|()| None),
+                Err(e) => Err(e),
+            })
+            .await
     }
 }
 

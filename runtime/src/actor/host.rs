@@ -19,7 +19,7 @@ use ringkernel_device::control::{FaultKind, Lifecycle};
 use ringkernel_device::envelope::{flags, EnvelopeHeader, ACTOR_HOST, ENVELOPE_HEADER_SIZE};
 use ringkernel_device::hlc::{HlcClock, HlcTimestamp};
 use ringkernel_device::ring::{Consumer, Producer};
-use ringkernel_device::ring::{RawRing, RingMemory};
+use ringkernel_device::ring::{RawRing, RingIndex, RingMemory};
 use ringkernel_transpiler::back::cuda::ActorAbi;
 
 use super::error::{ActorError, SourceLocation};
@@ -46,6 +46,11 @@ pub(crate) trait ActorDriver: Send + Sync + fmt::Debug {
     /// Details of an executor-level failure (CPU backend: an interpreter
     /// error such as a data race), if any.
     fn failure(&self) -> Option<String>;
+    /// Why the executor's device context is lost, once it is (GPU: a hard
+    /// fault anywhere in the context). Cheap: one atomic load while fine.
+    fn context_lost(&self) -> Option<String> {
+        None
+    }
 }
 
 /// An envelope taken from the outbox.
@@ -217,6 +222,8 @@ impl ActorCore {
                 actor: self.actor(),
             });
         }
+        // Nothing is accepted into the ring of a lost context.
+        self.check_context()?;
         let correlation = tx.next_correlation;
         let hlc = lock(&self.clock).send(host_time_ns());
         let header = EnvelopeHeader {
@@ -251,7 +258,26 @@ impl ActorCore {
     }
 
     /// An error if the actor can no longer answer.
-    fn check_alive(&self) -> Result<(), ActorError> {
+    /// [`ActorError::ContextLost`] once the executor's context is lost.
+    fn check_context(&self) -> Result<(), ActorError> {
+        match self.driver.context_lost() {
+            None => Ok(()),
+            Some(cause) => {
+                let inbox = &self.memory.inbox;
+                let unanswered = inbox
+                    .load(RingIndex::Tail, Ordering::Acquire)
+                    .wrapping_sub(inbox.load(RingIndex::Head, Ordering::Acquire));
+                Err(ActorError::ContextLost {
+                    actor: self.actor(),
+                    cause,
+                    unanswered,
+                })
+            }
+        }
+    }
+
+    pub(crate) fn check_alive(&self) -> Result<(), ActorError> {
+        self.check_context()?;
         if self.hung.load(Ordering::Acquire) {
             return Err(ActorError::Hung {
                 actor: self.actor(),
@@ -268,6 +294,8 @@ impl ActorCore {
             });
         }
         if !self.driver.running() {
+            // Not running because the context was just found lost?
+            self.check_context()?;
             if let Some(detail) = self.driver.failure() {
                 return Err(ActorError::Interpreter {
                     actor: self.actor(),
@@ -474,6 +502,7 @@ impl ActorCore {
                 actor: self.actor(),
             });
         }
+        self.check_context()?;
         if msgs.is_empty() {
             return Ok((0, tx.next_correlation));
         }

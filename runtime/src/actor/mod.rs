@@ -11,10 +11,14 @@
 //! - `gpu`: the GPU executor: one persistent launch of the kernel the
 //!   transpiler's CUDA back end wrote over `rk_actor.cuh`, one block per
 //!   actor.
+//! - `async_io` (feature `async`): the poller thread that wakes
+//!   `call_async`/`recv_async` futures.
 //! - `supervisor`: the watchdog: restart policy, hang detection.
 //! - `spawn`: `Runtime::spawn`, which lays out the memory (mapped pinned
 //!   memory on the GPU, the heap on the CPU) and starts the executor.
 
+#[cfg(feature = "async")]
+pub(crate) mod async_io;
 mod cpu;
 mod error;
 mod gpu;

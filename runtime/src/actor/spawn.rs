@@ -120,6 +120,6 @@ impl Runtime {
             })
             .collect();
         supervisor::watch(&cores, options.restart, options.hang_timeout, state_bytes);
-        Ok(cores.into_iter().map(Actor::new).collect())
+        Ok(cores.into_iter().map(|c| Actor::new(c, self)).collect())
     }
 }

@@ -87,7 +87,7 @@ struct MemberSpec {
     state: Vec<u8>,
     options: SpawnOptions,
     /// `Actor<M, R, S>` made from the core, once started.
-    make_handle: fn(Arc<ActorCore>) -> Box<dyn Any + Send + Sync>,
+    make_handle: fn(Arc<ActorCore>, &Runtime) -> Box<dyn Any + Send + Sync>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,8 +120,9 @@ impl Runtime {
 
 fn make_handle<M: Copy + 'static, R: Copy + 'static, S: Copy + 'static>(
     core: Arc<ActorCore>,
+    rt: &Runtime,
 ) -> Box<dyn Any + Send + Sync> {
-    Box::new(Actor::<M, R, S>::new(core))
+    Box::new(Actor::<M, R, S>::new(core, rt))
 }
 
 impl SystemBuilder<'_> {
@@ -314,7 +315,7 @@ impl SystemBuilder<'_> {
         let handles = cores
             .iter()
             .zip(&self.members)
-            .map(|(c, m)| (m.make_handle)(c.clone()))
+            .map(|(c, m)| (m.make_handle)(c.clone(), self.rt))
             .collect();
         Ok(System { cores, handles })
     }

@@ -129,14 +129,19 @@ pub fn nvrtc_invocations() -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compiler {
     cache_dir: Option<PathBuf>,
+    /// Load modules from PTX only (the fallback path, on purpose).
+    ptx_only: bool,
 }
 
 impl Compiler {
     /// The cache in [`cache::default_cache_dir`] (`RINGKERNEL_CACHE_DIR`
-    /// overrides it).
+    /// overrides it); PTX only when `RINGKERNEL_FORCE_PTX` is set
+    /// ([`super::compat::FORCE_PTX_ENV`]).
     pub fn from_env() -> Compiler {
+        let force = std::env::var(super::compat::FORCE_PTX_ENV).ok();
         Compiler {
             cache_dir: cache::default_cache_dir(),
+            ptx_only: super::compat::force_ptx_requested(force.as_deref()),
         }
     }
 
@@ -144,12 +149,28 @@ impl Compiler {
     pub fn with_cache_dir(dir: impl Into<PathBuf>) -> Compiler {
         Compiler {
             cache_dir: Some(dir.into()),
+            ptx_only: false,
         }
     }
 
     /// No disk cache: every compile runs NVRTC.
     pub fn without_cache() -> Compiler {
-        Compiler { cache_dir: None }
+        Compiler {
+            cache_dir: None,
+            ptx_only: false,
+        }
+    }
+
+    /// Whether modules are loaded from PTX only (the driver's JIT) instead
+    /// of a cubin for the device's architecture; off by default.
+    pub fn ptx_only(mut self, yes: bool) -> Compiler {
+        self.ptx_only = yes;
+        self
+    }
+
+    /// See [`Compiler::ptx_only`].
+    pub fn forces_ptx(&self) -> bool {
+        self.ptx_only
     }
 
     pub fn cache_dir(&self) -> Option<&Path> {

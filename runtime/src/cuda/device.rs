@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use cudarc::driver::{result, sys, CudaContext, CudaStream};
 
 use super::module::LoadedModule;
+use super::recover::ContextHealth;
 use crate::cuda::compile::Compiler;
 use crate::embedded::{EmbeddedKernels, EmbeddedPolicy};
 use crate::error::{DriverVersion, Error, Result};
@@ -34,6 +35,20 @@ pub(crate) struct CudaDevice {
     pub(crate) compiler: Compiler,
     /// Images compiled at build time, consulted before the compiler.
     pub(crate) embedded: RwLock<Option<(&'static EmbeddedKernels, EmbeddedPolicy)>>,
+    /// Lost (a hard fault), retired (after recovery), live actor launches.
+    pub(crate) health: ContextHealth,
+}
+
+impl Drop for CudaDevice {
+    fn drop(&mut self) {
+        if self.health.retired() {
+            // The primary context was reset and retained afresh: releasing
+            // the old one would release the new one. Leak it (and the
+            // stream, whose handle the new context may reuse).
+            std::mem::forget(self.ctx.clone());
+            std::mem::forget(self.stream.clone());
+        }
+    }
 }
 
 /// Whether the driver library can be loaded (without panicking if not).
@@ -43,7 +58,7 @@ pub(crate) fn driver_present() -> bool {
 }
 
 impl CudaDevice {
-    pub(crate) fn open(ordinal: usize) -> Result<Arc<CudaDevice>> {
+    pub(crate) fn open(ordinal: usize, compiler: Compiler) -> Result<Arc<CudaDevice>> {
         if !driver_present() {
             return Err(Error::NoDriver);
         }
@@ -85,8 +100,9 @@ impl CudaDevice {
             arch: (major as u32, minor as u32),
             driver: DriverVersion(driver),
             modules: Mutex::new(HashMap::new()),
-            compiler: Compiler::from_env(),
             embedded: RwLock::new(None),
+            compiler,
+            health: ContextHealth::default(),
         }))
     }
 

@@ -3,6 +3,7 @@
 //! the asynchronous one the actor runtime uses for persistent kernels.
 
 use std::ffi::c_void;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use cudarc::driver::{sys, CudaEvent, CudaStream};
@@ -47,27 +48,62 @@ impl Stream {
     }
 }
 
+impl Drop for Stream {
+    fn drop(&mut self) {
+        if self.device.health.retired() {
+            // Never destroy a stream of a reset context (its handle may
+            // name a stream of the new one): leak it.
+            std::mem::forget(self.stream.clone());
+        }
+    }
+}
+
 /// A launch in flight, from [`crate::Runtime::launch_raw`].
 #[derive(Debug)]
 pub struct LaunchHandle {
-    event: CudaEvent,
+    event: ManuallyDrop<CudaEvent>,
     kernel: String,
+    device: Arc<CudaDevice>,
+}
+
+impl Drop for LaunchHandle {
+    fn drop(&mut self) {
+        if !self.device.health.retired() {
+            // SAFETY: dropped once, here; never used again.
+            unsafe { ManuallyDrop::drop(&mut self.event) };
+        }
+    }
 }
 
 impl LaunchHandle {
     /// Whether the kernel has finished (without waiting). An error means
-    /// the kernel failed (and the context is lost).
+    /// the kernel failed; a hard fault (the context is lost) is also
+    /// recorded on the device, which fails every actor handle of it.
     pub fn is_complete(&self) -> Result<bool> {
+        if let Some(cause) = self.device.health.lost() {
+            return Err(Error::ContextLost { cause });
+        }
         self.event
             .try_is_complete()
-            .map_err(|e| Error::driver("cuEventQuery", e))
+            .map_err(|e| self.failed("cuEventQuery", e))
     }
 
     /// Waits until the kernel has finished.
     pub fn wait(&self) -> Result<()> {
         self.event
             .synchronize()
-            .map_err(|e| Error::driver("cuEventSynchronize", e))
+            .map_err(|e| self.failed("cuEventSynchronize", e))
+    }
+
+    /// The error of a failed query; a hard fault marks the context lost.
+    fn failed(&self, call: &'static str, e: cudarc::driver::result::DriverError) -> Error {
+        if super::recover::is_sticky(e.0) {
+            let error = Error::driver(call, e);
+            self.device
+                .health
+                .mark_lost(|| format!("kernel `{}` ended with a hard fault: {error}", self.kernel));
+        }
+        Error::driver(call, e)
     }
 
     pub fn kernel(&self) -> &str {
@@ -131,8 +167,9 @@ pub(crate) unsafe fn launch_async(
         .record_event(None)
         .map_err(|e| Error::driver("cuEventRecord", e))?;
     Ok(LaunchHandle {
-        event,
+        event: ManuallyDrop::new(event),
         kernel: function.symbol().to_string(),
+        device: stream.device.clone(),
     })
 }
 
@@ -240,8 +277,9 @@ pub(crate) unsafe fn launch_cluster_async(
         .record_event(None)
         .map_err(|e| Error::driver("cuEventRecord", e))?;
     Ok(LaunchHandle {
-        event,
+        event: ManuallyDrop::new(event),
         kernel: function.symbol().to_string(),
+        device: stream.device.clone(),
     })
 }
 

@@ -136,7 +136,8 @@ impl DeviceAlloc {
 
 impl Drop for DeviceAlloc {
     fn drop(&mut self) {
-        if self.bytes == 0 || self.device.bind().is_err() {
+        // After recovery the address may belong to the new context.
+        if self.bytes == 0 || self.device.health.retired() || self.device.bind().is_err() {
             return;
         }
         // SAFETY: allocated by `new` on this context, freed only here. The
@@ -323,7 +324,8 @@ impl Drop for MappedBuffer {
     fn drop(&mut self) {
         match &self.owner {
             MappedOwner::Cuda(device) => {
-                if device.bind().is_ok() {
+                // After recovery the reset freed it with the old context.
+                if !device.health.retired() && device.bind().is_ok() {
                     // SAFETY: allocated by `cuMemHostAlloc`, freed only here;
                     // the owner has stopped the device's use (type docs).
                     unsafe {

@@ -4,6 +4,7 @@
 //! RingKernel runs, on the CPU backend, where there is no driver).
 
 pub mod cache;
+pub mod compat;
 pub mod compile;
 pub(crate) mod device;
 mod launch;
@@ -11,6 +12,7 @@ pub(crate) use launch::{launch_async, launch_cluster_async};
 mod lines;
 pub(crate) mod memory;
 pub mod module;
+pub(crate) mod recover;
 
 pub use launch::{check_cluster, LaunchHandle, Stream, MAX_PORTABLE_CLUSTER};
 

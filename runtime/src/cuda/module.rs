@@ -1,7 +1,8 @@
 //! Loading compiled CUDA into a device: the target choice (a cubin for the
 //! device's own architecture, so nothing is JIT-compiled at load; PTX when
 //! the cubin cannot be made or loaded, e.g. an architecture this NVRTC
-//! cannot assemble for), the in-memory module cache, and kernel lookup.
+//! cannot assemble for, or PTX only when forced: `compat.rs`), the
+//! in-memory module cache, and kernel lookup.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use cudarc::nvrtc::Ptx;
 use ringkernel_toolchain::{Arch, CudaTools, Target};
 
 use super::cache::{CacheKey, KeyHasher};
+use super::compat;
 use super::compile::{CompiledImage, CudaSource, ImageOrigin};
 use super::device::CudaDevice;
 use crate::embedded::{EmbeddedImage, EmbeddedPolicy};
@@ -48,6 +50,15 @@ pub struct LoadedModule {
     target: Target,
     key: CacheKey,
     device: Arc<CudaDevice>,
+}
+
+impl Drop for LoadedModule {
+    fn drop(&mut self) {
+        if self.device.health.retired() {
+            // Never unload into a reset context: leak the module.
+            std::mem::forget(self.module.clone());
+        }
+    }
 }
 
 impl LoadedModule {
@@ -150,12 +161,23 @@ pub(crate) fn load(
         };
         return Ok((module.clone(), report));
     }
-    let (module, image) = match load_cubin(device, src, cubin) {
-        Ok(loaded) => loaded,
-        // The source is wrong: PTX would fail the same way.
-        Err(e @ Error::Compile { .. }) => return Err(e),
-        Err(_) => load_ptx(device, src, Target::Ptx(arch))?,
-    };
+    let mut loaded = None;
+    for target in compat::load_plan(arch, device.compiler.forces_ptx()) {
+        let attempt = match target {
+            Target::Cubin(_) => load_cubin(device, src, target),
+            Target::Ptx(_) => load_ptx(device, src, target),
+        };
+        match attempt {
+            Ok(done) => {
+                loaded = Some(Ok(done));
+                break;
+            }
+            // The source is wrong: PTX would fail the same way.
+            Err(e @ Error::Compile { .. }) => return Err(e),
+            Err(e) => loaded = Some(Err(e)),
+        }
+    }
+    let (module, image) = loaded.expect("the plan has a target")?;
     let loaded = Arc::new(LoadedModule {
         module,
         name: src.name.clone(),
@@ -308,6 +330,12 @@ fn load_ptx(
     target: Target,
 ) -> Result<(Arc<CudaModule>, CompiledImage)> {
     let image = device.compiler.compile(src, target)?;
+    // Refuse PTX the driver's JIT cannot read before asking the driver.
+    compat::check_ptx_driver(
+        device.driver,
+        nvrtc_version(),
+        compat::ptx_isa_version(&image.image),
+    )?;
     let module = load_image(device, &image).map_err(|e| load_error(device, e))?;
     Ok((module, image))
 }
@@ -316,15 +344,12 @@ fn load_image(device: &CudaDevice, image: &CompiledImage) -> Result<Arc<CudaModu
     load_bytes(device, image.target, &image.image)
 }
 
+fn nvrtc_version() -> (i32, i32) {
+    CudaTools::locate()
+        .map(|t| t.nvrtc_version())
+        .unwrap_or((0, 0))
+}
+
 fn load_error(device: &CudaDevice, error: DriverError) -> Error {
-    if error.0 == sys::CUresult::CUDA_ERROR_UNSUPPORTED_PTX_VERSION {
-        let nvrtc = CudaTools::locate()
-            .map(|t| t.nvrtc_version())
-            .unwrap_or((0, 0));
-        return Error::DriverTooOld {
-            driver: device.driver,
-            nvrtc,
-        };
-    }
-    Error::driver("cuModuleLoadData", error)
+    compat::load_error(error, device.driver, nvrtc_version())
 }

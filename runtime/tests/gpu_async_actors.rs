@@ -1,0 +1,70 @@
+//! The async actor suite of `async_actors.rs` on a real GPU. `#[ignore]`d
+//! here (no GPU in CI); run on the GPU machine with `--include-ignored` and
+//! `RINGKERNEL_REQUIRE_GPU=1`.
+
+#[path = "actors/suite.rs"]
+mod suite;
+
+#[path = "actors/async_suite.rs"]
+mod async_suite;
+
+use ringkernel_runtime::testing::gpu_runtime;
+use ringkernel_runtime::Runtime;
+use suite::Spawn;
+
+struct Gpu(Runtime);
+
+impl Spawn for Gpu {
+    fn runtime(&self) -> &Runtime {
+        &self.0
+    }
+}
+
+fn gpu(test: &str) -> Option<Gpu> {
+    gpu_runtime(test).map(Gpu)
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_many_concurrent_async_calls_each_get_their_own_reply() {
+    let Some(gpu) = gpu("gpu_async_concurrent") else {
+        return;
+    };
+    async_suite::concurrent_calls(&gpu, 3, 96, 1_000);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_async_streams_are_ordered_and_a_recv_waits_for_a_message() {
+    let Some(gpu) = gpu("gpu_async_stream") else {
+        return;
+    };
+    async_suite::ordered_stream(&gpu, 100_000);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_async_faults_surface_as_errors() {
+    let Some(gpu) = gpu("gpu_async_faults") else {
+        return;
+    };
+    async_suite::faults(&gpu);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_stop_while_awaiting_resolves_to_stopped() {
+    let Some(gpu) = gpu("gpu_async_stop") else {
+        return;
+    };
+    async_suite::stop_while_awaiting(&gpu);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_an_async_call_behind_a_hung_message_fails_hung() {
+    let Some(gpu) = gpu("gpu_async_hang") else {
+        return;
+    };
+    async_suite::hang(&gpu);
+}
