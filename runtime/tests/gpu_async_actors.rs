@@ -60,11 +60,8 @@ fn gpu_stop_while_awaiting_resolves_to_stopped() {
     async_suite::stop_while_awaiting(&gpu);
 }
 
-#[test]
-#[ignore = "needs a GPU"]
-fn gpu_an_async_call_behind_a_hung_message_fails_hung() {
-    let Some(gpu) = gpu("gpu_async_hang") else {
-        return;
-    };
-    async_suite::hang(&gpu);
-}
+// No GPU twin of `async_actors.rs`'s hang test: its handler never returns,
+// and a block spinning forever cannot be stopped without killing the
+// context, so every later test of the process would run next to it (it
+// made the next test hang on the H200). The sync suite keeps its hang test
+// CPU-only for the same reason (`gpu_actors.rs`).
