@@ -81,3 +81,8 @@ fn the_supervisor_restarts_faulted_actors_by_policy() {
 fn a_handler_that_never_returns_is_reported_hung() {
     suite::hang(&cpu());
 }
+
+#[test]
+fn stopping_a_failed_actor_dead_letters_its_queue() {
+    suite::stop_while_failed(&cpu());
+}

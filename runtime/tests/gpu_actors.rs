@@ -96,3 +96,12 @@ fn gpu_a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
         suite::stream_fault(&suite::spawn_stateless(&gpu, name, &suite::options()));
     }
 }
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_stopping_a_failed_actor_dead_letters_its_queue() {
+    let Some(gpu) = gpu("gpu_stop_while_failed") else {
+        return;
+    };
+    suite::stop_while_failed(&gpu);
+}

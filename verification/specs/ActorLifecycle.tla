@@ -34,9 +34,9 @@
 (*                                                                         *)
 (* Assumption: the runtime serializes `send`, `stop` and the supervisor's  *)
 (* decisions per actor (one lock in the actor handle), so a send is        *)
-(* accepted atomically against a give-up; the planned supervisor must      *)
-(* uphold this (a send racing a give-up would otherwise queue a message    *)
-(* nobody will take).                                                      *)
+(* accepted atomically against a give-up; the supervisor upholds this     *)
+(* (ActorCore::give_up takes the send lock; a send racing a give-up would  *)
+(* otherwise queue a message nobody will take).                            *)
 (*                                                                         *)
 (* Planted bugs (each cfg differs from ActorLifecycle.cfg in one flag):    *)
 (*   RestartForgetsInflight = TRUE: the restart clears the fault record    *)
@@ -113,7 +113,8 @@ Send ==
     /\ UNCHANGED <<state, inflight, fault, handled, answered, dlq, restarts, stopping>>
 
 \* The host's stop: no more sends are accepted; the actor drains.
-\* models: (planned) runtime actor handle stop (sets stop_requested)
+\* models: runtime/src/actor/host.rs stop
+\* models: runtime/src/actor/memory.rs request_stop
 Stop ==
     /\ ~stopping
     /\ state # "Terminated"
@@ -201,7 +202,8 @@ Finish ==
 \* One-for-one restart within budget: dead-letter the faulting message with
 \* the fault as reason, reset the user state to Default, re-initialize.
 \* The inbox is kept: queued messages are processed after the restart.
-\* models: (planned) runtime supervisor restart
+\* models: runtime/src/actor/supervisor.rs check
+\* models: runtime/src/actor/host.rs restart
 \* models: device-lib/cuda/rk_control.cuh rk_control_set_state
 Restart ==
     /\ state = "Failed"
@@ -216,7 +218,9 @@ Restart ==
 
 \* Restart budget exhausted: dead-letter the faulting message and everything
 \* still queued, and terminate the actor; later sends are rejected.
-\* models: (planned) runtime supervisor dead-letter queue
+\* models: runtime/src/actor/supervisor.rs check
+\* models: runtime/src/actor/host.rs give_up
+\* models: runtime/src/actor/host.rs dead_letter_unprocessed
 \* models: device-lib/cuda/rk_control.cuh rk_control_set_state
 GiveUp ==
     /\ state = "Failed"

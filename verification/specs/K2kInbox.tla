@@ -84,6 +84,8 @@ Init ==
 (* ---------------------------- producers -------------------------------- *)
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
+\* models: transpiler/cuda/rk_actor.cuh rk_actor_send
+\* models: device-lib/src/k2k/host.rs try_send
 \* Reservation, step 1: load tail.
 ReserveLoadTail(p) ==
     /\ pc[p] = "idle"
@@ -127,6 +129,7 @@ WriteSlot(p) ==
     /\ UNCHANGED <<seq, tail, head, pos, k, cpc, got, owner, recv>>
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_commit
+\* models: transpiler/cuda/rk_actor.cuh rk_actor_send
 \* Release-store seq = pos + 1: the slot is published to the consumer.
 Commit(p) ==
     /\ pc[p] = "commit"
@@ -138,7 +141,13 @@ Commit(p) ==
 (* ---------------------------- consumer --------------------------------- *)
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_try_consume_begin
+\* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_available
+\* models: device-lib/src/k2k/host.rs try_recv
 \* Acquire-load the slot's sequence number; head + 1 means committed.
+\* (The actor loop takes a batch: it checks the next n slots' sequence
+\* numbers, reads all n, then frees them in order: n rounds of
+\* ConsumeBegin, ReadSlot, ConsumeCommit with nothing of the consumer's in
+\* between, which producers cannot tell apart from the rounds one by one.)
 ConsumeBegin ==
     /\ cpc = "idle"
     /\ IF SkipCommitWait THEN head < tail
@@ -154,6 +163,7 @@ ReadSlot ==
     /\ UNCHANGED <<buf, seq, tail, head, pc, pos, k, owner, recv>>
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_consume_commit
+\* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_release
 \* Release-store seq = head + Cap (slot free for the next lap), head + 1.
 ConsumeCommit ==
     /\ cpc = "commit"

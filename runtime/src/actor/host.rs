@@ -752,7 +752,52 @@ impl ActorCore {
                 millis: timeout.as_millis(),
             });
         }
-        self.driver.join()
+        self.driver.join()?;
+        self.dead_letter_unprocessed();
+        Ok(())
+    }
+
+    /// The restart policy is exhausted: the supervisor gives the actor up
+    /// (the lifecycle model's GiveUp). Later sends are refused, the actor
+    /// terminates, and every request still queued becomes a dead letter.
+    pub fn give_up(&self, timeout: Duration) -> Result<(), ActorError> {
+        self.stop(timeout)
+    }
+
+    /// After the executor terminated: requests still in the inbox (an actor
+    /// stopped while Failed leaves them there) become dead letters with
+    /// [`FaultKind::Undeliverable`], so nothing accepted is lost silently.
+    /// (A normally stopped actor drained its inbox; a lost context's
+    /// memory is not read.)
+    fn dead_letter_unprocessed(&self) {
+        if self.driver.context_lost().is_some()
+            || !matches!(self.memory.state(), Ok(Lifecycle::Terminated))
+        {
+            return;
+        }
+        // SAFETY: the executor has terminated (its consumer half is gone),
+        // so this is the inbox's only consumer; the memory lives with self.
+        let mut inbox = unsafe { Consumer::attach(self.memory.inbox) };
+        let mut letters = Vec::new();
+        while let Some(letter) = inbox.try_pop(|slot| {
+            let header = EnvelopeHeader::read_from(slot);
+            let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
+            DeadLetter {
+                header,
+                payload: slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + len].to_vec(),
+                kind: FaultKind::Undeliverable,
+                location: SourceLocation {
+                    file: self.info.source_file.clone(),
+                    line: 0,
+                    column: 0,
+                },
+            }
+        }) {
+            letters.push(letter);
+        }
+        if !letters.is_empty() {
+            lock(&self.rx).dead_letters.extend(letters);
+        }
     }
 
     /// Restarts a Failed actor in place from `state` (its `Default`): the

@@ -90,6 +90,10 @@ pub(crate) fn watch(
         .expect("spawning the supervisor thread");
 }
 
+/// How long a give-up waits for the Failed actor to terminate (it only has
+/// to notice the stop request while parked).
+const GIVE_UP_TIMEOUT: Duration = Duration::from_secs(5);
+
 fn check(core: &ActorCore, w: &mut Watched, policy: RestartPolicy, hang_timeout: Option<Duration>) {
     let now = Instant::now();
     let state = core.memory.state();
@@ -115,8 +119,11 @@ fn check(core: &ActorCore, w: &mut Watched, policy: RestartPolicy, hang_timeout:
                 w.beat_moved = now;
             }
         } else {
-            // Exhausted: leave it Failed and let waiting handles know.
+            // Exhausted: give the actor up (the lifecycle model's GiveUp):
+            // waiting handles learn it, later sends are refused, and what
+            // is still queued is dead-lettered.
             core.restarts.store(false, Ordering::Release);
+            let _ = core.give_up(GIVE_UP_TIMEOUT);
         }
     }
     let beat = core.memory.heartbeat();

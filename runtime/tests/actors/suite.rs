@@ -369,13 +369,45 @@ pub fn supervised(backend: &dyn Spawn) -> Duration {
         );
     }
     assert!(matches!(actor.call(&bad), Err(ActorError::Fault { .. })));
-    match actor.call(&ping(99)) {
-        Err(ActorError::Failed { actor: 0 }) => {}
-        other => panic!("restarts exhausted: expected Failed, got {other:?}"),
+    // Restarts exhausted: the supervisor gives the actor up. A call races
+    // with that: it fails Failed (sent before, then dead-lettered as
+    // undeliverable) or Stopped (refused after); never an answer.
+    let late = actor.call(&ping(99));
+    assert!(
+        matches!(
+            late,
+            Err(ActorError::Failed { actor: 0 } | ActorError::Stopped { actor: 0 })
+        ),
+        "restarts exhausted: expected Failed or Stopped, got {late:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while actor.stats().unwrap().state != Lifecycle::Terminated {
+        assert!(
+            Instant::now() < deadline,
+            "the supervisor gave the actor up"
+        );
+        std::thread::sleep(Duration::from_millis(1));
     }
+    assert!(matches!(
+        actor.send(&ping(100)),
+        Err(ActorError::Stopped { actor: 0 })
+    ));
     assert_eq!(actor.stats().unwrap().faults, 3);
-    assert_eq!(actor.dead_letters().len(), 3);
     actor.stop().unwrap();
+    let letters = actor.dead_letters();
+    let faults = letters
+        .iter()
+        .filter(|l| l.kind == FaultKind::IndexOutOfBounds)
+        .count();
+    assert_eq!(faults, 3, "{letters:?}");
+    for l in letters
+        .iter()
+        .filter(|l| l.kind != FaultKind::IndexOutOfBounds)
+    {
+        assert_eq!(l.kind, FaultKind::Undeliverable, "{letters:?}");
+        let seq = u64::from_le_bytes(l.payload[..8].try_into().unwrap());
+        assert_eq!(seq, 99, "only the late call can be left: {l:?}");
+    }
     println!("fault -> restarted -> first reply: {restart_time:?}");
     restart_time
 }
@@ -525,4 +557,37 @@ pub fn stream_fault<S: Copy + Default>(actor: &Actor<Ping, Pong, S>) {
     let stats = actor.stats().unwrap();
     assert_eq!((stats.messages_in, stats.messages_out), (40, 39));
     actor.stop().unwrap();
+}
+
+/// An actor stopped while Failed runs nothing more: each request queued
+/// behind the faulting one becomes a dead letter (undeliverable) with its
+/// payload, so nothing accepted is lost silently.
+pub fn stop_while_failed(backend: &dyn Spawn) {
+    let actor = backend.spawn(1, &options()).remove(0);
+    let mut bad = ping(1);
+    bad.payload[0] = 7;
+    actor.send(&bad).unwrap();
+    for seq in 2..=4 {
+        actor.send(&ping(seq)).unwrap();
+    }
+    assert!(matches!(
+        actor.recv_timeout(Duration::from_secs(10)),
+        Err(ActorError::Fault { .. })
+    ));
+    actor.stop().unwrap();
+    let letters = actor.dead_letters();
+    let kinds: Vec<FaultKind> = letters.iter().map(|l| l.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FaultKind::IndexOutOfBounds,
+            FaultKind::Undeliverable,
+            FaultKind::Undeliverable,
+            FaultKind::Undeliverable
+        ]
+    );
+    for (l, seq) in letters[1..].iter().zip(2u64..) {
+        assert_eq!(l.payload.len(), size_of::<Ping>());
+        assert_eq!(u64::from_le_bytes(l.payload[..8].try_into().unwrap()), seq);
+    }
 }
