@@ -45,6 +45,7 @@ fn crash(rt: &Runtime) {
         .expect("crash module");
     let function = module.function("rk_crash").unwrap();
     let stream = rt.new_stream().unwrap();
+    eprintln!("gpu_context_lost: crash kernel loaded, launching");
     let mut bad: u64 = 0x10;
     let mut params = [(&mut bad as *mut u64).cast::<c_void>()];
     // SAFETY: one pointer parameter. Its value is invalid on purpose: the
@@ -63,13 +64,18 @@ fn gpu_a_hard_fault_fails_every_handle_and_recover_relaunches() {
         return;
     };
     let gpu = Gpu(rt.clone());
+    let step = |what: &str| eprintln!("gpu_context_lost: {what}");
     let actors = gpu.spawn(2, &suite::options());
+    step("spawned");
     for (i, a) in actors.iter().enumerate() {
         assert_eq!(a.call(&ping(i as u64 + 1)).unwrap().seq, i as u64 + 1);
     }
+    step("answered");
     assert!(!rt.recover().unwrap(), "a healthy context is left alone");
+    step("recover left the healthy context alone");
 
     crash(&rt);
+    step("crashed");
     let start = Instant::now();
     for a in &actors {
         match a.call(&ping(99)) {
