@@ -84,6 +84,15 @@
 #endif
 #include "ringkernel.cuh"
 
+// Kernel-to-kernel messaging is compiled into system kernels only (the
+// transpiler's compose_system defines RK_ACTOR_K2K 1 before the includes):
+// a module of one handler has no K2K inbox and no routes, so its loop
+// carries none of those paths (they cost NVRTC time), and its ctx.send
+// faults UNROUTED as every send without a route does.
+#ifndef RK_ACTOR_K2K
+#define RK_ACTOR_K2K 0
+#endif
+
 static_assert(RK_ACTOR_FAULT_INDEX_OUT_OF_BOUNDS == RK_FAULT_INDEX_OUT_OF_BOUNDS, "fault codes agree");
 static_assert(RK_ACTOR_FAULT_DIVISION_BY_ZERO == RK_FAULT_DIVISION_BY_ZERO, "fault codes agree");
 static_assert(RK_ACTOR_FAULT_OVERFLOW == RK_FAULT_OVERFLOW, "fault codes agree");
@@ -521,6 +530,13 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
     if (rk_thread_id() != 0u) {
         return true;
     }
+#if !RK_ACTOR_K2K
+    (void)port;
+    (void)msg;
+    (void)size;
+    rk_fault(f, RK_FAULT_UNROUTED, line, column);
+    return false;
+#else
     rk_actor_ctx* c = static_cast<rk_actor_ctx*>(f);
     const rk_actor_desc* d = c->desc;
     const rk_route* r = port < d->route_count ? &d->routes[port] : nullptr;
@@ -559,6 +575,7 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
     memcpy(rk_envelope_payload(slot), msg, size);
     rk_k2k_commit(q, pos);
     return true;
+#endif
 }
 
 // ---- polling ----
@@ -578,8 +595,10 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             // Parked after a fault: the host resets the state, then bumps
             // restart_requested (or asks to stop). Messages stay queued.
             if (rk_control_stop_requested(cb)) {
-                if (l->k2k != nullptr) {
-                    rk_actor_k2k_shutdown(l, d);
+                if constexpr (RK_ACTOR_K2K) {
+                    if (l->k2k != nullptr) {
+                        rk_actor_k2k_shutdown(l, d);
+                    }
                 }
                 return RK_ACTOR_EXIT;
             }
@@ -595,7 +614,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             continue;
         }
         // The K2K inbox and the host inbox take turns, so neither starves.
-        const bool k2k_first = l->k2k != nullptr && l->k2k_turn;
+        const bool k2k_first = RK_ACTOR_K2K && l->k2k != nullptr && l->k2k_turn;
         l->k2k_turn = !l->k2k_turn;
         if (k2k_first) {
             rk_u32 k = rk_actor_k2k_available(l, l->batch);
@@ -632,7 +651,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             *source = RK_ACTOR_SOURCE_HOST;
             return RK_ACTOR_RUN;
         }
-        if (l->k2k != nullptr && !k2k_first) {
+        if (RK_ACTOR_K2K && l->k2k != nullptr && !k2k_first) {
             rk_u32 k = rk_actor_k2k_available(l, l->batch);
             if (k > 0u) {
                 if (H::reply_size > 0u) {
@@ -654,7 +673,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             }
             // Other actors' messages: exit only once the K2K inbox is
             // empty with no slot reserved, and closed in the same step.
-            if (l->k2k != nullptr && !rk_actor_k2k_close(l)) {
+            if (RK_ACTOR_K2K && l->k2k != nullptr && !rk_actor_k2k_close(l)) {
                 continue;
             }
             return RK_ACTOR_EXIT;
@@ -1008,7 +1027,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.failed = false;
         l.batch = batch;
         l.k2k_turn = true;
-        l.k2k = static_cast<rk_k2k_header*>(d->k2k_inbox);
+        l.k2k = RK_ACTOR_K2K ? static_cast<rk_k2k_header*>(d->k2k_inbox) : nullptr;
         l.k2k_head = l.k2k != nullptr ? rk_ld_relaxed_gpu_u64(&l.k2k->head) : 0u;
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
         l.sent = 0u;
@@ -1043,7 +1062,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             ctl.count = count;
             ctl.source = source;
             ctl.inbox = l.inbox;
-            if (source == RK_ACTOR_SOURCE_K2K) {
+            if (RK_ACTOR_K2K && source == RK_ACTOR_SOURCE_K2K) {
                 // The K2K slots, seen through a ring view for staging.
                 ctl.inbox.header = nullptr;
                 ctl.inbox.slots = reinterpret_cast<unsigned char*>(l.k2k) +
@@ -1080,7 +1099,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 l.messages_in += 1u;
                 rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
                                      RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
-                if (ctl.source == RK_ACTOR_SOURCE_K2K) {
+                if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
                     rk_fence_acq_rel_gpu();
                     rk_actor_k2k_release(&l, 1u);
                 } else {
@@ -1159,12 +1178,12 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 rk_control_set_state(cb, RK_STATE_FAILED);
                 rk_actor_dead_letter(&l, d, req, S::request(done) + RK_ENVELOPE_HEADER_SIZE,
                                      H::message_size, fault.kind, fault.line, fault.column);
-                if (ctl.source == RK_ACTOR_SOURCE_K2K) {
+                if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
                     rk_actor_k2k_release(&l, done + 1u);
                 } else {
                     rk_ring_pop_commit_n(&l.inbox, done + 1u);
                 }
-            } else if (ctl.source == RK_ACTOR_SOURCE_K2K) {
+            } else if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
                 rk_actor_k2k_release(&l, done);
             } else {
                 l.inbox.index += done;

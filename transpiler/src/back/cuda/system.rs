@@ -14,6 +14,7 @@
 //! with that role's adapter:
 //!
 //! ```text
+//! #define RK_ACTOR_K2K 1   (the loop's K2K paths)
 //! #include "rk_rust.cuh"
 //! #include "rk_actor.cuh"
 //! namespace rk_role0 { <handler 0's module> }
@@ -131,6 +132,9 @@ pub fn compose_system(symbol: &str, roles: &[SystemRole<'_>]) -> Result<SystemOu
             .collect::<Vec<_>>()
             .join(", ")
     )?;
+    // The actor loop's K2K paths (polling the K2K inbox, ctx.send) are
+    // compiled into system kernels only (rk_actor.cuh).
+    writeln!(source, "#define RK_ACTOR_K2K 1")?;
     writeln!(source, "#include \"rk_rust.cuh\"")?;
     writeln!(source, "#include \"rk_actor.cuh\"")?;
     // Each module once, in the namespace of the first role it serves.
