@@ -283,8 +283,13 @@ impl ActorCore {
                 actor: self.actor(),
             });
         }
+        // State first: the executor records the fault, then publishes
+        // Failed, so a count read after seeing Failed includes this fault
+        // (read the other way round, a Failed seen between the two reads
+        // was reported before its dead letter arrived: a flaky test found it).
+        let failed = matches!(self.memory.state(), Ok(Lifecycle::Failed));
         let faults = self.memory.faults().0;
-        if matches!(self.memory.state(), Ok(Lifecycle::Failed))
+        if failed
             && !self.restarts.load(Ordering::Acquire)
             && self.restarted_at_faults.load(Ordering::Acquire) != faults
             && self.faults_delivered.load(Ordering::Acquire) >= faults
