@@ -179,14 +179,34 @@ pub enum Error {
     /// trap, …) in some kernel: every kernel of the context ended and every
     /// driver call fails. [`Runtime::recover`](crate::Runtime::recover)
     /// relaunches on a fresh context.
-    #[error("the CUDA context is lost ({cause}); Runtime::recover relaunches on a fresh context")]
+    #[error("the CUDA context is lost ({cause}); Runtime::recover relaunches on a fresh context where the driver allows it, otherwise restart the process")]
     ContextLost { cause: String },
+
+    /// [`Runtime::recover`](crate::Runtime::recover) reset the primary
+    /// context, but the driver still reports the hard fault on the fresh
+    /// one (seen on the H200 with driver 580: `cuDevicePrimaryCtxRetain`
+    /// returns the sticky error after the reset). Only a new process gets
+    /// a usable context then.
+    #[error("the CUDA context could not be recovered in this process ({cause}): restart the process to get a usable device")]
+    ContextUnrecoverable { cause: String },
 
     /// [`Runtime::recover`](crate::Runtime::recover) was asked to reset the
     /// context while actor handles of it still live (their rings are in
     /// memory the reset frees): drop them first.
     #[error("cannot recover the CUDA context: {launches} actor launch(es) of the lost context still have live handles; drop them first")]
     ActorsAlive { launches: usize },
+
+    /// A module load was asked for while persistent actor kernels run on
+    /// the device: the driver loads a module only once the context is idle
+    /// (measured on the H200: the load waits as long as an actor runs, with
+    /// lazy or eager module loading alike), which a persistent kernel never
+    /// lets it be, so the call would hang.
+    #[error(
+        "cannot load the CUDA module `{module}` while {launches} persistent actor launch(es) run on \
+         this device: the driver loads a module only once the context is idle, which it never is \
+         while actors run. Load it before starting actors (`Runtime::preload`, or spawn it first)"
+    )]
+    LoadWhileActorsRun { module: String, launches: usize },
 
     /// A CUDA driver call failed.
     #[error("CUDA driver call {call} failed: {}", describe_driver_error(*error))]

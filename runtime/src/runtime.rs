@@ -271,6 +271,28 @@ impl Runtime {
         }
     }
 
+    /// Makes `kernel` ready to launch or spawn without loading anything
+    /// later: transpiled, and on the GPU compiled and loaded with every
+    /// entry point's function (on the CPU backend, compiled for the
+    /// interpreter). Call it for every kernel a program will start while
+    /// actors run: the driver loads a module only when the context is idle,
+    /// which it never is while a persistent actor kernel runs
+    /// ([`Error::LoadWhileActorsRun`]).
+    pub fn preload(&self, kernel: &KernelSource) -> Result<()> {
+        let prepared = self.prepared(kernel)?;
+        if self.is_cuda() {
+            let (module, _) = self.load_kernel_module(kernel)?;
+            for info in &prepared.transpiled.cuda.kernels {
+                module.function(&info.symbol)?;
+            }
+        } else {
+            for info in &prepared.transpiled.cuda.kernels {
+                crate::cpu::program(&prepared, &info.name)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The CUDA module of `kernel` (its transpiled source, with the device
     /// library's headers for `#[ring_kernel]` sources), loaded through the
     /// caches.

@@ -70,6 +70,22 @@ impl LoadedModule {
             },
             _ => Error::driver("cuModuleGetFunction", e),
         })?;
+        // Lazy module loading (the driver's default) loads a function at its
+        // first launch, and loading waits for an idle context, which
+        // running actors never leave: load it now, or refuse while
+        // persistent launches run (`Error::LoadWhileActorsRun`).
+        let mut state = sys::CUfunctionLoadingState::CU_FUNCTION_LOADING_STATE_UNLOADED;
+        // SAFETY: a live function handle and a valid out-pointer.
+        let queried = unsafe { sys::cuFuncIsLoaded(&mut state, function.cu_function()) }.result();
+        if queried.is_err()
+            || state != sys::CUfunctionLoadingState::CU_FUNCTION_LOADING_STATE_LOADED
+        {
+            refuse_while_actors_run(&self.device, symbol)?;
+            // SAFETY: a live function handle of the current context.
+            unsafe { sys::cuFuncLoad(function.cu_function()) }
+                .result()
+                .map_err(|e| Error::driver("cuFuncLoad", e))?;
+        }
         let attr = |a| {
             let mut v = 0;
             // SAFETY: a live function handle and a valid out-pointer.
@@ -140,6 +156,18 @@ impl KernelFunction {
     }
 }
 
+/// A module load while persistent actor kernels run would wait forever
+/// for an idle context (`Error::LoadWhileActorsRun`): refuse it instead.
+fn refuse_while_actors_run(device: &CudaDevice, module: &str) -> Result<()> {
+    match device.health.live_launches() {
+        0 => Ok(()),
+        launches => Err(Error::LoadWhileActorsRun {
+            module: module.to_string(),
+            launches,
+        }),
+    }
+}
+
 fn device_arch(device: &CudaDevice) -> Arch {
     Arch(device.arch.0 * 10 + device.arch.1)
 }
@@ -161,6 +189,7 @@ pub(crate) fn load(
         };
         return Ok((module.clone(), report));
     }
+    refuse_while_actors_run(device, &src.name)?;
     let mut loaded = None;
     for target in compat::load_plan(arch, device.compiler.forces_ptx()) {
         let attempt = match target {
@@ -242,6 +271,7 @@ pub(crate) fn load_embedded(
         };
         return Ok(Some((module.clone(), report)));
     }
+    refuse_while_actors_run(device, &src.name)?;
     let module = load_bytes(device, target, bytes)
         .map_err(|e| Error::driver("cuModuleLoadData (embedded image)", e))?;
     let loaded = Arc::new(LoadedModule {
@@ -275,6 +305,7 @@ pub(crate) fn load_ptx_text(
     if let Some(module) = device.modules.lock().unwrap().get(&key.0) {
         return Ok(module.clone());
     }
+    refuse_while_actors_run(device, name)?;
     let module = load_bytes(device, target, ptx.as_bytes())
         .map_err(|e| Error::driver("cuModuleLoadData (runtime PTX)", e))?;
     let loaded = Arc::new(LoadedModule {

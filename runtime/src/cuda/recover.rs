@@ -164,7 +164,12 @@ impl crate::Runtime {
         unsafe { sys::cuDevicePrimaryCtxReset_v2(device) }
             .result()
             .map_err(|e| Error::driver("cuDevicePrimaryCtxReset", e))?;
-        let fresh = CudaDevice::open(old.ordinal, old.compiler.clone())?;
+        let fresh = CudaDevice::open(old.ordinal, old.compiler.clone()).map_err(|e| match e {
+            Error::Driver { error, .. } if is_sticky(error.0) => Error::ContextUnrecoverable {
+                cause: e.to_string(),
+            },
+            other => other,
+        })?;
         // Embedded kernels stay in use on the fresh context.
         *fresh.embedded.write().unwrap_or_else(|e| e.into_inner()) =
             *old.embedded.read().unwrap_or_else(|e| e.into_inner());
