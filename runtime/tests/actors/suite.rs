@@ -421,12 +421,17 @@ pub fn hang(backend: &dyn Spawn) {
     assert_eq!(actor.call(&ping(1)).unwrap().seq, 1);
     let mut stuck = ping(2);
     stuck.payload[1] = 0xDEAD_BEEF;
+    let start = Instant::now();
     actor.send(&stuck).unwrap();
     actor.send(&ping(3)).unwrap();
     match actor.recv_timeout(Duration::from_secs(20)) {
         Err(ActorError::Hung { actor: 0 }) => {}
         other => panic!("expected a hang report, got {other:?}"),
     }
+    // The watchdog period is 200 ms (its supervisor polls every 100 µs).
+    let reported = start.elapsed();
+    println!("hang reported after {reported:?} (watchdog period 200 ms)");
+    assert!(reported < Duration::from_secs(2), "{reported:?}");
     // The executor is stuck for good; leak the handle rather than wait on
     // its stop in Drop.
     std::mem::forget(actor);
