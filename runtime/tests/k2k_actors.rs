@@ -13,6 +13,13 @@ fn fan_in_delivers_every_payload_exactly_once_through_a_small_inbox() {
 }
 
 #[test]
+fn fan_in_128_producers_x_8_exactly_once() {
+    // The shape: 128 producer actors (threads here) x 8 messages
+    // into one 8-slot inbox.
+    suite::fan_in(&Runtime::cpu(), 128, 8, 8);
+}
+
+#[test]
 fn stop_drains_every_stage() {
     suite::stop_drains(&Runtime::cpu());
 }
