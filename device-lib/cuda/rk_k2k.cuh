@@ -287,7 +287,9 @@ RK_DEVICE rk_envelope_header* rk_k2k_try_consume_begin(rk_k2k_header* q, rk_u64*
 template <class S = rk_scope_gpu>
 RK_DEVICE void rk_k2k_consume_commit(const rk_k2k_ref& r, rk_u64 pos) {
     S::st_release(&r.seq[pos & r.mask], pos + r.mask + 1u);
-    S::st_relaxed(&r.q->head, pos + 1u);
+    // Release too: a single-producer route learns free slots from `head`
+    // (rk_k2k_sp_reserve), so every read of the slot must precede it.
+    S::st_release(&r.q->head, pos + 1u);
 }
 template <class S = rk_scope_gpu>
 RK_DEVICE void rk_k2k_consume_commit(rk_k2k_header* q, rk_u64 pos) {
@@ -316,7 +318,58 @@ RK_DEVICE void rk_k2k_consume_batch_commit(const rk_k2k_ref& r, rk_u64 pos, rk_u
     for (rk_u32 i = 0; i < n; ++i) {
         S::st_release(&r.seq[(pos + i) & r.mask], pos + i + r.mask + 1u);
     }
-    S::st_relaxed(&r.q->head, pos + n);
+    S::st_release(&r.q->head, pos + n); // see rk_k2k_consume_commit
+}
+
+// ---- single-producer routes ----
+//
+// When one sender is the only producer of an inbox (a route the host knows
+// nobody else shares), it needs neither the tail CAS nor a sequence load
+// per message: it owns the tail, and it learns which slots are free from
+// the consumer's `head` (stored with release after every read of a slot),
+// reading it only when its credit runs out. A send is then the slot's
+// writes and one release store of its sequence word. Never mix with other
+// producers on the same inbox.
+struct rk_k2k_sp {
+    rk_k2k_ref r;
+    rk_u64 tail;       // the next position (this producer's alone)
+    rk_u64 free_until; // positions below this are known free
+};
+
+template <class S = rk_scope_gpu>
+RK_DEVICE rk_k2k_sp rk_k2k_sp_open(const rk_k2k_ref& r) {
+    rk_k2k_sp p;
+    p.r = r;
+    p.tail = S::ld_relaxed(&r.q->tail);
+    p.free_until = S::ld_acquire(&r.q->head) + r.mask + 1u;
+    return p;
+}
+
+// Claims the next slot, or returns false when the inbox is full.
+template <class S = rk_scope_gpu>
+RK_DEVICE bool rk_k2k_sp_reserve(rk_k2k_sp& p, rk_u64* pos_out) {
+    if (p.tail >= p.free_until) {
+        p.free_until = S::ld_acquire(&p.r.q->head) + p.r.mask + 1u;
+        if (p.tail >= p.free_until) {
+            return false;
+        }
+    }
+    *pos_out = p.tail;
+    p.tail += 1u;
+    S::st_relaxed(&p.r.q->tail, p.tail); // for observers (closing); nobody CASes it
+    return true;
+}
+
+// rk_k2k_sp_reserve, waiting with backoff while the inbox is full.
+template <class S = rk_scope_gpu>
+RK_DEVICE rk_u64 rk_k2k_sp_reserve_wait(rk_k2k_sp& p) {
+    rk_u64 pos;
+    rk_u32 backoff = RK_K2K_BACKOFF_MIN_NS;
+    while (!rk_k2k_sp_reserve<S>(p, &pos)) {
+        rk_nanosleep(backoff);
+        backoff = backoff < RK_K2K_BACKOFF_MAX_NS ? backoff * 2u : RK_K2K_BACKOFF_MAX_NS;
+    }
+    return pos;
 }
 
 #endif // RK_K2K_CUH

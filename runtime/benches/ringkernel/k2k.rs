@@ -2,7 +2,8 @@
 //! hand-written ping-pong floors of `baselines.cu` (`bl_k2k_*`, as
 //! limits.cu measures them: one flag per party) and the same ping-pong
 //! through the device library's K2K inboxes (`k2k.cu`: an envelope
-//! through reserve, write, commit and consume), both timed in-kernel with
+//! through reserve, write, commit and consume; once with the
+//! multi-producer reserve, once through a single-producer route), timed in-kernel with
 //! `%globaltimer` over `hops / 2` round trips. One-way = round trip / 2.
 //! Each kernel runs `runs` times; the report uses the median run.
 
@@ -57,6 +58,9 @@ pub struct TierLatency {
     pub tier: Tier,
     pub floor_rt_ns: Vec<f64>,
     pub queue_rt_ns: Vec<f64>,
+    /// The same ping-pong through single-producer routes (`rk_k2k_sp_*`: no
+    /// tail CAS, credits from the consumer's head).
+    pub sp_rt_ns: Vec<f64>,
     /// Messages the queue ping-pong received with the wrong sequence (must
     /// be 0).
     pub errors: u64,
@@ -75,8 +79,16 @@ impl TierLatency {
         median(&self.queue_rt_ns) / 2.0
     }
 
+    /// Median one-way latency through single-producer routes.
+    pub fn sp_one_way(&self) -> f64 {
+        median(&self.sp_rt_ns) / 2.0
+    }
+
     pub fn measured(&self) -> bool {
-        self.skipped.is_none() && !self.floor_rt_ns.is_empty() && !self.queue_rt_ns.is_empty()
+        self.skipped.is_none()
+            && !self.floor_rt_ns.is_empty()
+            && !self.queue_rt_ns.is_empty()
+            && !self.sp_rt_ns.is_empty()
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -87,6 +99,8 @@ impl TierLatency {
             "queue_round_trip_ns_per_run": self.queue_rt_ns,
             "floor_one_way_ns": self.measured().then(|| self.floor_one_way()),
             "queue_one_way_ns": self.measured().then(|| self.queue_one_way()),
+            "single_producer_round_trip_ns_per_run": self.sp_rt_ns,
+            "single_producer_one_way_ns": self.measured().then(|| self.sp_one_way()),
             "errors": self.errors,
             "skipped": self.skipped,
         })
@@ -135,6 +149,7 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
             tier,
             floor_rt_ns: Vec::new(),
             queue_rt_ns: Vec::new(),
+            sp_rt_ns: Vec::new(),
             errors: 0,
             skipped: None,
         };
@@ -142,15 +157,17 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
         for run in 0..=config.k2k_runs {
             let floor = ping_pong(rt, &stream, &floors, tier, Kind::Floor, n);
             let queue = ping_pong(rt, &stream, &queues, tier, Kind::Queue, n);
-            match (floor, queue) {
-                (Ok((f, _)), Ok((q, errors))) => {
-                    t.errors += errors;
+            let sp = ping_pong(rt, &stream, &queues, tier, Kind::SingleProducer, n);
+            match (floor, queue, sp) {
+                (Ok((f, _)), Ok((q, errors)), Ok((p, sp_errors))) => {
+                    t.errors += errors + sp_errors;
                     if run > 0 {
                         t.floor_rt_ns.push(f);
                         t.queue_rt_ns.push(q);
+                        t.sp_rt_ns.push(p);
                     }
                 }
-                (Err(e), _) | (_, Err(e)) => {
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                     t.skipped = Some(e);
                     break;
                 }
@@ -169,6 +186,8 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
 enum Kind {
     Floor,
     Queue,
+    /// The queue through single-producer routes.
+    SingleProducer,
 }
 
 /// One ping-pong of `n` round trips: (ns per round trip, sequence errors).
@@ -185,9 +204,9 @@ fn ping_pong(
         (Kind::Floor, Tier::Shared) => "bl_k2k_smem",
         (Kind::Floor, Tier::Dsmem) => "bl_k2k_dsmem",
         (Kind::Floor, Tier::Global) => "bl_k2k_global",
-        (Kind::Queue, Tier::Shared) => "k2k_bench_cta",
-        (Kind::Queue, Tier::Dsmem) => "k2k_bench_cluster",
-        (Kind::Queue, Tier::Global) => "k2k_bench_gpu",
+        (Kind::Queue | Kind::SingleProducer, Tier::Shared) => "k2k_bench_cta",
+        (Kind::Queue | Kind::SingleProducer, Tier::Dsmem) => "k2k_bench_cluster",
+        (Kind::Queue | Kind::SingleProducer, Tier::Global) => "k2k_bench_gpu",
     };
     let function: KernelFunction = module.function(symbol).map_err(err)?;
     let out: DeviceBuffer<u64> = rt.alloc_zeroed(1).map_err(err)?;
@@ -204,6 +223,7 @@ fn ping_pong(
     );
     let (mut q0_p, mut q1_p) = (ptr(q0.device_ptr())?, ptr(q1.device_ptr())?);
     let mut n = n;
+    let mut sp: u32 = u32::from(kind == Kind::SingleProducer);
     let mut params: Vec<*mut c_void> = match (kind, tier) {
         (Kind::Floor, Tier::Global) => vec![
             (&raw mut flags_p).cast(),
@@ -211,17 +231,19 @@ fn ping_pong(
             (&raw mut out_p).cast(),
         ],
         (Kind::Floor, _) => vec![(&raw mut n).cast(), (&raw mut out_p).cast()],
-        (Kind::Queue, Tier::Global) => vec![
+        (Kind::Queue | Kind::SingleProducer, Tier::Global) => vec![
             (&raw mut q0_p).cast(),
             (&raw mut q1_p).cast(),
             (&raw mut n).cast(),
             (&raw mut out_p).cast(),
             (&raw mut errors_p).cast(),
+            (&raw mut sp).cast(),
         ],
-        (Kind::Queue, _) => vec![
+        (Kind::Queue | Kind::SingleProducer, _) => vec![
             (&raw mut n).cast(),
             (&raw mut out_p).cast(),
             (&raw mut errors_p).cast(),
+            (&raw mut sp).cast(),
         ],
     };
     // SAFETY: `params` matches the kernel's C signature (see baselines.cu
