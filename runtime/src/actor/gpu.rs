@@ -108,7 +108,7 @@ pub(crate) struct GpuStart<'a> {
 /// A running persistent launch and everything it uses.
 #[derive(Debug)]
 pub(crate) struct GpuLaunch {
-    handle: LaunchHandle,
+    handle: Arc<LaunchHandle>,
     /// The device, for its health (lost context) and launch count.
     device: Arc<CudaDevice>,
     states: Mutex<Vec<DeviceBuffer<u8>>>,
@@ -303,6 +303,12 @@ impl GpuLaunch {
             operation: "spawning GPU actors",
         })?;
         device.health.launch_started();
+        let handle = Arc::new(handle);
+        device
+            .persistent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::downgrade(&handle));
         Ok(Arc::new(GpuLaunch {
             handle,
             device,

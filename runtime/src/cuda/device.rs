@@ -37,6 +37,9 @@ pub(crate) struct CudaDevice {
     pub(crate) embedded: RwLock<Option<(&'static EmbeddedKernels, EmbeddedPolicy)>>,
     /// Lost (a hard fault), retired (after recovery), live actor launches.
     pub(crate) health: ContextHealth,
+    /// Persistent (actor) launches, to tell whether one still runs: a
+    /// module load waits for an idle context (`module::refuse_while_actors_run`).
+    pub(crate) persistent: Mutex<Vec<std::sync::Weak<super::launch::LaunchHandle>>>,
 }
 
 impl Drop for CudaDevice {
@@ -103,7 +106,18 @@ impl CudaDevice {
             embedded: RwLock::new(None),
             compiler,
             health: ContextHealth::default(),
+            persistent: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// Persistent launches whose kernel has not finished yet.
+    pub(crate) fn running_persistent_launches(&self) -> usize {
+        let mut list = self.persistent.lock().unwrap_or_else(|e| e.into_inner());
+        list.retain(|w| w.strong_count() > 0);
+        list.iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .filter(|h| matches!(h.is_complete(), Ok(false)))
+            .count()
     }
 
     /// Makes the context current on the calling thread.

@@ -159,7 +159,7 @@ impl KernelFunction {
 /// A module load while persistent actor kernels run would wait forever
 /// for an idle context (`Error::LoadWhileActorsRun`): refuse it instead.
 fn refuse_while_actors_run(device: &CudaDevice, module: &str) -> Result<()> {
-    match device.health.live_launches() {
+    match device.running_persistent_launches() {
         0 => Ok(()),
         launches => Err(Error::LoadWhileActorsRun {
             module: module.to_string(),
