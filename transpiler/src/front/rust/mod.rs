@@ -30,6 +30,7 @@ pub mod host;
 pub mod infer;
 pub mod precheck;
 mod range;
+mod send;
 pub mod signature;
 pub mod types;
 
