@@ -381,7 +381,16 @@ impl SystemBuilder<'_> {
         }
         let mut route_ptrs = Vec::new();
         for i in 0..self.members.len() {
-            let table = self.routes(i, |to| inbox_ptrs[to]);
+            let table: Vec<Route> = self
+                .routes(i)
+                .into_iter()
+                .map(|r| {
+                    r.map_or(Route::default(), |r| Route {
+                        inbox: inbox_ptrs[r.dest_actor as usize],
+                        ..r
+                    })
+                })
+                .collect();
             if table.is_empty() {
                 route_ptrs.push((0, 0));
                 continue;
@@ -451,14 +460,14 @@ impl SystemBuilder<'_> {
         for (i, m) in self.members.iter().enumerate() {
             crate::cpu::program(&m.prepared, &m.kernel.name)?;
             let routes = self
-                .routes(i, |to| to as u64 + 1)
-                .iter()
+                .routes(i)
+                .into_iter()
                 .map(|r| {
-                    (r.inbox != 0).then(|| CpuRoute {
-                        inbox: inboxes[(r.inbox - 1) as usize]
+                    r.map(|route| CpuRoute {
+                        inbox: inboxes[route.dest_actor as usize]
                             .clone()
                             .expect("a routed actor has an inbox"),
-                        route: *r,
+                        route,
                     })
                 })
                 .collect();
@@ -478,23 +487,25 @@ impl SystemBuilder<'_> {
         Ok(drivers)
     }
 
-    /// Actor `from`'s route table, indexed by port (`inbox` from
-    /// `inbox_of(destination)`; zero for ports nothing is wired to).
-    fn routes(&self, from: usize, inbox_of: impl Fn(usize) -> u64) -> Vec<Route> {
+    /// Actor `from`'s route table, indexed by port: the destination, its
+    /// type id and message size for each wired port (`None` for ports
+    /// nothing is wired to). Where the inbox is, is the backend's part
+    /// (`inbox` is left 0).
+    fn routes(&self, from: usize) -> Vec<Option<Route>> {
         let links: Vec<&Link> = self.links.iter().filter(|l| l.from == from).collect();
         let Some(len) = links.iter().map(|l| l.port + 1).max() else {
             return Vec::new();
         };
-        let mut table = vec![Route::default(); len as usize];
+        let mut table = vec![None; len as usize];
         for l in links {
             let dest = &self.members[l.to];
-            table[l.port as usize] = Route {
-                inbox: inbox_of(l.to),
+            table[l.port as usize] = Some(Route {
+                inbox: 0,
                 dest_actor: l.to as u32,
                 type_id: dest.options.message_type_id,
                 payload_size: dest.abi.message_size as u32,
                 tier: ROUTE_TIER_GLOBAL,
-            };
+            });
         }
         table
     }
