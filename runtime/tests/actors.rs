@@ -10,16 +10,8 @@ mod suite;
 use ringkernel_runtime::Runtime;
 use suite::Spawn;
 
-struct Cpu(Runtime);
-
-impl Spawn for Cpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
-
-fn cpu() -> Cpu {
-    Cpu(Runtime::cpu())
+fn cpu() -> Runtime {
+    Runtime::cpu()
 }
 
 #[test]
@@ -53,7 +45,7 @@ fn streamed_batches_are_answered_exactly_once_in_order() {
     options.inbox_capacity = 1024;
     options.outbox_capacity = 1024;
     let cpu = cpu();
-    let actor = cpu.spawn(1, &options).remove(0);
+    let actor = cpu.spawn_echo(1, &options).remove(0);
     suite::stream(&actor, 3_000);
     actor.stop().unwrap();
     for name in suite::STATELESS {
@@ -66,7 +58,7 @@ fn streamed_batches_are_answered_exactly_once_in_order() {
 #[test]
 fn a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
     let cpu = cpu();
-    suite::stream_fault(&cpu.spawn(1, &suite::options()).remove(0));
+    suite::stream_fault(&cpu.spawn_echo(1, &suite::options()).remove(0));
     for name in suite::STATELESS {
         suite::stream_fault(&suite::spawn_stateless(&cpu, name, &suite::options()));
     }

@@ -11,18 +11,9 @@ mod suite;
 mod async_suite;
 
 use ringkernel_runtime::Runtime;
-use suite::Spawn;
 
-struct Cpu(Runtime);
-
-impl Spawn for Cpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
-
-fn cpu() -> Cpu {
-    Cpu(Runtime::cpu())
+fn cpu() -> Runtime {
+    Runtime::cpu()
 }
 
 #[test]

@@ -12,16 +12,8 @@ use ringkernel_runtime::testing::gpu_runtime;
 use ringkernel_runtime::Runtime;
 use suite::Spawn;
 
-struct Gpu(Runtime);
-
-impl Spawn for Gpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
-
-fn gpu(test: &str) -> Option<Gpu> {
-    gpu_runtime(test).map(Gpu)
+fn gpu(test: &str) -> Option<Runtime> {
+    gpu_runtime(test)
 }
 
 #[test]
@@ -75,7 +67,7 @@ fn gpu_streamed_batches_are_answered_exactly_once_in_order() {
     let mut options = suite::options();
     options.inbox_capacity = 1024;
     options.outbox_capacity = 1024;
-    let actor = gpu.spawn(1, &options).remove(0);
+    let actor = gpu.spawn_echo(1, &options).remove(0);
     suite::stream(&actor, 200_000);
     actor.stop().unwrap();
     for name in suite::STATELESS {
@@ -91,7 +83,7 @@ fn gpu_a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
     let Some(gpu) = gpu("gpu_stream_fault") else {
         return;
     };
-    suite::stream_fault(&gpu.spawn(1, &suite::options()).remove(0));
+    suite::stream_fault(&gpu.spawn_echo(1, &suite::options()).remove(0));
     for name in suite::STATELESS {
         suite::stream_fault(&suite::spawn_stateless(&gpu, name, &suite::options()));
     }

@@ -10,18 +10,9 @@ mod async_suite;
 
 use ringkernel_runtime::testing::gpu_runtime;
 use ringkernel_runtime::Runtime;
-use suite::Spawn;
 
-struct Gpu(Runtime);
-
-impl Spawn for Gpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
-
-fn gpu(test: &str) -> Option<Gpu> {
-    gpu_runtime(test).map(Gpu)
+fn gpu(test: &str) -> Option<Runtime> {
+    gpu_runtime(test)
 }
 
 #[test]

@@ -9,16 +9,6 @@
 mod suite;
 
 use ringkernel_runtime::testing::gpu_runtime;
-use ringkernel_runtime::Runtime;
-use suite::Spawn;
-
-struct Gpu(Runtime);
-
-impl Spawn for Gpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
 
 #[test]
 #[ignore = "needs a GPU"]
@@ -26,5 +16,5 @@ fn gpu_a_hung_handler_is_reported_within_the_watchdog_period() {
     let Some(rt) = gpu_runtime("gpu_hang") else {
         return;
     };
-    suite::hang(&Gpu(rt));
+    suite::hang(&rt);
 }

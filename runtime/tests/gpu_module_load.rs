@@ -15,16 +15,8 @@ use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
 use ringkernel_runtime::testing::gpu_runtime;
-use ringkernel_runtime::{CudaSource, Error, Runtime};
+use ringkernel_runtime::{CudaSource, Error};
 use suite::{ping, Spawn};
-
-struct Gpu(Runtime);
-
-impl Spawn for Gpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
 
 fn source(name: &str) -> CudaSource {
     CudaSource {
@@ -46,8 +38,8 @@ fn gpu_loaded_kernels_run_next_to_actors_and_new_loads_are_refused() {
     // Loaded before any actor runs: it launches while one does.
     let (module, _) = rt.load_module(&source("rk_add_one")).unwrap();
     let function = module.function("rk_add_one").unwrap();
-    let gpu = Gpu(rt.clone());
-    let actors = gpu.spawn(1, &suite::options());
+    let gpu = rt.clone();
+    let actors = gpu.spawn_echo(1, &suite::options());
     assert_eq!(actors[0].call(&ping(1)).unwrap().seq, 1);
 
     let out = rt.alloc_mapped(8).unwrap();

@@ -9,15 +9,6 @@ mod suite;
 use ringkernel_runtime::testing::gpu_runtime;
 use ringkernel_runtime::{Compiler, Runtime};
 use ringkernel_toolchain::Target;
-use suite::Spawn;
-
-struct Gpu(Runtime);
-
-impl Spawn for Gpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
 
 #[test]
 #[ignore = "needs a GPU"]
@@ -34,7 +25,7 @@ fn gpu_forced_ptx_loads_ptx_and_runs_the_actor_suite() {
     );
     assert!(matches!(report.target, Target::Ptx(_)));
     println!("PTX load (NVRTC + JIT): {:?}", report.elapsed);
-    let gpu = Gpu(rt);
+    let gpu = rt;
     suite::bursts(&gpu, 10_000);
     suite::fault(&gpu);
 

@@ -18,14 +18,6 @@ use ringkernel_runtime::testing::gpu_runtime;
 use ringkernel_runtime::{CudaSource, Error, Runtime};
 use suite::{ping, Spawn};
 
-struct Gpu(Runtime);
-
-impl Spawn for Gpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
-
 const CRASH: &str = r#"
 extern "C" __global__ void rk_crash(unsigned long long* bad) {
     *(volatile unsigned long long*)bad = 1ull;
@@ -69,10 +61,10 @@ fn gpu_a_hard_fault_fails_every_handle_and_recover_relaunches() {
     let Some(rt) = gpu_runtime("gpu_context_lost") else {
         return;
     };
-    let gpu = Gpu(rt.clone());
+    let gpu = rt.clone();
     let step = |what: &str| eprintln!("gpu_context_lost: {what}");
     let crasher = crash_function(&rt);
-    let actors = gpu.spawn(2, &suite::options());
+    let actors = gpu.spawn_echo(2, &suite::options());
     step("spawned");
     for (i, a) in actors.iter().enumerate() {
         assert_eq!(a.call(&ping(i as u64 + 1)).unwrap().seq, i as u64 + 1);
@@ -131,7 +123,7 @@ fn gpu_a_hard_fault_fails_every_handle_and_recover_relaunches() {
 
     // A fresh context: new actors from Default, answering; the same
     // runtime (and its clones) use it.
-    let actors = gpu.spawn(2, &suite::options());
+    let actors = gpu.spawn_echo(2, &suite::options());
     for a in &actors {
         assert_eq!(a.call(&ping(7)).unwrap().seq, 7);
         assert_eq!(a.state().unwrap().count, 1, "restarted from Default");

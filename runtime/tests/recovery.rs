@@ -8,20 +8,12 @@ mod suite;
 use ringkernel_runtime::Runtime;
 use suite::{ping, Spawn};
 
-struct Cpu(Runtime);
-
-impl Spawn for Cpu {
-    fn runtime(&self) -> &Runtime {
-        &self.0
-    }
-}
-
 #[test]
 fn recover_on_the_cpu_backend_is_a_no_op_and_actors_keep_answering() {
-    let cpu = Cpu(Runtime::cpu());
-    let actor = cpu.spawn(1, &suite::options()).remove(0);
+    let cpu = Runtime::cpu();
+    let actor = cpu.spawn_echo(1, &suite::options()).remove(0);
     assert_eq!(actor.call(&ping(1)).unwrap().seq, 1);
-    assert!(!cpu.0.recover().unwrap());
+    assert!(!cpu.recover().unwrap());
     assert_eq!(actor.call(&ping(2)).unwrap().seq, 2);
     actor.stop().unwrap();
 }

@@ -38,7 +38,8 @@ pub fn concurrent_calls(backend: &dyn Spawn, actors: u32, tasks: u64, calls: u64
     let mut options = options();
     options.inbox_capacity = 8;
     options.outbox_capacity = 8;
-    let handles: Arc<Vec<Actor<Ping, Pong, Counter>>> = Arc::new(backend.spawn(actors, &options));
+    let handles: Arc<Vec<Actor<Ping, Pong, Counter>>> =
+        Arc::new(backend.spawn_echo(actors, &options));
     let rt = runtime(4);
     let start = Instant::now();
     rt.block_on(async {
@@ -90,7 +91,7 @@ pub fn ordered_stream(backend: &dyn Spawn, n: u64) {
     let mut options = options();
     options.inbox_capacity = 16;
     options.outbox_capacity = 16;
-    let actor = Arc::new(backend.spawn(1, &options).remove(0));
+    let actor = Arc::new(backend.spawn_echo(1, &options).remove(0));
     let rt = runtime(2);
     rt.block_on(async {
         let sender = {
@@ -145,7 +146,7 @@ pub fn faults(backend: &dyn Spawn) {
     let mut bad = ping(2);
     bad.payload[0] = 4;
 
-    let actor = backend.spawn(1, &options()).remove(0);
+    let actor = backend.spawn_echo(1, &options()).remove(0);
     rt.block_on(async {
         assert_eq!(actor.call_async(&ping(1)).await.unwrap().seq, 1);
         match patient("faulting call", actor.call_async(&bad)).await {
@@ -174,7 +175,7 @@ pub fn faults(backend: &dyn Spawn) {
         max_restarts: 3,
         window: Duration::from_secs(60),
     };
-    let actor = backend.spawn(1, &supervised).remove(0);
+    let actor = backend.spawn_echo(1, &supervised).remove(0);
     rt.block_on(async {
         assert!(matches!(
             patient("faulting call", actor.call_async(&bad)).await,
@@ -192,7 +193,7 @@ pub fn faults(backend: &dyn Spawn) {
 /// `stop` from another thread while tasks await: the pending `recv_async`
 /// resolves to Stopped (not a hang), and later async calls fail Stopped.
 pub fn stop_while_awaiting(backend: &dyn Spawn) {
-    let actor = Arc::new(backend.spawn(1, &options()).remove(0));
+    let actor = Arc::new(backend.spawn_echo(1, &options()).remove(0));
     let rt = runtime(2);
     rt.block_on(async {
         let waiting: Vec<_> = (0..4)
@@ -225,7 +226,7 @@ pub fn stop_while_awaiting(backend: &dyn Spawn) {
 pub fn hang(backend: &dyn Spawn) {
     let mut options = options();
     options.hang_timeout = Some(Duration::from_millis(200));
-    let actor = backend.spawn(1, &options).remove(0);
+    let actor = backend.spawn_echo(1, &options).remove(0);
     let mut stuck = ping(1);
     stuck.payload[1] = 0xDEAD_BEEF;
     let rt = runtime(2);

@@ -46,10 +46,17 @@ pub trait Spawn {
     fn runtime(&self) -> &Runtime;
 
     /// `count` actors of `echo` (stateful, in-order schedule).
-    fn spawn(&self, count: u32, options: &SpawnOptions) -> Vec<Actor<Ping, Pong, Counter>> {
+    fn spawn_echo(&self, count: u32, options: &SpawnOptions) -> Vec<Actor<Ping, Pong, Counter>> {
         self.runtime()
             .spawn(&kernel(), count, Counter::default(), options)
             .expect("spawn")
+    }
+}
+
+/// Every runtime spawns the suite's actors, whatever its backend.
+impl Spawn for Runtime {
+    fn runtime(&self) -> &Runtime {
+        self
     }
 }
 
@@ -129,7 +136,7 @@ pub fn bursts(backend: &dyn Spawn, n: u64) {
     let mut options = options();
     options.inbox_capacity = 256;
     options.outbox_capacity = 256;
-    let actor = backend.spawn(1, &options).remove(0);
+    let actor = backend.spawn_echo(1, &options).remove(0);
     let mut sent = 0u64;
     let mut received = 0u64;
     let mut burst = 1u64;
@@ -185,7 +192,7 @@ pub fn bursts(backend: &dyn Spawn, n: u64) {
 /// An actor with nothing to do processes nothing (over 100 ms), yet its
 /// loop keeps beating, and it answers at once when a message comes.
 pub fn idle(backend: &dyn Spawn) {
-    let actor = backend.spawn(1, &options()).remove(0);
+    let actor = backend.spawn_echo(1, &options()).remove(0);
     let before = actor.stats().unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let after = actor.stats().unwrap();
@@ -207,7 +214,7 @@ pub fn stop_drains(backend: &dyn Spawn, bound: Option<Duration>) -> Duration {
     let mut options = options();
     options.inbox_capacity = 1024;
     options.outbox_capacity = 1024;
-    let actor = backend.spawn(1, &options).remove(0);
+    let actor = backend.spawn_echo(1, &options).remove(0);
     for seq in 1..=500 {
         actor.send(&ping(seq)).unwrap();
     }
@@ -224,7 +231,7 @@ pub fn stop_drains(backend: &dyn Spawn, bound: Option<Duration>) -> Duration {
 
     // Stop latency: from the moment the last reply is visible (the inbox is
     // drained) to stop() returning.
-    let actor = backend.spawn(1, &options).remove(0);
+    let actor = backend.spawn_echo(1, &options).remove(0);
     for seq in 1..=100 {
         actor.send(&ping(seq)).unwrap();
     }
@@ -247,7 +254,7 @@ pub fn stop_drains(backend: &dyn Spawn, bound: Option<Duration>) -> Duration {
 /// `count` actors in one launch, messages interleaved: each keeps its own
 /// state and answers with its own id.
 pub fn many(backend: &dyn Spawn, count: u32) {
-    let actors = backend.spawn(count, &options());
+    let actors = backend.spawn_echo(count, &options());
     for round in 0..50u64 {
         for (i, actor) in actors.iter().enumerate() {
             if round % (i as u64 + 1) == 0 {
@@ -279,7 +286,7 @@ pub fn many(backend: &dyn Spawn, count: u32) {
 /// the other actors keep answering, and a restart resumes the actor from
 /// its default state with the messages queued behind the faulting one.
 pub fn fault(backend: &dyn Spawn) {
-    let actors = backend.spawn(3, &options());
+    let actors = backend.spawn_echo(3, &options());
     let victim = &actors[1];
     for seq in 1..=4 {
         assert_eq!(victim.call(&ping(seq)).unwrap().seq, seq);
@@ -344,7 +351,7 @@ pub fn supervised(backend: &dyn Spawn) -> Duration {
         max_restarts: 2,
         window: Duration::from_secs(60),
     };
-    let actor = backend.spawn(1, &options).remove(0);
+    let actor = backend.spawn_echo(1, &options).remove(0);
     let mut bad = ping(100);
     bad.payload[0] = 9;
     let mut restart_time = Duration::ZERO;
@@ -417,7 +424,7 @@ pub fn supervised(backend: &dyn Spawn) -> Duration {
 pub fn hang(backend: &dyn Spawn) {
     let mut options = options();
     options.hang_timeout = Some(Duration::from_millis(200));
-    let actor = backend.spawn(1, &options).remove(0);
+    let actor = backend.spawn_echo(1, &options).remove(0);
     assert_eq!(actor.call(&ping(1)).unwrap().seq, 1);
     let mut stuck = ping(2);
     stuck.payload[1] = 0xDEAD_BEEF;
@@ -568,7 +575,7 @@ pub fn stream_fault<S: Copy + Default>(actor: &Actor<Ping, Pong, S>) {
 /// behind the faulting one becomes a dead letter (undeliverable) with its
 /// payload, so nothing accepted is lost silently.
 pub fn stop_while_failed(backend: &dyn Spawn) {
-    let actor = backend.spawn(1, &options()).remove(0);
+    let actor = backend.spawn_echo(1, &options()).remove(0);
     let mut bad = ping(1);
     bad.payload[0] = 7;
     actor.send(&bad).unwrap();
