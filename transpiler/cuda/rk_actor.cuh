@@ -474,6 +474,15 @@ RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
     return n;
 }
 
+// The K2K messages the loop may take now: 0 without a K2K inbox (or
+// without K2K paths in this kernel).
+RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l) {
+    if (!RK_ACTOR_K2K || l->k2k == nullptr) {
+        return 0u;
+    }
+    return rk_actor_k2k_available(l, l->batch);
+}
+
 // Hands `n` consumed K2K slots back to the producers (their next lap).
 // Every read of them (by any thread) happened before the caller's fence.
 RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
@@ -613,55 +622,42 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             rk_nanosleep(RK_ACTOR_MAX_SLEEP_NS);
             continue;
         }
-        // The K2K inbox and the host inbox take turns, so neither starves.
+        // The K2K inbox and the host inbox take turns, so neither starves:
+        // the one whose turn it is first, then the other.
         const bool k2k_first = RK_ACTOR_K2K && l->k2k != nullptr && l->k2k_turn;
         l->k2k_turn = !l->k2k_turn;
-        if (k2k_first) {
-            rk_u32 k = rk_actor_k2k_available(l, l->batch);
-            if (k > 0u) {
-                if (H::reply_size > 0u) {
-                    rk_u32 space = rk_actor_outbox_space(l, cb, k);
-                    k = k < space ? k : space;
+        rk_u32 k = k2k_first ? rk_actor_k2k_ready(l) : 0u;
+        rk_u32 from = RK_ACTOR_SOURCE_K2K;
+        if (k == 0u) {
+            // The tail is re-read (an acquire over PCIe) when the last value
+            // read cannot fill a batch, so a busy ring gives full batches;
+            // unless the read issued at the last batch's close already shows more.
+            rk_u32 available = (rk_u32)(l->inbox.other - l->inbox.index);
+            if (available < l->batch) {
+                if (l->tail_ahead > l->inbox.other) {
+                    l->inbox.other = l->tail_ahead;
+                } else {
+                    l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
                 }
-                *count = k;
-                *source = RK_ACTOR_SOURCE_K2K;
-                return RK_ACTOR_RUN;
+                l->tail_ahead = 0u;
+                available = (rk_u32)(l->inbox.other - l->inbox.index);
             }
+            k = available < l->batch ? available : l->batch;
+            from = RK_ACTOR_SOURCE_HOST;
         }
-        // The tail is re-read (an acquire over PCIe) when the last value
-        // read cannot fill a batch, so a busy ring gives full batches;
-        // unless the read issued at the last batch's close already shows more.
-        rk_u32 available = (rk_u32)(l->inbox.other - l->inbox.index);
-        if (available < l->batch) {
-            if (l->tail_ahead > l->inbox.other) {
-                l->inbox.other = l->tail_ahead;
-            } else {
-                l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
-            }
-            l->tail_ahead = 0u;
-            available = (rk_u32)(l->inbox.other - l->inbox.index);
+        if (k == 0u && !k2k_first) {
+            k = rk_actor_k2k_ready(l);
+            from = RK_ACTOR_SOURCE_K2K;
         }
-        if (available > 0u) {
-            rk_u32 k = available < l->batch ? available : l->batch;
-            if (H::reply_size > 0u) {
-                rk_u32 space = rk_actor_outbox_space(l, cb, k);
+        if (k > 0u) {
+            if constexpr (H::reply_size > 0u) {
+                // No more than the outbox can take (waits for one slot).
+                const rk_u32 space = rk_actor_outbox_space(l, cb, k);
                 k = k < space ? k : space;
             }
             *count = k;
-            *source = RK_ACTOR_SOURCE_HOST;
+            *source = from;
             return RK_ACTOR_RUN;
-        }
-        if (RK_ACTOR_K2K && l->k2k != nullptr && !k2k_first) {
-            rk_u32 k = rk_actor_k2k_available(l, l->batch);
-            if (k > 0u) {
-                if (H::reply_size > 0u) {
-                    rk_u32 space = rk_actor_outbox_space(l, cb, k);
-                    k = k < space ? k : space;
-                }
-                *count = k;
-                *source = RK_ACTOR_SOURCE_K2K;
-                return RK_ACTOR_RUN;
-            }
         }
         ++empty;
         if (empty % RK_ACTOR_STOP_POLL == 0u && rk_control_stop_requested(cb)) {
