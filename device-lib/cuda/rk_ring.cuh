@@ -16,6 +16,17 @@
 //     head + 1;
 //   * tail - head == capacity means full: the producer gets no slot
 //     (backpressure) and never overwrites.
+//   * flagged copies (ll_words != 0, slots of at most 128 bytes): the host
+//     producer also writes each message it publishes on its own (a call,
+//     not a batch) as 8-byte words of (4 slot bytes, flag = the message's
+//     index + 1, low 32 bits): NCCL's LL encoding. 8-byte accesses are
+//     single-copy atomic on both sides, so a consumer that loads every word
+//     of slot i's copy and finds every flag (u32)(i + 1) holds the whole
+//     message, written completely, after one PCIe round trip, where reading
+//     `tail` and then the slot takes two. The producer still stores `tail`
+//     after the copy, and the consumer never stores a `head` past the last
+//     `tail` it read, so head <= tail holds in memory at all times. The
+//     copies sit after the slots, ll_words words per slot.
 // head and tail live on separate 128-byte lines so the two writers never
 // share a line. Each side keeps its own index and a cached copy of the other
 // side's in an rk_ring view (registers, not mapped memory), and re-reads the
@@ -32,7 +43,7 @@
 #include "rk_envelope.cuh"
 
 #define RK_RING_MAGIC 0x524B5247u // "RKRG"
-#define RK_RING_VERSION 1u
+#define RK_RING_VERSION 2u
 #define RK_RING_SLOTS_OFFSET 384u
 
 struct alignas(128) rk_ring_header {
@@ -44,7 +55,8 @@ struct alignas(128) rk_ring_header {
     rk_u32 slot_size;          // bytes per slot, a multiple of 64, >= 64
     rk_u32 magic;              // RK_RING_MAGIC once initialised
     rk_u32 version;            // RK_RING_VERSION
-    rk_u8 geometry_pad[112];
+    rk_u32 ll_words;           // 8-byte words of each slot's flagged copy (slot_size / 4), or 0
+    rk_u8 geometry_pad[108];
 };
 
 RK_ASSERT_SIZE(rk_ring_header, 384);
@@ -54,6 +66,7 @@ RK_ASSERT_OFFSET(rk_ring_header, capacity, 256);
 RK_ASSERT_OFFSET(rk_ring_header, slot_size, 260);
 RK_ASSERT_OFFSET(rk_ring_header, magic, 264);
 RK_ASSERT_OFFSET(rk_ring_header, version, 268);
+RK_ASSERT_OFFSET(rk_ring_header, ll_words, 272);
 static_assert(alignof(rk_ring_header) == 128, "rk_ring_header is line-aligned");
 static_assert(sizeof(rk_ring_header) == RK_RING_SLOTS_OFFSET, "slots follow the header");
 
@@ -130,6 +143,41 @@ RK_DEVICE void rk_ring_pop_commit_n(rk_ring* r, rk_u32 n) {
 }
 
 RK_DEVICE void rk_ring_pop_commit(rk_ring* r) { rk_ring_pop_commit_n(r, 1u); }
+
+// Slot 0's flagged copy (ll_words words per slot follow the slots), or null
+// when the ring has none.
+RK_DEVICE const rk_u64* rk_ring_ll_base(const rk_ring_header* h) {
+    const rk_u32 words = rk_ld_relaxed_sys_u32(&h->ll_words);
+    if (words == 0u) {
+        return nullptr;
+    }
+    const rk_u64 capacity = rk_ld_relaxed_sys_u32(&h->capacity);
+    const rk_u64 slot_size = rk_ld_relaxed_sys_u32(&h->slot_size);
+    return reinterpret_cast<const rk_u64*>(reinterpret_cast<const unsigned char*>(h) +
+                                           RK_RING_SLOTS_OFFSET + capacity * slot_size);
+}
+
+// One look at message `i` in its slot's flagged copy `copy`, by the
+// `mask` lanes of a warp together: lane w < WORDS loads word w (one 8-byte
+// load per lane, all in flight at once: one round trip; a single thread
+// issuing the loads one after another is measured ~16x slower, as strong
+// loads to system memory do not overlap). Returns, in every lane, whether
+// every flag was (u32)(i + 1); if so, lane w has stored the word's 4 data
+// bytes at dst + 4w, which then holds the first 4 * WORDS bytes of message
+// i as the producer wrote them. Relaxed loads: the flags validate the data
+// itself; a caller that reads anything else the producer wrote before (the
+// slot) must fence first (acquire pattern).
+template <rk_u32 WORDS>
+RK_DEVICE bool rk_ring_ll_look(const rk_u64* copy, rk_u64 i, rk_u32 lane, unsigned mask,
+                               unsigned char* dst) {
+    static_assert(WORDS >= 1u && WORDS <= 32u, "one word per lane of a warp");
+    const rk_u64 w = lane < WORDS ? rk_ld_relaxed_sys_u64(copy + lane) : 0u;
+    const bool ok = __all_sync(mask, lane >= WORDS || (rk_u32)(w >> 32) == (rk_u32)(i + 1u));
+    if (ok && lane < WORDS) {
+        *reinterpret_cast<rk_u32*>(dst + 4u * lane) = (rk_u32)w;
+    }
+    return ok;
+}
 
 // ---- producer side (device writes the outbox) ----
 

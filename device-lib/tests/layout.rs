@@ -59,7 +59,8 @@ fn shared_structs() -> Vec<StructLayout> {
             flags, reserved,
         }),
         layout!(RingHeader => "rk_ring_header" {
-            tail, tail_pad, head, head_pad, capacity, slot_size, magic, version, geometry_pad,
+            tail, tail_pad, head, head_pad, capacity, slot_size, magic, version, ll_words,
+            geometry_pad,
         }),
         layout!(ActorFault => "rk_actor_fault" { sequence, kind, file_id, line, column }),
         layout!(ActorDesc => "rk_actor_desc" {

@@ -196,8 +196,17 @@ struct rk_actor_shape {
 
 enum rk_actor_command : rk_u32 {
     RK_ACTOR_RUN = 0,  // a batch is published in rk_actor_shared
+    RK_ACTOR_LOOK = 1, // idle: warp 0 looks at the inbox (rk_actor_look)
     RK_ACTOR_EXIT = 2, // stop: the inbox is drained
 };
+
+// rk_actor_leader::look: what warp 0's last look found, for the next poll.
+#define RK_ACTOR_LOOK_NONE 0u  // no look since the last poll used one
+#define RK_ACTOR_LOOK_EMPTY 1u // no message in the flagged copy; look_tail read
+#define RK_ACTOR_LOOK_GOT 2u   // message `index` staged in record 0 from its copy
+// Round trips one look makes while nothing arrives, before the poll's
+// bookkeeping (stop flag, heartbeat, backoff) runs again.
+#define RK_ACTOR_LOOK_SPINS 8u
 
 // The leader's private loop state (in shared memory, used by the leader only).
 struct rk_actor_leader {
@@ -211,6 +220,16 @@ struct rk_actor_leader {
     // The inbox tail read (relaxed) just before the last batch's closing
     // fence, which made the read an acquire; 0 when there is none.
     rk_u64 tail_ahead;
+    // The inbox's flagged copies (rk_ring.cuh), when the ring has them and
+    // this handler's messages fit one; null otherwise.
+    const rk_u64* ll;
+    rk_u32 ll_words;     // 8-byte words per slot of the flagged copies
+    rk_u64 tail_seen;    // the largest inbox tail read from memory
+    rk_u64 head_stored;  // the inbox head last stored (<= tail_seen)
+    rk_u64 look_tail;    // the tail the last look read (fenced when > index)
+    rk_u32 look;         // RK_ACTOR_LOOK_*
+    rk_u32 empty;        // the poll's empty polls since the last batch
+    rk_u32 sleep;        // its backoff sleep (ns)
     rk_u32 batch;        // messages staged per poll at most
     rk_u32 restarts_seen;
     bool failed;
@@ -243,6 +262,9 @@ struct rk_actor_shared {
 // view (`inbox`: slots, index, mask, slot size) as a host batch.
 #define RK_ACTOR_SOURCE_HOST 0u
 #define RK_ACTOR_SOURCE_K2K 1u
+// One host message taken from its slot's flagged copy by the poll, which
+// left it staged in record 0 already.
+#define RK_ACTOR_SOURCE_HOST_LL 2u
 
 // ---- copies between mapped host memory and shared memory ----
 
@@ -589,6 +611,65 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
 
 // ---- polling ----
 
+// Warp 0's look at an idle inbox (the poll asked for it: RK_ACTOR_LOOK):
+// lane 0 reads the tail while the lanes read the next slot's flagged copy
+// (rk_ring_ll_look), all in one round trip, up to RK_ACTOR_LOOK_SPINS
+// times while neither shows a message. A message found in its copy is
+// staged in record 0, as rk_actor_stage would have staged it, one round
+// trip after the host wrote it; the poll that follows takes it
+// (RK_ACTOR_SOURCE_HOST_LL) or, when the tail shows more, the batch.
+// Called by the first min(32, threads) threads; the leader's state is
+// read by all of them and written by lane 0.
+template <typename H>
+__device__ __forceinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u32 threads) {
+    using S = rk_actor_shape<H>;
+    constexpr rk_u32 words = S::in_words * 4u; // 4 data bytes per flagged word
+    if constexpr (words <= 32u) {
+        const unsigned mask = threads >= 32u ? 0xFFFFFFFFu : ((1u << threads) - 1u);
+        const rk_u64 i = l->inbox.index;
+        const rk_u64* copy = l->ll + (i & (rk_u64)l->inbox.mask) * l->ll_words;
+        rk_u64 tail = 0u;
+        bool got = false;
+        for (rk_u32 spin = 0u; spin < RK_ACTOR_LOOK_SPINS; ++spin) {
+            rk_u64 t = 0u;
+            if (lane == 0u) {
+                t = rk_ld_relaxed_sys_u64(&l->inbox.header->tail);
+            }
+            got = rk_ring_ll_look<words>(copy, i, lane, mask, S::request(0));
+            tail = __shfl_sync(mask, t, 0);
+            if (got || tail > i) {
+                break;
+            }
+        }
+        if (lane == 0u) {
+            if (tail > i) {
+                rk_fence_acq_rel_sys(); // the relaxed tail read, as an acquire
+            }
+            l->look_tail = tail;
+            l->look = got ? RK_ACTOR_LOOK_GOT : RK_ACTOR_LOOK_EMPTY;
+        }
+        __syncwarp(mask);
+    }
+}
+
+// Notes a tail read from memory, then stores the inbox head: every slot
+// consumed, but never past the last tail read (a message taken from its
+// flagged copy may be consumed before the tail store that publishes it
+// is seen, and head <= tail must hold in memory for the host). `release`:
+// a release store; otherwise the caller fenced after its slot reads.
+RK_INLINE void rk_actor_free_inbox(rk_actor_leader* l, rk_u64 tail, bool release) {
+    l->tail_seen = tail > l->tail_seen ? tail : l->tail_seen;
+    const rk_u64 head = l->inbox.index < l->tail_seen ? l->inbox.index : l->tail_seen;
+    if (head != l->head_stored) {
+        if (release) {
+            rk_st_release_sys_u64(&l->inbox.header->head, head);
+        } else {
+            rk_st_relaxed_sys_u64(&l->inbox.header->head, head);
+        }
+        l->head_stored = head;
+    }
+}
+
 // The leader's wait for the next batch (inlined: a call would make ptxas
 // spill what lives across it). Returns RK_ACTOR_RUN with
 // *count >= 1 messages published in the inbox (at most l->batch, and at most
@@ -597,10 +678,12 @@ template <typename H>
 __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
                                              rk_u32* count, rk_u32* source) {
     rk_control_block* cb = d->control;
-    rk_u32 empty = 0u;
-    rk_u32 sleep = 32u;
+    // Kept across returns for a look (RK_ACTOR_LOOK), reset by a batch.
+    rk_u32& empty = l->empty;
+    rk_u32& sleep = l->sleep;
     for (;;) {
         if (l->failed) {
+            l->look = RK_ACTOR_LOOK_NONE;
             // Parked after a fault: the host resets the state, then bumps
             // restart_requested (or asks to stop). Messages stay queued.
             if (rk_control_stop_requested(cb)) {
@@ -624,7 +707,9 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
         }
         // The K2K inbox and the host inbox take turns, so neither starves:
         // the one whose turn it is first, then the other.
-        const bool k2k_first = RK_ACTOR_K2K && l->k2k != nullptr && l->k2k_turn;
+        // (A look's result is taken before anything else.)
+        const bool k2k_first =
+            RK_ACTOR_K2K && l->k2k != nullptr && l->k2k_turn && l->look == RK_ACTOR_LOOK_NONE;
         l->k2k_turn = !l->k2k_turn;
         rk_u32 k = k2k_first ? rk_actor_k2k_ready(l) : 0u;
         rk_u32 from = RK_ACTOR_SOURCE_K2K;
@@ -633,17 +718,35 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             // read cannot fill a batch, so a busy ring gives full batches;
             // unless the read issued at the last batch's close already shows more.
             rk_u32 available = (rk_u32)(l->inbox.other - l->inbox.index);
+            from = RK_ACTOR_SOURCE_HOST;
             if (available < l->batch) {
+                rk_u64 tail;
                 if (l->tail_ahead > l->inbox.other) {
-                    l->inbox.other = l->tail_ahead;
+                    tail = l->tail_ahead;
+                } else if (available == 0u && l->ll != nullptr) {
+                    // Idle: warp 0 looks at the next slot's flagged copy and
+                    // the tail together (rk_actor_look), then polls again.
+                    if (l->look == RK_ACTOR_LOOK_NONE) {
+                        return RK_ACTOR_LOOK;
+                    }
+                    tail = l->look_tail; // the look fenced it when it shows more
+                    if (l->look == RK_ACTOR_LOOK_GOT) {
+                        l->inbox.other = l->inbox.index + 1u;
+                        from = RK_ACTOR_SOURCE_HOST_LL;
+                    }
+                    l->look = RK_ACTOR_LOOK_NONE;
                 } else {
-                    l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+                    tail = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
                 }
                 l->tail_ahead = 0u;
+                l->inbox.other = tail > l->inbox.other ? tail : l->inbox.other;
+                rk_actor_free_inbox(l, tail, true);
                 available = (rk_u32)(l->inbox.other - l->inbox.index);
             }
             k = available < l->batch ? available : l->batch;
-            from = RK_ACTOR_SOURCE_HOST;
+            if (from == RK_ACTOR_SOURCE_HOST_LL) {
+                k = 1u; // only message `index` is staged
+            }
         }
         if (k == 0u && !k2k_first) {
             k = rk_actor_k2k_ready(l);
@@ -657,13 +760,17 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             }
             *count = k;
             *source = from;
+            empty = 0u;
+            sleep = 32u;
             return RK_ACTOR_RUN;
         }
         ++empty;
         if (empty % RK_ACTOR_STOP_POLL == 0u && rk_control_stop_requested(cb)) {
             // The host publishes every message before it asks to stop, so
             // one more look at the tail (acquire) sees all of them.
-            l->inbox.other = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+            const rk_u64 tail = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+            l->inbox.other = tail > l->inbox.other ? tail : l->inbox.other;
+            rk_actor_free_inbox(l, tail, true);
             if (l->inbox.other != l->inbox.index) {
                 continue;
             }
@@ -1019,6 +1126,20 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.messages_out = rk_ld_relaxed_sys_u64(&cb->messages_out);
         l.sequence = l.messages_out;
         l.tail_ahead = 0u;
+        l.tail_seen = l.inbox.other;
+        l.head_stored = l.inbox.index;
+        // Flagged copies mirror whole slots; the poll reads the staged
+        // bytes (header and message) of one, at most 128.
+        l.ll_words = rk_ld_relaxed_sys_u32(&d->inbox->ll_words);
+        // Looks take a lane per flagged word.
+        l.ll = S::in_words * 4u <= 32u && threads >= S::in_words * 4u &&
+                       l.ll_words * 4u == l.inbox.slot_size
+                   ? rk_ring_ll_base(d->inbox)
+                   : nullptr;
+        l.look = RK_ACTOR_LOOK_NONE;
+        l.look_tail = 0u;
+        l.empty = 0u;
+        l.sleep = 32u;
         l.restarts_seen = rk_control_restart_requested(cb);
         l.failed = false;
         l.batch = batch;
@@ -1078,7 +1199,16 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         if (ctl.command == RK_ACTOR_EXIT) {
             break;
         }
-        rk_actor_stage<H>(&ctl.inbox, ctl.count);
+        if (ctl.command == RK_ACTOR_LOOK) {
+            if (tid < 32u) {
+                rk_actor_look<H>(&l, tid, threads);
+            }
+            __syncthreads(); // everyone has read `command` before the leader polls again
+            continue;
+        }
+        if (ctl.source != RK_ACTOR_SOURCE_HOST_LL) {
+            rk_actor_stage<H>(&ctl.inbox, ctl.count);
+        }
         __syncthreads(); // B2
         if (leader) {
             fault.state = 0u;
@@ -1089,6 +1219,11 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             // it (from the slot, with whatever payload it carries) and go on.
             __syncthreads(); // everyone has read `good` before the leader reuses ctl
             if (leader) {
+                if (ctl.source == RK_ACTOR_SOURCE_HOST_LL) {
+                    // Seen through its flagged copy only: the fence makes the
+                    // slot's own bytes (written before the copy) visible.
+                    rk_fence_acq_rel_sys();
+                }
                 rk_envelope_header* env = rk_ring_pop_slot(&ctl.inbox, 0u);
                 rk_u32 bytes = env->payload_size;
                 rk_u32 room = ctl.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
@@ -1099,7 +1234,8 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                     rk_fence_acq_rel_gpu();
                     rk_actor_k2k_release(&l, 1u);
                 } else {
-                    rk_ring_pop_commit(&l.inbox);
+                    l.inbox.index += 1u;
+                    rk_actor_free_inbox(&l, l.tail_seen, true);
                 }
                 l.tail_ahead = 0u; // no acquire fence followed that read
                 rk_control_heartbeat(d->control, ++l.heartbeat);
@@ -1177,13 +1313,14 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
                     rk_actor_k2k_release(&l, done + 1u);
                 } else {
-                    rk_ring_pop_commit_n(&l.inbox, done + 1u);
+                    l.inbox.index += done + 1u;
+                    rk_actor_free_inbox(&l, l.tail_seen, true);
                 }
             } else if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
                 rk_actor_k2k_release(&l, done);
             } else {
                 l.inbox.index += done;
-                rk_st_relaxed_sys_u64(&l.inbox.header->head, l.inbox.index);
+                rk_actor_free_inbox(&l, l.tail_seen, false); // after the fence
             }
             rk_control_heartbeat(cb, ++l.heartbeat);
         }

@@ -107,9 +107,33 @@ impl<M: RingMemory> Producer<M> {
         // consumer's release store of head ordered its reads before our
         // acquire load of it) and unpublished, so only we touch it.
         let result = unsafe { self.mem.with_slot_mut(slot, fill) };
+        self.write_flagged_copy(slot);
         self.tail += 1;
         self.mem.store(RingIndex::Tail, self.tail, Release);
         Ok(result)
+    }
+
+    /// Writes the flagged copy of slot `slot`, about to be published as
+    /// message `self.tail` (when the layout has flagged copies): each 4
+    /// bytes of the slot with the flag `tail + 1` (its low 32 bits), in 8-byte
+    /// atomic stores. The slot's own bytes were written first, so a
+    /// consumer that takes the message from `tail` reads the same bytes.
+    fn write_flagged_copy(&self, slot: u32) {
+        let words = self.mem.layout().ll_words();
+        if words == 0 {
+            return;
+        }
+        let flag = u64::from((self.tail + 1) as u32) << 32;
+        // SAFETY: the slot is ours (free and unpublished, see try_push).
+        unsafe {
+            self.mem.with_slot(slot, |bytes| {
+                for (w, chunk) in bytes.chunks_exact(4).take(words as usize).enumerate() {
+                    let data = u32::from_le_bytes(chunk.try_into().expect("4 bytes"));
+                    self.mem
+                        .store_flagged(slot, w as u32, flag | u64::from(data));
+                }
+            })
+        };
     }
 
     /// Pushes an envelope: `header` (its `payload_size` set to the payload's
@@ -151,6 +175,11 @@ impl<M: RingMemory> Producer<M> {
             let slot = ((self.tail + i as u64) & (self.capacity - 1)) as u32;
             // SAFETY: as in try_push, for each of the n free slots.
             unsafe { self.mem.with_slot_mut(slot, |s| fill(i, s)) };
+        }
+        if n == 1 {
+            // One message: the consumer may be waiting for just this one.
+            let slot = (self.tail & (self.capacity - 1)) as u32;
+            self.write_flagged_copy(slot);
         }
         self.tail += n as u64;
         self.mem.store(RingIndex::Tail, self.tail, Release);
@@ -230,5 +259,87 @@ impl<M: RingMemory> Consumer<M> {
         self.head += n as u64;
         self.mem.store(RingIndex::Head, self.head, Release);
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ring::{HeapRing, RingLayout};
+
+    /// What the device's `rk_ring_ll_read` does with message `index`'s
+    /// flagged copy: the slot's bytes when every flag is `index + 1`.
+    fn read_flagged(ring: &HeapRing, index: u64) -> Option<Vec<u8>> {
+        let layout = ring.layout();
+        let slot = (index & u64::from(layout.capacity() - 1)) as u32;
+        let base = ring.raw().base();
+        let mut bytes = Vec::new();
+        for w in 0..layout.ll_words() as usize {
+            // SAFETY: inside the HeapRing's allocation, 8-byte aligned.
+            let word = unsafe {
+                core::sync::atomic::AtomicU64::from_ptr(
+                    base.add(layout.ll_offset(slot) + w * 8).cast(),
+                )
+            }
+            .load(core::sync::atomic::Ordering::Relaxed);
+            if (word >> 32) as u32 != (index + 1) as u32 {
+                return None;
+            }
+            bytes.extend_from_slice(&(word as u32).to_le_bytes());
+        }
+        Some(bytes)
+    }
+
+    fn flagged_ring(capacity: u32) -> HeapRing {
+        HeapRing::new(RingLayout::new(capacity, 128).unwrap().with_flagged_copy())
+    }
+
+    #[test]
+    fn the_flagged_copy_is_the_slot_a_lap_later_it_is_stale() {
+        let ring = flagged_ring(2);
+        assert_eq!(ring.layout().ll_words(), 32);
+        // SAFETY: the only producer and consumer of the ring.
+        let (mut tx, mut rx) = unsafe { channel(ring.raw()) };
+        for index in 0..5u64 {
+            let fill = |slot: &mut [u8]| {
+                for (i, b) in slot.iter_mut().enumerate() {
+                    *b = (index as u8).wrapping_mul(31).wrapping_add(i as u8);
+                }
+            };
+            tx.try_push(fill).unwrap();
+            let slot = rx.try_pop(|s| s.to_vec()).unwrap();
+            assert_eq!(read_flagged(&ring, index).as_deref(), Some(&slot[..]));
+            // The next message's copy is not there yet; the slot it will
+            // use holds an older message's (or nothing), with another flag.
+            assert_eq!(read_flagged(&ring, index + 1), None);
+        }
+    }
+
+    #[test]
+    fn batches_get_no_flagged_copy_and_a_torn_copy_is_refused() {
+        let ring = flagged_ring(4);
+        // SAFETY: as above.
+        let (mut tx, _rx) = unsafe { channel(ring.raw()) };
+        assert_eq!(tx.push_batch(2, |i, s| s.fill(i as u8 + 1)), 2);
+        assert_eq!(read_flagged(&ring, 0), None);
+        assert_eq!(read_flagged(&ring, 1), None);
+        tx.try_push(|s| s.fill(9)).unwrap();
+        assert_eq!(read_flagged(&ring, 2), Some(vec![9; 128]));
+        // One word of the copy still from another message: refused.
+        ring.raw().store_flagged(2, 31, 9 | (1u64 << 32));
+        assert_eq!(read_flagged(&ring, 2), None);
+    }
+
+    #[test]
+    fn only_small_slots_get_flagged_copies_and_attach_checks_them() {
+        let big = RingLayout::new(8, 192).unwrap().with_flagged_copy();
+        assert_eq!(big.ll_words(), 0);
+        let small = RingLayout::new(8, 64).unwrap().with_flagged_copy();
+        assert_eq!(small.ll_words(), 16);
+        assert_eq!(small.bytes(), 384 + 8 * 64 + 8 * 128);
+        let ring = HeapRing::new(small);
+        // SAFETY: the HeapRing outlives the attached ring.
+        let attached = unsafe { crate::ring::RawRing::attach(ring.raw().base()) }.unwrap();
+        assert_eq!(attached.layout(), small);
     }
 }

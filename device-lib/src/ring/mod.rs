@@ -32,9 +32,14 @@ pub use raw::{HeapRing, RawRing};
 /// `RK_RING_MAGIC`: "RKRG".
 pub const RING_MAGIC: u32 = 0x524B_5247;
 /// `RK_RING_VERSION`.
-pub const RING_VERSION: u32 = 1;
+pub const RING_VERSION: u32 = 2;
 /// `RK_RING_SLOTS_OFFSET`: slots start right after the header.
 pub const RING_SLOTS_OFFSET: usize = 384;
+/// The largest slot that gets a flagged copy ([`RingLayout::with_flagged_copy`]):
+/// its copy is 256 bytes, one load per lane of a warp or 16 16-byte loads
+/// of one thread, so one round trip reads all of it.
+pub const FLAGGED_COPY_MAX_SLOT: u32 = 128;
+
 /// The alignment the ring's base address needs (one line).
 pub const RING_ALIGN: usize = 128;
 
@@ -56,7 +61,9 @@ pub struct RingHeader {
     pub magic: u32,
     /// [`RING_VERSION`].
     pub version: u32,
-    pub geometry_pad: [u8; 112],
+    /// 8-byte words of each slot's flagged copy (see [`RingLayout::with_flagged_copy`]), 0 for none.
+    pub ll_words: u32,
+    pub geometry_pad: [u8; 108],
 }
 
 const _: () = {
@@ -68,6 +75,7 @@ const _: () = {
     assert!(offset_of!(RingHeader, slot_size) == 260);
     assert!(offset_of!(RingHeader, magic) == 264);
     assert!(offset_of!(RingHeader, version) == 268);
+    assert!(offset_of!(RingHeader, ll_words) == 272);
 };
 
 impl RingHeader {
@@ -82,7 +90,8 @@ impl RingHeader {
             slot_size: layout.slot_size,
             magic: RING_MAGIC,
             version: RING_VERSION,
-            geometry_pad: [0; 112],
+            ll_words: layout.ll_words,
+            geometry_pad: [0; 108],
         }
     }
 }
@@ -102,6 +111,8 @@ pub enum RingError {
     Misaligned(usize),
     #[error("no ring at this address: magic {found:#010x}, expected {RING_MAGIC:#010x}")]
     BadMagic { found: u32 },
+    #[error("flagged copy of {ll_words} words for {slot_size}-byte slots (expected {} or none)", slot_size / 4)]
+    FlaggedCopy { ll_words: u32, slot_size: u32 },
     #[error("ring format version {found}, this library speaks {RING_VERSION}")]
     BadVersion { found: u32 },
 }
@@ -112,6 +123,7 @@ pub enum RingError {
 pub struct RingLayout {
     capacity: u32,
     slot_size: u32,
+    ll_words: u32,
 }
 
 impl RingLayout {
@@ -125,6 +137,7 @@ impl RingLayout {
         let layout = RingLayout {
             capacity,
             slot_size,
+            ll_words: 0,
         };
         (capacity as usize)
             .checked_mul(slot_size as usize)
@@ -159,7 +172,45 @@ impl RingLayout {
 
     /// Total bytes of the ring in memory: header and slots.
     pub fn bytes(&self) -> usize {
-        RING_SLOTS_OFFSET + self.capacity as usize * self.slot_size as usize
+        RING_SLOTS_OFFSET
+            + self.capacity as usize * (self.slot_size as usize + self.ll_words as usize * 8)
+    }
+
+    /// This layout with a flagged copy of every slot, when its slots are
+    /// at most [`FLAGGED_COPY_MAX_SLOT`] bytes (otherwise unchanged).
+    ///
+    /// The flagged copy is NCCL's "LL" (low-latency) encoding of the slot's
+    /// bytes: 8-byte words, each 4 bytes of the slot and a 4-byte flag, the
+    /// low 32 bits of the message's index + 1. 8-byte stores and loads are
+    /// single-copy atomic on both sides of PCIe, so a consumer that reads
+    /// every word and finds every flag equal to the one it expects has read
+    /// the whole message, written completely, with no `tail` read first:
+    /// one PCIe round trip instead of two (read `tail`, then the slot).
+    /// The producer writes the copy for messages it publishes one at a time
+    /// (a call: latency), not for batches (a stream: the device finds those
+    /// through `tail`). The copies sit after the slots, `ll_words` words per
+    /// slot, so the plain slots keep their geometry.
+    pub fn with_flagged_copy(self) -> RingLayout {
+        if self.slot_size > FLAGGED_COPY_MAX_SLOT {
+            return self;
+        }
+        RingLayout {
+            ll_words: self.slot_size / 4,
+            ..self
+        }
+    }
+
+    /// 8-byte words of each slot's flagged copy; 0 when there is none.
+    pub fn ll_words(&self) -> u32 {
+        self.ll_words
+    }
+
+    /// Byte offset of slot `slot`'s flagged copy from the ring's base.
+    pub fn ll_offset(&self, slot: u32) -> usize {
+        debug_assert!(slot < self.capacity && self.ll_words > 0);
+        RING_SLOTS_OFFSET
+            + self.capacity as usize * self.slot_size as usize
+            + slot as usize * self.ll_words as usize * 8
     }
 
     /// Byte offset of slot `slot` (< capacity) from the ring's base.
@@ -205,6 +256,15 @@ pub unsafe trait RingMemory {
     /// The caller must own the slot under the ring protocol: no one reads
     /// or writes it while `f` runs.
     unsafe fn with_slot_mut<R>(&self, slot: u32, f: impl FnOnce(&mut [u8]) -> R) -> R;
+
+    /// Stores word `word` of slot `slot`'s flagged copy (an atomic 8-byte
+    /// store: the consumer may be reading it speculatively). Only called
+    /// when the layout has a flagged copy; memories whose layouts never
+    /// have one need not implement it.
+    fn store_flagged(&self, slot: u32, word: u32, value: u64) {
+        let _ = (slot, word, value);
+        unreachable!("this ring memory has no flagged copy (its layout has ll_words == 0)")
+    }
 }
 
 // SAFETY: forwards to `M`, which upholds the contract.
@@ -226,6 +286,9 @@ unsafe impl<M: RingMemory + ?Sized> RingMemory for &M {
         // SAFETY: as above.
         unsafe { (**self).with_slot_mut(slot, f) }
     }
+    fn store_flagged(&self, slot: u32, word: u32, value: u64) {
+        (**self).store_flagged(slot, word, value)
+    }
 }
 
 // SAFETY: forwards to `M`, which upholds the contract.
@@ -246,6 +309,9 @@ unsafe impl<M: RingMemory + ?Sized> RingMemory for std::sync::Arc<M> {
     unsafe fn with_slot_mut<R>(&self, slot: u32, f: impl FnOnce(&mut [u8]) -> R) -> R {
         // SAFETY: as above.
         unsafe { (**self).with_slot_mut(slot, f) }
+    }
+    fn store_flagged(&self, slot: u32, word: u32, value: u64) {
+        (**self).store_flagged(slot, word, value)
     }
 }
 

@@ -67,7 +67,16 @@ impl RawRing {
                 found: header.version,
             });
         }
-        let layout = RingLayout::new(header.capacity, header.slot_size)?;
+        let mut layout = RingLayout::new(header.capacity, header.slot_size)?;
+        if header.ll_words != 0 {
+            layout = layout.with_flagged_copy();
+            if layout.ll_words() != header.ll_words {
+                return Err(RingError::FlaggedCopy {
+                    ll_words: header.ll_words,
+                    slot_size: header.slot_size,
+                });
+            }
+        }
         Ok(RawRing { base, layout })
     }
 
@@ -128,6 +137,26 @@ unsafe impl RingMemory for RawRing {
         // SAFETY: in bounds, and the caller owns the slot exclusively.
         f(unsafe { core::slice::from_raw_parts_mut(ptr, self.layout.slot_size() as usize) })
     }
+    fn store_flagged(&self, slot: u32, word: u32, value: u64) {
+        assert!(
+            slot < self.layout.capacity() && word < self.layout.ll_words(),
+            "flagged word {word} of slot {slot} out of range"
+        );
+        // SAFETY: inside the allocation (ll_offset + ll_words * 8 <=
+        // bytes()), 8-byte aligned (the base is 128-aligned, the copies
+        // start after whole slots of a multiple of 64 bytes), and only ever
+        // accessed atomically (8-byte stores here, 8-byte loads on the
+        // device).
+        let cell = unsafe {
+            AtomicU64::from_ptr(
+                self.base
+                    .as_ptr()
+                    .add(self.layout.ll_offset(slot) + word as usize * 8)
+                    .cast(),
+            )
+        };
+        cell.store(value, Ordering::Relaxed);
+    }
 }
 
 /// A ring in its own zeroed, 128-byte-aligned heap allocation.
@@ -184,6 +213,9 @@ unsafe impl RingMemory for HeapRing {
     unsafe fn with_slot_mut<R>(&self, slot: u32, f: impl FnOnce(&mut [u8]) -> R) -> R {
         // SAFETY: as above.
         unsafe { self.ring.with_slot_mut(slot, f) }
+    }
+    fn store_flagged(&self, slot: u32, word: u32, value: u64) {
+        self.ring.store_flagged(slot, word, value)
     }
 }
 

@@ -105,7 +105,9 @@ pub(crate) fn actor_layout(
         RingLayout::new(capacity, slot as u32).map_err(|e| ActorError::Layout(e.to_string()))
     };
     Ok(ActorLayout {
-        inbox: ring(options.inbox_capacity, abi.inbox_slot_size())?,
+        // Flagged copies (rk_ring.cuh) let an idle GPU actor take a call in
+        // one PCIe round trip; the CPU backend reads the slots and ignores them.
+        inbox: ring(options.inbox_capacity, abi.inbox_slot_size())?.with_flagged_copy(),
         outbox: ring(options.outbox_capacity, abi.outbox_slot_size())?,
     })
 }

@@ -151,30 +151,52 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Polls `f` until it returns `Some`, spinning first (round-trip latency),
 /// then yielding, then sleeping briefly; `None` at the deadline.
+///
+/// `f(full)` always looks for what it waits for; only when `full` is set
+/// does it also run the liveness checks that cost a driver call (whether
+/// the launch ended: `cuEventQuery`, about a microsecond under the driver's
+/// lock). While spinning, those run on one iteration in
+/// [`LIVENESS_EVERY`], so a reply that lands is seen within one cheap
+/// iteration instead of after the driver call in flight: measured on the
+/// H200, checking on every spin put the round trip's p50 microseconds
+/// above the protocol's (BENCHMARKS.md). The deadline and the backoff
+/// phase are also only read then (each reads the clock).
 fn poll<T>(
     deadline: Option<Instant>,
-    mut f: impl FnMut() -> Result<Option<T>, ActorError>,
+    mut f: impl FnMut(bool) -> Result<Option<T>, ActorError>,
 ) -> Result<Option<T>, ActorError> {
     let start = Instant::now();
     let mut spins = 0u32;
+    let mut spinning = true;
     loop {
-        if let Some(v) = f()? {
+        let full = !spinning || spins % LIVENESS_EVERY == LIVENESS_EVERY - 1;
+        if let Some(v) = f(full)? {
             return Ok(Some(v));
         }
         spins = spins.wrapping_add(1);
-        let waited = start.elapsed();
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if !full {
+            std::hint::spin_loop();
+            continue;
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
             return Ok(None);
         }
+        let waited = now - start;
         if waited < Duration::from_micros(200) {
             std::hint::spin_loop();
         } else if waited < Duration::from_millis(2) {
+            spinning = false;
             std::thread::yield_now();
         } else {
+            spinning = false;
             std::thread::sleep(Duration::from_micros(50));
         }
     }
 }
+
+/// While spinning, the iterations of [`poll`] per liveness check.
+const LIVENESS_EVERY: u32 = 64;
 
 impl ActorCore {
     /// # Safety
@@ -407,10 +429,13 @@ impl ActorCore {
     /// for the next fault (an error) or the timeout.
     pub fn recv(&self, timeout: Option<Duration>) -> Result<Envelope, ActorError> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let found = poll(deadline, || {
+        let found = poll(deadline, |full| {
             let mut rx = lock(&self.rx);
             if let Some(e) = self.try_take(&mut rx) {
                 return self.accept(&mut rx, e).map(Some);
+            }
+            if !full {
+                return Ok(None);
             }
             if self.finished(&mut rx) {
                 drop(rx);
@@ -437,7 +462,7 @@ impl ActorCore {
         timeout: Option<Duration>,
     ) -> Result<Envelope, ActorError> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let found = poll(deadline, || {
+        let found = poll(deadline, |full| {
             let mut rx = lock(&self.rx);
             if let Some(i) = rx
                 .stash
@@ -460,6 +485,9 @@ impl ActorCore {
                     return self.accept(&mut rx, e).map(Some);
                 }
                 rx.stash.push_back(e);
+            }
+            if !full {
+                return Ok(None);
             }
             if self.finished(&mut rx) {
                 drop(rx);
@@ -503,12 +531,11 @@ impl ActorCore {
             }
         }
         let deadline = Instant::now() + timeout;
-        let done =
-            poll(Some(deadline), || {
-                Ok((matches!(self.memory.state(), Ok(Lifecycle::Terminated))
-                    || !self.driver.running())
-                .then_some(()))
-            })?;
+        let done = poll(Some(deadline), |full| {
+            Ok((matches!(self.memory.state(), Ok(Lifecycle::Terminated))
+                || (full && !self.driver.running()))
+            .then_some(()))
+        })?;
         if done.is_none() {
             return Err(ActorError::Timeout {
                 actor: self.actor(),

@@ -18,12 +18,14 @@ impl ActorCore {
     /// Pushes one typed message, waiting while the inbox is full; returns
     /// its correlation id. (No intermediate byte buffer: the round-trip path.)
     pub fn send_value<M: Copy>(&self, msg: &M) -> Result<u64, ActorError> {
-        poll(None, || {
+        poll(None, |full| {
             let (sent, correlation) = self.push_values(std::slice::from_ref(msg))?;
             if sent == 1 {
                 return Ok(Some(correlation));
             }
-            self.check_alive()?;
+            if full {
+                self.check_alive()?;
+            }
             Ok(None)
         })
         .map(|c| c.expect("no deadline"))
@@ -124,12 +126,14 @@ impl ActorCore {
     pub fn send_batch<M: Copy>(&self, msgs: &[M]) -> Result<(), ActorError> {
         let mut sent = 0;
         while sent < msgs.len() {
-            let n = poll(None, || {
+            let n = poll(None, |full| {
                 let n = self.try_send_batch(&msgs[sent..])?;
                 if n > 0 {
                     return Ok(Some(n));
                 }
-                self.check_alive()?;
+                if full {
+                    self.check_alive()?;
+                }
                 Ok(None)
             })?
             .expect("no deadline");
@@ -230,10 +234,10 @@ impl ActorCore {
             return Ok(0);
         }
         let deadline = timeout.map(|t| Instant::now() + t);
-        let found = poll(deadline, || {
+        let found = poll(deadline, |full| {
             let n = self.try_recv_batch(out, max)?;
-            if n > 0 {
-                return Ok(Some(n));
+            if n > 0 || !full {
+                return Ok((n > 0).then_some(n));
             }
             let mut rx = lock(&self.rx);
             if self.finished(&mut rx) {
