@@ -88,7 +88,10 @@ fn the_cluster_system_kernel_composes_compiles_and_assembles() {
         .source
         .replace("#define RK_ACTOR_K2K_CLUSTER 1\n", "")
         .replace("        rk_actor_cluster_absent();\n", "")
-        .replace("default: rk_actor_cluster_absent(); break;", "default: break;");
+        .replace(
+            "default: rk_actor_cluster_absent(); break;",
+            "default: break;",
+        );
     assert_eq!(stripped, global.source);
     if let Some(ptx) = assemble_without_spills(&system, "rk_cluster_system_test") {
         for needle in [
@@ -99,10 +102,16 @@ fn the_cluster_system_kernel_composes_compiles_and_assembles() {
             "st.release.cluster",
             "fence.acq_rel.cluster",
         ] {
-            assert!(ptx.contains(needle), "no `{needle}` in the cluster kernel's PTX");
+            assert!(
+                ptx.contains(needle),
+                "no `{needle}` in the cluster kernel's PTX"
+            );
         }
         // The global tier's scope is gone from the K2K paths.
-        assert!(!ptx.contains("atom.acq_rel.gpu.cas"), "a gpu-scoped CAS is left");
+        assert!(
+            !ptx.contains("atom.acq_rel.gpu.cas"),
+            "a gpu-scoped CAS is left"
+        );
     }
 }
 
