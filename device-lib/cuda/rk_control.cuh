@@ -140,23 +140,33 @@ RK_DEVICE bool rk_control_stop_requested(const rk_control_block* cb) {
 // route table, built by the host from the system's wiring and placement.
 // A port with no route has a null inbox: the send faults (UNROUTED), it
 // never writes anywhere.
+//
+// `inbox` by tier: GLOBAL, the inbox's device address; DSMEM, its byte
+// offset from the start of the destination block's dynamic shared memory
+// (the host cannot know a shared-memory address; the sender maps
+// `rk_actor_dynamic + offset` into block `rank` of its cluster with mapa).
 struct rk_route {
     void* inbox;         // the destination's K2K inbox (rk_k2k_header), or null
     rk_u32 dest_actor;   // the destination's actor id
     rk_u32 type_id;      // the type id the destination accepts
     rk_u32 payload_size; // the destination's message size
     rk_u32 tier;         // RK_ROUTE_TIER_*
+    rk_u32 rank;         // DSMEM: the destination block's rank in the cluster
+    rk_u32 reserved;
 };
 
-RK_ASSERT_SIZE(rk_route, 24);
+RK_ASSERT_SIZE(rk_route, 32);
 RK_ASSERT_OFFSET(rk_route, inbox, 0);
 RK_ASSERT_OFFSET(rk_route, dest_actor, 8);
 RK_ASSERT_OFFSET(rk_route, type_id, 12);
 RK_ASSERT_OFFSET(rk_route, payload_size, 16);
 RK_ASSERT_OFFSET(rk_route, tier, 20);
+RK_ASSERT_OFFSET(rk_route, rank, 24);
 
 // Delivery tiers (rk_route::tier).
 #define RK_ROUTE_TIER_GLOBAL 0u  // the inbox is in device global memory (.gpu scope)
+#define RK_ROUTE_TIER_DSMEM 1u   // the inbox is in the shared memory of a block of the
+                                 // sender's cluster (.cluster scope, through mapa)
 
 // What the host gives the persistent kernel for each actor it runs: one
 // entry per block, in an array in device memory (the kernel's first
@@ -171,13 +181,17 @@ struct rk_actor_desc {
     rk_u32 message_type_id;    // the type id every request must carry
     rk_u32 reply_type_id;      // the type id replies carry
     rk_u32 batch;              // messages staged per poll (0: the handler's default)
-    void* k2k_inbox;           // actor -> actor inbox (rk_k2k_header, device memory), or null
+    void* k2k_inbox;           // actor -> actor inbox (rk_k2k_header), or null: its device
+                               // address, or in a cluster-placed system its byte offset
+                               // in this block's dynamic shared memory (rk_route::inbox)
     const rk_route* routes;    // route table, indexed by port (device memory), or null
     rk_u32 route_count;        // entries in `routes`
     rk_u32 role;               // which handler of a system kernel runs this actor
+    rk_u32 k2k_capacity;       // the K2K inbox's slots and slot size: what a block lays
+    rk_u32 k2k_slot_size;      // its shared-memory inbox out with (0 without one)
 };
 
-RK_ASSERT_SIZE(rk_actor_desc, 80);
+RK_ASSERT_SIZE(rk_actor_desc, 88);
 RK_ASSERT_OFFSET(rk_actor_desc, control, 0);
 RK_ASSERT_OFFSET(rk_actor_desc, inbox, 8);
 RK_ASSERT_OFFSET(rk_actor_desc, outbox, 16);
@@ -191,5 +205,7 @@ RK_ASSERT_OFFSET(rk_actor_desc, k2k_inbox, 56);
 RK_ASSERT_OFFSET(rk_actor_desc, routes, 64);
 RK_ASSERT_OFFSET(rk_actor_desc, route_count, 72);
 RK_ASSERT_OFFSET(rk_actor_desc, role, 76);
+RK_ASSERT_OFFSET(rk_actor_desc, k2k_capacity, 80);
+RK_ASSERT_OFFSET(rk_actor_desc, k2k_slot_size, 84);
 
 #endif // RK_CONTROL_CUH

@@ -89,6 +89,15 @@ RK_DEFINE_SCOPED_CAS(cluster, RK_SCOPE_CLUSTER_PTX)
 
 #undef RK_DEFINE_SCOPED_CAS
 
+// Full fences, for the rare places where a single acquire/release pair is
+// not enough (e.g. publishing several fields that are read independently).
+RK_DEVICE void rk_fence_acq_rel_sys(void) { asm volatile("fence.acq_rel.sys;" ::: "memory"); }
+RK_DEVICE void rk_fence_acq_rel_gpu(void) { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
+RK_DEVICE void rk_fence_acq_rel_cluster(void) {
+    asm volatile("fence.acq_rel." RK_SCOPE_CLUSTER_PTX ";" ::: "memory");
+}
+RK_DEVICE void rk_fence_acq_rel_cta(void) { asm volatile("fence.acq_rel.cta;" ::: "memory"); }
+
 // Scope tags: one type per scope with the accessors above as static
 // members, so a protocol can be written once as a template over its scope
 // (rk_k2k.cuh) and instantiated per placement tier.
@@ -109,6 +118,7 @@ RK_DEFINE_SCOPED_CAS(cluster, RK_SCOPE_CLUSTER_PTX)
         static RK_DEVICE rk_u64 cas_acq_rel(rk_u64* a, rk_u64 expected, rk_u64 desired) {   \
             return rk_atom_cas_acq_rel_##SCOPE##_u64(a, expected, desired);                 \
         }                                                                                   \
+        static RK_DEVICE void fence_acq_rel() { rk_fence_acq_rel_##SCOPE(); }               \
     };
 
 // Parties in one thread block; the memory is that block's shared memory
@@ -121,15 +131,6 @@ RK_DEFINE_SCOPE_TAG(cluster)
 RK_DEFINE_SCOPE_TAG(gpu)
 
 #undef RK_DEFINE_SCOPE_TAG
-
-// Full fences, for the rare places where a single acquire/release pair is
-// not enough (e.g. publishing several fields that are read independently).
-RK_DEVICE void rk_fence_acq_rel_sys(void) { asm volatile("fence.acq_rel.sys;" ::: "memory"); }
-RK_DEVICE void rk_fence_acq_rel_gpu(void) { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
-RK_DEVICE void rk_fence_acq_rel_cluster(void) {
-    asm volatile("fence.acq_rel." RK_SCOPE_CLUSTER_PTX ";" ::: "memory");
-}
-RK_DEVICE void rk_fence_acq_rel_cta(void) { asm volatile("fence.acq_rel.cta;" ::: "memory"); }
 
 // Thread-block clusters (sm_90+). Below sm_90 these are not defined, so a
 // kernel that uses them fails to compile instead of misbehaving.

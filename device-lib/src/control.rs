@@ -254,8 +254,9 @@ pub struct ActorDesc {
     /// shared memory the launch gives each block (0: the handler's default,
     /// in static shared memory terms; see `rk_actor.cuh`).
     pub batch: u32,
-    /// The actor's K2K inbox (`rk_k2k_header` in device memory), zero when
-    /// no actor sends to it.
+    /// The actor's K2K inbox (`rk_k2k_header`), zero when no actor sends
+    /// to it: its device address, or, in a cluster-placed system, its byte
+    /// offset in the block's dynamic shared memory (as [`Route::inbox`]).
     pub k2k_inbox: u64,
     /// The route table (`rk_route` per port, device memory), zero when the
     /// actor sends nothing.
@@ -264,6 +265,11 @@ pub struct ActorDesc {
     pub route_count: u32,
     /// Which handler of a system kernel runs this actor.
     pub role: u32,
+    /// The K2K inbox's slots (0 without one): a block whose inbox lives in
+    /// its shared memory lays it out from these.
+    pub k2k_capacity: u32,
+    /// The K2K inbox's slot size in bytes.
+    pub k2k_slot_size: u32,
 }
 
 /// `struct rk_route`: where `ctx.send(port, ..)` goes (one per port).
@@ -273,31 +279,40 @@ pub struct Route {
     /// The destination's K2K inbox; zero for a port with no route (a send
     /// on it faults with [`FaultKind::Unrouted`]). A send gives up with
     /// [`FaultKind::Undeliverable`] once the destination closed it
-    /// (terminated).
+    /// (terminated). [`ROUTE_TIER_GLOBAL`]: its device address;
+    /// [`ROUTE_TIER_DSMEM`]: its byte offset in the dynamic shared memory
+    /// of the cluster's block `rank`.
     pub inbox: u64,
     pub dest_actor: u32,
     /// The type id the destination accepts.
     pub type_id: u32,
     /// The destination's message size.
     pub payload_size: u32,
-    /// [`ROUTE_TIER_GLOBAL`], ...
+    /// [`ROUTE_TIER_GLOBAL`] or [`ROUTE_TIER_DSMEM`].
     pub tier: u32,
+    /// [`ROUTE_TIER_DSMEM`]: the destination block's rank in the cluster.
+    pub rank: u32,
+    pub reserved: u32,
 }
 
 /// `RK_ROUTE_TIER_GLOBAL`: the inbox is in device global memory.
 pub const ROUTE_TIER_GLOBAL: u32 = 0;
+/// `RK_ROUTE_TIER_DSMEM`: the inbox is in the shared memory of another
+/// block of the sender's thread-block cluster.
+pub const ROUTE_TIER_DSMEM: u32 = 1;
 
 const _: () = {
-    assert!(size_of::<Route>() == 24);
+    assert!(size_of::<Route>() == 32);
     assert!(offset_of!(Route, inbox) == 0);
     assert!(offset_of!(Route, dest_actor) == 8);
     assert!(offset_of!(Route, type_id) == 12);
     assert!(offset_of!(Route, payload_size) == 16);
     assert!(offset_of!(Route, tier) == 20);
+    assert!(offset_of!(Route, rank) == 24);
 };
 
 const _: () = {
-    assert!(size_of::<ActorDesc>() == 80);
+    assert!(size_of::<ActorDesc>() == 88);
     assert!(align_of::<ActorDesc>() == 8);
     assert!(offset_of!(ActorDesc, control) == 0);
     assert!(offset_of!(ActorDesc, inbox) == 8);
@@ -312,6 +327,8 @@ const _: () = {
     assert!(offset_of!(ActorDesc, routes) == 64);
     assert!(offset_of!(ActorDesc, route_count) == 72);
     assert!(offset_of!(ActorDesc, role) == 76);
+    assert!(offset_of!(ActorDesc, k2k_capacity) == 80);
+    assert!(offset_of!(ActorDesc, k2k_slot_size) == 84);
 };
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use std::mem::{align_of, offset_of, size_of};
 use std::path::Path;
 
 use ringkernel_device::control::{
-    ActorDesc, ActorFault, ControlBlock, FaultKind, Lifecycle, Route, ROUTE_TIER_GLOBAL,
+    ActorDesc, ActorFault, ControlBlock, FaultKind, Lifecycle, Route, ROUTE_TIER_DSMEM,
+    ROUTE_TIER_GLOBAL,
 };
 use ringkernel_device::envelope::{flags, EnvelopeHeader, ACTOR_HOST, ENVELOPE_HEADER_SIZE};
 use ringkernel_device::hlc::{HlcClock, HlcTimestamp};
@@ -65,10 +66,11 @@ fn shared_structs() -> Vec<StructLayout> {
         layout!(ActorFault => "rk_actor_fault" { sequence, kind, file_id, line, column }),
         layout!(ActorDesc => "rk_actor_desc" {
             control, inbox, outbox, state, hlc_offset_ns, actor_id, message_type_id,
-            reply_type_id, batch, k2k_inbox, routes, route_count, role,
+            reply_type_id, batch, k2k_inbox, routes, route_count, role, k2k_capacity,
+            k2k_slot_size,
         }),
         layout!(Route => "rk_route" {
-            inbox, dest_actor, type_id, payload_size, tier,
+            inbox, dest_actor, type_id, payload_size, tier, rank, reserved,
         }),
         layout!(ControlBlock => "rk_control_block" {
             state, actor_id, heartbeat, messages_in, messages_out, fault_count, last_fault,
@@ -99,6 +101,7 @@ fn shared_constants() -> Vec<(String, u64)> {
         ("RK_K2K_MAGIC".into(), K2K_MAGIC.into()),
         ("RK_K2K_SEQ_OFFSET".into(), K2K_SEQ_OFFSET as u64),
         ("RK_ROUTE_TIER_GLOBAL".into(), ROUTE_TIER_GLOBAL.into()),
+        ("RK_ROUTE_TIER_DSMEM".into(), ROUTE_TIER_DSMEM.into()),
     ];
     for state in Lifecycle::ALL {
         constants.push((state.cuda_name().into(), state as u64));

@@ -375,7 +375,16 @@ impl Runtime {
     ) -> Result<LaunchHandle> {
         // SAFETY: forwarded to the caller.
         unsafe {
-            cuda::launch_cluster_async(function, grid, block, cluster, shared_bytes, stream, params)
+            cuda::launch_cluster_async(
+                function,
+                grid,
+                block,
+                cluster,
+                cuda::MAX_PORTABLE_CLUSTER,
+                shared_bytes,
+                stream,
+                params,
+            )
         }
     }
 

@@ -1,11 +1,15 @@
 //! The actor-system suite of `k2k_actors.rs` on a real GPU: every actor of a
 //! system in one persistent launch of the composed system kernel, K2K
-//! inboxes in device memory. `#[ignore]`d here (no GPU in CI); run on the
-//! GPU machine with `--include-ignored` and `RINGKERNEL_REQUIRE_GPU=1`.
+//! inboxes in device memory (`Placement::Gpu`) or, with
+//! `Placement::Cluster`, the system one thread-block cluster with each
+//! inbox in its block's shared memory (DSMEM, sm_90+). `#[ignore]`d here
+//! (no GPU in CI); run on the GPU machine with `--include-ignored` and
+//! `RINGKERNEL_REQUIRE_GPU=1`.
 
 #[path = "k2k_actors/suite.rs"]
 mod suite;
 
+use ringkernel_runtime::actor::Placement;
 use ringkernel_runtime::testing::gpu_runtime;
 
 #[test]
@@ -16,7 +20,7 @@ fn gpu_fan_in_128_producers_x_8_exactly_once_through_a_small_inbox() {
     };
     // 128 producer actors (one block each) x 8 items = 1,024 into one inbox
     // of 8 slots: every payload once, untorn, per producer in order.
-    suite::fan_in(&rt, 128, 8, 8);
+    suite::fan_in(&rt, Placement::Gpu, 128, 8, 8);
 }
 
 #[test]
@@ -25,7 +29,7 @@ fn gpu_fan_in_streams_through_the_default_inbox() {
     let Some(rt) = gpu_runtime("gpu_fan_in_stream") else {
         return;
     };
-    suite::fan_in(&rt, 16, 4096, 256);
+    suite::fan_in(&rt, Placement::Gpu, 16, 4096, 256);
 }
 
 #[test]
@@ -34,7 +38,16 @@ fn gpu_stop_drains_every_stage() {
     let Some(rt) = gpu_runtime("gpu_stop_drains") else {
         return;
     };
-    suite::stop_drains(&rt);
+    suite::stop_drains(&rt, Placement::Gpu);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_a_send_to_a_stopped_actor_is_undeliverable() {
+    let Some(rt) = gpu_runtime("gpu_undeliverable") else {
+        return;
+    };
+    suite::send_to_a_stopped_actor_is_undeliverable(&rt, Placement::Gpu);
 }
 
 #[test]
@@ -52,5 +65,87 @@ fn gpu_wiring_mistakes_are_errors() {
     let Some(rt) = gpu_runtime("gpu_wiring") else {
         return;
     };
-    suite::wiring_errors(&rt);
+    suite::wiring_errors(&rt, Placement::Gpu);
+}
+
+// ---- Placement::Cluster (DSMEM tier; needs compute capability 9.0) ----
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_fan_in_7_producers_exactly_once_through_a_full_inbox() {
+    let Some(rt) = gpu_runtime("gpu_cluster_fan_in") else {
+        return;
+    };
+    // The largest fan-in of a portable cluster: 7 producer blocks + the
+    // collector, 256 items each (1,792) into 8 shared-memory slots.
+    suite::fan_in(&rt, Placement::Cluster, 7, 256, 8);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_fan_in_streams_through_the_default_inbox() {
+    let Some(rt) = gpu_runtime("gpu_cluster_fan_in_stream") else {
+        return;
+    };
+    // The default 256-slot inbox in shared memory (past 48 KiB with the
+    // staging area: the opt-in path), 7 x 4096 items.
+    suite::fan_in(&rt, Placement::Cluster, 7, 4096, 256);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_stop_drains_every_stage() {
+    let Some(rt) = gpu_runtime("gpu_cluster_stop_drains") else {
+        return;
+    };
+    suite::stop_drains(&rt, Placement::Cluster);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_a_send_to_a_stopped_actor_is_undeliverable() {
+    let Some(rt) = gpu_runtime("gpu_cluster_undeliverable") else {
+        return;
+    };
+    suite::send_to_a_stopped_actor_is_undeliverable(&rt, Placement::Cluster);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_wiring_mistakes_are_errors() {
+    let Some(rt) = gpu_runtime("gpu_cluster_wiring") else {
+        return;
+    };
+    suite::wiring_errors(&rt, Placement::Cluster);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_placement_mistakes_are_errors() {
+    let Some(rt) = gpu_runtime("gpu_cluster_placement") else {
+        return;
+    };
+    suite::placement_errors(&rt);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_of_16_actors_where_the_driver_allows_it() {
+    let Some(rt) = gpu_runtime("gpu_cluster_16") else {
+        return;
+    };
+    // 15 producers + 1 collector: a non-portable cluster. On an H100/H200
+    // the driver allows 16 for this small kernel; elsewhere the start must
+    // be refused with the driver's limit, never launched wrong.
+    match std::panic::catch_unwind(|| suite::fan_in(&rt, Placement::Cluster, 15, 64, 8)) {
+        Ok(()) => {}
+        Err(e) => {
+            let text = e.downcast_ref::<String>().cloned().unwrap_or_default();
+            // `expect("start")` prints the error's Debug form.
+            assert!(
+                text.contains("TooManyActors") && text.contains("why: Driver"),
+                "a 16-block cluster failed otherwise than by the driver's limit: {text}"
+            );
+        }
+    }
 }

@@ -1,27 +1,48 @@
 //! Actor systems on the CPU backend (CI): handlers sending to each other
-//! through K2K inboxes. The same suite runs on the GPU in `gpu_k2k_actors.rs`.
+//! through K2K inboxes, under each placement (the CPU runs the same
+//! protocol whatever the tier). The same suite runs on the GPU in
+//! `gpu_k2k_actors.rs`.
 
 #[path = "k2k_actors/suite.rs"]
 mod suite;
 
-use ringkernel_runtime::Runtime;
+use ringkernel_runtime::actor::{ActorError, ClusterLimit, Placement, PlacementError};
+use ringkernel_runtime::{Error, Runtime};
+
+const PLACEMENTS: [Placement; 2] = [Placement::Gpu, Placement::Cluster];
 
 #[test]
 fn fan_in_delivers_every_payload_exactly_once_through_a_small_inbox() {
     // 16 producers x 64 items = 1,024 through a 4-slot inbox (backpressure).
-    suite::fan_in(&Runtime::cpu(), 16, 64, 4);
+    suite::fan_in(&Runtime::cpu(), Placement::Gpu, 16, 64, 4);
 }
 
 #[test]
 fn fan_in_128_producers_x_8_exactly_once() {
     // The shape: 128 producer actors (threads here) x 8 messages
     // into one 8-slot inbox.
-    suite::fan_in(&Runtime::cpu(), 128, 8, 8);
+    suite::fan_in(&Runtime::cpu(), Placement::Gpu, 128, 8, 8);
+}
+
+#[test]
+fn cluster_fan_in_7_producers_exactly_once_through_a_full_inbox() {
+    // The largest fan-in a portable cluster holds: 7 producers + 1
+    // collector, 256 items each (1,792) through 8 slots (backpressure).
+    suite::fan_in(&Runtime::cpu(), Placement::Cluster, 7, 256, 8);
 }
 
 #[test]
 fn stop_drains_every_stage() {
-    suite::stop_drains(&Runtime::cpu());
+    for placement in PLACEMENTS {
+        suite::stop_drains(&Runtime::cpu(), placement);
+    }
+}
+
+#[test]
+fn a_send_to_a_stopped_actor_is_undeliverable() {
+    for placement in PLACEMENTS {
+        suite::send_to_a_stopped_actor_is_undeliverable(&Runtime::cpu(), placement);
+    }
 }
 
 #[test]
@@ -31,5 +52,57 @@ fn a_send_on_an_unwired_port_faults_at_its_line() {
 
 #[test]
 fn wiring_mistakes_are_errors() {
-    suite::wiring_errors(&Runtime::cpu());
+    for placement in PLACEMENTS {
+        suite::wiring_errors(&Runtime::cpu(), placement);
+    }
+}
+
+#[test]
+fn placement_mistakes_are_errors() {
+    suite::placement_errors(&Runtime::cpu());
+}
+
+/// The CPU backend has no device to ask, so it holds a cluster-placed
+/// system to the portable 8 blocks (what every cluster-capable GPU runs):
+/// 9 actors are refused, 8 start.
+#[test]
+fn the_cpu_backend_holds_clusters_to_the_portable_size() {
+    let rt = Runtime::cpu();
+    let build = |actors: u32| {
+        let mut b = rt.system();
+        b.placement(Placement::Cluster);
+        let c = b
+            .actor::<suite::Stamped, suite::Receipt, suite::Tally>(
+                &suite::kernel("collect"),
+                suite::Tally::default(),
+                &suite::collect_options(),
+            )
+            .unwrap();
+        for _ in 1..actors {
+            let f = b
+                .actor::<suite::Work, (), ()>(
+                    &suite::kernel("forward"),
+                    (),
+                    &suite::forward_options(),
+                )
+                .unwrap();
+            b.connect(f, 0, c).unwrap();
+        }
+        b.start()
+    };
+    match build(9).map(|_| ()).unwrap_err() {
+        Error::Actor(ActorError::Placement(e)) => assert_eq!(
+            e,
+            PlacementError::TooManyActors {
+                actors: 9,
+                limit: 8,
+                why: ClusterLimit::Portable
+            }
+        ),
+        other => panic!("expected a placement error, got {other}"),
+    }
+    let system = build(8).expect("8 actors fit a portable cluster");
+    system
+        .stop(std::time::Duration::from_secs(10))
+        .expect("stop");
 }

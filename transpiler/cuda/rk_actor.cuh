@@ -93,6 +93,35 @@
 #define RK_ACTOR_K2K 0
 #endif
 
+// Where a system's K2K inboxes live, fixed when compose_system writes the
+// kernel (it defines RK_ACTOR_K2K_CLUSTER 1 for a cluster-placed system):
+//   0  each inbox in device global memory, routes of tier GLOBAL, .gpu
+//      scope; one block per actor anywhere on the device;
+//   1  each inbox in its actor's block's dynamic shared memory, after the
+//      staging area, routes of tier DSMEM reached through mapa, .cluster
+//      scope; the whole system is one thread-block cluster (sm_90+).
+// Specialised at compose time rather than chosen per route at run time:
+// a system's routes all have the one tier its placement gives, the
+// cluster paths (mapa, barrier.cluster) do not exist below sm_90, where
+// the global kernel must still compile, and the loop's K2K functions are
+// one text templated over the scope tag (rk_actor_k2k_scope) either way.
+#ifndef RK_ACTOR_K2K_CLUSTER
+#define RK_ACTOR_K2K_CLUSTER 0
+#endif
+#if RK_ACTOR_K2K_CLUSTER
+#if !RK_ACTOR_K2K
+#error "RK_ACTOR_K2K_CLUSTER needs RK_ACTOR_K2K"
+#endif
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#error "a cluster-placed actor system needs thread-block clusters (sm_90 or newer)"
+#endif
+typedef rk_scope_cluster rk_actor_k2k_scope;
+#define RK_ACTOR_K2K_TIER RK_ROUTE_TIER_DSMEM
+#else
+typedef rk_scope_gpu rk_actor_k2k_scope;
+#define RK_ACTOR_K2K_TIER RK_ROUTE_TIER_GLOBAL
+#endif
+
 static_assert(RK_ACTOR_FAULT_INDEX_OUT_OF_BOUNDS == RK_FAULT_INDEX_OUT_OF_BOUNDS, "fault codes agree");
 static_assert(RK_ACTOR_FAULT_DIVISION_BY_ZERO == RK_FAULT_DIVISION_BY_ZERO, "fault codes agree");
 static_assert(RK_ACTOR_FAULT_OVERFLOW == RK_FAULT_OVERFLOW, "fault codes agree");
@@ -234,7 +263,8 @@ struct rk_actor_leader {
     rk_u32 restarts_seen;
     bool failed;
     bool k2k_turn;       // poll the K2K inbox first next time (fairness)
-    rk_k2k_header* k2k;  // the K2K inbox (other actors' messages), or null
+    rk_k2k_header* k2k;  // the K2K inbox (other actors' messages), or null; in a
+                         // cluster-placed system in this block's shared memory
     rk_u64 k2k_head;     // its next position to consume
     rk_u64 k2k_mask;
     rk_u64 sent;         // messages this actor sent with ctx.send
@@ -322,6 +352,25 @@ RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
         rk_actor_copy16_async(S::request(m) + 16u * o, src);
     }
     rk_actor_copy_wait();
+}
+
+// rk_actor_stage for a batch whose slots are in this block's shared memory
+// (a cluster-placed system's K2K inbox; cp.async reads global memory only):
+// plain 16-byte copies, ordered after the leader's acquire of the slots by
+// the barrier in between, like the host path's reads.
+template <typename H>
+RK_INLINE void rk_actor_stage_shared(const rk_ring* inbox, rk_u32 count) {
+    using S = rk_actor_shape<H>;
+    const rk_u32 total = count * S::in_words;
+    const rk_u32 threads = rk_block_threads();
+    #pragma unroll 1
+    for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
+        const rk_u32 m = w / S::in_words;
+        const rk_u32 o = w - m * S::in_words;
+        const uint4* src = reinterpret_cast<const uint4*>(
+            reinterpret_cast<const unsigned char*>(rk_ring_pop_slot(inbox, m)) + 16u * o);
+        *reinterpret_cast<uint4*>(S::request(m) + 16u * o) = *src;
+    }
 }
 
 // Writes `words` 16-byte words from `src` (shared) to `dst` (mapped).
@@ -463,6 +512,14 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
 // reserved past what it consumed), so a later send fails to reserve and
 // reports the destination as gone instead of queueing a message nobody
 // will read.
+//
+// Every function below is a template over the scope tag K (rk_sync.cuh):
+// the kernel instantiates them with rk_actor_k2k_scope, gpu or cluster by
+// the system's placement; the text is the same for both tiers. In a
+// cluster-placed system an actor's inbox is laid out by its own block at
+// start (rk_actor_k2k_cluster_open) and senders reach it through mapa;
+// since other blocks may touch it until they end, no block of the
+// cluster returns before all of them are done (rk_actor_cluster_exit).
 
 // Bit 63 of a K2K tail: the consumer has terminated.
 #define RK_ACTOR_K2K_CLOSED 0x8000000000000000ull
@@ -471,6 +528,7 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
 // most `most`). Relaxed loads of the sequence words, eight at a time so
 // their latencies overlap, then one fence if any is committed: the
 // acquire pattern that orders the slot reads after the producers' commits.
+template <class K>
 RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
     const rk_u64* seq = rk_k2k_seq_(l->k2k);
     rk_u32 n = 0u;
@@ -479,7 +537,7 @@ RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
         rk_u64 s[8];
         #pragma unroll
         for (rk_u32 j = 0u; j < 8u; ++j) {
-            s[j] = rk_ld_relaxed_gpu_u64(&seq[(l->k2k_head + n + j) & l->k2k_mask]);
+            s[j] = K::ld_relaxed(&seq[(l->k2k_head + n + j) & l->k2k_mask]);
         }
         rk_u32 j = 0u;
         while (j < 8u && n < most && s[j] == l->k2k_head + n + 1u) {
@@ -491,7 +549,7 @@ RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
         }
     }
     if (n > 0u) {
-        rk_fence_acq_rel_gpu();
+        K::fence_acq_rel();
     }
     return n;
 }
@@ -502,38 +560,41 @@ RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l) {
     if (!RK_ACTOR_K2K || l->k2k == nullptr) {
         return 0u;
     }
-    return rk_actor_k2k_available(l, l->batch);
+    return rk_actor_k2k_available<rk_actor_k2k_scope>(l, l->batch);
 }
 
 // Hands `n` consumed K2K slots back to the producers (their next lap).
 // Every read of them (by any thread) happened before the caller's fence.
+template <class K>
 RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
     rk_u64* seq = rk_k2k_seq_(l->k2k);
     const rk_u64 capacity = l->k2k_mask + 1u;
     #pragma unroll 1
     for (rk_u32 i = 0u; i < n; ++i) {
         const rk_u64 pos = l->k2k_head + i;
-        rk_st_relaxed_gpu_u64(&seq[pos & l->k2k_mask], pos + capacity);
+        K::st_relaxed(&seq[pos & l->k2k_mask], pos + capacity);
     }
     l->k2k_head += n;
-    rk_st_relaxed_gpu_u64(&l->k2k->head, l->k2k_head);
+    K::st_relaxed(&l->k2k->head, l->k2k_head);
 }
 
 // Closes the K2K inbox for good if nothing is reserved past the head;
 // false when a producer holds a slot (the loop goes on polling).
+template <class K>
 RK_INLINE bool rk_actor_k2k_close(rk_actor_leader* l) {
     const rk_u64 head = l->k2k_head;
-    return rk_atom_cas_acq_rel_gpu_u64(&l->k2k->tail, head, head | RK_ACTOR_K2K_CLOSED) == head;
+    return K::cas_acq_rel(&l->k2k->tail, head, head | RK_ACTOR_K2K_CLOSED) == head;
 }
 
 // A failed actor asked to stop: nothing will run its K2K messages, so each
 // one committed (or being written) is dead-lettered to the host with
 // UNDELIVERABLE, until the inbox closes (nothing lost silently).
+template <class K>
 RK_INLINE void rk_actor_k2k_shutdown(rk_actor_leader* l, const rk_actor_desc* d) {
     rk_u32 sleep = 32u;
     #pragma unroll 1
-    while (!rk_actor_k2k_close(l)) {
-        if (rk_actor_k2k_available(l, 1u) == 1u) {
+    while (!rk_actor_k2k_close<K>(l)) {
+        if (rk_actor_k2k_available<K>(l, 1u) == 1u) {
             const rk_u32 slot_size = l->k2k->slot_size;
             rk_envelope_header* env = rk_k2k_slot(l->k2k, l->k2k_head);
             const rk_u32 room = slot_size - RK_ENVELOPE_HEADER_SIZE;
@@ -541,13 +602,73 @@ RK_INLINE void rk_actor_k2k_shutdown(rk_actor_leader* l, const rk_actor_desc* d)
             l->messages_in += 1u;
             rk_actor_dead_letter(l, d, env, rk_envelope_payload(env), bytes,
                                  RK_ACTOR_FAULT_UNDELIVERABLE, 0u, 0u);
-            rk_fence_acq_rel_gpu();
-            rk_actor_k2k_release(l, 1u);
+            K::fence_acq_rel();
+            rk_actor_k2k_release<K>(l, 1u);
             continue;
         }
         rk_nanosleep(sleep);
         sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
     }
+}
+
+#if RK_ACTOR_K2K_CLUSTER
+// Bytes of a K2K inbox of this geometry (rk_k2k.cuh's layout).
+RK_INLINE rk_u64 rk_actor_k2k_bytes(rk_u32 capacity, rk_u32 slot_size) {
+    return RK_K2K_BYTES(capacity, slot_size);
+}
+
+// A cluster-placed actor's K2K inbox, laid out in this block's dynamic
+// shared memory at the offset the host chose (d->k2k_inbox, after the
+// staging area): called by every thread at start. Null when the actor has
+// none, or when the geometry is not one the host could have chosen (the
+// offset unaligned, the inbox past the dynamic shared memory, a capacity
+// that is no power of two): nothing is written then, and the leader's
+// geometry check fails the actor. Every block then meets the others at
+// the cluster barrier (rk_actor_main) before anyone sends.
+RK_INLINE rk_k2k_header* rk_actor_k2k_cluster_open(const rk_actor_desc* d) {
+    const rk_u64 offset = reinterpret_cast<rk_u64>(d->k2k_inbox);
+    const rk_u32 capacity = d->k2k_capacity;
+    const rk_u32 slot_size = d->k2k_slot_size;
+    if (offset == 0u) {
+        return nullptr;
+    }
+    rk_u32 dynamic_bytes;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
+    const bool fits = offset % RK_LINE == 0u && capacity >= 2u &&
+                      (capacity & (capacity - 1u)) == 0u && slot_size >= RK_ENVELOPE_HEADER_SIZE &&
+                      slot_size % 64u == 0u &&
+                      offset + rk_actor_k2k_bytes(capacity, slot_size) <= dynamic_bytes;
+    if (!fits) {
+        return nullptr;
+    }
+    rk_k2k_header* q = reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset);
+    rk_k2k_init(q, capacity, slot_size, d->actor_id);
+    return q;
+}
+#endif
+
+// Where a route's inbox is, as a generic address the sender can use: the
+// device address (global tier), or the destination block's shared memory
+// mapped into this block's view (DSMEM tier, mapa). Null for a route this
+// kernel cannot follow: no inbox, a tier other than the one the system was
+// composed for, a rank outside the cluster or an offset outside the shared
+// memory (a send then faults UNROUTED; it never writes anywhere).
+RK_INLINE rk_k2k_header* rk_actor_k2k_target(const rk_route* r) {
+    if (r->inbox == nullptr || r->tier != RK_ACTOR_K2K_TIER) {
+        return nullptr;
+    }
+#if RK_ACTOR_K2K_CLUSTER
+    const rk_u64 offset = reinterpret_cast<rk_u64>(r->inbox);
+    rk_u32 dynamic_bytes;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
+    if (r->rank >= rk_cluster_size() || offset % RK_LINE != 0u ||
+        offset + RK_K2K_SEQ_OFFSET > dynamic_bytes) {
+        return nullptr;
+    }
+    return rk_cluster_map(reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset), r->rank);
+#else
+    return static_cast<rk_k2k_header*>(r->inbox);
+#endif
 }
 
 // ctx.send(port, &msg): called by every thread of the handler; the leader
@@ -570,18 +691,22 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
 #else
     rk_actor_ctx* c = static_cast<rk_actor_ctx*>(f);
     const rk_actor_desc* d = c->desc;
+    using K = rk_actor_k2k_scope;
     const rk_route* r = port < d->route_count ? &d->routes[port] : nullptr;
-    if (r == nullptr || r->inbox == nullptr || r->payload_size != size) {
+    rk_k2k_header* q = r != nullptr && r->payload_size == size ? rk_actor_k2k_target(r) : nullptr;
+    if (q == nullptr) {
         rk_fault(f, RK_FAULT_UNROUTED, line, column);
         return false;
     }
-    rk_k2k_header* q = static_cast<rk_k2k_header*>(r->inbox);
+    // The geometry once (for a DSMEM inbox each header read is a round
+    // trip to the other block).
+    const rk_k2k_ref ref = rk_k2k_open(q);
     rk_actor_leader* l = c->leader;
     rk_u64 pos = 0u;
     rk_u32 sleep = 32u;
     #pragma unroll 1
-    while (!rk_k2k_reserve(q, &pos)) {
-        if (rk_ld_relaxed_gpu_u64(&q->tail) & RK_ACTOR_K2K_CLOSED) {
+    while (!rk_k2k_reserve<K>(ref, &pos)) {
+        if (K::ld_relaxed(&q->tail) & RK_ACTOR_K2K_CLOSED) {
             rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
             return false;
         }
@@ -589,7 +714,7 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
         rk_nanosleep(sleep);
         sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
     }
-    rk_envelope_header* slot = rk_k2k_slot(q, pos);
+    rk_envelope_header* slot = rk_k2k_slot(ref, pos);
     const rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
     l->sent += 1u;
     slot->type_id = r->type_id;
@@ -604,7 +729,7 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
     slot->reserved[1] = 0u;
     slot->reserved[2] = 0u;
     memcpy(rk_envelope_payload(slot), msg, size);
-    rk_k2k_commit(q, pos);
+    rk_k2k_commit<K>(ref, pos);
     return true;
 #endif
 }
@@ -619,28 +744,35 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
 // trip after the host wrote it; the poll that follows takes it
 // (RK_ACTOR_SOURCE_HOST_LL) or, when the tail shows more, the batch.
 // Called by the first min(32, threads) threads; the leader's state is
-// read by all of them and written by lane 0.
+// read by all of them and written by lane 0. Out of line: inlined into the
+// loop it made ptxas spill (cuda_out's `scale` actor); a call per look
+// costs nothing next to the look's round trips.
 template <typename H>
-__device__ __forceinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u32 threads) {
+__device__ __noinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u32 threads) {
     using S = rk_actor_shape<H>;
     constexpr rk_u32 words = S::in_words * 4u; // 4 data bytes per flagged word
     if constexpr (words <= 32u) {
         const unsigned mask = threads >= 32u ? 0xFFFFFFFFu : ((1u << threads) - 1u);
-        const rk_u64 i = l->inbox.index;
-        const rk_u64* copy = l->ll + (i & (rk_u64)l->inbox.mask) * l->ll_words;
+        // The index, copy and tail are re-read from the leader's state (shared
+        // memory) on every spin rather than held in registers: the look is
+        // inlined into the loop, where registers are scarce.
         rk_u64 tail = 0u;
         bool got = false;
+#pragma unroll 1
         for (rk_u32 spin = 0u; spin < RK_ACTOR_LOOK_SPINS; ++spin) {
             rk_u64 t = 0u;
             if (lane == 0u) {
                 t = rk_ld_relaxed_sys_u64(&l->inbox.header->tail);
             }
-            got = rk_ring_ll_look<words>(copy, i, lane, mask, S::request(0));
+            const rk_u64 i = l->inbox.index;
+            got = rk_ring_ll_look<words>(l->ll + (i & (rk_u64)l->inbox.mask) * l->ll_words, i,
+                                         lane, mask, S::request(0));
             tail = __shfl_sync(mask, t, 0);
-            if (got || tail > i) {
+            if (got || tail > l->inbox.index) {
                 break;
             }
         }
+        const rk_u64 i = l->inbox.index;
         if (lane == 0u) {
             if (tail > i) {
                 rk_fence_acq_rel_sys(); // the relaxed tail read, as an acquire
@@ -689,7 +821,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             if (rk_control_stop_requested(cb)) {
                 if constexpr (RK_ACTOR_K2K) {
                     if (l->k2k != nullptr) {
-                        rk_actor_k2k_shutdown(l, d);
+                        rk_actor_k2k_shutdown<rk_actor_k2k_scope>(l, d);
                     }
                 }
                 return RK_ACTOR_EXIT;
@@ -776,7 +908,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             }
             // Other actors' messages: exit only once the K2K inbox is
             // empty with no slot reserved, and closed in the same step.
-            if (RK_ACTOR_K2K && l->k2k != nullptr && !rk_actor_k2k_close(l)) {
+            if (RK_ACTOR_K2K && l->k2k != nullptr && !rk_actor_k2k_close<rk_actor_k2k_scope>(l)) {
                 continue;
             }
             return RK_ACTOR_EXIT;
@@ -1089,9 +1221,32 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, 
     return count;
 }
 
+// The cluster-placed system's exit: a block whose actor is done still
+// holds an inbox other blocks may send to (they then find it closed, and
+// fault UNDELIVERABLE), so every block waits here until every block of the
+// cluster is done, and only then do they return. Called by every thread.
+// Nothing in the global tier.
+RK_INLINE void rk_actor_cluster_exit() {
+#if RK_ACTOR_K2K_CLUSTER
+    rk_cluster_sync();
+#endif
+}
+
+// A block of a cluster-placed system that runs no actor (the host never
+// launches one; a role the entry does not know) still takes part in both
+// of the cluster's barriers, the start and the exit, so the others do not
+// wait for it forever.
+RK_INLINE void rk_actor_cluster_absent() {
+#if RK_ACTOR_K2K_CLUSTER
+    rk_cluster_sync();
+    rk_cluster_sync();
+#endif
+}
+
 template <typename H>
 __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u32 actor_count) {
     if (blockIdx.x >= actor_count) {
+        rk_actor_cluster_absent();
         return;
     }
     using S = rk_actor_shape<H>;
@@ -1112,6 +1267,11 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
     // around the handler's out-of-line fault calls. Only the leader uses it.
     __shared__ rk_actor_leader leader_state;
     rk_actor_leader& l = leader_state;
+#if RK_ACTOR_K2K_CLUSTER
+    // This actor's K2K inbox, laid out by the whole block in its shared
+    // memory; published to the other blocks by the cluster barrier below.
+    rk_k2k_header* const k2k_shared = rk_actor_k2k_cluster_open(d);
+#endif
     if (leader) {
         rk_control_block* cb = d->control;
         rk_control_set_state(cb, RK_STATE_INITIALIZING);
@@ -1144,8 +1304,12 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.failed = false;
         l.batch = batch;
         l.k2k_turn = true;
+#if RK_ACTOR_K2K_CLUSTER
+        l.k2k = k2k_shared;
+#else
         l.k2k = RK_ACTOR_K2K ? static_cast<rk_k2k_header*>(d->k2k_inbox) : nullptr;
-        l.k2k_head = l.k2k != nullptr ? rk_ld_relaxed_gpu_u64(&l.k2k->head) : 0u;
+#endif
+        l.k2k_head = l.k2k != nullptr ? rk_actor_k2k_scope::ld_relaxed(&l.k2k->head) : 0u;
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
         l.sent = 0u;
         constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
@@ -1154,9 +1318,20 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         bool geometry_ok = l.inbox.slot_size >= S::in_words * 16u &&
                            l.outbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + reply_words * 16u &&
                            batch <= RK_ACTOR_MAX_BATCH && dynamic_bytes >= staging_bytes;
+#if RK_ACTOR_K2K_CLUSTER
+        // The launch is the one cluster of the system, the inbox the host
+        // asked for is laid out, and it starts after the staging area.
+        geometry_ok = geometry_ok && rk_cluster_size() == actor_count &&
+                      (d->k2k_inbox != nullptr) == (l.k2k != nullptr) &&
+                      reinterpret_cast<rk_u64>(d->k2k_inbox) >= (l.k2k != nullptr ? staging_bytes : 0u);
+#endif
         if (!geometry_ok) {
             // The host sized the rings (or the staging area) for another
-            // actor: refuse to run.
+            // actor: refuse to run. Its K2K inbox is closed at once, so a
+            // sender faults UNDELIVERABLE instead of waiting for it forever.
+            if (RK_ACTOR_K2K && l.k2k != nullptr) {
+                rk_actor_k2k_close<rk_actor_k2k_scope>(&l);
+            }
             rk_control_record_fault(cb, RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u, 0u, 0u);
             rk_control_set_state(cb, RK_STATE_FAILED);
             ctl.command = RK_ACTOR_EXIT;
@@ -1168,7 +1343,14 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
     __syncthreads();
     const rk_u32 start = ctl.command;
     __syncthreads(); // everyone has read `command` before the leader polls
+#if RK_ACTOR_K2K_CLUSTER
+    // Every inbox of the cluster is laid out (a refused actor's closed)
+    // before any block sends: release by each thread's arrival, acquire
+    // by its wait.
+    rk_cluster_sync();
+#endif
     if (start == RK_ACTOR_EXIT) {
+        rk_actor_cluster_exit();
         return;
     }
     for (;;) {
@@ -1206,7 +1388,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             __syncthreads(); // everyone has read `command` before the leader polls again
             continue;
         }
-        if (ctl.source != RK_ACTOR_SOURCE_HOST_LL) {
+        if (RK_ACTOR_K2K_CLUSTER && ctl.source == RK_ACTOR_SOURCE_K2K) {
+            rk_actor_stage_shared<H>(&ctl.inbox, ctl.count);
+        } else if (ctl.source != RK_ACTOR_SOURCE_HOST_LL) {
             rk_actor_stage<H>(&ctl.inbox, ctl.count);
         }
         __syncthreads(); // B2
@@ -1231,8 +1415,8 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
                                      RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
                 if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
-                    rk_fence_acq_rel_gpu();
-                    rk_actor_k2k_release(&l, 1u);
+                    rk_actor_k2k_scope::fence_acq_rel();
+                    rk_actor_k2k_release<rk_actor_k2k_scope>(&l, 1u);
                 } else {
                     l.inbox.index += 1u;
                     rk_actor_free_inbox(&l, l.tail_seen, true);
@@ -1311,13 +1495,13 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 rk_actor_dead_letter(&l, d, req, S::request(done) + RK_ENVELOPE_HEADER_SIZE,
                                      H::message_size, fault.kind, fault.line, fault.column);
                 if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
-                    rk_actor_k2k_release(&l, done + 1u);
+                    rk_actor_k2k_release<rk_actor_k2k_scope>(&l, done + 1u);
                 } else {
                     l.inbox.index += done + 1u;
                     rk_actor_free_inbox(&l, l.tail_seen, true);
                 }
             } else if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
-                rk_actor_k2k_release(&l, done);
+                rk_actor_k2k_release<rk_actor_k2k_scope>(&l, done);
             } else {
                 l.inbox.index += done;
                 rk_actor_free_inbox(&l, l.tail_seen, false); // after the fence
@@ -1329,6 +1513,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         rk_control_set_counters(d->control, l.messages_in, l.messages_out);
         rk_control_set_state(d->control, RK_STATE_TERMINATED);
     }
+    rk_actor_cluster_exit();
 }
 
 #endif // RK_ACTOR_CUH

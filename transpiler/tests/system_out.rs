@@ -4,9 +4,13 @@
 //! compiled by NVRTC and assembled by ptxas for sm_90 without spills; the
 //! ports and wiring metadata the runtime checks connections with are
 //! asserted; composing handlers of different block shapes is an error.
+//! The same system composed for cluster placement (K2K inboxes in the
+//! blocks' shared memory, DSMEM routes) is pinned and assembled the same way.
 
 use ringkernel_toolchain::{assemble, compile, require_nvrtc, Arch, CompileOptions, Target};
-use ringkernel_transpiler::back::cuda::system::{compose_system, SystemError, SystemRole};
+use ringkernel_transpiler::back::cuda::system::{
+    compose_system, compose_system_tiered, K2kTier, SystemError, SystemOutput, SystemRole,
+};
 use ringkernel_transpiler::back::cuda::{write_module, Options as CudaOptions, Output};
 use ringkernel_transpiler::front::rust::{lower_file, Options};
 
@@ -54,12 +58,72 @@ fn the_system_kernel_composes_compiles_and_assembles() {
     let system = compose_system("rk_system_test", &roles).unwrap();
     insta::assert_snapshot!("k2k_system", system.source);
     assert_eq!(system.block, [32, 1, 1]);
+    assert!(!system.source.contains("RK_ACTOR_K2K_CLUSTER"));
+    assemble_without_spills(&system, "rk_system_test");
+}
 
-    let Some(tools) = require_nvrtc("system_out") else {
-        return;
-    };
-    let include =
-        std::env::temp_dir().join(format!("ringkernel-system-out-{}", std::process::id()));
+/// The cluster-placed system kernel: the same roles, inboxes in shared
+/// memory (`RK_ACTOR_K2K_CLUSTER`), and an entry whose blocks all reach the
+/// cluster barriers. Assembled for sm_90 with no spills; the PTX uses the
+/// DSMEM machinery (mapa, the cluster barrier, cluster-scoped atomics).
+#[test]
+fn the_cluster_system_kernel_composes_compiles_and_assembles() {
+    let output = transpile(HANDLERS);
+    let roles = [
+        SystemRole {
+            output: &output,
+            kernel: "collect",
+        },
+        SystemRole {
+            output: &output,
+            kernel: "forward",
+        },
+    ];
+    let system = compose_system_tiered("rk_cluster_system_test", &roles, K2kTier::Cluster).unwrap();
+    insta::assert_snapshot!("k2k_cluster_system", system.source);
+    assert_eq!(system.block, [32, 1, 1]);
+    let global = compose_system("rk_cluster_system_test", &roles).unwrap();
+    // The tier's define and the absent-block paths are the only difference.
+    let stripped = system
+        .source
+        .replace("#define RK_ACTOR_K2K_CLUSTER 1\n", "")
+        .replace("        rk_actor_cluster_absent();\n", "")
+        .replace(
+            "default: rk_actor_cluster_absent(); break;",
+            "default: break;",
+        );
+    assert_eq!(stripped, global.source);
+    if let Some(ptx) = assemble_without_spills(&system, "rk_cluster_system_test") {
+        for needle in [
+            "mapa.u64",
+            "barrier.cluster.arrive",
+            "barrier.cluster.wait",
+            "atom.acq_rel.cluster.cas.b64",
+            "st.release.cluster",
+            "fence.acq_rel.cluster",
+        ] {
+            assert!(
+                ptx.contains(needle),
+                "no `{needle}` in the cluster kernel's PTX"
+            );
+        }
+        // The global tier's scope is gone from the K2K paths.
+        assert!(
+            !ptx.contains("atom.acq_rel.gpu.cas"),
+            "a gpu-scoped CAS is left"
+        );
+    }
+}
+
+/// Compiles `system` with NVRTC for sm_90 and assembles it with ptxas:
+/// `symbol` must not spill. Returns the PTX (None when NVRTC is absent and
+/// not required).
+fn assemble_without_spills(system: &SystemOutput, symbol: &str) -> Option<String> {
+    let tools = require_nvrtc("system_out")?;
+    let include = std::env::temp_dir().join(format!(
+        "ringkernel-system-out-{}-{symbol}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&include).unwrap();
     for header in &system.headers {
         std::fs::write(include.join(header.name), header.contents).unwrap();
@@ -70,18 +134,17 @@ fn the_system_kernel_composes_compiles_and_assembles() {
     let mut options = CompileOptions::new(Target::Ptx(Arch::SM_90));
     options.include_dirs.push(include.display().to_string());
     options.extra = system.nvrtc_options.clone();
-    let compiled = compile("rk_system_test.cu", &system.source, &options)
-        .unwrap_or_else(|e| panic!("{e}\n--- rk_system_test.cu ---\n{}", system.source));
-    let report = assemble(
-        tools.ptxas().expect("ptxas"),
-        compiled.ptx().unwrap(),
-        Arch::SM_90,
-    )
-    .unwrap();
+    let file = format!("{symbol}.cu");
+    let compiled = compile(&file, &system.source, &options)
+        .unwrap_or_else(|e| panic!("{e}\n--- {file} ---\n{}", system.source));
+    let ptx = compiled.ptx().unwrap();
+    let report = assemble(tools.ptxas().expect("ptxas"), ptx, Arch::SM_90).unwrap();
     let resources = report
-        .function("rk_system_test")
-        .unwrap_or_else(|| panic!("no rk_system_test in\n{}", report.raw));
+        .function(symbol)
+        .unwrap_or_else(|| panic!("no {symbol} in\n{}", report.raw));
     assert!(!resources.spills(), "{resources:?}");
+    eprintln!("{symbol}: {resources:?}");
+    Some(ptx.to_string())
 }
 
 #[test]

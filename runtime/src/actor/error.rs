@@ -84,6 +84,11 @@ pub enum ActorError {
     /// carries another type, a port wired twice or not at all).
     #[error("actor system wiring: {problem}")]
     Wiring { problem: String },
+    /// An actor system cannot run with the placement it asked for (too
+    /// many actors for a cluster, no clusters on the device, inboxes too
+    /// large for shared memory).
+    #[error("actor system placement: {0}")]
+    Placement(#[from] super::placement::PlacementError),
     /// The other side broke the protocol (an unknown state code, a reply
     /// to no request): a runtime or device bug.
     #[error("protocol violation: {0}")]

@@ -92,6 +92,146 @@ fn staging(
     Ok((batch, bytes))
 }
 
+/// How a cluster-placed system is launched ([`cluster_shape`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClusterShape {
+    /// Where each K2K inbox starts in its block's dynamic shared memory.
+    pub inbox_offset: u64,
+    /// The dynamic shared memory per block: staging area, then inbox.
+    pub shared_bytes: u64,
+    /// The most blocks per cluster the launch may ask for.
+    pub max_blocks: u64,
+}
+
+/// What a cluster-placed system needs of the device before its kernel is
+/// compiled (the cluster kernel does not compile below sm_90): thread-block
+/// clusters, and no more actors than any device puts in a cluster.
+pub(crate) fn cluster_precheck(rt: &Runtime, actors: u32) -> Result<Arc<CudaDevice>> {
+    use super::placement::{check_cluster_fit, PlacementError, MAX_CLUSTER};
+    let placement = |e: PlacementError| Error::Actor(ActorError::Placement(e));
+    let device = rt.cuda_device().ok_or(Error::NotCuda {
+        operation: "launching a cluster-placed actor system",
+    })?;
+    if device.arch.0 < 9 {
+        return Err(placement(PlacementError::NoClusters { arch: device.arch }));
+    }
+    check_cluster_fit(actors, Some(MAX_CLUSTER)).map_err(placement)?;
+    Ok(device)
+}
+
+/// Checks that a system of `actors` blocks of `block` threads, each with
+/// `staging` bytes of staging area and (receivers) a K2K inbox of
+/// `inboxes[i]`, runs as one thread-block cluster on this device, and sets
+/// the kernel up for it: the dynamic shared memory past the default 48 KiB
+/// (opt-in), the non-portable cluster size past 8 blocks. The driver is
+/// asked for the largest cluster it can co-schedule for this kernel with
+/// that block and shared memory (`cuOccupancyMaxPotentialClusterSize`) and
+/// whether one such cluster fits the device at all
+/// (`cuOccupancyMaxActiveClusters`).
+pub(crate) fn cluster_shape(
+    rt: &Runtime,
+    function: &KernelFunction,
+    block: [u32; 3],
+    actors: u32,
+    staging: u64,
+    inboxes: &[ringkernel_device::k2k::K2kLayout],
+) -> Result<ClusterShape> {
+    use super::placement::{check_cluster_fit, cluster_shared_layout, PlacementError};
+    let placement = |e: PlacementError| Error::Actor(ActorError::Placement(e));
+    let device = cluster_precheck(rt, actors)?;
+    let Backend::Cuda { ordinal, .. } = rt.backend() else {
+        unreachable!("a CUDA device has a CUDA backend");
+    };
+    device.bind()?;
+    let mut cu_device: sys::CUdevice = 0;
+    let mut optin = 0;
+    // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
+    unsafe {
+        sys::cuDeviceGet(&mut cu_device, ordinal as i32)
+            .result()
+            .map_err(|e| Error::driver("cuDeviceGet", e))?;
+        sys::cuDeviceGetAttribute(
+            &mut optin,
+            sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+            cu_device,
+        )
+        .result()
+        .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
+    }
+    let available = (optin.max(0) as u64).saturating_sub(u64::from(function.static_shared_bytes));
+    let layouts: Vec<_> = inboxes.iter().copied().map(Some).collect();
+    let (inbox_offset, shared_bytes) =
+        cluster_shared_layout(staging, &layouts, available).map_err(placement)?;
+    let set = |attribute, value: i32| -> Result<()> {
+        // SAFETY: a live function handle of the current context.
+        unsafe { sys::cuFuncSetAttribute(function.cu_function(), attribute, value) }
+            .result()
+            .map_err(|e| Error::driver("cuFuncSetAttribute", e))
+    };
+    if shared_bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
+        set(
+            sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+            shared_bytes as i32,
+        )?;
+    }
+    let portable = crate::cuda::MAX_PORTABLE_CLUSTER;
+    if u64::from(actors) > portable {
+        set(
+            sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED,
+            1,
+        )?;
+    }
+    // SAFETY: an all-zero attribute is a valid value of the C struct.
+    let mut attribute: sys::CUlaunchAttribute = unsafe { std::mem::zeroed() };
+    attribute.id = sys::CUlaunchAttributeID::CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+    attribute.value.clusterDim = sys::CUlaunchAttributeValue_union__bindgen_ty_1 {
+        x: actors,
+        y: 1,
+        z: 1,
+    };
+    let mut config = sys::CUlaunchConfig {
+        gridDimX: actors,
+        gridDimY: 1,
+        gridDimZ: 1,
+        blockDimX: block[0],
+        blockDimY: block[1],
+        blockDimZ: block[2],
+        sharedMemBytes: shared_bytes as u32,
+        hStream: std::ptr::null_mut(),
+        attrs: std::ptr::null_mut(),
+        numAttrs: 0,
+    };
+    let mut potential = 0;
+    // SAFETY: the config lives across the call; no attributes (the driver
+    // reports the largest cluster size for this block and shared memory).
+    unsafe {
+        sys::cuOccupancyMaxPotentialClusterSize(&mut potential, function.cu_function(), &config)
+    }
+    .result()
+    .map_err(|e| Error::driver("cuOccupancyMaxPotentialClusterSize", e))?;
+    let potential = potential.max(0) as u32;
+    check_cluster_fit(actors, Some(potential)).map_err(placement)?;
+    config.attrs = &raw mut attribute;
+    config.numAttrs = 1;
+    let mut clusters = 0;
+    // SAFETY: the config and its one attribute live across the call.
+    unsafe { sys::cuOccupancyMaxActiveClusters(&mut clusters, function.cu_function(), &config) }
+        .result()
+        .map_err(|e| Error::driver("cuOccupancyMaxActiveClusters", e))?;
+    if clusters < 1 {
+        return Err(placement(PlacementError::TooManyActors {
+            actors,
+            limit: potential.min(actors.saturating_sub(1)),
+            why: super::placement::ClusterLimit::Driver,
+        }));
+    }
+    Ok(ClusterShape {
+        inbox_offset,
+        shared_bytes,
+        max_blocks: u64::from(actors).max(portable),
+    })
+}
+
 /// What `spawn` hands the GPU executor.
 pub(crate) struct GpuStart<'a> {
     pub kernel: &'a KernelSource,
@@ -168,8 +308,12 @@ pub(crate) struct GpuActor<'a> {
     pub reply_type_id: u32,
     pub batch: u32,
     pub role: u32,
-    /// Device address of its K2K inbox, 0 when nothing sends to it.
+    /// Its K2K inbox, 0 when nothing sends to it: a device address, or in
+    /// a cluster launch the byte offset in its block's dynamic shared memory.
     pub k2k_inbox: u64,
+    /// The inbox's slots and slot size (0, 0: none).
+    pub k2k_capacity: u32,
+    pub k2k_slot_size: u32,
     /// Device address of its route table and its entries (0, 0: none).
     pub routes: u64,
     pub route_count: u32,
@@ -180,8 +324,13 @@ pub(crate) struct GpuLaunchSpec<'a> {
     pub module: Arc<LoadedModule>,
     pub function: KernelFunction,
     pub block: [u32; 3],
-    /// Dynamic shared memory per block (the largest staging area).
+    /// Dynamic shared memory per block (the largest staging area, and in a
+    /// cluster launch the K2K inboxes after it).
     pub staging_bytes: u64,
+    /// `Some(n)`: launch the grid as one thread-block cluster, allowed up
+    /// to `n` blocks (more than the portable 8 only when the caller set the
+    /// kernel's non-portable attribute and the driver agreed).
+    pub cluster: Option<u64>,
     pub hlc_offset_ns: i64,
     pub actors: Vec<GpuActor<'a>>,
 }
@@ -210,6 +359,8 @@ impl GpuLaunch {
                 batch,
                 role: 0,
                 k2k_inbox: 0,
+                k2k_capacity: 0,
+                k2k_slot_size: 0,
                 routes: 0,
                 route_count: 0,
             })
@@ -221,6 +372,7 @@ impl GpuLaunch {
                 function,
                 block: start.info.block,
                 staging_bytes,
+                cluster: None,
                 hlc_offset_ns: offset,
                 actors,
             },
@@ -271,6 +423,8 @@ impl GpuLaunch {
                 routes: actor.routes,
                 route_count: actor.route_count,
                 role: actor.role,
+                k2k_capacity: actor.k2k_capacity,
+                k2k_slot_size: actor.k2k_slot_size,
             };
             states.push(state);
             descs.push(desc);
@@ -288,17 +442,33 @@ impl GpuLaunch {
         // rk_u32): params point at a u64 device address and a u32. Every
         // device address in the descriptors stays valid until the kernel has
         // ended (Resources outlive it, see Drop). The dynamic shared memory
-        // is the staging area for `batch` messages (the kernel checks it).
-        let handle = unsafe {
-            rt.launch_raw(
-                &spec.function,
-                [count, 1, 1],
-                spec.block,
-                spec.staging_bytes as u32,
-                &stream,
-                &mut params,
-            )
-        }?;
+        // is the staging area for `batch` messages (the kernel checks it),
+        // and in a cluster launch the K2K inboxes after it.
+        let handle = match spec.cluster {
+            None => unsafe {
+                rt.launch_raw(
+                    &spec.function,
+                    [count, 1, 1],
+                    spec.block,
+                    spec.staging_bytes as u32,
+                    &stream,
+                    &mut params,
+                )
+            }?,
+            // SAFETY: as above; the grid is the one cluster.
+            Some(max_blocks) => unsafe {
+                crate::cuda::launch_cluster_async(
+                    &spec.function,
+                    [count, 1, 1],
+                    spec.block,
+                    [count, 1, 1],
+                    max_blocks,
+                    spec.staging_bytes as u32,
+                    &stream,
+                    &mut params,
+                )
+            }?,
+        };
         let device = rt.cuda_device().ok_or(Error::NotCuda {
             operation: "spawning GPU actors",
         })?;

@@ -25,6 +25,7 @@ mod gpu;
 mod handle;
 mod host;
 mod memory;
+mod placement;
 mod spawn;
 mod supervisor;
 mod system;
@@ -35,6 +36,7 @@ use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 pub use error::{ActorError, SourceLocation};
 pub use handle::Actor;
 pub use host::{ActorStats, DeadLetter, Envelope};
+pub use placement::{ClusterLimit, Placement, PlacementError, MAX_CLUSTER};
 pub use supervisor::RestartPolicy;
 pub use system::{Member, System, SystemBuilder, DEFAULT_K2K_CAPACITY};
 

@@ -15,18 +15,33 @@
 //! inboxes are the same queue over host atomics, and a handler's sends are
 //! delivered when it returns.
 //!
-//! Placement today: one actor per block, anywhere on the GPU, global-memory
-//! routes. (Shared-memory and DSMEM routes need actors packed into one
-//! block or one cluster; see the K2K issue's notes.)
+//! Placement ([`SystemBuilder::placement`], [`Placement`]) decides where
+//! the actors run and so the tier of every route. [`Placement::Gpu`] (the
+//! default): one block per actor anywhere on the device, inboxes in global
+//! memory, global-tier routes. [`Placement::Cluster`]: the whole system is
+//! one thread-block cluster (sm_90+, at most 8 actors, or 16 where the
+//! driver allows a non-portable cluster for the kernel), launched with
+//! `cuLaunchKernelEx`; each receiving actor's inbox lives in its block's
+//! dynamic shared memory after the staging area, laid out by that block
+//! before a cluster barrier, and routes carry tier DSMEM and the
+//! destination's cluster rank (senders write through `mapa`). A stopped
+//! actor closes its inbox (later sends fault Undeliverable), and its block
+//! waits at the cluster's exit barrier, so its shared memory outlives every
+//! sender; dead letters still go to the host through the outbox. `start`
+//! refuses a system that does not fit (too many actors, no clusters on the
+//! device, inboxes too large for shared memory: [`PlacementError`]). The
+//! CPU backend accepts every placement and runs the same protocol, with
+//! the portable 8 as its cluster limit. (Placement in one block, for
+//! warp-sized actors and the shared-memory tier, is not built yet.)
 
 use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ringkernel_device::control::{Route, ROUTE_TIER_GLOBAL};
+use ringkernel_device::control::Route;
 use ringkernel_device::k2k::K2kLayout;
-use ringkernel_transpiler::back::cuda::system::{compose_system, SystemRole};
+use ringkernel_transpiler::back::cuda::system::{compose_system_tiered, K2kTier, SystemRole};
 use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
 use super::cpu::{CpuActor, CpuDriver, CpuRoute};
@@ -34,6 +49,7 @@ use super::error::ActorError;
 use super::gpu::{GpuActor, GpuLaunch, GpuLaunchSpec};
 use super::host::{bytes_of, ActorCore, ActorDriver, ActorInfo};
 use super::memory::{ActorLayout, ActorMemory};
+use super::placement::{check_cluster_fit, route_table, Link, Placement, RouteDest};
 use super::supervisor::{self, RestartPolicy};
 use super::{actor_abi, actor_layout, Actor, SpawnOptions};
 use crate::cuda::compile::CudaSource;
@@ -90,13 +106,6 @@ struct MemberSpec {
     make_handle: fn(Arc<ActorCore>, &Runtime) -> Box<dyn Any + Send + Sync>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Link {
-    from: usize,
-    port: u32,
-    to: usize,
-}
-
 /// Builds an actor system: add actors, wire ports, start.
 #[derive(Debug)]
 pub struct SystemBuilder<'rt> {
@@ -104,6 +113,7 @@ pub struct SystemBuilder<'rt> {
     members: Vec<MemberSpec>,
     links: Vec<Link>,
     k2k_capacity: u32,
+    placement: Placement,
 }
 
 impl Runtime {
@@ -114,6 +124,7 @@ impl Runtime {
             members: Vec::new(),
             links: Vec::new(),
             k2k_capacity: DEFAULT_K2K_CAPACITY,
+            placement: Placement::Gpu,
         }
     }
 }
@@ -163,6 +174,14 @@ impl SystemBuilder<'_> {
     /// Slots of each receiving actor's K2K inbox (a power of two, at least 2).
     pub fn k2k_capacity(&mut self, capacity: u32) -> &mut Self {
         self.k2k_capacity = capacity;
+        self
+    }
+
+    /// Where the actors run, and so the tier of every K2K route:
+    /// [`Placement::Gpu`] (the default) or [`Placement::Cluster`]. Checked
+    /// at [`start`](Self::start).
+    pub fn placement(&mut self, placement: Placement) -> &mut Self {
+        self.placement = placement;
         self
     }
 
@@ -244,6 +263,12 @@ impl SystemBuilder<'_> {
                     )));
                 }
             }
+        }
+        if self.placement == Placement::Cluster && !self.rt.is_cuda() {
+            // The GPU asks the driver (start_gpu); the CPU backend holds a
+            // system to what every cluster-capable device runs.
+            check_cluster_fit(self.members.len() as u32, None)
+                .map_err(|e| Error::Actor(ActorError::Placement(e)))?;
         }
         let receives: Vec<bool> = (0..self.members.len())
             .map(|i| self.links.iter().any(|l| l.to == i))
@@ -328,6 +353,10 @@ impl SystemBuilder<'_> {
         k2k_layouts: &[Option<K2kLayout>],
     ) -> Result<Vec<Box<dyn ActorDriver>>> {
         let rt = self.rt;
+        let cluster = self.placement == Placement::Cluster;
+        if cluster {
+            super::gpu::cluster_precheck(rt, self.members.len() as u32)?;
+        }
         // Roles: one per distinct handler, in order of first appearance. A
         // prepared module (memoised by content) can hold several handlers,
         // so a handler is its module and its name.
@@ -345,8 +374,13 @@ impl SystemBuilder<'_> {
             })
             .collect();
         let names: Vec<&str> = roles.iter().map(|r| r.kernel).collect();
-        let symbol = format!("rk_system_{}", names.join("_"));
-        let system = compose_system(&symbol, &roles).map_err(|e| {
+        let (prefix, tier) = if cluster {
+            ("rk_cluster_system", K2kTier::Cluster)
+        } else {
+            ("rk_system", K2kTier::Global)
+        };
+        let symbol = format!("{prefix}_{}", names.join("_"));
+        let system = compose_system_tiered(&symbol, &roles, tier).map_err(|e| {
             Error::Actor(ActorError::Wiring {
                 problem: e.to_string(),
             })
@@ -366,17 +400,44 @@ impl SystemBuilder<'_> {
         let function = module.function(&symbol)?;
         let offset = GpuLaunch::hlc_offset(rt)?;
 
-        // K2K inboxes, then route tables (which point at them).
+        let mut staging_bytes = self
+            .members
+            .iter()
+            .map(|m| m.abi.staging_bytes(m.abi.batch))
+            .max()
+            .unwrap_or(0);
+        // Cluster placement: the driver's limits, and the inboxes after
+        // the staging area in every block's shared memory.
+        let shape = if cluster {
+            let inboxes: Vec<K2kLayout> = k2k_layouts.iter().flatten().copied().collect();
+            let shape = super::gpu::cluster_shape(
+                rt,
+                &function,
+                system.block,
+                self.members.len() as u32,
+                staging_bytes,
+                &inboxes,
+            )?;
+            staging_bytes = shape.shared_bytes;
+            Some(shape)
+        } else {
+            None
+        };
+
+        // K2K inboxes, then route tables (which point at them): device
+        // memory with the initial image, or (cluster) the offset in each
+        // block's shared memory, where the block lays the inbox out.
         let mut keep = Vec::new();
         let mut inbox_ptrs = Vec::new();
         for (id, layout) in k2k_layouts.iter().enumerate() {
-            match layout {
-                Some(layout) => {
+            match (layout, shape) {
+                (Some(_), Some(shape)) => inbox_ptrs.push(shape.inbox_offset),
+                (Some(layout), None) => {
                     let buffer = rt.upload(&layout.initial_image(id as u32))?;
                     inbox_ptrs.push(buffer.device_ptr().unwrap_or(0));
                     keep.push(buffer);
                 }
-                None => inbox_ptrs.push(0),
+                (None, _) => inbox_ptrs.push(0),
             }
         }
         let mut route_ptrs = Vec::new();
@@ -400,12 +461,6 @@ impl SystemBuilder<'_> {
             route_ptrs.push((buffer.device_ptr().unwrap_or(0), table.len() as u32));
             keep.push(buffer);
         }
-        let staging_bytes = self
-            .members
-            .iter()
-            .map(|m| m.abi.staging_bytes(m.abi.batch))
-            .max()
-            .unwrap_or(0);
         let actors = self
             .members
             .iter()
@@ -420,6 +475,8 @@ impl SystemBuilder<'_> {
                 batch: m.abi.batch,
                 role: role_of[i],
                 k2k_inbox: inbox_ptrs[i],
+                k2k_capacity: k2k_layouts[i].map_or(0, |l| l.capacity()),
+                k2k_slot_size: k2k_layouts[i].map_or(0, |l| l.slot_size()),
                 routes: route_ptrs[i].0,
                 route_count: route_ptrs[i].1,
             })
@@ -431,6 +488,7 @@ impl SystemBuilder<'_> {
                 function,
                 block: system.block,
                 staging_bytes,
+                cluster: shape.map(|s| s.max_blocks),
                 hlc_offset_ns: offset,
                 actors,
             },
@@ -487,27 +545,19 @@ impl SystemBuilder<'_> {
         Ok(drivers)
     }
 
-    /// Actor `from`'s route table, indexed by port: the destination, its
-    /// type id and message size for each wired port (`None` for ports
-    /// nothing is wired to). Where the inbox is, is the backend's part
-    /// (`inbox` is left 0).
+    /// Actor `from`'s route table, indexed by port ([`route_table`]: the
+    /// destination, its type id and size, the placement's tier and rank;
+    /// the backend fills the inbox in).
     fn routes(&self, from: usize) -> Vec<Option<Route>> {
-        let links: Vec<&Link> = self.links.iter().filter(|l| l.from == from).collect();
-        let Some(len) = links.iter().map(|l| l.port + 1).max() else {
-            return Vec::new();
-        };
-        let mut table = vec![None; len as usize];
-        for l in links {
-            let dest = &self.members[l.to];
-            table[l.port as usize] = Some(Route {
-                inbox: 0,
-                dest_actor: l.to as u32,
-                type_id: dest.options.message_type_id,
-                payload_size: dest.abi.message_size as u32,
-                tier: ROUTE_TIER_GLOBAL,
-            });
-        }
-        table
+        let dests: Vec<RouteDest> = self
+            .members
+            .iter()
+            .map(|m| RouteDest {
+                type_id: m.options.message_type_id,
+                payload_size: m.abi.message_size as u32,
+            })
+            .collect();
+        route_table(&self.links, &dests, from, self.placement)
     }
 }
 

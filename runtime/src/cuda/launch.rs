@@ -187,6 +187,18 @@ pub fn check_cluster(
     cluster: [u32; 3],
     arch: (u32, u32),
 ) -> std::result::Result<(), LaunchConfigError> {
+    check_cluster_within(grid, cluster, arch, MAX_PORTABLE_CLUSTER)
+}
+
+/// [`check_cluster`] with another most blocks per cluster: a launch whose
+/// kernel was allowed a non-portable cluster size (the actor systems,
+/// after the driver said the size fits).
+pub(crate) fn check_cluster_within(
+    grid: [u32; 3],
+    cluster: [u32; 3],
+    arch: (u32, u32),
+    limit: u64,
+) -> std::result::Result<(), LaunchConfigError> {
     if arch.0 < 9 {
         return Err(LaunchConfigError::ClusterUnsupported { arch });
     }
@@ -194,11 +206,8 @@ pub fn check_cluster(
         return Err(LaunchConfigError::EmptyCluster);
     }
     let blocks: u64 = cluster.iter().map(|&d| u64::from(d)).product();
-    if blocks > MAX_PORTABLE_CLUSTER {
-        return Err(LaunchConfigError::ClusterTooLarge {
-            blocks,
-            limit: MAX_PORTABLE_CLUSTER,
-        });
+    if blocks > limit {
+        return Err(LaunchConfigError::ClusterTooLarge { blocks, limit });
     }
     for ((axis, g), c) in ['x', 'y', 'z'].into_iter().zip(grid).zip(cluster) {
         if g % c != 0 {
@@ -213,15 +222,19 @@ pub fn check_cluster(
 }
 
 /// Launches with thread-block cluster dimensions (`cuLaunchKernelEx` with
-/// `CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION`), without waiting.
+/// `CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION`), without waiting; at most
+/// `max_blocks` blocks per cluster ([`MAX_PORTABLE_CLUSTER`] unless the
+/// caller set the kernel's non-portable attribute).
 ///
 /// # Safety
 /// As [`launch_async`].
+#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn launch_cluster_async(
     function: &KernelFunction,
     grid: [u32; 3],
     block: [u32; 3],
     cluster: [u32; 3],
+    max_blocks: u64,
     shared_bytes: u32,
     stream: &Stream,
     params: &mut [*mut c_void],
@@ -232,9 +245,11 @@ pub(crate) unsafe fn launch_cluster_async(
             what: "the stream and the kernel",
         });
     }
-    check_cluster(grid, cluster, stream.device.arch).map_err(|reason| Error::LaunchConfig {
-        kernel: function.symbol().to_string(),
-        reason,
+    check_cluster_within(grid, cluster, stream.device.arch, max_blocks).map_err(|reason| {
+        Error::LaunchConfig {
+            kernel: function.symbol().to_string(),
+            reason,
+        }
     })?;
     stream.device.bind()?;
     // SAFETY: an all-zero attribute is a valid value of the C struct (the

@@ -1,6 +1,9 @@
-//! The actor-system (K2K) suite, generic over the backend: fan-in exactly
-//! once through a small (backpressured) inbox, HLC causality across actors,
-//! a send on an unwired port, wiring errors, stop draining every stage.
+//! The actor-system (K2K) suite, generic over the backend and the
+//! placement (`Placement::Gpu`: global-memory inboxes; `Placement::Cluster`:
+//! one thread-block cluster, inboxes in shared memory over DSMEM): fan-in
+//! exactly once through a small (backpressured) inbox, HLC causality across
+//! actors, a send on an unwired port, wiring and placement errors, stop
+//! draining every stage.
 
 #![allow(dead_code)]
 
@@ -8,7 +11,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use ringkernel_device::control::FaultKind;
-use ringkernel_runtime::actor::{ActorError, SpawnOptions};
+use ringkernel_runtime::actor::{
+    ActorError, ClusterLimit, Placement, PlacementError, SpawnOptions,
+};
 use ringkernel_runtime::{Error, Runtime};
 use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
 
@@ -75,7 +80,7 @@ pub fn kernel(name: &str) -> KernelSource {
     }
 }
 
-fn forward_options() -> SpawnOptions {
+pub fn forward_options() -> SpawnOptions {
     SpawnOptions {
         message_type_id: WORK_TYPE,
         reply_type_id: 0,
@@ -83,7 +88,7 @@ fn forward_options() -> SpawnOptions {
     }
 }
 
-fn collect_options() -> SpawnOptions {
+pub fn collect_options() -> SpawnOptions {
     SpawnOptions {
         message_type_id: STAMPED_TYPE,
         reply_type_id: RECEIPT_TYPE,
@@ -113,9 +118,15 @@ fn checksum(words: &[u32; 14]) -> u64 {
 /// `capacity` slots: every item arrives exactly once, untorn, each
 /// producer's items in order, every receipt later than its cause, and the
 /// collector's state counts them all.
-pub fn fan_in(rt: &Runtime, producers: u32, per_producer: u32, capacity: u32) {
+pub fn fan_in(
+    rt: &Runtime,
+    placement: Placement,
+    producers: u32,
+    per_producer: u32,
+    capacity: u32,
+) {
     let mut b = rt.system();
-    b.k2k_capacity(capacity);
+    b.k2k_capacity(capacity).placement(placement);
     let collector = b
         .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
         .expect("collector");
@@ -215,9 +226,12 @@ fn receive_all(
 }
 
 /// Stop drains every stage: work queued at the forwarders when the system
-/// is asked to stop still reaches the collector and is answered.
-pub fn stop_drains(rt: &Runtime) {
+/// is asked to stop still reaches the collector and is answered. Then a
+/// send to the stopped collector (its inbox closed) faults Undeliverable,
+/// and is dead-lettered to the host, whatever the tier.
+pub fn stop_drains(rt: &Runtime, placement: Placement) {
     let mut b = rt.system();
+    b.placement(placement);
     let collector = b
         .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
         .expect("collector");
@@ -252,6 +266,85 @@ pub fn stop_drains(rt: &Runtime) {
     assert_eq!(got, 200, "every queued item was forwarded and answered");
 }
 
+/// A stopped actor closes its K2K inbox: a producer that sends to it
+/// afterwards faults Undeliverable at the send's line (dead-lettered to
+/// the host), and keeps running: in a cluster, the collector's block
+/// still holds its shared memory (it waits at the exit barrier), so the
+/// send finds the inbox closed instead of touching freed memory.
+pub fn send_to_a_stopped_actor_is_undeliverable(rt: &Runtime, placement: Placement) {
+    let mut b = rt.system();
+    b.placement(placement).k2k_capacity(4);
+    let collector = b
+        .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
+        .expect("collector");
+    let forwarder = b
+        .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+        .expect("forwarder");
+    b.connect(forwarder, 0, collector).expect("wire");
+    let system = b.start().expect("start");
+    let forward = system.actor(forwarder);
+    let collect = system.actor(collector);
+    forward.send(&Work::default()).expect("send");
+    let r = collect
+        .recv_timeout(Duration::from_secs(30))
+        .expect("receipt");
+    assert_eq!((r.producer, r.index), (0, 0));
+    collect.stop().expect("the collector stops");
+    forward
+        .send(&Work {
+            producer: 0,
+            index: 1,
+            words: [7; 14],
+        })
+        .expect("send");
+    match forward.recv_timeout(Duration::from_secs(30)) {
+        Err(ActorError::Fault { kind, location, .. }) => {
+            assert_eq!(kind, FaultKind::Undeliverable);
+            let line = HANDLERS
+                .lines()
+                .position(|l| l.contains("ctx.send("))
+                .expect("the send")
+                + 1;
+            assert_eq!(location.line as usize, line, "the send's line");
+        }
+        other => panic!("expected an Undeliverable fault, got {other:?}"),
+    }
+    let dead = forward.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].kind, FaultKind::Undeliverable);
+    system.stop(Duration::from_secs(10)).expect("stop");
+}
+
+/// Placement mistakes are errors at start: more actors than any cluster
+/// holds (17: past every device's 16, on every backend).
+pub fn placement_errors(rt: &Runtime) {
+    let mut b = rt.system();
+    b.placement(Placement::Cluster);
+    let c = b
+        .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
+        .unwrap();
+    for _ in 0..16 {
+        let f = b
+            .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+            .unwrap();
+        b.connect(f, 0, c).unwrap();
+    }
+    match b.start().map(|_| ()).unwrap_err() {
+        Error::Actor(ActorError::Placement(e)) => {
+            assert_eq!(
+                e,
+                PlacementError::TooManyActors {
+                    actors: 17,
+                    limit: 16,
+                    why: ClusterLimit::Hardware
+                }
+            );
+            assert!(e.to_string().contains("Placement::Gpu"), "{e}");
+        }
+        other => panic!("expected a placement error, got {other}"),
+    }
+}
+
 /// A handler's send on a port nobody wired faults at the send's line,
 /// and the message is dead-lettered; it never writes anywhere.
 pub fn unrouted_send_faults(rt: &Runtime) {
@@ -278,14 +371,16 @@ pub fn unrouted_send_faults(rt: &Runtime) {
     assert_eq!(dead[0].kind, FaultKind::Unrouted);
 }
 
-/// Wiring mistakes are errors before anything starts.
-pub fn wiring_errors(rt: &Runtime) {
+/// Wiring mistakes are errors before anything starts, whatever the
+/// placement.
+pub fn wiring_errors(rt: &Runtime, placement: Placement) {
     let wiring = |e: Error| match e {
         Error::Actor(ActorError::Wiring { problem }) => problem,
         other => panic!("expected a wiring error, got {other}"),
     };
     // A port the handler does not send on.
     let mut b = rt.system();
+    b.placement(placement);
     let c = b
         .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
         .unwrap();
@@ -306,6 +401,7 @@ pub fn wiring_errors(rt: &Runtime) {
     assert!(problem.contains("already wired"), "{problem}");
     // A port left unwired.
     let mut b = rt.system();
+    b.placement(placement);
     b.actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
         .unwrap();
     let problem = wiring(b.start().unwrap_err());

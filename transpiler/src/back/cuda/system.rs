@@ -24,10 +24,32 @@
 //!     switch (actors[blockIdx.x].role) { case 0u: rk_actor_main<rk_role0::rk_handler_a>(actors, count); break; ... }
 //! }
 //! ```
+//!
+//! The K2K tier is fixed here, per kernel ([`K2kTier`]): a cluster-placed
+//! system's kernel also defines `RK_ACTOR_K2K_CLUSTER 1`, which puts each
+//! actor's K2K inbox in its block's shared memory and instantiates the
+//! loop's K2K functions at cluster scope (`rk_actor.cuh` says why at
+//! compose time rather than per route at run time). Its blocks must all
+//! reach the cluster's start and exit barriers, so a block with a role the
+//! entry does not know takes part in both (`rk_actor_cluster_absent`)
+//! instead of returning.
 
 use std::fmt::Write as _;
 
 use super::{ActorAbi, Header, KernelInfo, Output};
+
+/// Where a system kernel's K2K inboxes live: the tier of every route of
+/// the system (the runtime's placement decides it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum K2kTier {
+    /// Device global memory, `.gpu` scope; one block per actor anywhere.
+    #[default]
+    Global,
+    /// Each receiver's block's shared memory, reached through `mapa`,
+    /// `.cluster` scope: the system is launched as one thread-block cluster
+    /// (sm_90+).
+    Cluster,
+}
 
 /// One handler of a system: its module's output and which of its kernels.
 #[derive(Debug, Clone, Copy)]
@@ -82,8 +104,17 @@ pub enum SystemError {
 }
 
 /// Composes the system kernel `symbol` from `roles` (role `i` is
-/// `roles[i]`).
+/// `roles[i]`), with K2K inboxes in global memory.
 pub fn compose_system(symbol: &str, roles: &[SystemRole<'_>]) -> Result<SystemOutput, SystemError> {
+    compose_system_tiered(symbol, roles, K2kTier::Global)
+}
+
+/// [`compose_system`] for the K2K tier `tier`.
+pub fn compose_system_tiered(
+    symbol: &str,
+    roles: &[SystemRole<'_>],
+    tier: K2kTier,
+) -> Result<SystemOutput, SystemError> {
     let valid_symbol = symbol.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && symbol
             .chars()
@@ -135,6 +166,10 @@ pub fn compose_system(symbol: &str, roles: &[SystemRole<'_>]) -> Result<SystemOu
     // The actor loop's K2K paths (polling the K2K inbox, ctx.send) are
     // compiled into system kernels only (rk_actor.cuh).
     writeln!(source, "#define RK_ACTOR_K2K 1")?;
+    if tier == K2kTier::Cluster {
+        // Inboxes in the blocks' shared memory, cluster scope (rk_actor.cuh).
+        writeln!(source, "#define RK_ACTOR_K2K_CLUSTER 1")?;
+    }
     writeln!(source, "#include \"rk_rust.cuh\"")?;
     writeln!(source, "#include \"rk_actor.cuh\"")?;
     // Each module once, in the namespace of the first role it serves.
@@ -169,6 +204,9 @@ pub fn compose_system(symbol: &str, roles: &[SystemRole<'_>]) -> Result<SystemOu
         "extern \"C\" __global__ void __launch_bounds__({threads}) {symbol}(const rk_actor_desc* actors, rk_u32 actor_count) {{"
     )?;
     writeln!(source, "    if (blockIdx.x >= actor_count) {{")?;
+    if tier == K2kTier::Cluster {
+        writeln!(source, "        rk_actor_cluster_absent();")?;
+    }
     writeln!(source, "        return;")?;
     writeln!(source, "    }}")?;
     writeln!(source, "    switch (actors[blockIdx.x].role) {{")?;
@@ -180,10 +218,17 @@ pub fn compose_system(symbol: &str, roles: &[SystemRole<'_>]) -> Result<SystemOu
             "    case {i}u: rk_actor_main<rk_role{namespace}::{adapter}>(actors, actor_count); break;"
         )?;
     }
-    writeln!(
-        source,
-        "    default: break; // the host writes only the roles above"
-    )?;
+    if tier == K2kTier::Cluster {
+        writeln!(
+            source,
+            "    default: rk_actor_cluster_absent(); break; // the host writes only the roles above"
+        )?;
+    } else {
+        writeln!(
+            source,
+            "    default: break; // the host writes only the roles above"
+        )?;
+    }
     writeln!(source, "    }}")?;
     writeln!(source, "}}")?;
 

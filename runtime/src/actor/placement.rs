@@ -1,0 +1,369 @@
+//! Where a system's actors run, and so which tier their K2K messages take
+//! (DESIGN.md §4): [`Placement::Gpu`], one block per actor anywhere on the
+//! device, inboxes in global memory; [`Placement::Cluster`], the whole
+//! system one thread-block cluster (Hopper), each inbox in its receiver's
+//! block's shared memory, reached by the other blocks over DSMEM.
+//!
+//! The route table is built from the placement ([`route_table`]): every
+//! route of a cluster-placed system has tier DSMEM and the destination's
+//! cluster rank (its block, which is its index: the cluster is the grid).
+//! The checks a placement needs before anything is allocated or launched
+//! are pure functions of numbers the driver reports ([`check_cluster_fit`],
+//! [`cluster_shared_layout`]), so they are unit-tested without a device;
+//! the GPU start feeds them the driver's answers.
+
+use ringkernel_device::control::{Route, ROUTE_TIER_DSMEM, ROUTE_TIER_GLOBAL};
+use ringkernel_device::k2k::K2kLayout;
+
+use crate::cuda::MAX_PORTABLE_CLUSTER;
+
+/// Where the actors of a system run ([`super::SystemBuilder::placement`]).
+/// The CPU backend accepts every placement and runs the same protocol
+/// (the tier is a GPU detail), with the same actor-count limit, so a suite
+/// runs unchanged on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Placement {
+    /// One block per actor, anywhere on the device; K2K inboxes in device
+    /// global memory (`.gpu` scope). Any number of actors.
+    #[default]
+    Gpu,
+    /// The whole system is one thread-block cluster (compute capability
+    /// 9.0+), one block per actor; each receiving actor's K2K inbox lives
+    /// in its block's shared memory, after the staging area, and senders
+    /// write it over DSMEM (`mapa`, `.cluster` scope). At most
+    /// [`MAX_PORTABLE_CLUSTER`] actors, or up to [`MAX_CLUSTER`] where the
+    /// driver allows a non-portable cluster of that size for this kernel.
+    Cluster,
+}
+
+/// The most blocks any device puts in one cluster (Hopper's non-portable
+/// limit); more actors never fit a cluster.
+pub const MAX_CLUSTER: u32 = 16;
+
+/// Why a system cannot run with the placement it asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlacementError {
+    /// More actors than one cluster can hold.
+    #[error(
+        "a cluster-placed system has one block per actor, and {actors} actors do not fit one \
+         thread-block cluster: {limit} is the most {why}; use fewer actors or Placement::Gpu"
+    )]
+    TooManyActors {
+        actors: u32,
+        limit: u32,
+        why: ClusterLimit,
+    },
+    /// The device has no thread-block clusters.
+    #[error(
+        "Placement::Cluster needs thread-block clusters (compute capability 9.0 or newer); \
+         the device is {}.{}",
+        arch.0,
+        arch.1
+    )]
+    NoClusters { arch: (u32, u32) },
+    /// The staging area and the largest K2K inbox do not fit a block's
+    /// shared memory.
+    #[error(
+        "a cluster-placed system keeps each K2K inbox in its block's shared memory: the staging \
+         area ({staging} bytes) and an inbox of {inbox} bytes need {needed} bytes of dynamic \
+         shared memory, the kernel can have {available}; lower k2k_capacity"
+    )]
+    SharedMemory {
+        staging: u64,
+        inbox: u64,
+        needed: u64,
+        available: u64,
+    },
+}
+
+/// What bounded a cluster's size, for [`PlacementError::TooManyActors`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClusterLimit {
+    /// The portable cluster size (the CPU backend has no device to ask,
+    /// so it holds a system to what every cluster-capable GPU runs).
+    Portable,
+    /// The most any device allows.
+    Hardware,
+    /// The driver's `cuOccupancyMaxPotentialClusterSize` for this kernel,
+    /// block and shared memory on this device.
+    Driver,
+}
+
+impl std::fmt::Display for ClusterLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ClusterLimit::Portable => "a portable cluster holds",
+            ClusterLimit::Hardware => "any device puts in one cluster",
+            ClusterLimit::Driver => {
+                "the driver can co-schedule in one cluster for this kernel's block and shared memory"
+            }
+        })
+    }
+}
+
+/// The actor count against the cluster limits: `driver_limit` is the
+/// driver's largest cluster for this kernel (GPU), `None` on the CPU
+/// backend, which holds a system to the portable size.
+pub fn check_cluster_fit(actors: u32, driver_limit: Option<u32>) -> Result<(), PlacementError> {
+    let (limit, why) = if actors > MAX_CLUSTER {
+        (MAX_CLUSTER, ClusterLimit::Hardware)
+    } else {
+        match driver_limit {
+            Some(limit) => (limit, ClusterLimit::Driver),
+            None => (MAX_PORTABLE_CLUSTER as u32, ClusterLimit::Portable),
+        }
+    };
+    if actors > limit {
+        return Err(PlacementError::TooManyActors { actors, limit, why });
+    }
+    Ok(())
+}
+
+/// Bytes a K2K inbox in shared memory is aligned to (`RK_LINE`).
+const INBOX_ALIGN: u64 = 128;
+
+/// Where the K2K inboxes of a cluster-placed system go in each block's
+/// dynamic shared memory: at one offset in every block, the largest
+/// staging area rounded up to a line, so the dynamic shared memory is that
+/// offset plus the largest inbox. Returns (offset, dynamic bytes), or the
+/// error when that exceeds `available` (the kernel's opt-in maximum less
+/// its static shared memory).
+pub fn cluster_shared_layout(
+    staging: u64,
+    inboxes: &[Option<K2kLayout>],
+    available: u64,
+) -> Result<(u64, u64), PlacementError> {
+    let offset = staging.next_multiple_of(INBOX_ALIGN);
+    let inbox = inboxes
+        .iter()
+        .flatten()
+        .map(|l| l.bytes() as u64)
+        .max()
+        .unwrap_or(0);
+    let needed = if inbox == 0 { staging } else { offset + inbox };
+    if needed > available {
+        return Err(PlacementError::SharedMemory {
+            staging,
+            inbox,
+            needed,
+            available,
+        });
+    }
+    Ok((offset, needed))
+}
+
+/// A system's wire from port `port` of actor `from` to actor `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub from: usize,
+    pub port: u32,
+    pub to: usize,
+}
+
+/// What a route needs of its destination actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RouteDest {
+    pub type_id: u32,
+    pub payload_size: u32,
+}
+
+/// Actor `from`'s route table, indexed by port: for each wired port the
+/// destination, its type id and message size, and the tier and rank the
+/// placement gives (`None` for ports nothing is wired to). Where the inbox
+/// is, is the backend's part (`inbox` is left 0).
+pub(crate) fn route_table(
+    links: &[Link],
+    dests: &[RouteDest],
+    from: usize,
+    placement: Placement,
+) -> Vec<Option<Route>> {
+    let links: Vec<&Link> = links.iter().filter(|l| l.from == from).collect();
+    let Some(len) = links.iter().map(|l| l.port + 1).max() else {
+        return Vec::new();
+    };
+    let mut table = vec![None; len as usize];
+    for l in links {
+        let dest = dests[l.to];
+        let (tier, rank) = match placement {
+            Placement::Gpu => (ROUTE_TIER_GLOBAL, 0),
+            // The cluster is the grid, one block per actor in order: the
+            // destination's block, and so its rank, is its index.
+            Placement::Cluster => (ROUTE_TIER_DSMEM, l.to as u32),
+        };
+        table[l.port as usize] = Some(Route {
+            inbox: 0,
+            dest_actor: l.to as u32,
+            type_id: dest.type_id,
+            payload_size: dest.payload_size,
+            tier,
+            rank,
+            reserved: 0,
+        });
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dests() -> Vec<RouteDest> {
+        (0..4)
+            .map(|i| RouteDest {
+                type_id: 100 + i,
+                payload_size: 16 * (i + 1),
+            })
+            .collect()
+    }
+
+    const LINKS: [Link; 4] = [
+        Link {
+            from: 1,
+            port: 0,
+            to: 0,
+        },
+        Link {
+            from: 1,
+            port: 2,
+            to: 3,
+        },
+        Link {
+            from: 2,
+            port: 0,
+            to: 0,
+        },
+        Link {
+            from: 3,
+            port: 1,
+            to: 2,
+        },
+    ];
+
+    #[test]
+    fn gpu_routes_are_global_tier() {
+        let table = route_table(&LINKS, &dests(), 1, Placement::Gpu);
+        assert_eq!(table.len(), 3, "ports 0..=2");
+        let r0 = table[0].unwrap();
+        assert_eq!(
+            (r0.tier, r0.rank, r0.dest_actor, r0.type_id, r0.payload_size),
+            (ROUTE_TIER_GLOBAL, 0, 0, 100, 16)
+        );
+        assert_eq!(table[1], None, "port 1 is not wired");
+        let r2 = table[2].unwrap();
+        assert_eq!(
+            (r2.tier, r2.dest_actor, r2.type_id),
+            (ROUTE_TIER_GLOBAL, 3, 103)
+        );
+    }
+
+    #[test]
+    fn cluster_routes_are_dsmem_with_the_destination_rank() {
+        for from in 0..4 {
+            let table = route_table(&LINKS, &dests(), from, Placement::Cluster);
+            for (port, route) in table.iter().enumerate() {
+                let Some(r) = route else { continue };
+                let link = LINKS
+                    .iter()
+                    .find(|l| l.from == from && l.port as usize == port)
+                    .unwrap();
+                assert_eq!(r.tier, ROUTE_TIER_DSMEM);
+                assert_eq!(r.rank, link.to as u32, "rank = the destination's block");
+                assert_eq!(r.dest_actor, link.to as u32);
+                assert_eq!(r.inbox, 0, "the backend fills the inbox in");
+            }
+        }
+        let table = route_table(&LINKS, &dests(), 3, Placement::Cluster);
+        assert_eq!(table.len(), 2);
+        assert_eq!(table[0], None);
+        assert_eq!(table[1].unwrap().rank, 2);
+        assert!(route_table(&LINKS, &dests(), 0, Placement::Cluster).is_empty());
+    }
+
+    #[test]
+    fn cluster_size_limits() {
+        // CPU: the portable 8.
+        assert_eq!(check_cluster_fit(8, None), Ok(()));
+        let e = check_cluster_fit(9, None).unwrap_err();
+        assert_eq!(
+            e,
+            PlacementError::TooManyActors {
+                actors: 9,
+                limit: 8,
+                why: ClusterLimit::Portable
+            }
+        );
+        assert!(e.to_string().contains("9 actors do not fit"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("8 is the most a portable cluster holds"),
+            "{e}"
+        );
+        // GPU: what the driver says, up to 16.
+        assert_eq!(check_cluster_fit(12, Some(16)), Ok(()));
+        assert_eq!(
+            check_cluster_fit(12, Some(8)),
+            Err(PlacementError::TooManyActors {
+                actors: 12,
+                limit: 8,
+                why: ClusterLimit::Driver
+            })
+        );
+        assert_eq!(
+            check_cluster_fit(17, Some(32)),
+            Err(PlacementError::TooManyActors {
+                actors: 17,
+                limit: 16,
+                why: ClusterLimit::Hardware
+            })
+        );
+        assert_eq!(
+            check_cluster_fit(129, None),
+            Err(PlacementError::TooManyActors {
+                actors: 129,
+                limit: 16,
+                why: ClusterLimit::Hardware
+            })
+        );
+    }
+
+    #[test]
+    fn inboxes_go_after_the_largest_staging_area_on_a_line() {
+        let small = K2kLayout::new(8, 128).unwrap();
+        let big = K2kLayout::new(256, 128).unwrap();
+        let (offset, bytes) =
+            cluster_shared_layout(1000, &[None, Some(small), Some(big)], 1 << 20).unwrap();
+        assert_eq!(offset, 1024);
+        assert_eq!(bytes, 1024 + big.bytes() as u64);
+        // No receiver: no inbox, just the staging area.
+        assert_eq!(
+            cluster_shared_layout(1000, &[None, None], 1000),
+            Ok((1024, 1000))
+        );
+        // An aligned staging area is not moved.
+        assert_eq!(
+            cluster_shared_layout(1024, &[Some(small)], 1 << 20)
+                .unwrap()
+                .0,
+            1024
+        );
+    }
+
+    #[test]
+    fn inboxes_that_do_not_fit_shared_memory_are_an_error() {
+        let big = K2kLayout::new(4096, 128).unwrap();
+        let available = 227 * 1024;
+        let e = cluster_shared_layout(5000, &[Some(big)], available).unwrap_err();
+        let needed = 5120 + big.bytes() as u64;
+        assert_eq!(
+            e,
+            PlacementError::SharedMemory {
+                staging: 5000,
+                inbox: big.bytes() as u64,
+                needed,
+                available,
+            }
+        );
+        assert!(e.to_string().contains("lower k2k_capacity"), "{e}");
+    }
+}
