@@ -35,7 +35,9 @@ pub mod testing;
 
 pub use buffer::{DeviceBuffer, DeviceCopy};
 pub use cuda::cache::{default_cache_dir, CacheKey, CACHE_DIR_ENV};
-pub use cuda::compile::{nvrtc_invocations, CompiledImage, Compiler, CudaSource, ImageOrigin};
+pub use cuda::compile::{
+    nvrtc_invocations, CompiledImage, Compiler, CudaSource, ImageOrigin, ACTOR_TRACE_ENV,
+};
 pub use cuda::memory::MappedBuffer;
 pub use cuda::module::{KernelFunction, LoadReport, LoadedModule, ModuleOrigin};
 pub use cuda::{check_cluster, LaunchHandle, Stream, MAX_PORTABLE_CLUSTER};

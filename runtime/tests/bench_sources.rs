@@ -92,6 +92,37 @@ fn the_benchmark_actors_transpile_compile_and_assemble() {
     }
 }
 
+/// The loop trace the benchmark's anatomy of a call uses
+/// (`RINGKERNEL_ACTOR_TRACE`): the traced echo64 compiles and assembles
+/// without spills, and really reads the timer where the plain one does not.
+#[test]
+fn the_traced_actor_loop_compiles_and_assembles() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    let (kernel, _) = actors().remove(0);
+    let transpiled = kernel.transpile().expect("echo64 transpiles");
+    let plain = CudaSource::from_output(&kernel.name, &transpiled.cuda).with_device_lib();
+    let mut traced = plain.clone();
+    traced.name = "echo64_traced".into();
+    traced.options.push("-DRK_ACTOR_TRACE=1".into());
+    compile(&traced, Arch::SM_90);
+    let timer_reads = |src: &CudaSource| {
+        let image = Compiler::without_cache()
+            .compile(src, Target::Ptx(Arch::SM_90))
+            .expect("compiles");
+        String::from_utf8(image.image)
+            .expect("PTX is text")
+            .matches("%globaltimer")
+            .count()
+    };
+    let (p, t) = (timer_reads(&plain), timer_reads(&traced));
+    assert!(
+        t > p,
+        "traced loop reads %globaltimer {t} times, the plain one {p}"
+    );
+}
+
 #[test]
 fn the_hand_written_baselines_compile_and_assemble() {
     let Some(_) = require_nvrtc("bench_sources") else {

@@ -237,6 +237,24 @@ enum rk_actor_command : rk_u32 {
 // bookkeeping (stop flag, heartbeat, backoff) runs again.
 #define RK_ACTOR_LOOK_SPINS 8u
 
+// Diagnostics: with RK_ACTOR_TRACE defined to 1 (the runtime adds
+// -DRK_ACTOR_TRACE=1 when RINGKERNEL_ACTOR_TRACE is set), the leader times
+// each host batch's stages with %globaltimer and accumulates them in the
+// control block's device_pad, as 8 u64 (RK_ACTOR_TRACE_*, read by the host
+// with Actor::loop_trace): how many batches, then the summed nanoseconds
+// of each stage. Off by default: the stores cost PCIe writes per batch.
+#ifndef RK_ACTOR_TRACE
+#define RK_ACTOR_TRACE 0
+#endif
+#define RK_ACTOR_TRACE_BATCHES 0u   // host batches traced
+#define RK_ACTOR_TRACE_IDLE 1u      // last batch's end -> this one seen (look or tail)
+#define RK_ACTOR_TRACE_POLL 2u      // seen -> the poll returned RUN
+#define RK_ACTOR_TRACE_RECEIVE 3u   // RUN -> staged and received (B3)
+#define RK_ACTOR_TRACE_HANDLER 4u   // received -> handlers done
+#define RK_ACTOR_TRACE_REPLY 5u     // handlers done -> reply tail stored
+#define RK_ACTOR_TRACE_CLOSE 6u     // tail stored -> the batch's end
+#define RK_ACTOR_TRACE_LOOKS 7u     // look spins that found nothing
+
 // The leader's private loop state (in shared memory, used by the leader only).
 struct rk_actor_leader {
     rk_ring inbox;
@@ -268,7 +286,24 @@ struct rk_actor_leader {
     rk_u64 k2k_head;     // its next position to consume
     rk_u64 k2k_mask;
     rk_u64 sent;         // messages this actor sent with ctx.send
+#if RK_ACTOR_TRACE
+    rk_u64 trace_at;     // when the current stage began (%globaltimer)
+    rk_u64 trace[8];     // RK_ACTOR_TRACE_* accumulators
+#endif
 };
+
+// Diagnostics (RK_ACTOR_TRACE): adds the time since the last mark to
+// accumulator `k` and marks now. Leader only.
+RK_INLINE void rk_actor_trace_mark(rk_actor_leader* l, rk_u32 k) {
+#if RK_ACTOR_TRACE
+    const rk_u64 now = rk_globaltimer_ns();
+    l->trace[k] += now - l->trace_at;
+    l->trace_at = now;
+#else
+    (void)l;
+    (void)k;
+#endif
+}
 
 // What the leader publishes to the block for one batch (shared memory).
 struct rk_actor_shared {
@@ -779,6 +814,13 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u
             }
             l->look_tail = tail;
             l->look = got ? RK_ACTOR_LOOK_GOT : RK_ACTOR_LOOK_EMPTY;
+#if RK_ACTOR_TRACE
+            if (got) {
+                rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE);
+            } else {
+                l->trace[RK_ACTOR_TRACE_LOOKS] += RK_ACTOR_LOOK_SPINS;
+            }
+#endif
         }
         __syncwarp(mask);
     }
@@ -892,6 +934,12 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             }
             *count = k;
             *source = from;
+            if (RK_ACTOR_TRACE && from != RK_ACTOR_SOURCE_K2K) {
+                if (from != RK_ACTOR_SOURCE_HOST_LL) {
+                    rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE); // seen at this poll
+                }
+                rk_actor_trace_mark(l, RK_ACTOR_TRACE_POLL);
+            }
             empty = 0u;
             sleep = 32u;
             return RK_ACTOR_RUN;
@@ -1312,6 +1360,12 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.k2k_head = l.k2k != nullptr ? rk_actor_k2k_scope::ld_relaxed(&l.k2k->head) : 0u;
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
         l.sent = 0u;
+#if RK_ACTOR_TRACE
+        l.trace_at = rk_globaltimer_ns();
+        for (rk_u32 k = 0u; k < 8u; ++k) {
+            l.trace[k] = 0u;
+        }
+#endif
         constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
         rk_u32 dynamic_bytes;
         asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
@@ -1398,6 +1452,11 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             fault.state = 0u;
         }
         const rk_u32 good = rk_actor_receive<H>(&l, d, &ctl, ctl.count); // B3
+        // (Diagnostics: host batches only; a K2K batch's time counts as idle.)
+        const bool traced = RK_ACTOR_TRACE && leader && ctl.source != RK_ACTOR_SOURCE_K2K;
+        if (traced) {
+            rk_actor_trace_mark(&l, RK_ACTOR_TRACE_RECEIVE);
+        }
         if (good == 0u) {
             // The first envelope is not this actor's message: dead-letter
             // it (from the slot, with whatever payload it carries) and go on.
@@ -1427,6 +1486,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             continue;
         }
         const rk_u32 done = rk_actor_run_batch<H>(d, &l, good, &fault);
+        if (traced) {
+            rk_actor_trace_mark(&l, RK_ACTOR_TRACE_HANDLER);
+        }
         const rk_u32 answered = H::reply_size > 0u ? done : 0u;
         if constexpr (H::reply_size > 0u) {
             if (leader && answered > 0u) {
@@ -1482,6 +1544,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 l.outbox.index += answered;
                 rk_st_relaxed_sys_u64(&l.outbox.header->tail, l.outbox.index);
             }
+            if (traced) {
+                rk_actor_trace_mark(&l, RK_ACTOR_TRACE_REPLY);
+            }
             if (done < good) {
                 // Message `done` faulted. Fault record and Failed state
                 // first: the dead letter's release store publishes them with
@@ -1507,6 +1572,16 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 rk_actor_free_inbox(&l, l.tail_seen, false); // after the fence
             }
             rk_control_heartbeat(cb, ++l.heartbeat);
+#if RK_ACTOR_TRACE
+            if (traced) {
+                rk_actor_trace_mark(&l, RK_ACTOR_TRACE_CLOSE);
+                l.trace[RK_ACTOR_TRACE_BATCHES] += 1u;
+                rk_u64* out = reinterpret_cast<rk_u64*>(cb->device_pad);
+                for (rk_u32 k = 0u; k < 8u; ++k) {
+                    rk_st_relaxed_sys_u64(&out[k], l.trace[k]);
+                }
+            }
+#endif
         }
     }
     if (leader) {

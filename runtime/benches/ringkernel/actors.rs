@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
-use ringkernel_runtime::{KernelSource, Runtime, SourceKind, SourceText};
+use ringkernel_runtime::actor::{Actor, ActorError, LoopTrace, SpawnOptions};
+use ringkernel_runtime::{KernelSource, Runtime, SourceKind, SourceText, ACTOR_TRACE_ENV};
 
 use crate::stats::{ns_since, Latency, Throughput};
 use crate::Config;
@@ -161,6 +161,116 @@ fn round_trips<S: Copy>(
         }
     }
     Ok((v, bad))
+}
+
+/// Where a `call` round trip's time goes: echo64 compiled with the loop
+/// trace (`RINGKERNEL_ACTOR_TRACE`), the device's stages summed per batch,
+/// and the host's two halves (the send's stores, the wait for the reply).
+#[derive(Debug, Clone)]
+pub struct CallAnatomy {
+    /// Host: `send` (slot, flagged copy, tail stores), per call.
+    pub send: Latency,
+    /// Host: `send` returned until `recv` returned the reply.
+    pub wait: Latency,
+    /// Host: the whole round trip (send + wait).
+    pub total: Latency,
+    /// Device: the traced loop's counters after the measured calls, minus
+    /// those after the warm-up.
+    pub trace: LoopTrace,
+}
+
+impl CallAnatomy {
+    /// Mean nanoseconds per traced batch of one stage's sum.
+    pub fn per_batch(&self, sum_ns: u64) -> f64 {
+        sum_ns as f64 / self.trace.batches.max(1) as f64
+    }
+
+    /// The device's stages from "seen" to "reply tail stored", mean per batch.
+    pub fn device_busy_ns(&self) -> f64 {
+        let t = &self.trace;
+        self.per_batch(t.poll_ns + t.receive_ns + t.handler_ns + t.reply_ns)
+    }
+}
+
+/// The loop trace's stages, after minus before (counters only grow).
+fn trace_delta(after: LoopTrace, before: LoopTrace) -> LoopTrace {
+    LoopTrace {
+        batches: after.batches - before.batches,
+        idle_ns: after.idle_ns - before.idle_ns,
+        poll_ns: after.poll_ns - before.poll_ns,
+        receive_ns: after.receive_ns - before.receive_ns,
+        handler_ns: after.handler_ns - before.handler_ns,
+        reply_ns: after.reply_ns - before.reply_ns,
+        close_ns: after.close_ns - before.close_ns,
+        empty_looks: after.empty_looks - before.empty_looks,
+    }
+}
+
+/// The anatomy of echo64's round trip (a diagnostic beside the recorded
+/// round trips, which run untraced): `config.calls / 2` calls after the
+/// warm-up, each reply checked.
+pub fn call_anatomy(rt: &Runtime, config: &Config) -> Result<CallAnatomy, String> {
+    // The option is read when the module is compiled: only this spawn's.
+    std::env::set_var(ACTOR_TRACE_ENV, "1");
+    let spawned = rt.spawn::<Msg64, Msg64, ()>(
+        &kernel("echo64"),
+        1,
+        (),
+        &options(MSG64_TYPE, MSG64_TYPE, 256),
+    );
+    std::env::remove_var(ACTOR_TRACE_ENV);
+    let echo = spawned.map_err(err)?.remove(0);
+    let one = |seq: u64, times: Option<&mut (Vec<f64>, Vec<f64>, Vec<f64>)>| {
+        let m = msg64(seq);
+        let t0 = Instant::now();
+        echo.send(&m).map_err(err)?;
+        let t1 = Instant::now();
+        let reply = echo.recv().map_err(err)?;
+        let t2 = Instant::now();
+        if reply != echo64_reply(&m) {
+            return Err(format!("echo64 (traced): wrong reply to {seq}"));
+        }
+        if let Some((send, wait, total)) = times {
+            send.push((t1 - t0).as_nanos() as f64);
+            wait.push((t2 - t1).as_nanos() as f64);
+            total.push((t2 - t0).as_nanos() as f64);
+        }
+        Ok::<(), String>(())
+    };
+    for seq in 1..=config.warmup as u64 {
+        one(seq, None)?;
+    }
+    let before = echo.loop_trace();
+    let n = config.calls / 2;
+    let mut times = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for seq in 1..=n as u64 {
+        one(seq + config.warmup as u64, Some(&mut times))?;
+    }
+    let trace = trace_delta(echo.loop_trace(), before);
+    echo.stop().map_err(err)?;
+    let (send, wait, total) = times;
+    Ok(CallAnatomy {
+        send: Latency::new(
+            "traced echo64: send",
+            "Actor::send (slot, flagged copy, tail)",
+            send,
+        ),
+        wait: Latency::new(
+            "traced echo64: wait",
+            "send returned until recv returned the reply",
+            wait,
+        ),
+        total: Latency::new(
+            "traced echo64: send + recv",
+            "the whole round trip, loop traced",
+            total,
+        ),
+        trace,
+    })
 }
 
 /// Round trips through `call` with a 64-byte payload: the uniform `echo64`

@@ -142,6 +142,8 @@ pub struct Results {
     pub k2k: Option<k2k::K2kLatency>,
     pub call_uniform: stats::Latency,
     pub call_in_order: stats::Latency,
+    /// Where echo64's round trip goes (loop traced); None on the CPU backend.
+    pub anatomy: Option<actors::CallAnatomy>,
     pub stream64: stats::Throughput,
     /// `stream64` with a producer and a consumer thread on the host.
     pub stream64_two: stats::Throughput,
@@ -203,6 +205,12 @@ fn run() -> Result<(), String> {
     };
     step("RingKernel round trips");
     let (call_uniform, call_in_order) = actors::calls(&rt, &config)?;
+    let anatomy = if config.cpu {
+        None
+    } else {
+        step("anatomy of a call (loop traced)");
+        Some(actors::call_anatomy(&rt, &config)?)
+    };
     step("RingKernel streams");
     let mut streams = actors::streams(&rt, &config)?.into_iter();
     let (Some(stream64), Some(stream64_two), Some(stream1k)) =
@@ -229,6 +237,7 @@ fn run() -> Result<(), String> {
         k2k,
         call_uniform,
         call_in_order,
+        anatomy,
         stream64,
         stream64_two,
         stream1k,

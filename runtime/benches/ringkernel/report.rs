@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use plotters::prelude::*;
 use serde_json::json;
 
+use crate::actors::CallAnatomy;
 use crate::compile::median;
 use crate::k2k::{K2kLatency, Tier};
 use crate::stats::{fmt_ns, Latency, Throughput};
@@ -391,6 +392,9 @@ fn markdown(config: &Config, r: &Results) -> String {
             fmt_ns(b.host_store.p50())
         );
     }
+    if let Some(a) = &r.anatomy {
+        anatomy_table(&mut out, a, b.map(|b| b.persistent.p50()));
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -454,6 +458,62 @@ fn markdown(config: &Config, r: &Results) -> String {
         let _ = writeln!(out, "- **{verdict}** {}: {}{ratio}", bar.bar, bar.measured);
     }
     out
+}
+
+/// Where echo64's round trip goes: the host's halves (percentiles) and the
+/// traced loop's stages (means per batch, device clock).
+fn anatomy_table(out: &mut String, a: &CallAnatomy, floor_p50: Option<f64>) {
+    let t = &a.trace;
+    let _ = writeln!(
+        out,
+        "\n### Anatomy of a call (echo64 with the loop trace, {} calls, {} batches)\n",
+        a.total.n(),
+        t.batches
+    );
+    let _ = writeln!(out, "| host | p50 | mean |");
+    let _ = writeln!(out, "|---|---|---|");
+    for l in [&a.send, &a.wait, &a.total] {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            l.what,
+            fmt_ns(l.p50()),
+            fmt_ns(l.mean())
+        );
+    }
+    let _ = writeln!(out, "\n| device stage (mean per batch) | ns |");
+    let _ = writeln!(out, "|---|---|");
+    for (what, ns) in [
+        (
+            "idle: last batch's end until the next request seen",
+            t.idle_ns,
+        ),
+        ("seen until the poll hands it to the block", t.poll_ns),
+        (
+            "staging and receive (header checks, HLC receipts)",
+            t.receive_ns,
+        ),
+        ("handler", t.handler_ns),
+        ("reply stamps, writes, fence, tail store", t.reply_ns),
+        ("inbox head and heartbeat stores", t.close_ns),
+    ] {
+        let _ = writeln!(out, "| {what} | {:.0} |", a.per_batch(ns));
+    }
+    let _ = writeln!(
+        out,
+        "| look spins that found nothing, per batch | {:.2} |",
+        t.empty_looks as f64 / t.batches.max(1) as f64
+    );
+    let busy = a.device_busy_ns();
+    let _ = writeln!(
+        out,
+        "\nDevice busy (seen → reply tail stored): {busy:.0} ns per call; the rest of the mean round trip, {:.0} ns, is the two PCIe crossings, the look's polling phase and the host{}.",
+        a.total.mean() - busy,
+        floor_p50.map_or(String::new(), |f| format!(
+            " (the persistent floor's whole round trip: p50 {})",
+            fmt_ns(f)
+        ))
+    );
 }
 
 /// K2K latency per tier: the hand-written floor and the K2K inboxes, per
@@ -559,6 +619,21 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
             "round_trips_per_run": k.round_trips,
             "runs": k.runs,
             "tiers": k.tiers.iter().map(|t| t.json()).collect::<Vec<_>>(),
+        })),
+        "call_anatomy": r.anatomy.as_ref().map(|a| json!({
+            "send": a.send.json(),
+            "wait": a.wait.json(),
+            "total": a.total.json(),
+            "trace_batches": a.trace.batches,
+            "trace_mean_ns": {
+                "idle": a.per_batch(a.trace.idle_ns),
+                "poll": a.per_batch(a.trace.poll_ns),
+                "receive": a.per_batch(a.trace.receive_ns),
+                "handler": a.per_batch(a.trace.handler_ns),
+                "reply": a.per_batch(a.trace.reply_ns),
+                "close": a.per_batch(a.trace.close_ns),
+            },
+            "empty_looks_per_batch": a.trace.empty_looks as f64 / a.trace.batches.max(1) as f64,
         })),
         "streams": streams,
         "nvrtc": r.modules.iter().map(|m| json!({

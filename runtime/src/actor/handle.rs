@@ -11,7 +11,7 @@ use ringkernel_device::envelope::EnvelopeHeader;
 use ringkernel_device::hlc::HlcTimestamp;
 
 use super::error::ActorError;
-use super::host::{bytes_of, from_bytes, ActorCore, ActorStats, DeadLetter};
+use super::host::{bytes_of, from_bytes, ActorCore, ActorStats, DeadLetter, LoopTrace};
 
 /// A running actor with message type `M`, reply type `R` and state `S`.
 ///
@@ -156,6 +156,13 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
 
     pub fn stats(&self) -> Result<ActorStats, ActorError> {
         self.core.stats()
+    }
+
+    /// Diagnostics: where the actor's loop spent its time, summed over its
+    /// host batches (zero unless its module was compiled with
+    /// `RINGKERNEL_ACTOR_TRACE` set; see [`LoopTrace`]).
+    pub fn loop_trace(&self) -> LoopTrace {
+        self.core.loop_trace()
     }
 
     /// Drains the inbox, then terminates the actor. Replies already in the

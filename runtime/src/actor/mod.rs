@@ -35,7 +35,7 @@ use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
 pub use error::{ActorError, SourceLocation};
 pub use handle::Actor;
-pub use host::{ActorStats, DeadLetter, Envelope};
+pub use host::{ActorStats, DeadLetter, Envelope, LoopTrace};
 pub use placement::{ClusterLimit, Placement, PlacementError, MAX_CLUSTER};
 pub use supervisor::RestartPolicy;
 pub use system::{Member, System, SystemBuilder, DEFAULT_K2K_CAPACITY};

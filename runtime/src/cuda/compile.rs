@@ -21,6 +21,12 @@ use super::cache::{self, CacheKey, KeyHasher};
 use super::lines;
 use crate::error::{Error, Result};
 
+/// Diagnostics: when this variable is set (and not `0`), actor modules
+/// compiled from then on time their loop's stages (`RK_ACTOR_TRACE` in
+/// rk_actor.cuh), read with [`crate::Actor::loop_trace`]. The option is
+/// part of the module's cache key, so traced and plain modules never mix.
+pub const ACTOR_TRACE_ENV: &str = "RINGKERNEL_ACTOR_TRACE";
+
 /// CUDA C ready for NVRTC, with everything that determines the output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CudaSource {
@@ -65,7 +71,13 @@ impl CudaSource {
     pub(crate) fn of_output(kernel: &KernelSource, output: &Output) -> CudaSource {
         let src = CudaSource::from_output(&kernel.name, output);
         match kernel.kind {
-            SourceKind::RingKernel => src.with_device_lib(),
+            SourceKind::RingKernel => {
+                let mut src = src.with_device_lib();
+                if std::env::var_os(ACTOR_TRACE_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+                    src.options.push("-DRK_ACTOR_TRACE=1".to_string());
+                }
+                src
+            }
             SourceKind::GpuKernel => src,
         }
     }

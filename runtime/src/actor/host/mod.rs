@@ -85,6 +85,31 @@ pub struct ActorStats {
     pub heartbeat: u64,
 }
 
+/// Where an actor's loop spent its time (diagnostics): the stages of its
+/// host batches summed over `batches`, in nanoseconds of the device's
+/// `%globaltimer`. Recorded only by modules compiled with
+/// [`crate::ACTOR_TRACE_ENV`] set; otherwise every field is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoopTrace {
+    /// Host batches traced.
+    pub batches: u64,
+    /// From the previous batch's end until this batch was seen (in the
+    /// slot's flagged copy, or at a poll of the tail): the loop idle.
+    pub idle_ns: u64,
+    /// Seen until the poll handed the batch to the block.
+    pub poll_ns: u64,
+    /// Staging and the receive step (header checks, HLC receipts).
+    pub receive_ns: u64,
+    /// The handlers.
+    pub handler_ns: u64,
+    /// Reply stamps and writes, the fence, the reply tail's store.
+    pub reply_ns: u64,
+    /// The inbox head and heartbeat stores after it.
+    pub close_ns: u64,
+    /// Look spins (one PCIe round trip each) that found no message.
+    pub empty_looks: u64,
+}
+
 /// What the handle needs to know about the kernel behind it.
 #[derive(Debug, Clone)]
 pub(crate) struct ActorInfo {
@@ -519,6 +544,20 @@ impl ActorCore {
             faults: self.memory.faults().0,
             heartbeat: self.memory.heartbeat(),
         })
+    }
+
+    pub fn loop_trace(&self) -> LoopTrace {
+        let w = self.memory.trace_words();
+        LoopTrace {
+            batches: w[0],
+            idle_ns: w[1],
+            poll_ns: w[2],
+            receive_ns: w[3],
+            handler_ns: w[4],
+            reply_ns: w[5],
+            close_ns: w[6],
+            empty_looks: w[7],
+        }
     }
 
     /// Asks the actor to drain its inbox and terminate, and waits for it.
