@@ -111,7 +111,8 @@ impl Prepared {
 pub(crate) fn memo_key(source: &KernelSource) -> CacheKey {
     let mut h = KeyHasher::new();
     h.field(b"kernel-source")
-        .field(format!("{:?} {}", source.kind, source.overflow_checks).as_bytes());
+        .field(format!("{:?} {}", source.kind, source.overflow_checks).as_bytes())
+        .field(&[crate::cuda::compile::actor_trace_requested() as u8]);
     for item in &source.items {
         h.field(item.file.as_bytes())
             .field(&item.line.to_le_bytes())

@@ -240,20 +240,29 @@ enum rk_actor_command : rk_u32 {
 // Diagnostics: with RK_ACTOR_TRACE defined to 1 (the runtime adds
 // -DRK_ACTOR_TRACE=1 when RINGKERNEL_ACTOR_TRACE is set), the leader times
 // each host batch's stages with %globaltimer and accumulates them in the
-// control block's device_pad, as 8 u64 (RK_ACTOR_TRACE_*, read by the host
-// with Actor::loop_trace): how many batches, then the summed nanoseconds
-// of each stage. Off by default: the stores cost PCIe writes per batch.
+// control block's device_pad, as 16 u32 (RK_ACTOR_TRACE_*, wrapping; read
+// by the host with Actor::loop_trace): how many batches, then the summed
+// nanoseconds of each stage. Off by default: the stores cost PCIe writes
+// per batch, the timer reads a few nanoseconds each.
 #ifndef RK_ACTOR_TRACE
 #define RK_ACTOR_TRACE 0
 #endif
 #define RK_ACTOR_TRACE_BATCHES 0u   // host batches traced
 #define RK_ACTOR_TRACE_IDLE 1u      // last batch's end -> this one seen (look or tail)
-#define RK_ACTOR_TRACE_POLL 2u      // seen -> the poll returned RUN
-#define RK_ACTOR_TRACE_RECEIVE 3u   // RUN -> staged and received (B3)
-#define RK_ACTOR_TRACE_HANDLER 4u   // received -> handlers done
-#define RK_ACTOR_TRACE_REPLY 5u     // handlers done -> reply tail stored
-#define RK_ACTOR_TRACE_CLOSE 6u     // tail stored -> the batch's end
-#define RK_ACTOR_TRACE_LOOKS 7u     // look spins that found nothing
+#define RK_ACTOR_TRACE_LOOKED 2u    // seen -> the look's end (its fence)
+#define RK_ACTOR_TRACE_POLL 3u      // -> the poll returned RUN
+#define RK_ACTOR_TRACE_PUBLISH 4u   // -> the batch published to the block (B1)
+#define RK_ACTOR_TRACE_STAGE 5u     // -> staged (B2)
+#define RK_ACTOR_TRACE_RECEIVE 6u   // -> received: header checks, HLC receipts (B3)
+#define RK_ACTOR_TRACE_HANDLER 7u   // -> handlers done
+#define RK_ACTOR_TRACE_STAMP 8u     // -> reply stamps issued (B4)
+#define RK_ACTOR_TRACE_WRITE 9u     // -> replies written (B5)
+#define RK_ACTOR_TRACE_COUNTERS 10u // -> counters stored
+#define RK_ACTOR_TRACE_FENCE 11u    // -> the closing fence
+#define RK_ACTOR_TRACE_TAIL 12u     // -> the reply tail stored
+#define RK_ACTOR_TRACE_CLOSE 13u    // -> inbox head and heartbeat stored
+#define RK_ACTOR_TRACE_LOOKS 15u    // look spins that found nothing
+#define RK_ACTOR_TRACE_WORDS 16u
 
 // The leader's private loop state (in shared memory, used by the leader only).
 struct rk_actor_leader {
@@ -288,7 +297,7 @@ struct rk_actor_leader {
     rk_u64 sent;         // messages this actor sent with ctx.send
 #if RK_ACTOR_TRACE
     rk_u64 trace_at;     // when the current stage began (%globaltimer)
-    rk_u64 trace[8];     // RK_ACTOR_TRACE_* accumulators
+    rk_u32 trace[RK_ACTOR_TRACE_WORDS]; // RK_ACTOR_TRACE_* accumulators
 #endif
 };
 
@@ -297,7 +306,7 @@ struct rk_actor_leader {
 RK_INLINE void rk_actor_trace_mark(rk_actor_leader* l, rk_u32 k) {
 #if RK_ACTOR_TRACE
     const rk_u64 now = rk_globaltimer_ns();
-    l->trace[k] += now - l->trace_at;
+    l->trace[k] += (rk_u32)(now - l->trace_at);
     l->trace_at = now;
 #else
     (void)l;
@@ -809,6 +818,11 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u
         }
         const rk_u64 i = l->inbox.index;
         if (lane == 0u) {
+#if RK_ACTOR_TRACE
+            if (got) {
+                rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE);
+            }
+#endif
             if (tail > i) {
                 rk_fence_acq_rel_sys(); // the relaxed tail read, as an acquire
             }
@@ -816,7 +830,7 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u
             l->look = got ? RK_ACTOR_LOOK_GOT : RK_ACTOR_LOOK_EMPTY;
 #if RK_ACTOR_TRACE
             if (got) {
-                rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE);
+                rk_actor_trace_mark(l, RK_ACTOR_TRACE_LOOKED);
             } else {
                 l->trace[RK_ACTOR_TRACE_LOOKS] += RK_ACTOR_LOOK_SPINS;
             }
@@ -937,6 +951,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             if (RK_ACTOR_TRACE && from != RK_ACTOR_SOURCE_K2K) {
                 if (from != RK_ACTOR_SOURCE_HOST_LL) {
                     rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE); // seen at this poll
+                    rk_actor_trace_mark(l, RK_ACTOR_TRACE_LOOKED);
                 }
                 rk_actor_trace_mark(l, RK_ACTOR_TRACE_POLL);
             }
@@ -1362,7 +1377,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.sent = 0u;
 #if RK_ACTOR_TRACE
         l.trace_at = rk_globaltimer_ns();
-        for (rk_u32 k = 0u; k < 8u; ++k) {
+        for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS; ++k) {
             l.trace[k] = 0u;
         }
 #endif
@@ -1432,6 +1447,12 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             ctl.clock_c = (rk_i64)l.clock.last.logical;
         }
         __syncthreads(); // B1
+        // (Diagnostics: host batches only; a K2K batch's time counts as idle.)
+        const bool traced = RK_ACTOR_TRACE && leader && ctl.command == RK_ACTOR_RUN &&
+                            ctl.source != RK_ACTOR_SOURCE_K2K;
+        if (traced) {
+            rk_actor_trace_mark(&l, RK_ACTOR_TRACE_PUBLISH);
+        }
         if (ctl.command == RK_ACTOR_EXIT) {
             break;
         }
@@ -1448,12 +1469,13 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             rk_actor_stage<H>(&ctl.inbox, ctl.count);
         }
         __syncthreads(); // B2
+        if (traced) {
+            rk_actor_trace_mark(&l, RK_ACTOR_TRACE_STAGE);
+        }
         if (leader) {
             fault.state = 0u;
         }
         const rk_u32 good = rk_actor_receive<H>(&l, d, &ctl, ctl.count); // B3
-        // (Diagnostics: host batches only; a K2K batch's time counts as idle.)
-        const bool traced = RK_ACTOR_TRACE && leader && ctl.source != RK_ACTOR_SOURCE_K2K;
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_RECEIVE);
         }
@@ -1510,6 +1532,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             }
         }
         __syncthreads(); // B4
+        if (traced) {
+            rk_actor_trace_mark(&l, RK_ACTOR_TRACE_STAMP);
+        }
         if constexpr (H::reply_size > 0u) {
             if (answered > 0u) {
                 rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
@@ -1517,12 +1542,18 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             }
         }
         __syncthreads(); // B5
+        if (traced) {
+            rk_actor_trace_mark(&l, RK_ACTOR_TRACE_WRITE);
+        }
         if (leader) {
             rk_control_block* cb = d->control;
             l.messages_in += done;
             l.messages_out += answered;
             l.sequence += answered;
             rk_control_set_counters(cb, l.messages_in, l.messages_out);
+            if (traced) {
+                rk_actor_trace_mark(&l, RK_ACTOR_TRACE_COUNTERS);
+            }
             // After a batch of more than one message (a stream is going),
             // read the inbox tail for the next poll while the fence below
             // waits for the batch's writes: the two PCIe round trips
@@ -1539,13 +1570,16 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             // barrier) and every slot read before both index stores: the
             // release pattern of the ring protocol, for both rings at once.
             rk_fence_acq_rel_sys();
+            if (traced) {
+                rk_actor_trace_mark(&l, RK_ACTOR_TRACE_FENCE);
+            }
             l.tail_ahead = tail_ahead;
             if (answered > 0u) {
                 l.outbox.index += answered;
                 rk_st_relaxed_sys_u64(&l.outbox.header->tail, l.outbox.index);
             }
             if (traced) {
-                rk_actor_trace_mark(&l, RK_ACTOR_TRACE_REPLY);
+                rk_actor_trace_mark(&l, RK_ACTOR_TRACE_TAIL);
             }
             if (done < good) {
                 // Message `done` faulted. Fault record and Failed state
@@ -1576,9 +1610,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             if (traced) {
                 rk_actor_trace_mark(&l, RK_ACTOR_TRACE_CLOSE);
                 l.trace[RK_ACTOR_TRACE_BATCHES] += 1u;
-                rk_u64* out = reinterpret_cast<rk_u64*>(cb->device_pad);
-                for (rk_u32 k = 0u; k < 8u; ++k) {
-                    rk_st_relaxed_sys_u64(&out[k], l.trace[k]);
+                rk_u32* out = reinterpret_cast<rk_u32*>(cb->device_pad);
+                for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS; ++k) {
+                    rk_st_relaxed_sys_u32(&out[k], l.trace[k]);
                 }
             }
 #endif

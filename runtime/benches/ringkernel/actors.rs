@@ -180,29 +180,14 @@ pub struct CallAnatomy {
 }
 
 impl CallAnatomy {
-    /// Mean nanoseconds per traced batch of one stage's sum.
-    pub fn per_batch(&self, sum_ns: u64) -> f64 {
-        sum_ns as f64 / self.trace.batches.max(1) as f64
+    /// Mean nanoseconds per traced batch of stage `k` (`LoopTrace::STAGES`).
+    pub fn per_batch(&self, k: usize) -> f64 {
+        self.trace.stages_ns[k] as f64 / self.trace.batches.max(1) as f64
     }
 
     /// The device's stages from "seen" to "reply tail stored", mean per batch.
     pub fn device_busy_ns(&self) -> f64 {
-        let t = &self.trace;
-        self.per_batch(t.poll_ns + t.receive_ns + t.handler_ns + t.reply_ns)
-    }
-}
-
-/// The loop trace's stages, after minus before (counters only grow).
-fn trace_delta(after: LoopTrace, before: LoopTrace) -> LoopTrace {
-    LoopTrace {
-        batches: after.batches - before.batches,
-        idle_ns: after.idle_ns - before.idle_ns,
-        poll_ns: after.poll_ns - before.poll_ns,
-        receive_ns: after.receive_ns - before.receive_ns,
-        handler_ns: after.handler_ns - before.handler_ns,
-        reply_ns: after.reply_ns - before.reply_ns,
-        close_ns: after.close_ns - before.close_ns,
-        empty_looks: after.empty_looks - before.empty_looks,
+        (1..12).map(|k| self.per_batch(k)).sum()
     }
 }
 
@@ -250,7 +235,7 @@ pub fn call_anatomy(rt: &Runtime, config: &Config) -> Result<CallAnatomy, String
     for seq in 1..=n as u64 {
         one(seq + config.warmup as u64, Some(&mut times))?;
     }
-    let trace = trace_delta(echo.loop_trace(), before);
+    let trace = echo.loop_trace().since(&before);
     echo.stop().map_err(err)?;
     let (send, wait, total) = times;
     Ok(CallAnatomy {

@@ -9,6 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use plotters::prelude::*;
 use serde_json::json;
 
+use ringkernel_runtime::actor::LoopTrace;
+
 use crate::actors::CallAnatomy;
 use crate::compile::median;
 use crate::k2k::{K2kLatency, Tier};
@@ -481,23 +483,13 @@ fn anatomy_table(out: &mut String, a: &CallAnatomy, floor_p50: Option<f64>) {
             fmt_ns(l.mean())
         );
     }
-    let _ = writeln!(out, "\n| device stage (mean per batch) | ns |");
+    let _ = writeln!(
+        out,
+        "\n| device stage (mean per batch, each from the end of the one before) | ns |"
+    );
     let _ = writeln!(out, "|---|---|");
-    for (what, ns) in [
-        (
-            "idle: last batch's end until the next request seen",
-            t.idle_ns,
-        ),
-        ("seen until the poll hands it to the block", t.poll_ns),
-        (
-            "staging and receive (header checks, HLC receipts)",
-            t.receive_ns,
-        ),
-        ("handler", t.handler_ns),
-        ("reply stamps, writes, fence, tail store", t.reply_ns),
-        ("inbox head and heartbeat stores", t.close_ns),
-    ] {
-        let _ = writeln!(out, "| {what} | {:.0} |", a.per_batch(ns));
+    for (k, what) in LoopTrace::STAGES.iter().enumerate() {
+        let _ = writeln!(out, "| {what} | {:.0} |", a.per_batch(k));
     }
     let _ = writeln!(
         out,
@@ -625,14 +617,9 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
             "wait": a.wait.json(),
             "total": a.total.json(),
             "trace_batches": a.trace.batches,
-            "trace_mean_ns": {
-                "idle": a.per_batch(a.trace.idle_ns),
-                "poll": a.per_batch(a.trace.poll_ns),
-                "receive": a.per_batch(a.trace.receive_ns),
-                "handler": a.per_batch(a.trace.handler_ns),
-                "reply": a.per_batch(a.trace.reply_ns),
-                "close": a.per_batch(a.trace.close_ns),
-            },
+            "trace_mean_ns": LoopTrace::STAGES.iter().enumerate()
+                .map(|(k, what)| (what.to_string(), json!(a.per_batch(k))))
+                .collect::<serde_json::Map<_, _>>(),
             "empty_looks_per_batch": a.trace.empty_looks as f64 / a.trace.batches.max(1) as f64,
         })),
         "streams": streams,

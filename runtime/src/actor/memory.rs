@@ -124,10 +124,10 @@ impl ActorMemory {
     }
 
     /// The loop trace's accumulators (`RK_ACTOR_TRACE` in rk_actor.cuh):
-    /// the control block's device-written pad, read as 8 u64.
-    pub fn trace_words(&self) -> [u64; 8] {
+    /// the control block's device-written pad, read as 16 u32.
+    pub fn trace_words(&self) -> [u32; 16] {
         let base = std::mem::offset_of!(ControlBlock, device_pad);
-        std::array::from_fn(|k| self.u64_at(base + 8 * k).load(Ordering::Relaxed))
+        std::array::from_fn(|k| self.u32_at(base + 4 * k).load(Ordering::Relaxed))
     }
 
     pub fn set_counters(&self, messages_in: u64, messages_out: u64) {

@@ -22,10 +22,16 @@ use super::lines;
 use crate::error::{Error, Result};
 
 /// Diagnostics: when this variable is set (and not `0`), actor modules
-/// compiled from then on time their loop's stages (`RK_ACTOR_TRACE` in
+/// prepared from then on time their loop's stages (`RK_ACTOR_TRACE` in
 /// rk_actor.cuh), read with [`crate::Actor::loop_trace`]. The option is
 /// part of the module's cache key, so traced and plain modules never mix.
 pub const ACTOR_TRACE_ENV: &str = "RINGKERNEL_ACTOR_TRACE";
+
+/// Whether [`ACTOR_TRACE_ENV`] asks for traced actor loops (read when a
+/// kernel is prepared; part of the runtime's memo key).
+pub(crate) fn actor_trace_requested() -> bool {
+    std::env::var_os(ACTOR_TRACE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
 
 /// CUDA C ready for NVRTC, with everything that determines the output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +79,7 @@ impl CudaSource {
         match kernel.kind {
             SourceKind::RingKernel => {
                 let mut src = src.with_device_lib();
-                if std::env::var_os(ACTOR_TRACE_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+                if actor_trace_requested() {
                     src.options.push("-DRK_ACTOR_TRACE=1".to_string());
                 }
                 src

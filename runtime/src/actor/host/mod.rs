@@ -87,27 +87,49 @@ pub struct ActorStats {
 
 /// Where an actor's loop spent its time (diagnostics): the stages of its
 /// host batches summed over `batches`, in nanoseconds of the device's
-/// `%globaltimer`. Recorded only by modules compiled with
-/// [`crate::ACTOR_TRACE_ENV`] set; otherwise every field is 0.
+/// `%globaltimer`. Recorded only by modules prepared with
+/// [`crate::ACTOR_TRACE_ENV`] set; otherwise every field is 0. The device
+/// keeps 32-bit sums that wrap: subtract two readings with
+/// [`LoopTrace::since`] taken less than about 4 s of stage time apart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoopTrace {
     /// Host batches traced.
-    pub batches: u64,
-    /// From the previous batch's end until this batch was seen (in the
-    /// slot's flagged copy, or at a poll of the tail): the loop idle.
-    pub idle_ns: u64,
-    /// Seen until the poll handed the batch to the block.
-    pub poll_ns: u64,
-    /// Staging and the receive step (header checks, HLC receipts).
-    pub receive_ns: u64,
-    /// The handlers.
-    pub handler_ns: u64,
-    /// Reply stamps and writes, the fence, the reply tail's store.
-    pub reply_ns: u64,
-    /// The inbox head and heartbeat stores after it.
-    pub close_ns: u64,
+    pub batches: u32,
+    /// Summed nanoseconds per stage, in the order of [`LoopTrace::STAGES`].
+    pub stages_ns: [u32; 13],
     /// Look spins (one PCIe round trip each) that found no message.
-    pub empty_looks: u64,
+    pub empty_looks: u32,
+}
+
+impl LoopTrace {
+    /// What each stage of `stages_ns` times (`RK_ACTOR_TRACE_*` in
+    /// rk_actor.cuh), each from the end of the one before.
+    pub const STAGES: [&'static str; 13] = [
+        "idle: the last batch's end until the next request is seen",
+        "the look's end (its fence when the tail shows the message)",
+        "the poll returned the batch",
+        "the batch published to the block (barrier B1)",
+        "staged (B2)",
+        "received: header checks, HLC receipts (B3)",
+        "the handlers",
+        "reply stamps issued (B4)",
+        "replies written (B5)",
+        "message counters stored",
+        "the closing fence",
+        "the reply tail stored",
+        "the inbox head and heartbeat stored",
+    ];
+
+    /// This reading minus an earlier one.
+    pub fn since(&self, earlier: &LoopTrace) -> LoopTrace {
+        LoopTrace {
+            batches: self.batches.wrapping_sub(earlier.batches),
+            stages_ns: std::array::from_fn(|k| {
+                self.stages_ns[k].wrapping_sub(earlier.stages_ns[k])
+            }),
+            empty_looks: self.empty_looks.wrapping_sub(earlier.empty_looks),
+        }
+    }
 }
 
 /// What the handle needs to know about the kernel behind it.
@@ -550,13 +572,8 @@ impl ActorCore {
         let w = self.memory.trace_words();
         LoopTrace {
             batches: w[0],
-            idle_ns: w[1],
-            poll_ns: w[2],
-            receive_ns: w[3],
-            handler_ns: w[4],
-            reply_ns: w[5],
-            close_ns: w[6],
-            empty_looks: w[7],
+            stages_ns: std::array::from_fn(|k| w[k + 1]),
+            empty_looks: w[15],
         }
     }
 
