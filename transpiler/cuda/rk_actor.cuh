@@ -261,6 +261,7 @@ enum rk_actor_command : rk_u32 {
 #define RK_ACTOR_TRACE_FENCE 11u    // -> the closing fence
 #define RK_ACTOR_TRACE_TAIL 12u     // -> the reply tail stored
 #define RK_ACTOR_TRACE_CLOSE 13u    // -> inbox head and heartbeat stored
+#define RK_ACTOR_TRACE_CYCLES 14u   // SM clock cycles from seen to the reply tail
 #define RK_ACTOR_TRACE_LOOKS 15u    // look spins that found nothing
 #define RK_ACTOR_TRACE_WORDS 16u
 
@@ -297,6 +298,7 @@ struct rk_actor_leader {
     rk_u64 sent;         // messages this actor sent with ctx.send
 #if RK_ACTOR_TRACE
     rk_u64 trace_at;     // when the current stage began (%globaltimer)
+    rk_u64 trace_seen_clock; // clock64() when the batch was seen
     rk_u32 trace[RK_ACTOR_TRACE_WORDS]; // RK_ACTOR_TRACE_* accumulators
 #endif
 };
@@ -308,6 +310,13 @@ RK_INLINE void rk_actor_trace_mark(rk_actor_leader* l, rk_u32 k) {
     const rk_u64 now = rk_globaltimer_ns();
     l->trace[k] += (rk_u32)(now - l->trace_at);
     l->trace_at = now;
+    // The SM clock over the busy stages: with the nanoseconds, the clock
+    // rate the loop ran at.
+    if (k == RK_ACTOR_TRACE_IDLE) {
+        l->trace_seen_clock = (rk_u64)clock64();
+    } else if (k == RK_ACTOR_TRACE_TAIL) {
+        l->trace[RK_ACTOR_TRACE_CYCLES] += (rk_u32)((rk_u64)clock64() - l->trace_seen_clock);
+    }
 #else
     (void)l;
     (void)k;
@@ -823,8 +832,12 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u
                 rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE);
             }
 #endif
-            if (tail > i) {
-                rk_fence_acq_rel_sys(); // the relaxed tail read, as an acquire
+            // The relaxed tail read, as an acquire, when the poll may read
+            // slots by it: past message i when it came from its copy (record
+            // 0 holds it; reading no slot needs no fence, and a system fence
+            // costs about half a microsecond on the round trip).
+            if (tail > i + (got ? 1u : 0u)) {
+                rk_fence_acq_rel_sys();
             }
             l->look_tail = tail;
             l->look = got ? RK_ACTOR_LOOK_GOT : RK_ACTOR_LOOK_EMPTY;
@@ -928,7 +941,12 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
                 }
                 l->tail_ahead = 0u;
                 l->inbox.other = tail > l->inbox.other ? tail : l->inbox.other;
-                rk_actor_free_inbox(l, tail, true);
+                // Relaxed: the slots this frees (below index) were all read
+                // before the last batch's closing fence, or the dead-letter
+                // path's release store, in program order before this store,
+                // which makes the pair a release pattern (PTX memory model,
+                // "release patterns": a fence then a strong write).
+                rk_actor_free_inbox(l, tail, false);
                 available = (rk_u32)(l->inbox.other - l->inbox.index);
             }
             k = available < l->batch ? available : l->batch;

@@ -499,6 +499,12 @@ fn anatomy_table(out: &mut String, a: &CallAnatomy, floor_p50: Option<f64>) {
     let busy = a.device_busy_ns();
     let _ = writeln!(
         out,
+        "\nSM clock over the busy stages: {:.0} MHz ({:.0} cycles per batch).",
+        t.busy_cycles as f64 / t.batches.max(1) as f64 / busy.max(1.0) * 1e3,
+        t.busy_cycles as f64 / t.batches.max(1) as f64
+    );
+    let _ = writeln!(
+        out,
         "\nDevice busy (seen → reply tail stored): {busy:.0} ns per call; the rest of the mean round trip, {:.0} ns, is the two PCIe crossings, the look's polling phase and the host{}.",
         a.total.mean() - busy,
         floor_p50.map_or(String::new(), |f| format!(

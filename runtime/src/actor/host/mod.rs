@@ -97,6 +97,9 @@ pub struct LoopTrace {
     pub batches: u32,
     /// Summed nanoseconds per stage, in the order of [`LoopTrace::STAGES`].
     pub stages_ns: [u32; 13],
+    /// SM clock cycles from "seen" to "reply tail stored", summed: with
+    /// those stages' nanoseconds, the clock rate the loop ran at.
+    pub busy_cycles: u32,
     /// Look spins (one PCIe round trip each) that found no message.
     pub empty_looks: u32,
 }
@@ -127,6 +130,7 @@ impl LoopTrace {
             stages_ns: std::array::from_fn(|k| {
                 self.stages_ns[k].wrapping_sub(earlier.stages_ns[k])
             }),
+            busy_cycles: self.busy_cycles.wrapping_sub(earlier.busy_cycles),
             empty_looks: self.empty_looks.wrapping_sub(earlier.empty_looks),
         }
     }
@@ -573,6 +577,7 @@ impl ActorCore {
         LoopTrace {
             batches: w[0],
             stages_ns: std::array::from_fn(|k| w[k + 1]),
+            busy_cycles: w[14],
             empty_looks: w[15],
         }
     }
