@@ -528,30 +528,36 @@ RK_INLINE void rk_actor_k2k_shutdown(rk_actor_leader* l, const rk_actor_desc* d)
     }
 }
 
-// ctx.send(port, &msg): called by every thread of the handler; the leader
-// (thread 0) sends, the others return at once (only the leader's reply is
-// the reply, likewise only its sends are sent). Waits with backoff while
-// the destination's inbox is full (backpressure, never an overwrite).
-// Returns false after recording a fault: the port has no route (or a route
-// for another message size), or the destination has terminated.
-static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
-                                                  rk_u32 size, rk_u32 line, rk_u32 column) {
-    if (rk_thread_id() != 0u) {
-        return true;
-    }
+// What the leader's send attempt came to (rk_actor_send_to).
+#define RK_ACTOR_SEND_SENT 0u
+#define RK_ACTOR_SEND_FULL 1u    // one attempt found the inbox full: nothing written
+#define RK_ACTOR_SEND_FAULTED 2u // the fault is recorded in f
+
+// The leader's send of `msg` (`size` bytes) on `port`: the route, a slot of
+// the destination's K2K inbox (Wait: retried with backoff while the inbox is
+// full; otherwise one reservation attempt), the envelope stamped by the
+// actor's clock (only once a slot is held, so a refused try_send leaves the
+// clock alone), the commit. Faults (recorded at the Rust line:column):
+// UNROUTED when the port has no route (or a route for another message size),
+// UNDELIVERABLE when the destination has closed its inbox (terminated): a
+// reservation fails on a closed tail, and the closed bit tells it apart from
+// a full inbox.
+template <bool Wait>
+__device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port, const void* msg,
+                                                   rk_u32 size, rk_u32 line, rk_u32 column) {
 #if !RK_ACTOR_K2K
     (void)port;
     (void)msg;
     (void)size;
     rk_fault(f, RK_FAULT_UNROUTED, line, column);
-    return false;
+    return RK_ACTOR_SEND_FAULTED;
 #else
     rk_actor_ctx* c = static_cast<rk_actor_ctx*>(f);
     const rk_actor_desc* d = c->desc;
     const rk_route* r = port < d->route_count ? &d->routes[port] : nullptr;
     if (r == nullptr || r->inbox == nullptr || r->payload_size != size) {
         rk_fault(f, RK_FAULT_UNROUTED, line, column);
-        return false;
+        return RK_ACTOR_SEND_FAULTED;
     }
     rk_k2k_header* q = static_cast<rk_k2k_header*>(r->inbox);
     rk_actor_leader* l = c->leader;
@@ -561,7 +567,10 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
     while (!rk_k2k_reserve(q, &pos)) {
         if (rk_ld_relaxed_gpu_u64(&q->tail) & RK_ACTOR_K2K_CLOSED) {
             rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
-            return false;
+            return RK_ACTOR_SEND_FAULTED;
+        }
+        if constexpr (!Wait) {
+            return RK_ACTOR_SEND_FULL;
         }
         rk_control_heartbeat(d->control, ++l->heartbeat);
         rk_nanosleep(sleep);
@@ -583,8 +592,39 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
     slot->reserved[2] = 0u;
     memcpy(rk_envelope_payload(slot), msg, size);
     rk_k2k_commit(q, pos);
-    return true;
+    return RK_ACTOR_SEND_SENT;
 #endif
+}
+
+// ctx.send(port, &msg): called by every thread of the handler; the leader
+// (thread 0) sends, the others return at once (only the leader's reply is
+// the reply, likewise only its sends are sent). Waits with backoff while
+// the destination's inbox is full (backpressure, never an overwrite).
+// Returns false after recording a fault: the port has no route (or a route
+// for another message size), or the destination has terminated.
+static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
+                                                  rk_u32 size, rk_u32 line, rk_u32 column) {
+    if (rk_thread_id() != 0u) {
+        return true;
+    }
+    return rk_actor_send_to<true>(f, port, msg, size, line, column) == RK_ACTOR_SEND_SENT;
+}
+
+// ctx.try_send(port, &msg) -> bool: a block-wide call (every thread of the
+// block reaches it, as it would a barrier: it is one). The leader makes one
+// attempt to reserve a slot of the destination's inbox; every thread returns
+// the leader's outcome (__syncthreads_or broadcasts it): true when the
+// message was committed, false when the inbox was full (nothing written,
+// no HLC tick: the handler decides what to do). A fault (no route, closed
+// destination) is recorded by the leader, whose __rk_f->faulted makes it
+// unwind; the other threads return false (nothing was sent).
+static __device__ __noinline__ bool rk_actor_try_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
+                                                      rk_u32 size, rk_u32 line, rk_u32 column) {
+    int sent = 0;
+    if (rk_thread_id() == 0u) {
+        sent = rk_actor_send_to<false>(f, port, msg, size, line, column) == RK_ACTOR_SEND_SENT;
+    }
+    return __syncthreads_or(sent) != 0;
 }
 
 // ---- polling ----
