@@ -54,3 +54,13 @@ fn gpu_wiring_mistakes_are_errors() {
     };
     suite::wiring_errors(&rt);
 }
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_try_send_floods_a_small_inbox_and_only_what_it_took_arrives() {
+    let Some(rt) = gpu_runtime("gpu_try_send_flood") else {
+        return;
+    };
+    // 16 producer actors x 8 bursts x 64 offers into a 4-slot inbox.
+    suite::try_send_flood(&rt, 16, 8, 4);
+}

@@ -33,3 +33,9 @@ fn a_send_on_an_unwired_port_faults_at_its_line() {
 fn wiring_mistakes_are_errors() {
     suite::wiring_errors(&Runtime::cpu());
 }
+
+#[test]
+fn try_send_floods_a_small_inbox_and_only_what_it_took_arrives() {
+    // 4 producers x 4 bursts x 64 offers into a 4-slot inbox drained slowly.
+    suite::try_send_flood(&Runtime::cpu(), 4, 4, 4);
+}

@@ -1,6 +1,6 @@
 //! Actor systems: the K2K test handlers (`runtime/tests/k2k_actors/
-//! handlers.rs`, a forwarder that `ctx.send`s and a collector) composed into
-//! one system kernel. The composed CUDA is pinned by an insta snapshot,
+//! handlers.rs`: a forwarder that `ctx.send`s and a collector; a flooder
+//! that `ctx.try_send`s and a drain) composed into system kernels. The composed CUDA is pinned by an insta snapshot,
 //! compiled by NVRTC and assembled by ptxas for sm_90 without spills; the
 //! ports and wiring metadata the runtime checks connections with are
 //! asserted; composing handlers of different block shapes is an error.
@@ -54,12 +54,51 @@ fn the_system_kernel_composes_compiles_and_assembles() {
     let system = compose_system("rk_system_test", &roles).unwrap();
     insta::assert_snapshot!("k2k_system", system.source);
     assert_eq!(system.block, [32, 1, 1]);
+    compiles_without_spills("rk_system_test", &system);
+}
 
+/// `ctx.try_send`: the flooder's port and message type are what `connect`
+/// checks, the generated call is `rk_actor_try_send` (block-wide, its
+/// result a `bool`), and the composed kernel compiles and assembles for
+/// sm_90 without spills.
+#[test]
+fn the_try_send_system_kernel_composes_compiles_and_assembles() {
+    let output = transpile(HANDLERS);
+    let flood = output.kernels.iter().find(|k| k.name == "flood").unwrap();
+    let wiring = flood.wiring.as_ref().unwrap();
+    assert_eq!(wiring.message_type, "Burst");
+    assert_eq!(wiring.ports.len(), 1);
+    assert_eq!(wiring.ports[0].port, 0);
+    assert_eq!(wiring.ports[0].message_type, "Item");
+    assert_eq!(wiring.ports[0].message_size, 16);
+    let roles = [
+        SystemRole {
+            output: &output,
+            kernel: "drain",
+        },
+        SystemRole {
+            output: &output,
+            kernel: "flood",
+        },
+    ];
+    let system = compose_system("rk_try_send_test", &roles).unwrap();
+    assert!(system.source.contains("rk_actor_try_send(__rk_f, 0u, &rk_sent"));
+    insta::assert_snapshot!("k2k_try_send_system", system.source);
+    compiles_without_spills("rk_try_send_test", &system);
+}
+
+/// NVRTC to PTX for sm_90, then ptxas: the entry `symbol` spills nothing.
+fn compiles_without_spills(
+    symbol: &str,
+    system: &ringkernel_transpiler::back::cuda::system::SystemOutput,
+) {
     let Some(tools) = require_nvrtc("system_out") else {
         return;
     };
-    let include =
-        std::env::temp_dir().join(format!("ringkernel-system-out-{}", std::process::id()));
+    let include = std::env::temp_dir().join(format!(
+        "ringkernel-system-out-{symbol}-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&include).unwrap();
     for header in &system.headers {
         std::fs::write(include.join(header.name), header.contents).unwrap();
@@ -70,8 +109,9 @@ fn the_system_kernel_composes_compiles_and_assembles() {
     let mut options = CompileOptions::new(Target::Ptx(Arch::SM_90));
     options.include_dirs.push(include.display().to_string());
     options.extra = system.nvrtc_options.clone();
-    let compiled = compile("rk_system_test.cu", &system.source, &options)
-        .unwrap_or_else(|e| panic!("{e}\n--- rk_system_test.cu ---\n{}", system.source));
+    let file = format!("{symbol}.cu");
+    let compiled = compile(&file, &system.source, &options)
+        .unwrap_or_else(|e| panic!("{e}\n--- {file} ---\n{}", system.source));
     let report = assemble(
         tools.ptxas().expect("ptxas"),
         compiled.ptx().unwrap(),
@@ -79,9 +119,10 @@ fn the_system_kernel_composes_compiles_and_assembles() {
     )
     .unwrap();
     let resources = report
-        .function("rk_system_test")
-        .unwrap_or_else(|| panic!("no rk_system_test in\n{}", report.raw));
+        .function(symbol)
+        .unwrap_or_else(|| panic!("no {symbol} in\n{}", report.raw));
     assert!(!resources.spills(), "{resources:?}");
+    eprintln!("{symbol}: {resources:?}");
 }
 
 #[test]
