@@ -88,7 +88,7 @@
 // transpiler's compose_system defines RK_ACTOR_K2K 1 before the includes):
 // a module of one handler has no K2K inbox and no routes, so its loop
 // carries none of those paths (they cost NVRTC time), and its ctx.send
-// faults UNROUTED as every send without a route does.
+// and ctx.try_send fault UNROUTED as every send without a route does.
 #ifndef RK_ACTOR_K2K
 #define RK_ACTOR_K2K 0
 #endif
@@ -118,8 +118,8 @@ static_assert(sizeof(rk_actor_env) == 24, "rk_actor_env: ENV_BYTES in back/cuda/
 struct rk_actor_leader;
 struct rk_actor_ctx : rk_fault_ctx {
     const rk_actor_env* env;
-    const rk_actor_desc* desc;  // for ctx.send: the route table
-    rk_actor_leader* leader;    // for ctx.send: the clock (leader thread only)
+    const rk_actor_desc* desc;  // for ctx.send/try_send: the route table
+    rk_actor_leader* leader;    // for ctx.send/try_send: the clock (leader thread only)
 };
 
 RK_INLINE const rk_actor_env* rk_actor_env_of(const rk_fault_ctx* f) {
@@ -218,7 +218,7 @@ struct rk_actor_leader {
     rk_k2k_header* k2k;  // the K2K inbox (other actors' messages), or null
     rk_u64 k2k_head;     // its next position to consume
     rk_u64 k2k_mask;
-    rk_u64 sent;         // messages this actor sent with ctx.send
+    rk_u64 sent;         // messages this actor sent (ctx.send, ctx.try_send)
 };
 
 // What the leader publishes to the block for one batch (shared memory).
@@ -434,9 +434,9 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
 // An actor with senders has a K2K inbox (rk_k2k.cuh: a multi-producer
 // queue with a sequence number per slot) next to its host inbox; the loop
 // takes batches from both in turn. A handler's `ctx.send(port, &msg)`
-// goes through route `port` of the actor's table (built by the host from
-// the system's wiring), from the leader thread, stamped by the actor's
-// clock. Closing: an actor that terminates marks its K2K tail closed
+// (or `ctx.try_send`) goes through route `port` of the actor's table
+// (built by the host from the system's wiring), from the leader thread,
+// stamped by the actor's clock. Closing: an actor that terminates marks its K2K tail closed
 // (RK_ACTOR_K2K_CLOSED, with a CAS that succeeds only when no slot is
 // reserved past what it consumed), so a later send fails to reserve and
 // reports the destination as gone instead of queueing a message nobody

@@ -198,7 +198,10 @@ struct TestInbox {
 
 impl K2kPorts for TestInbox {
     fn send(&mut self, port: u32, message: &[u8]) -> Result<(), Undelivered> {
-        assert!(self.try_send(port, message)?, "the test never fills a blocking send");
+        assert!(
+            self.try_send(port, message)?,
+            "the test never fills a blocking send"
+        );
         Ok(())
     }
 
@@ -331,7 +334,11 @@ fn try_send_to_a_closed_or_unwired_port_faults_at_the_call() {
     assert_eq!(fault.thread.thread, [0, 0, 0], "the leader faults");
     assert_eq!(report.faulted_threads, 1);
     assert_eq!(closed.attempts, 1, "the leader stopped at its first call");
-    assert_eq!(seen, [0, 0], "thread 63 saw false twice; the leader wrote nothing");
+    assert_eq!(
+        seen,
+        [0, 0],
+        "thread 63 saw false twice; the leader wrote nothing"
+    );
     assert!(report.sends.is_empty());
 
     // Without an executor's ports, a port outside `routed` is unwired.
@@ -386,9 +393,6 @@ fn try_send_reached_by_the_leader_alone_is_a_divergent_barrier() {
     let error = program
         .run_handler("lonely", Launch::block([32, 1, 1]), &mut args, &mut inbox)
         .unwrap_err();
-    assert!(
-        matches!(error, InterpError::DivergentBarrier(_)),
-        "{error}"
-    );
+    assert!(matches!(error, InterpError::DivergentBarrier(_)), "{error}");
     assert_eq!(inbox.attempts, 0, "nothing was attempted");
 }

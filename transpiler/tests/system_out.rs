@@ -82,7 +82,9 @@ fn the_try_send_system_kernel_composes_compiles_and_assembles() {
         },
     ];
     let system = compose_system("rk_try_send_test", &roles).unwrap();
-    assert!(system.source.contains("rk_actor_try_send(__rk_f, 0u, &rk_sent"));
+    assert!(system
+        .source
+        .contains("rk_actor_try_send(__rk_f, 0u, &rk_sent"));
     insta::assert_snapshot!("k2k_try_send_system", system.source);
     compiles_without_spills("rk_try_send_test", &system);
 }

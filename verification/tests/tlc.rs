@@ -283,6 +283,8 @@ fn every_case_has_a_test() {
         "K2kInbox_liveness",
         "K2kInbox_bug_skip_commit_wait",
         "K2kInbox_cap1",
+        "K2kClose",
+        "K2kClose_bug_close_ignores_reservations",
         "Hlc",
         "Hlc_bug_ignore_msg_counter",
         "ActorLifecycle",

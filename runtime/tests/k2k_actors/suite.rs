@@ -327,7 +327,10 @@ pub fn try_send_flood(rt: &Runtime, producers: u32, bursts: u32, capacity: u32) 
             "every offer was answered true or false"
         );
     }
-    assert!(refused > 0, "the inbox never filled: the test proved nothing");
+    assert!(
+        refused > 0,
+        "the inbox never filled: the test proved nothing"
+    );
     assert!(!accepted.is_empty(), "the inbox took nothing");
     let sink = system.actor(drain);
     let mut arrived = HashSet::new();
@@ -337,7 +340,10 @@ pub fn try_send_flood(rt: &Runtime, producers: u32, bursts: u32, capacity: u32) 
             .recv_timeout(Duration::from_secs(60))
             .expect("every accepted item arrives");
         let key = (it.producer, it.index);
-        assert!(accepted.contains(&key), "a refused (or unknown) item arrived: {it:?}");
+        assert!(
+            accepted.contains(&key),
+            "a refused (or unknown) item arrived: {it:?}"
+        );
         assert!(arrived.insert(key), "duplicate: {it:?}");
         assert_eq!(
             it.check,
@@ -345,7 +351,11 @@ pub fn try_send_flood(rt: &Runtime, producers: u32, bursts: u32, capacity: u32) 
             "torn: {it:?}"
         );
         if let Some(prev) = last.insert(it.producer, it.index) {
-            assert!(prev < it.index, "producer {}'s items out of order", it.producer);
+            assert!(
+                prev < it.index,
+                "producer {}'s items out of order",
+                it.producer
+            );
         }
     }
     system.stop(Duration::from_secs(30)).expect("stop");

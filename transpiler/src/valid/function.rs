@@ -519,8 +519,8 @@ impl BodyChecker<'_> {
                     return bad();
                 }
                 self.may_fault = true; // an unrouted port, a terminated destination
-                // `try_send` answers whether the message went out. (A block
-                // barrier, not a warp collective: partial warps are fine.)
+                                       // `try_send` answers whether the message went out. (A block
+                                       // barrier, not a warp collective: partial warps are fine.)
                 matches!(op, IntrinsicOp::TrySend { .. }).then_some(Scalar::Bool)
             }
         };

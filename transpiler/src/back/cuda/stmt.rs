@@ -240,7 +240,8 @@ impl<W: fmt::Write> Writer<'_, W> {
         };
         write!(self.out, "{{ const {c_type} rk_sent = ")?;
         self.write_top_expr(ctx, message)?;
-        let args = format!("__rk_f, {port}u, &rk_sent, (rk_u32)sizeof({c_type}), {line}u, {column}u");
+        let args =
+            format!("__rk_f, {port}u, &rk_sent, (rk_u32)sizeof({c_type}), {line}u, {column}u");
         match try_result {
             None => writeln!(
                 self.out,
