@@ -64,3 +64,12 @@ fn gpu_try_send_floods_a_small_inbox_and_only_what_it_took_arrives() {
     // 16 producer actors x 8 bursts x 64 offers into a 4-slot inbox.
     suite::try_send_flood(&rt, 16, 8, 4);
 }
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
+    let Some(rt) = gpu_runtime("gpu_try_send_stopped") else {
+        return;
+    };
+    suite::try_send_to_a_stopped_actor_faults(&rt);
+}

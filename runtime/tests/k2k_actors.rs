@@ -39,3 +39,8 @@ fn try_send_floods_a_small_inbox_and_only_what_it_took_arrives() {
     // 4 producers x 4 bursts x 64 offers into a 4-slot inbox drained slowly.
     suite::try_send_flood(&Runtime::cpu(), 4, 4, 4);
 }
+
+#[test]
+fn try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
+    suite::try_send_to_a_stopped_actor_faults(&Runtime::cpu());
+}

@@ -371,6 +371,58 @@ pub fn try_send_flood(rt: &Runtime, producers: u32, bursts: u32, capacity: u32) 
     );
 }
 
+/// A stopped destination is not backpressure: the flooder's `try_send`
+/// into the closed inbox faults `Undeliverable` at its line (it does not
+/// return false), and the burst is dead-lettered with that reason.
+pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime) {
+    let mut b = rt.system();
+    let drain = b
+        .actor::<Item, Item, ()>(
+            &kernel("drain"),
+            (),
+            &SpawnOptions {
+                message_type_id: ITEM_TYPE,
+                reply_type_id: ITEM_TYPE,
+                ..SpawnOptions::default()
+            },
+        )
+        .expect("drain");
+    let flooder = b
+        .actor::<Burst, BurstResult, FloodTally>(
+            &kernel("flood"),
+            FloodTally::default(),
+            &SpawnOptions {
+                message_type_id: BURST_TYPE,
+                reply_type_id: BURST_RESULT_TYPE,
+                ..SpawnOptions::default()
+            },
+        )
+        .expect("flooder");
+    b.connect(flooder, 0, drain).expect("wire");
+    let system = b.start().expect("start");
+    system.actor(drain).stop().expect("the drain stops (its inbox closes)");
+    let flood = system.actor(flooder);
+    flood
+        .send(&Burst { first: 0, count: 8 })
+        .expect("send a burst");
+    match flood.recv_timeout(Duration::from_secs(30)) {
+        Err(ActorError::Fault { kind, location, .. }) => {
+            assert_eq!(kind, FaultKind::Undeliverable);
+            assert_eq!(location.file, FILE);
+            let line = HANDLERS
+                .lines()
+                .position(|l| l.contains("ctx.try_send("))
+                .expect("the try_send")
+                + 1;
+            assert_eq!(location.line as usize, line, "the try_send's line");
+        }
+        other => panic!("expected an Undeliverable fault, got {other:?}"),
+    }
+    let tally: FloodTally = flood.state().expect("state");
+    assert_eq!((tally.accepted, tally.refused), (0, 0), "no answer counted");
+    system.stop(Duration::from_secs(10)).expect("stop");
+}
+
 /// Stop drains every stage: work queued at the forwarders when the system
 /// is asked to stop still reaches the collector and is answered.
 pub fn stop_drains(rt: &Runtime) {
