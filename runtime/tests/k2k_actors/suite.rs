@@ -400,7 +400,10 @@ pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime) {
         .expect("flooder");
     b.connect(flooder, 0, drain).expect("wire");
     let system = b.start().expect("start");
-    system.actor(drain).stop().expect("the drain stops (its inbox closes)");
+    system
+        .actor(drain)
+        .stop()
+        .expect("the drain stops (its inbox closes)");
     let flood = system.actor(flooder);
     flood
         .send(&Burst { first: 0, count: 8 })
