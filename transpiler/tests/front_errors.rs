@@ -395,3 +395,51 @@ fn send_errors_point_at_the_port_or_the_message() {
         );
     }
 }
+
+/// `ctx.try_send` follows `send`'s rules with its own name in the errors,
+/// and a port carries one message type whichever of the two sends on it.
+#[test]
+fn try_send_errors_name_try_send_and_share_the_port_types_with_send() {
+    let handler = |body: &str| {
+        format!(
+            "#[derive(Clone, Copy, RingMessage)]\n#[repr(C)]\npub struct Job {{ pub value: u32 }}\n\
+             #[derive(Clone, Copy, RingMessage)]\n#[repr(C)]\npub struct Done {{ pub value: u64 }}\n\
+             #[ring_kernel]\nfn h(ctx: &RingContext, job: &Job) {{\n{body}\n}}\n"
+        )
+    };
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "    ctx.send(0, job);\n    let ok = ctx.try_send(0, &Done { value: 1 });",
+            "`ctx.try_send`: port 0 already carries `Job`",
+            "10:30",
+        ),
+        (
+            "    let p = job.value;\n    let ok = ctx.try_send(p, job);",
+            "`ctx.try_send`: the port must be a constant",
+            "10:27",
+        ),
+        (
+            "    let ok = ctx.try_send(64, job);",
+            "`ctx.try_send`: port 64 is out of range",
+            "9:27",
+        ),
+        (
+            "    let v = job.value;\n    let ok = ctx.try_send(0, v);",
+            "write `ctx.try_send(PORT, &message)`",
+            "10:30",
+        ),
+        (
+            "    let ok: u32 = ctx.try_send(0, job);",
+            "mismatched types",
+            "9:",
+        ),
+    ];
+    for (body, message, at) in cases {
+        let error = error_of(&handler(body));
+        assert!(error.contains(message), "{body}:\n{error}");
+        assert!(
+            error.contains(&format!("k.rs:{at}")),
+            "{body}: expected at {at}:\n{error}"
+        );
+    }
+}

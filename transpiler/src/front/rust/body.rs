@@ -101,7 +101,7 @@ pub(super) struct FnLowerer<'a> {
     /// Operators whose validity depends on a type still unknown
     /// (`-x` needs a signed or float type).
     pub deferred_neg: Vec<(Ty, proc_macro2::Span)>,
-    /// The output ports `ctx.send` used so far, with the message type each
+    /// The output ports `ctx.send`/`ctx.try_send` used so far, with the message type each
     /// carries (one type per port).
     pub ports: Vec<(u32, Handle<Type>)>,
 }
