@@ -763,15 +763,24 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
 // the leader's outcome (__syncthreads_or broadcasts it): true when the
 // message was committed, false when the inbox was full (nothing written,
 // no HLC tick: the handler decides what to do). A fault (no route, closed
-// destination) is recorded by the leader, whose __rk_f->faulted makes it
-// unwind; the other threads return false (nothing was sent).
+// destination) is recorded by the leader in the block's fault record before
+// the barrier; after it every thread finds the record set and stops
+// (__rk_f->faulted, so the handler unwinds) with the leader: were the
+// others to go on, a later block-wide call (another try_send, a
+// block_reduce) would wait for a leader that is at the loop's barrier.
 static __device__ __noinline__ bool rk_actor_try_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
                                                       rk_u32 size, rk_u32 line, rk_u32 column) {
     int sent = 0;
     if (rk_thread_id() == 0u) {
         sent = rk_actor_send_to<false>(f, port, msg, size, line, column) == RK_ACTOR_SEND_SENT;
     }
-    return __syncthreads_or(sent) != 0;
+    if (__syncthreads_or(sent) != 0) {
+        return true;
+    }
+    if (f->record != nullptr && *reinterpret_cast<volatile rk_u32*>(&f->record->state) != 0u) {
+        f->faulted = true;
+    }
+    return false;
 }
 
 // ---- polling ----

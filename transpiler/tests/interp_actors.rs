@@ -250,11 +250,16 @@ pub fn relay(ctx: &RingContext, state: &mut Seen, job: &Job) {
     if ctx.is_leader() { state.leader = 1; }
 }
 
+#[ring_kernel(block_size = 64)]
+pub fn stubborn(ctx: &RingContext, state: &mut Seen, job: &Job) {
+    let ok = ctx.try_send(0, job);
+    if ctx.thread_id() == 63 { state.last = 7; }
+}
+
 #[ring_kernel(block_size = 32)]
 pub fn lonely(ctx: &RingContext, job: &Job) {
-    if ctx.is_leader() {
-        let sent = ctx.try_send(0, job);
-    }
+    let lead = ctx.is_leader();
+    let sent = ctx.try_send(0, job);
 }
 ";
 
@@ -381,10 +386,57 @@ fn send_is_delivered_at_the_call_and_a_closed_inbox_faults_there() {
 
 /// `try_send` is block-wide: under `if ctx.is_leader()` the other threads
 /// never reach it, which the interpreter reports (the GPU would hang or
-/// corrupt its barriers) instead of guessing.
+/// corrupt its barriers) instead of guessing. The front end rejects that
+/// handler (`front_errors.rs`), so the divergent IR is made here by moving
+/// `lonely`'s `try_send` under its `is_leader()` condition: the
+/// interpreter's report guards what the front end cannot see (a condition
+/// on racy memory).
 #[test]
 fn try_send_reached_by_the_leader_alone_is_a_divergent_barrier() {
-    let program = program(TRY_SEND);
+    use ringkernel_transpiler::ir::{BinaryOp, Builtin, Expression, IntrinsicOp, Statement};
+    let front = ringkernel_transpiler::front::rust::Options {
+        source_file: Some(FILE.into()),
+        ..Default::default()
+    };
+    let mut t = transpile_source(TRY_SEND, &front, &Default::default()).unwrap();
+    let handle = t
+        .module
+        .functions
+        .iter()
+        .find(|(_, f)| f.name == "lonely")
+        .map(|(h, _)| h)
+        .expect("lonely");
+    let f = t.module.functions.get_mut(handle);
+    let (leader, _) = f
+        .expressions
+        .iter()
+        .find(|(_, e)| {
+            matches!(e, Expression::Binary { op: BinaryOp::Eq, left, .. }
+                if f.expressions[*left] == Expression::Builtin(Builtin::ThreadId))
+        })
+        .expect("is_leader()");
+    let at = f
+        .body
+        .statements
+        .iter()
+        .position(|s| {
+            matches!(
+                s,
+                Statement::Intrinsic {
+                    op: IntrinsicOp::TrySend { .. },
+                    ..
+                }
+            )
+        })
+        .expect("the try_send");
+    let mut accept = ringkernel_transpiler::ir::Block::new();
+    accept.push(f.body.statements[at].clone(), f.body.spans[at]);
+    f.body.statements[at] = Statement::If {
+        condition: leader,
+        accept,
+        reject: ringkernel_transpiler::ir::Block::new(),
+    };
+    let program = Program::compile(&t.module).expect("compiles for the interpreter");
     let mut args = [Arg::Buffer(Buffer::from_bytes(bytes_of_u32s(&[1, 1])))];
     let mut inbox = TestInbox {
         room: 4,
@@ -395,4 +447,29 @@ fn try_send_reached_by_the_leader_alone_is_a_divergent_barrier() {
         .unwrap_err();
     assert!(matches!(error, InterpError::DivergentBarrier(_)), "{error}");
     assert_eq!(inbox.attempts, 0, "nothing was attempted");
+}
+
+/// A `try_send` that faults (closed destination) stops every thread of the
+/// block with the leader, as `rk_actor_try_send` does on the device: thread
+/// 63 never reaches the statement after it.
+#[test]
+fn a_faulting_try_send_stops_every_thread() {
+    let mut closed = TestInbox {
+        closed: true,
+        ..TestInbox::default()
+    };
+    let (report, seen) = run_try_send("stubborn", 64, [9, 8], &mut closed);
+    let fault = report.fault.expect("a closed inbox faults");
+    assert_eq!(fault.kind, CheckKind::Undeliverable);
+    assert_eq!(seen[1], 0, "thread 63 went on after the leader's fault");
+    let mut open = TestInbox {
+        room: 1,
+        ..TestInbox::default()
+    };
+    let (report, seen) = run_try_send("stubborn", 64, [9, 8], &mut open);
+    assert_eq!(report.fault, None);
+    assert_eq!(
+        seen[1], 7,
+        "thread 63 goes on after a try_send that did not fault"
+    );
 }

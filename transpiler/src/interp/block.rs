@@ -329,9 +329,9 @@ fn block_collective(
 }
 
 /// The leader's `try_send` attempt on `port` (as `rk_actor_try_send`):
-/// 1 when the destination took the message, 0 when its inbox was full, when
-/// the leader is absent (it faulted earlier), or when the attempt faults
-/// (the leader then stops with the fault; the other threads get 0).
+/// 1 when the destination took the message, 0 when its inbox was full or
+/// the leader is absent (it faulted earlier). When the attempt faults, the
+/// leader records the fault and every thread parked here stops with it.
 fn try_send(
     prog: &Program,
     threads: &mut [Thread],
@@ -354,6 +354,12 @@ fn try_send(
         Err(refused) => {
             faults.record(prog, leader, refused_kind(refused), span);
             leader.state = TState::Faulted;
+            // Every thread stops with the leader's fault, as on the device
+            // (`rk_actor_try_send` reads the block's fault record after its
+            // barrier): none goes on to a block-wide call it never reaches.
+            for th in threads.iter_mut().filter(|t| t.state == TState::Waiting) {
+                th.state = TState::Faulted;
+            }
             0
         }
     }

@@ -122,12 +122,12 @@ impl FnLowerer<'_> {
         let value = message.expr.ok_or_else(|| not_a_value(message_expr))?;
         if try_send {
             let bool_ty = self.scalar(Scalar::Bool);
-            return self.effect_with_result(
-                IntrinsicOp::TrySend { port },
-                vec![value],
-                bool_ty,
-                span,
-            );
+            let sent =
+                self.effect_with_result(IntrinsicOp::TrySend { port }, vec![value], bool_ty, span)?;
+            if let Some(Expression::Local(local)) = sent.expr.map(|e| &self.func.expressions[e]) {
+                self.try_sends.push((*local, span));
+            }
+            return Ok(sent);
         }
         self.emit(
             Statement::Intrinsic {
