@@ -50,6 +50,23 @@ impl RingContext {
         let _ = (port, msg);
         match self.never {}
     }
+
+    /// Sends `msg` on output `port` if the destination's inbox has room
+    /// now, without waiting: `true` when the message was committed to the
+    /// inbox, `false` when the inbox was full (nothing was written, nothing
+    /// is lost: the handler decides whether to drop, count or retry). Same
+    /// port and message rules as [`RingContext::send`]; an unwired port or
+    /// a terminated destination faults like `send` (those are not
+    /// backpressure).
+    ///
+    /// A block-wide call, like `block_reduce_sum`: every thread of the
+    /// block must reach it (it contains a barrier). The leader (thread 0)
+    /// makes the attempt and every thread gets its answer, so the result is
+    /// the same on every thread.
+    pub fn try_send<T: crate::layout::RingMessage>(&self, port: u32, msg: &T) -> bool {
+        let _ = (port, msg);
+        match self.never {}
+    }
 }
 
 impl core::ops::Deref for RingContext {

@@ -68,6 +68,25 @@ fn gpu_wiring_mistakes_are_errors() {
     suite::wiring_errors(&rt, Placement::Gpu);
 }
 
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_try_send_floods_a_small_inbox_and_only_what_it_took_arrives() {
+    let Some(rt) = gpu_runtime("gpu_try_send_flood") else {
+        return;
+    };
+    // 16 producer actors x 8 bursts x 64 offers into a 4-slot inbox.
+    suite::try_send_flood(&rt, Placement::Gpu, 16, 8, 4);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
+    let Some(rt) = gpu_runtime("gpu_try_send_stopped") else {
+        return;
+    };
+    suite::try_send_to_a_stopped_actor_faults(&rt, Placement::Gpu);
+}
+
 // ---- Placement::Cluster (DSMEM tier; needs compute capability 9.0) ----
 
 #[test]
@@ -148,4 +167,24 @@ fn gpu_cluster_of_16_actors_where_the_driver_allows_it() {
             );
         }
     }
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_try_send_floods_a_small_inbox_and_only_what_it_took_arrives() {
+    let Some(rt) = gpu_runtime("gpu_cluster_try_send_flood") else {
+        return;
+    };
+    // 7 producer blocks (a portable cluster's most, with the drain) x 8
+    // bursts x 64 offers into 4 shared-memory slots, reserved over DSMEM.
+    suite::try_send_flood(&rt, Placement::Cluster, 7, 8, 4);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
+    let Some(rt) = gpu_runtime("gpu_cluster_try_send_stopped") else {
+        return;
+    };
+    suite::try_send_to_a_stopped_actor_faults(&rt, Placement::Cluster);
 }

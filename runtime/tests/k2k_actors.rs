@@ -106,3 +106,18 @@ fn the_cpu_backend_holds_clusters_to_the_portable_size() {
         .stop(std::time::Duration::from_secs(10))
         .expect("stop");
 }
+
+#[test]
+fn try_send_floods_a_small_inbox_and_only_what_it_took_arrives() {
+    // 4 producers x 4 bursts x 64 offers into a 4-slot inbox drained slowly.
+    for placement in PLACEMENTS {
+        suite::try_send_flood(&Runtime::cpu(), placement, 4, 4, 4);
+    }
+}
+
+#[test]
+fn try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
+    for placement in PLACEMENTS {
+        suite::try_send_to_a_stopped_actor_faults(&Runtime::cpu(), placement);
+    }
+}

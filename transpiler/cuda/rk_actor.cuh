@@ -88,7 +88,7 @@
 // transpiler's compose_system defines RK_ACTOR_K2K 1 before the includes):
 // a module of one handler has no K2K inbox and no routes, so its loop
 // carries none of those paths (they cost NVRTC time), and its ctx.send
-// faults UNROUTED as every send without a route does.
+// and ctx.try_send fault UNROUTED as every send without a route does.
 #ifndef RK_ACTOR_K2K
 #define RK_ACTOR_K2K 0
 #endif
@@ -147,8 +147,8 @@ static_assert(sizeof(rk_actor_env) == 24, "rk_actor_env: ENV_BYTES in back/cuda/
 struct rk_actor_leader;
 struct rk_actor_ctx : rk_fault_ctx {
     const rk_actor_env* env;
-    const rk_actor_desc* desc;  // for ctx.send: the route table
-    rk_actor_leader* leader;    // for ctx.send: the clock (leader thread only)
+    const rk_actor_desc* desc;  // for ctx.send/try_send: the route table
+    rk_actor_leader* leader;    // for ctx.send/try_send: the clock (leader thread only)
 };
 
 RK_INLINE const rk_actor_env* rk_actor_env_of(const rk_fault_ctx* f) {
@@ -295,7 +295,7 @@ struct rk_actor_leader {
                          // cluster-placed system in this block's shared memory
     rk_u64 k2k_head;     // its next position to consume
     rk_u64 k2k_mask;
-    rk_u64 sent;         // messages this actor sent with ctx.send
+    rk_u64 sent;         // messages this actor sent (ctx.send, ctx.try_send)
 #if RK_ACTOR_TRACE
     rk_u64 trace_at;     // when the current stage began (%globaltimer)
     rk_u64 trace_seen_clock; // clock64() when the batch was seen
@@ -558,9 +558,9 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
 // An actor with senders has a K2K inbox (rk_k2k.cuh: a multi-producer
 // queue with a sequence number per slot) next to its host inbox; the loop
 // takes batches from both in turn. A handler's `ctx.send(port, &msg)`
-// goes through route `port` of the actor's table (built by the host from
-// the system's wiring), from the leader thread, stamped by the actor's
-// clock. Closing: an actor that terminates marks its K2K tail closed
+// (or `ctx.try_send`) goes through route `port` of the actor's table
+// (built by the host from the system's wiring), from the leader thread,
+// stamped by the actor's clock. Closing: an actor that terminates marks its K2K tail closed
 // (RK_ACTOR_K2K_CLOSED, with a CAS that succeeds only when no slot is
 // reserved past what it consumed), so a later send fails to reserve and
 // reports the destination as gone instead of queueing a message nobody
@@ -724,23 +724,29 @@ RK_INLINE rk_k2k_header* rk_actor_k2k_target(const rk_route* r) {
 #endif
 }
 
-// ctx.send(port, &msg): called by every thread of the handler; the leader
-// (thread 0) sends, the others return at once (only the leader's reply is
-// the reply, likewise only its sends are sent). Waits with backoff while
-// the destination's inbox is full (backpressure, never an overwrite).
-// Returns false after recording a fault: the port has no route (or a route
-// for another message size), or the destination has terminated.
-static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
-                                                  rk_u32 size, rk_u32 line, rk_u32 column) {
-    if (rk_thread_id() != 0u) {
-        return true;
-    }
+// What the leader's send attempt came to (rk_actor_send_to).
+#define RK_ACTOR_SEND_SENT 0u
+#define RK_ACTOR_SEND_FULL 1u    // one attempt found the inbox full: nothing written
+#define RK_ACTOR_SEND_FAULTED 2u // the fault is recorded in f
+
+// The leader's send of `msg` (`size` bytes) on `port`: the route, a slot of
+// the destination's K2K inbox (Wait: retried with backoff while the inbox is
+// full; otherwise one reservation attempt), the envelope stamped by the
+// actor's clock (only once a slot is held, so a refused try_send leaves the
+// clock alone), the commit. Faults (recorded at the Rust line:column):
+// UNROUTED when the port has no route (or a route for another message size),
+// UNDELIVERABLE when the destination has closed its inbox (terminated): a
+// reservation fails on a closed tail, and the closed bit tells it apart from
+// a full inbox.
+template <bool Wait>
+__device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port, const void* msg,
+                                                   rk_u32 size, rk_u32 line, rk_u32 column) {
 #if !RK_ACTOR_K2K
     (void)port;
     (void)msg;
     (void)size;
     rk_fault(f, RK_FAULT_UNROUTED, line, column);
-    return false;
+    return RK_ACTOR_SEND_FAULTED;
 #else
     rk_actor_ctx* c = static_cast<rk_actor_ctx*>(f);
     const rk_actor_desc* d = c->desc;
@@ -749,7 +755,7 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
     rk_k2k_header* q = r != nullptr && r->payload_size == size ? rk_actor_k2k_target(r) : nullptr;
     if (q == nullptr) {
         rk_fault(f, RK_FAULT_UNROUTED, line, column);
-        return false;
+        return RK_ACTOR_SEND_FAULTED;
     }
     // The geometry once (for a DSMEM inbox each header read is a round
     // trip to the other block).
@@ -761,7 +767,10 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
     while (!rk_k2k_reserve<K>(ref, &pos)) {
         if (K::ld_relaxed(&q->tail) & RK_ACTOR_K2K_CLOSED) {
             rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
-            return false;
+            return RK_ACTOR_SEND_FAULTED;
+        }
+        if constexpr (!Wait) {
+            return RK_ACTOR_SEND_FULL;
         }
         rk_control_heartbeat(d->control, ++l->heartbeat);
         rk_nanosleep(sleep);
@@ -783,8 +792,48 @@ static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, 
     slot->reserved[2] = 0u;
     memcpy(rk_envelope_payload(slot), msg, size);
     rk_k2k_commit<K>(ref, pos);
-    return true;
+    return RK_ACTOR_SEND_SENT;
 #endif
+}
+
+// ctx.send(port, &msg): called by every thread of the handler; the leader
+// (thread 0) sends, the others return at once (only the leader's reply is
+// the reply, likewise only its sends are sent). Waits with backoff while
+// the destination's inbox is full (backpressure, never an overwrite).
+// Returns false after recording a fault: the port has no route (or a route
+// for another message size), or the destination has terminated.
+static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
+                                                  rk_u32 size, rk_u32 line, rk_u32 column) {
+    if (rk_thread_id() != 0u) {
+        return true;
+    }
+    return rk_actor_send_to<true>(f, port, msg, size, line, column) == RK_ACTOR_SEND_SENT;
+}
+
+// ctx.try_send(port, &msg) -> bool: a block-wide call (every thread of the
+// block reaches it, as it would a barrier: it is one). The leader makes one
+// attempt to reserve a slot of the destination's inbox; every thread returns
+// the leader's outcome (__syncthreads_or broadcasts it): true when the
+// message was committed, false when the inbox was full (nothing written,
+// no HLC tick: the handler decides what to do). A fault (no route, closed
+// destination) is recorded by the leader in the block's fault record before
+// the barrier; after it every thread finds the record set and stops
+// (__rk_f->faulted, so the handler unwinds) with the leader: were the
+// others to go on, a later block-wide call (another try_send, a
+// block_reduce) would wait for a leader that is at the loop's barrier.
+static __device__ __noinline__ bool rk_actor_try_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
+                                                      rk_u32 size, rk_u32 line, rk_u32 column) {
+    int sent = 0;
+    if (rk_thread_id() == 0u) {
+        sent = rk_actor_send_to<false>(f, port, msg, size, line, column) == RK_ACTOR_SEND_SENT;
+    }
+    if (__syncthreads_or(sent) != 0) {
+        return true;
+    }
+    if (f->record != nullptr && *reinterpret_cast<volatile rk_u32*>(&f->record->state) != 0u) {
+        f->faulted = true;
+    }
+    return false;
 }
 
 // ---- polling ----

@@ -395,3 +395,139 @@ fn send_errors_point_at_the_port_or_the_message() {
         );
     }
 }
+
+/// `ctx.try_send` follows `send`'s rules with its own name in the errors,
+/// and a port carries one message type whichever of the two sends on it.
+#[test]
+fn try_send_errors_name_try_send_and_share_the_port_types_with_send() {
+    let handler = |body: &str| {
+        format!(
+            "#[derive(Clone, Copy, RingMessage)]\n#[repr(C)]\npub struct Job {{ pub value: u32 }}\n\
+             #[derive(Clone, Copy, RingMessage)]\n#[repr(C)]\npub struct Done {{ pub value: u64 }}\n\
+             #[ring_kernel]\nfn h(ctx: &RingContext, job: &Job) {{\n{body}\n}}\n"
+        )
+    };
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "    ctx.send(0, job);\n    let ok = ctx.try_send(0, &Done { value: 1 });",
+            "`ctx.try_send`: port 0 already carries `Job`",
+            "10:30",
+        ),
+        (
+            "    let p = job.value;\n    let ok = ctx.try_send(p, job);",
+            "`ctx.try_send`: the port must be a constant",
+            "10:27",
+        ),
+        (
+            "    let ok = ctx.try_send(64, job);",
+            "`ctx.try_send`: port 64 is out of range",
+            "9:27",
+        ),
+        (
+            "    let v = job.value;\n    let ok = ctx.try_send(0, v);",
+            "write `ctx.try_send(PORT, &message)`",
+            "10:30",
+        ),
+        (
+            "    let ok: u32 = ctx.try_send(0, job);",
+            "mismatched types",
+            "9:",
+        ),
+    ];
+    for (body, message, at) in cases {
+        let error = error_of(&handler(body));
+        assert!(error.contains(message), "{body}:\n{error}");
+        assert!(
+            error.contains(&format!("k.rs:{at}")),
+            "{body}: expected at {at}:\n{error}"
+        );
+    }
+}
+
+/// `ctx.try_send` is block-wide: a call that only some threads of the block
+/// reach (under a condition on the thread, after a `return`, `break` or
+/// `continue` only some threads take, in a loop some threads run more often,
+/// or through a local computed from any of those) is rejected at the call,
+/// naming the reason and its line. Calls every thread reaches are accepted,
+/// whatever they branch on afterwards, and so are conditions on values that
+/// are the same in every thread (the message, a block reduction,
+/// `try_send`'s own answer).
+#[test]
+fn try_send_only_some_threads_reach_is_rejected_at_the_call() {
+    let handler = |body: &str| {
+        format!(
+            "#[derive(Clone, Copy, RingMessage)]\n#[repr(C)]\npub struct Job {{ pub value: u32 }}\n\
+             #[ring_kernel(block_size = 64)]\nfn h(ctx: &RingContext, job: &Job) {{\n{body}\n}}\n"
+        )
+    };
+    let rejected: &[(&str, &str, &str)] = &[
+        (
+            "    if ctx.is_leader() {\n        let ok = ctx.try_send(0, job);\n    }",
+            "under a condition that differs between threads (line 6, column 8)",
+            "7:18",
+        ),
+        (
+            "    if ctx.thread_id() >= 32 {\n        return;\n    }\n    let ok = ctx.try_send(0, job);",
+            "after a `return` that only some threads take (line 7",
+            "9:14",
+        ),
+        (
+            "    for _ in 0..ctx.lane_id() {\n        let ok = ctx.try_send(0, job);\n    }",
+            "a `break` that only some threads take",
+            "7:18",
+        ),
+        (
+            "    let t = ctx.warp_id() * 2;\n    let big = t > 0;\n    let mut go = false;\n    if big {\n        go = true;\n    }\n    if go {\n        let ok = ctx.try_send(0, job);\n    }",
+            "under a condition that differs between threads (line 12",
+            "13:18",
+        ),
+        (
+            "    let mut i = 0;\n    loop {\n        if i == ctx.thread_id() {\n            break;\n        }\n        i += 1;\n        let ok = ctx.try_send(0, job);\n    }",
+            "a `break` that only some threads take",
+            "12:18",
+        ),
+        (
+            "    for i in 0..4u32 {\n        if ctx.thread_id() == i {\n            continue;\n        }\n        let ok = ctx.try_send(0, job);\n    }",
+            "after a `continue` that only some threads take",
+            "10:18",
+        ),
+        (
+            "    let tile = ctx.shared_array::<u32, 1>();\n    let old = ctx.atomic_add(&mut tile[0], 1);\n    if old == 0 {\n        let ok = ctx.try_send(0, job);\n    }",
+            "under a condition that differs between threads",
+            "9:18",
+        ),
+    ];
+    for (body, message, at) in rejected {
+        let error = error_of(&handler(body));
+        assert!(
+            error.contains("`ctx.try_send`: only some threads of the block reach this call"),
+            "{body}:\n{error}"
+        );
+        assert!(error.contains(message), "{body}:\n{error}");
+        assert!(
+            error.contains(&format!("k.rs:{at}")),
+            "{body}: expected at {at}:\n{error}"
+        );
+    }
+    let accepted = [
+        "    let ok = ctx.try_send(0, job);\n    if ctx.is_leader() && !ok {\n        let again = 1;\n    }",
+        "    if job.value > 3 {\n        let ok = ctx.try_send(0, job);\n    }",
+        "    let total = ctx.block_reduce_sum(ctx.thread_id());\n    if total > 10 {\n        let ok = ctx.try_send(0, job);\n    }",
+        "    let ok = ctx.try_send(0, job);\n    if ok {\n        let again = ctx.try_send(0, job);\n    }",
+        "    for i in 0..4u32 {\n        let ok = ctx.try_send(0, job);\n        if ctx.thread_id() == i {\n            continue;\n        }\n    }",
+        "    let mut sent = 0u32;\n    while sent < job.value {\n        if ctx.try_send(0, job) {\n            sent += 1;\n        }\n    }",
+        "    if ctx.is_leader() {\n        ctx.send(0, job);\n    }\n    let ok = ctx.try_send(0, job);",
+    ];
+    for body in accepted {
+        let source = handler(body);
+        if let Err(d) = lower_file(
+            &source,
+            &Options {
+                source_file: Some("k.rs".into()),
+                ..Options::default()
+            },
+        ) {
+            panic!("{body}:\n{}", d.render("k.rs", &source));
+        }
+    }
+}

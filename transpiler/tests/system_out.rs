@@ -1,7 +1,8 @@
 //! Actor systems: the K2K test handlers (`runtime/tests/k2k_actors/
-//! handlers.rs`, a forwarder that `ctx.send`s and a collector) composed into
-//! one system kernel. The composed CUDA is pinned by an insta snapshot,
-//! compiled by NVRTC and assembled by ptxas for sm_90 without spills; the
+//! handlers.rs`: a forwarder that `ctx.send`s and a collector; a flooder
+//! that `ctx.try_send`s and a drain) composed into system kernels. The
+//! composed CUDA is pinned by an insta snapshot, compiled by NVRTC and
+//! assembled by ptxas for sm_90 without spills; the
 //! ports and wiring metadata the runtime checks connections with are
 //! asserted; composing handlers of different block shapes is an error.
 //! The same system composed for cluster placement (K2K inboxes in the
@@ -108,6 +109,91 @@ fn the_cluster_system_kernel_composes_compiles_and_assembles() {
             );
         }
         // The global tier's scope is gone from the K2K paths.
+        assert!(
+            !ptx.contains("atom.acq_rel.gpu.cas"),
+            "a gpu-scoped CAS is left"
+        );
+    }
+}
+
+/// `ctx.try_send`: the flooder's port and message type are what `connect`
+/// checks, the generated call is `rk_actor_try_send` (block-wide, its
+/// result a `bool`), and the composed kernel compiles and assembles for
+/// sm_90 without spills.
+#[test]
+fn the_try_send_system_kernel_composes_compiles_and_assembles() {
+    let output = transpile(HANDLERS);
+    let flood = output.kernels.iter().find(|k| k.name == "flood").unwrap();
+    let wiring = flood.wiring.as_ref().unwrap();
+    assert_eq!(wiring.message_type, "Burst");
+    assert_eq!(wiring.ports.len(), 1);
+    assert_eq!(wiring.ports[0].port, 0);
+    assert_eq!(wiring.ports[0].message_type, "Item");
+    assert_eq!(wiring.ports[0].message_size, 16);
+    let roles = [
+        SystemRole {
+            output: &output,
+            kernel: "drain",
+        },
+        SystemRole {
+            output: &output,
+            kernel: "flood",
+        },
+    ];
+    let system = compose_system("rk_try_send_test", &roles).unwrap();
+    assert!(system
+        .source
+        .contains("rk_actor_try_send(__rk_f, 0u, &rk_sent"));
+    insta::assert_snapshot!("k2k_try_send_system", system.source);
+    assemble_without_spills(&system, "rk_try_send_test");
+}
+
+/// The try_send system composed for cluster placement: the same text plus
+/// the tier's define and the absent-block paths (so `rk_actor_try_send`
+/// goes through the same `rk_actor_k2k_target` / scope-templated reserve as
+/// `send`), assembled for sm_90 with no spills, its K2K paths (the flooder's
+/// one reservation attempt included) all cluster-scoped: a DSMEM `mapa`
+/// target, cluster CAS, no gpu-scoped CAS left.
+#[test]
+fn the_cluster_try_send_system_kernel_composes_compiles_and_assembles() {
+    let output = transpile(HANDLERS);
+    let roles = [
+        SystemRole {
+            output: &output,
+            kernel: "drain",
+        },
+        SystemRole {
+            output: &output,
+            kernel: "flood",
+        },
+    ];
+    let symbol = "rk_cluster_try_send_test";
+    let system = compose_system_tiered(symbol, &roles, K2kTier::Cluster).unwrap();
+    let global = compose_system(symbol, &roles).unwrap();
+    let stripped = system
+        .source
+        .replace("#define RK_ACTOR_K2K_CLUSTER 1\n", "")
+        .replace("        rk_actor_cluster_absent();\n", "")
+        .replace(
+            "default: rk_actor_cluster_absent(); break;",
+            "default: break;",
+        );
+    assert_eq!(stripped, global.source);
+    assert!(system
+        .source
+        .contains("rk_actor_try_send(__rk_f, 0u, &rk_sent"));
+    if let Some(ptx) = assemble_without_spills(&system, symbol) {
+        for needle in [
+            "mapa.u64",
+            "atom.acq_rel.cluster.cas.b64",
+            "st.release.cluster",
+            "bar.red.or.pred",
+        ] {
+            assert!(
+                ptx.contains(needle),
+                "no `{needle}` in the cluster try_send kernel's PTX"
+            );
+        }
         assert!(
             !ptx.contains("atom.acq_rel.gpu.cas"),
             "a gpu-scoped CAS is left"

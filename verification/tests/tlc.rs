@@ -73,6 +73,19 @@ const CASES: &[Case] = &[
         expect: Expect::Violates("NoOverwrite"),
     },
     Case {
+        spec: "K2kClose",
+        cfg: "K2kClose",
+        expect: Expect::Pass {
+            distinct: 26_469,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kClose",
+        cfg: "K2kClose_bug_close_ignores_reservations",
+        expect: Expect::Violates("CloseStrandsNothing"),
+    },
+    Case {
         spec: "Hlc",
         cfg: "Hlc",
         expect: Expect::Pass {
@@ -251,6 +264,8 @@ tlc_tests! {
     k2k_inbox_liveness => "K2kInbox_liveness",
     k2k_inbox_bug_skip_commit_wait => "K2kInbox_bug_skip_commit_wait",
     k2k_inbox_cap1 => "K2kInbox_cap1",
+    k2k_close => "K2kClose",
+    k2k_close_bug_close_ignores_reservations => "K2kClose_bug_close_ignores_reservations",
     hlc => "Hlc",
     hlc_bug_ignore_msg_counter => "Hlc_bug_ignore_msg_counter",
     actor_lifecycle => "ActorLifecycle",
@@ -268,6 +283,8 @@ fn every_case_has_a_test() {
         "K2kInbox_liveness",
         "K2kInbox_bug_skip_commit_wait",
         "K2kInbox_cap1",
+        "K2kClose",
+        "K2kClose_bug_close_ignores_reservations",
         "Hlc",
         "Hlc_bug_ignore_msg_counter",
         "ActorLifecycle",

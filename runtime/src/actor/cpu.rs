@@ -15,7 +15,9 @@ use ringkernel_device::hlc::HlcClock;
 use ringkernel_device::ring::RawRing;
 use ringkernel_device::ring::{Consumer, Producer};
 use ringkernel_transpiler::back::cuda::abi;
-use ringkernel_transpiler::interp::{ActorEnv, Arg, Buffer, Launch, Program};
+use ringkernel_transpiler::interp::{
+    ActorEnv, Arg, Buffer, K2kPorts, Launch, Program, Undelivered,
+};
 
 /// The prepared kernel whose interpreter program the actors of one spawn
 /// share (compiled before they start).
@@ -94,7 +96,15 @@ impl CpuK2k {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn try_push(&self, header: EnvelopeHeader, payload: &[u8]) -> Result<(), K2kRefused> {
+    /// Pushes `payload` with the header `header()` makes, if the inbox is
+    /// open and has room; `header` runs only then, under the inbox's lock
+    /// (the sender stamps its clock only for a message that goes out, as
+    /// `rk_actor_send_to` does once it holds a slot).
+    pub fn try_push_with(
+        &self,
+        header: impl FnOnce() -> EnvelopeHeader,
+        payload: &[u8],
+    ) -> Result<(), K2kRefused> {
         let mut q = self.lock();
         if q.1 {
             return Err(K2kRefused::Closed);
@@ -102,7 +112,7 @@ impl CpuK2k {
         if q.0.len() >= self.capacity {
             return Err(K2kRefused::Full);
         }
-        q.0.push_back((header, payload.to_vec()));
+        q.0.push_back((header(), payload.to_vec()));
         Ok(())
     }
 
@@ -190,6 +200,67 @@ impl Drop for CpuDriver {
     }
 }
 
+/// A handler's output ports on the CPU backend (the interpreter's
+/// [`K2kPorts`]): each send is pushed into the destination's inbox at the
+/// call, as `rk_actor_send_to` reserves a slot when the send runs, so
+/// `try_send` answers from the inbox's room at that moment and a closed
+/// destination faults at the send.
+struct Ports<'a> {
+    routes: &'a [Option<CpuRoute>],
+    actor_id: u32,
+    clock: &'a mut HlcClock,
+    /// Messages this actor sent (the envelopes' sequence numbers).
+    sent: &'a mut u64,
+    memory: &'a ActorMemory,
+    heartbeat: &'a mut u64,
+}
+
+impl Ports<'_> {
+    /// One attempt: `Ok(true)` pushed, `Ok(false)` full.
+    fn attempt(&mut self, port: u32, message: &[u8]) -> Result<bool, Undelivered> {
+        let route = match self.routes.get(port as usize) {
+            Some(Some(r)) if r.route.payload_size as usize == message.len() => r,
+            _ => return Err(Undelivered::Unrouted),
+        };
+        let (clock, sent, actor_id) = (&mut *self.clock, &mut *self.sent, self.actor_id);
+        let header = || {
+            *sent += 1;
+            EnvelopeHeader {
+                type_id: route.route.type_id,
+                payload_size: message.len() as u32,
+                source_actor: actor_id,
+                dest_actor: route.route.dest_actor,
+                correlation_id: 0,
+                sequence: *sent,
+                hlc: clock.send(host_time_ns()),
+                flags: 0,
+                reserved: [0; 3],
+            }
+        };
+        match route.inbox.try_push_with(header, message) {
+            Ok(()) => Ok(true),
+            Err(K2kRefused::Full) => Ok(false),
+            Err(K2kRefused::Closed) => Err(Undelivered::Closed),
+        }
+    }
+}
+
+impl K2kPorts for Ports<'_> {
+    fn send(&mut self, port: u32, message: &[u8]) -> Result<(), Undelivered> {
+        while !self.attempt(port, message)? {
+            // Backpressure: wait for the destination to consume.
+            *self.heartbeat += 1;
+            self.memory.set_heartbeat(*self.heartbeat);
+            std::thread::sleep(Duration::from_micros(20));
+        }
+        Ok(())
+    }
+
+    fn try_send(&mut self, port: u32, message: &[u8]) -> Result<bool, Undelivered> {
+        self.attempt(port, message)
+    }
+}
+
 struct Executor {
     actor: CpuActor,
     has_state: bool,
@@ -206,7 +277,7 @@ struct Executor {
     restarts_seen: u32,
     /// Take the next message from the K2K inbox first (the two take turns).
     k2k_turn: bool,
-    /// Messages sent with `ctx.send`.
+    /// Messages sent with `ctx.send` and `ctx.try_send`.
     sent: u64,
 }
 
@@ -341,48 +412,6 @@ impl Executor {
         }
     }
 
-    /// Delivers the handler's sends, in order, waiting while a destination
-    /// is full. Returns the fault (at the send's position) when a
-    /// destination has closed: the remaining sends are not delivered.
-    fn deliver(
-        &mut self,
-        sends: Vec<ringkernel_transpiler::interp::Sent>,
-    ) -> Option<(FaultKind, u32, u32)> {
-        for sent in sends {
-            let Some(Some(route)) = self.actor.routes.get(sent.port as usize).cloned() else {
-                // The interpreter checks the routed mask first.
-                return Some((FaultKind::Unrouted, sent.line, sent.column));
-            };
-            let hlc = self.clock.send(host_time_ns());
-            self.sent += 1;
-            let header = EnvelopeHeader {
-                type_id: route.route.type_id,
-                payload_size: sent.bytes.len() as u32,
-                source_actor: self.actor.info.id,
-                dest_actor: route.route.dest_actor,
-                correlation_id: 0,
-                sequence: self.sent,
-                hlc,
-                flags: 0,
-                reserved: [0; 3],
-            };
-            loop {
-                match route.inbox.try_push(header, &sent.bytes) {
-                    Ok(()) => break,
-                    Err(K2kRefused::Closed) => {
-                        return Some((FaultKind::Undeliverable, sent.line, sent.column))
-                    }
-                    Err(K2kRefused::Full) => {
-                        // Backpressure: wait for the destination to consume.
-                        self.beat();
-                        std::thread::sleep(Duration::from_micros(20));
-                    }
-                }
-            }
-        }
-        None
-    }
-
     fn pop_host(&mut self) -> Option<(EnvelopeHeader, Vec<u8>)> {
         self.inbox.try_pop(|slot| {
             let header = EnvelopeHeader::read_from(slot);
@@ -467,7 +496,15 @@ impl Executor {
             .program
             .get()
             .expect("compiled before the actors start");
-        let report = program.run_function(&self.actor.handler, launch, &mut args);
+        let mut ports = Ports {
+            routes: &self.actor.routes,
+            actor_id: info.id,
+            clock: &mut self.clock,
+            sent: &mut self.sent,
+            memory: &self.actor.memory,
+            heartbeat: &mut self.heartbeat,
+        };
+        let report = program.run_handler(&self.actor.handler, launch, &mut args, &mut ports);
         if self.has_state {
             if let Arg::Buffer(b) = &args[0] {
                 let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -481,44 +518,39 @@ impl Executor {
                 *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
                 Some((FaultKind::Panic, 0, 0))
             }
-            Ok(mut report) => match report.fault {
+            // The leader's sends were made when they ran (before a fault).
+            Ok(report) => match report.fault {
                 Some(f) => {
-                    // The leader's sends before the fault were made (as on
-                    // the device, where a send happens when it runs).
-                    let _ = self.deliver(report.sends);
                     let kind = abi::FaultKind::from(f.kind).code();
                     let kind = FaultKind::try_from(kind).unwrap_or(FaultKind::Panic);
                     Some((kind, f.location.line, f.location.column))
                 }
-                None => match self.deliver(std::mem::take(&mut report.sends)) {
-                    Some(send_fault) => Some(send_fault),
-                    None => {
-                        if info.abi.reply_size > 0 {
-                            let reply = report.return_value.unwrap_or_default();
-                            let hlc = self.clock.send(host_time_ns());
-                            self.sequence += 1;
-                            self.messages_out += 1;
-                            let header = EnvelopeHeader {
-                                type_id: info.reply_type_id,
-                                payload_size: reply.len() as u32,
-                                source_actor: info.id,
-                                dest_actor: request.source_actor,
-                                correlation_id: request.correlation_id,
-                                sequence: self.sequence,
-                                hlc,
-                                flags: flags::REPLY,
-                                reserved: [0; 3],
-                            };
-                            self.memory()
-                                .set_counters(self.messages_in, self.messages_out);
-                            self.publish(header, &reply);
-                        } else {
-                            self.memory()
-                                .set_counters(self.messages_in, self.messages_out);
-                        }
-                        None
+                None => {
+                    if info.abi.reply_size > 0 {
+                        let reply = report.return_value.unwrap_or_default();
+                        let hlc = self.clock.send(host_time_ns());
+                        self.sequence += 1;
+                        self.messages_out += 1;
+                        let header = EnvelopeHeader {
+                            type_id: info.reply_type_id,
+                            payload_size: reply.len() as u32,
+                            source_actor: info.id,
+                            dest_actor: request.source_actor,
+                            correlation_id: request.correlation_id,
+                            sequence: self.sequence,
+                            hlc,
+                            flags: flags::REPLY,
+                            reserved: [0; 3],
+                        };
+                        self.memory()
+                            .set_counters(self.messages_in, self.messages_out);
+                        self.publish(header, &reply);
+                    } else {
+                        self.memory()
+                            .set_counters(self.messages_in, self.messages_out);
                     }
-                },
+                    None
+                }
             },
         };
         if let Some((kind, line, column)) = fault {

@@ -1,6 +1,7 @@
 //! Actor systems: actors of several `#[ring_kernel]` handlers started
 //! together and wired to each other, so handlers send with `ctx.send(port,
-//! &msg)` (kernel-to-kernel, K2K) and never name another actor.
+//! &msg)` or `ctx.try_send(port, &msg)` (kernel-to-kernel, K2K) and never
+//! name another actor.
 //!
 //! The topology lives on the host: [`SystemBuilder::connect`] wires output
 //! port `p` of one actor to another actor, checking that the port's message
@@ -12,8 +13,9 @@
 //! that receives from others gets a K2K inbox in device global memory (a
 //! multi-producer queue with per-slot sequence numbers, `rk_k2k.cuh`) and
 //! each route points at one. On the CPU backend each actor is a thread, K2K
-//! inboxes are the same queue over host atomics, and a handler's sends are
-//! delivered when it returns.
+//! inboxes are bounded queues under a lock with the same capacity, and a
+//! handler's sends are pushed when they run (the interpreter asks the
+//! executor's ports at the call), as on the device.
 //!
 //! Placement ([`SystemBuilder::placement`], [`Placement`]) decides where
 //! the actors run and so the tier of every route. [`Placement::Gpu`] (the

@@ -84,3 +84,83 @@ pub fn collect(ctx: &RingContext, state: &mut Tally, s: &Stamped) -> Receipt {
         node: now.node,
     }
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Burst {
+    pub first: u32,
+    pub count: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct BurstResult {
+    pub first: u32,
+    pub count: u32,
+    pub accepted: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Item {
+    pub producer: u32,
+    pub index: u32,
+    pub check: u32,
+    pub pad: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, GpuType)]
+#[repr(C)]
+pub struct FloodTally {
+    pub accepted: u64,
+    pub refused: u64,
+}
+
+/// Offers items `first .. first + count` (count at most 64) on port 0 with
+/// `try_send`, never waiting, and answers with a bit per item: set when
+/// the destination's inbox took it. Every thread must see the leader's
+/// answer (a split ballot faults).
+#[ring_kernel(block_size = 32)]
+pub fn flood(ctx: &RingContext, state: &mut FloodTally, b: &Burst) -> BurstResult {
+    let producer = ctx.actor_id();
+    let mut accepted = 0u64;
+    for i in 0..b.count {
+        let index = b.first + i;
+        let item = Item {
+            producer,
+            index,
+            check: producer.wrapping_mul(0x9E37_79B9) ^ index,
+            pad: 0,
+        };
+        let sent = ctx.try_send(0, &item);
+        let votes = ctx.warp_ballot(sent);
+        assert!(votes == 0 || votes == 0xFFFF_FFFF);
+        if sent {
+            accepted |= 1u64 << i;
+        }
+    }
+    let taken = accepted.count_ones() as u64;
+    if ctx.is_leader() {
+        state.accepted += taken;
+        state.refused += b.count as u64 - taken;
+    }
+    BurstResult {
+        first: b.first,
+        count: b.count,
+        accepted,
+    }
+}
+
+/// Takes each item slowly (about 20 us), so that the flooders find its
+/// inbox full, and hands it back to the host.
+#[ring_kernel(block_size = 32)]
+pub fn drain(ctx: &RingContext, it: &Item) -> Item {
+    let start = ctx.clock_ns();
+    while ctx.clock_ns() - start < 20_000 {}
+    Item {
+        producer: it.producer,
+        index: it.index,
+        check: it.check,
+        pad: 0,
+    }
+}

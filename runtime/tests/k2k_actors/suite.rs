@@ -2,8 +2,9 @@
 //! placement (`Placement::Gpu`: global-memory inboxes; `Placement::Cluster`:
 //! one thread-block cluster, inboxes in shared memory over DSMEM): fan-in
 //! exactly once through a small (backpressured) inbox, HLC causality across
-//! actors, a send on an unwired port, wiring and placement errors, stop
-//! draining every stage.
+//! actors, `try_send` flooding a small inbox (what it reported sent arrives
+//! exactly once, nothing it reported refused arrives), a send on an unwired
+//! port, wiring and placement errors, stop draining every stage.
 
 #![allow(dead_code)]
 
@@ -60,6 +61,40 @@ pub struct Tally {
     pub checksum_sum: u64,
 }
 
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
+pub struct Burst {
+    pub first: u32,
+    pub count: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
+pub struct BurstResult {
+    pub first: u32,
+    pub count: u32,
+    pub accepted: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
+pub struct Item {
+    pub producer: u32,
+    pub index: u32,
+    pub check: u32,
+    pub pad: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
+pub struct FloodTally {
+    pub accepted: u64,
+    pub refused: u64,
+}
+
+pub const BURST_TYPE: u32 = 0x4255_5253;
+pub const BURST_RESULT_TYPE: u32 = 0x4252_5354;
+pub const ITEM_TYPE: u32 = 0x4954_454D;
 pub const WORK_TYPE: u32 = 0x574F_524B;
 pub const STAMPED_TYPE: u32 = 0x5354_4D50;
 pub const RECEIPT_TYPE: u32 = 0x5243_5054;
@@ -223,6 +258,189 @@ fn receive_all(
             (r.cause_physical, r.cause_logical)
         );
     }
+}
+
+/// `producers` flooding actors each get `bursts` bursts of 64 items and
+/// offer every item once with `ctx.try_send` into one slow drain's inbox of
+/// `capacity` slots, never waiting. Each burst's answer says which items
+/// the inbox took: exactly those reach the drain (and the host), each once,
+/// untorn, per producer in order; none of the refused ones arrives; the
+/// flooders' tallies count both, and both happened (the test is not
+/// vacuous: the inbox did fill up, and it did take items).
+pub fn try_send_flood(
+    rt: &Runtime,
+    placement: Placement,
+    producers: u32,
+    bursts: u32,
+    capacity: u32,
+) {
+    const PER_BURST: u32 = 64;
+    let mut b = rt.system();
+    b.k2k_capacity(capacity).placement(placement);
+    let drain_options = SpawnOptions {
+        message_type_id: ITEM_TYPE,
+        reply_type_id: ITEM_TYPE,
+        outbox_capacity: 4096,
+        ..SpawnOptions::default()
+    };
+    let drain = b
+        .actor::<Item, Item, ()>(&kernel("drain"), (), &drain_options)
+        .expect("drain");
+    let flood_options = SpawnOptions {
+        message_type_id: BURST_TYPE,
+        reply_type_id: BURST_RESULT_TYPE,
+        ..SpawnOptions::default()
+    };
+    let mut flooders = Vec::new();
+    for _ in 0..producers {
+        let m = b
+            .actor::<Burst, BurstResult, FloodTally>(
+                &kernel("flood"),
+                FloodTally::default(),
+                &flood_options,
+            )
+            .expect("flooder");
+        b.connect(m, 0, drain).expect("wire");
+        flooders.push(m);
+    }
+    let system = b.start().expect("start");
+    // try_send never waits, so every burst is answered whatever the drain
+    // does: send them all, then read the answers.
+    for burst in 0..bursts {
+        for m in &flooders {
+            system
+                .actor(*m)
+                .send(&Burst {
+                    first: burst * PER_BURST,
+                    count: PER_BURST,
+                })
+                .expect("send a burst");
+        }
+    }
+    let mut accepted = HashSet::new();
+    let mut refused = 0u64;
+    for m in &flooders {
+        for burst in 0..bursts {
+            let r: BurstResult = system
+                .actor(*m)
+                .recv_timeout(Duration::from_secs(60))
+                .expect("a burst's answer");
+            assert_eq!((r.first, r.count), (burst * PER_BURST, PER_BURST));
+            for i in 0..PER_BURST {
+                if r.accepted & (1u64 << i) != 0 {
+                    accepted.insert((m.id(), r.first + i));
+                } else {
+                    refused += 1;
+                }
+            }
+        }
+        let tally: FloodTally = system.actor(*m).state().expect("state");
+        let mine = accepted.iter().filter(|(p, _)| *p == m.id()).count() as u64;
+        assert_eq!(tally.accepted, mine, "the flooder's count of true");
+        assert_eq!(
+            tally.accepted + tally.refused,
+            u64::from(bursts * PER_BURST),
+            "every offer was answered true or false"
+        );
+    }
+    assert!(
+        refused > 0,
+        "the inbox never filled: the test proved nothing"
+    );
+    assert!(!accepted.is_empty(), "the inbox took nothing");
+    let sink = system.actor(drain);
+    let mut arrived = HashSet::new();
+    let mut last: std::collections::HashMap<u32, u32> = Default::default();
+    for _ in 0..accepted.len() {
+        let it: Item = sink
+            .recv_timeout(Duration::from_secs(60))
+            .expect("every accepted item arrives");
+        let key = (it.producer, it.index);
+        assert!(
+            accepted.contains(&key),
+            "a refused (or unknown) item arrived: {it:?}"
+        );
+        assert!(arrived.insert(key), "duplicate: {it:?}");
+        assert_eq!(
+            it.check,
+            it.producer.wrapping_mul(0x9E37_79B9) ^ it.index,
+            "torn: {it:?}"
+        );
+        if let Some(prev) = last.insert(it.producer, it.index) {
+            assert!(
+                prev < it.index,
+                "producer {}'s items out of order",
+                it.producer
+            );
+        }
+    }
+    system.stop(Duration::from_secs(30)).expect("stop");
+    if let Ok(Some(extra)) = sink.try_recv() {
+        panic!("an item beyond the accepted ones arrived: {extra:?}");
+    }
+    let stats = sink.stats().expect("stats");
+    assert_eq!(stats.messages_in, accepted.len() as u64);
+    eprintln!(
+        "try_send flood ({placement:?}): {producers} producers x {bursts} x {PER_BURST} offers \
+         into {capacity} slots: {} taken, {refused} refused",
+        accepted.len()
+    );
+}
+
+/// A stopped destination is not backpressure: the flooder's `try_send`
+/// into the closed inbox faults `Undeliverable` at its line (it does not
+/// return false), and the burst is dead-lettered with that reason.
+pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime, placement: Placement) {
+    let mut b = rt.system();
+    b.placement(placement);
+    let drain = b
+        .actor::<Item, Item, ()>(
+            &kernel("drain"),
+            (),
+            &SpawnOptions {
+                message_type_id: ITEM_TYPE,
+                reply_type_id: ITEM_TYPE,
+                ..SpawnOptions::default()
+            },
+        )
+        .expect("drain");
+    let flooder = b
+        .actor::<Burst, BurstResult, FloodTally>(
+            &kernel("flood"),
+            FloodTally::default(),
+            &SpawnOptions {
+                message_type_id: BURST_TYPE,
+                reply_type_id: BURST_RESULT_TYPE,
+                ..SpawnOptions::default()
+            },
+        )
+        .expect("flooder");
+    b.connect(flooder, 0, drain).expect("wire");
+    let system = b.start().expect("start");
+    system
+        .actor(drain)
+        .stop()
+        .expect("the drain stops (its inbox closes)");
+    let flood = system.actor(flooder);
+    flood
+        .send(&Burst { first: 0, count: 8 })
+        .expect("send a burst");
+    match flood.recv_timeout(Duration::from_secs(30)) {
+        Err(ActorError::Fault { kind, location, .. }) => {
+            assert_eq!(kind, FaultKind::Undeliverable);
+            assert_eq!(location.file, FILE);
+            let line = HANDLERS
+                .lines()
+                .position(|l| l.contains("ctx.try_send("))
+                .expect("the try_send")
+                + 1;
+            assert_eq!(location.line as usize, line, "the try_send's line");
+        }
+        other => panic!("expected an Undeliverable fault, got {other:?}"),
+    }
+    let tally: FloodTally = flood.state().expect("state");
+    assert_eq!((tally.accepted, tally.refused), (0, 0), "no answer counted");
+    system.stop(Duration::from_secs(10)).expect("stop");
 }
 
 /// Stop drains every stage: work queued at the forwarders when the system

@@ -13,11 +13,13 @@
 //! them the semantics documented in `collective.rs`). Faulted threads count as absent, as a trapped thread would
 //! after the device's soft-fault handler stops it.
 
-use crate::ir::Scalar;
+use crate::ir::{CheckKind, Scalar};
+use crate::span::Span;
 
 use super::collective::{butterfly, fold_partials, reducer, shuffle_source, Combine};
 use super::error::{BarrierParty, DivergentBarrier, DivergentWarp, Fault, InterpError, ThreadRef};
-use super::machine::{run_thread, BlockMem, Stop, TState, Thread};
+use super::machine::{refused_kind, run_thread, sent, BlockMem, Stop, TState, Thread};
+use super::ports::K2kPorts;
 use super::program::Program;
 use super::stmt::{Coll, Instr};
 use super::value::storer;
@@ -29,11 +31,29 @@ pub(crate) struct Faults {
     pub count: u64,
 }
 
+impl Faults {
+    /// `th` faulted with `kind` at `span`.
+    fn record(&mut self, prog: &Program, th: &Thread, kind: CheckKind, span: Span) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(Fault {
+                kind,
+                location: prog.location(span),
+                thread: ThreadRef {
+                    block: th.ids.block,
+                    thread: th.ids.thread,
+                },
+            });
+        }
+    }
+}
+
 /// The collective `th` is parked at: its op, argument types and result slot.
 fn parked(prog: &Program, th: &Thread) -> (usize, usize, Coll) {
     let f = th.frames.last().expect("a parked thread has a frame");
     match &prog.funcs[f.func].code[f.pc] {
         Instr::Collective { op, .. } => (f.func, f.pc, *op),
+        Instr::TrySend { port, .. } => (f.func, f.pc, Coll::TrySend(*port)),
         _ => unreachable!("a waiting thread's pc is at a collective"),
     }
 }
@@ -51,13 +71,18 @@ fn party(prog: &Program, th: &Thread) -> BarrierParty {
 /// Writes a collective's result into the thread's result local and resumes it.
 fn resume(prog: &Program, th: &mut Thread, value: u64) {
     let f = *th.frames.last().expect("a parked thread has a frame");
-    if let Instr::Collective {
-        result: Some((off, s)),
-        ..
-    } = &prog.funcs[f.func].code[f.pc]
-    {
-        let at = f.base + off;
-        storer(*s)(&mut th.stack[at..at + s.size() as usize], value);
+    match &prog.funcs[f.func].code[f.pc] {
+        Instr::Collective {
+            result: Some((off, s)),
+            ..
+        } => {
+            let at = f.base + off;
+            storer(*s)(&mut th.stack[at..at + s.size() as usize], value);
+        }
+        Instr::TrySend {
+            result: Some(off), ..
+        } => th.stack[f.base + off] = u8::from(value != 0),
+        _ => {}
     }
     th.frames.last_mut().expect("checked above").pc += 1;
     th.state = TState::Ready;
@@ -84,6 +109,7 @@ pub(crate) fn run_block(
     threads: &mut [Thread],
     mem: &mut BlockMem,
     faults: &mut Faults,
+    ports: &mut dyn K2kPorts,
 ) -> Result<(), InterpError> {
     let n = threads.len();
     loop {
@@ -91,21 +117,11 @@ pub(crate) fn run_block(
             if th.state != TState::Ready {
                 continue;
             }
-            th.state = match run_thread(prog, th, mem)? {
+            th.state = match run_thread(prog, th, mem, ports)? {
                 Stop::Waiting => TState::Waiting,
                 Stop::Done => TState::Done,
                 Stop::Fault(kind, span) => {
-                    faults.count += 1;
-                    if faults.first.is_none() {
-                        faults.first = Some(Fault {
-                            kind,
-                            location: prog.location(span),
-                            thread: ThreadRef {
-                                block: th.ids.block,
-                                thread: th.ids.thread,
-                            },
-                        });
-                    }
+                    faults.record(prog, th, kind, span);
                     TState::Faulted
                 }
             };
@@ -182,7 +198,7 @@ pub(crate) fn run_block(
                 second: party(prog, &threads[o]),
             })));
         }
-        block_collective(prog, threads, mem, op)?;
+        block_collective(prog, threads, mem, op, faults, ports)?;
     }
 }
 
@@ -270,7 +286,9 @@ fn warp_collective(
             }
             butterfly(&mut out, f);
         }
-        Coll::SyncThreads | Coll::BlockReduce(_) => unreachable!("block-level collective"),
+        Coll::SyncThreads | Coll::BlockReduce(_) | Coll::TrySend(_) => {
+            unreachable!("block-level collective")
+        }
     }
     for &t in lanes {
         resume(prog, &mut threads[t], out[t - base]);
@@ -278,14 +296,20 @@ fn warp_collective(
     Ok(())
 }
 
-/// Completes a barrier or block reduction every live thread is parked at.
+/// Completes a barrier, block reduction or `try_send` every live thread is
+/// parked at.
 fn block_collective(
     prog: &Program,
     threads: &mut [Thread],
     mem: &mut BlockMem,
     op: Coll,
+    faults: &mut Faults,
+    ports: &mut dyn K2kPorts,
 ) -> Result<(), InterpError> {
     let mut result = 0;
+    if let Coll::TrySend(port) = op {
+        result = try_send(prog, threads, port, faults, ports);
+    }
     if let Coll::BlockReduce(r) = op {
         let first = threads
             .iter()
@@ -302,6 +326,43 @@ fn block_collective(
         resume(prog, th, result);
     }
     Ok(())
+}
+
+/// The leader's `try_send` attempt on `port` (as `rk_actor_try_send`):
+/// 1 when the destination took the message, 0 when its inbox was full or
+/// the leader is absent (it faulted earlier). When the attempt faults, the
+/// leader records the fault and every thread parked here stops with it.
+fn try_send(
+    prog: &Program,
+    threads: &mut [Thread],
+    port: u32,
+    faults: &mut Faults,
+    ports: &mut dyn K2kPorts,
+) -> u64 {
+    let Some(leader) = threads.first_mut().filter(|t| t.state == TState::Waiting) else {
+        return 0;
+    };
+    let f = *leader.frames.last().expect("a parked thread has a frame");
+    let span = prog.funcs[f.func].spans[f.pc];
+    let message = std::mem::take(&mut leader.message);
+    match ports.try_send(port, &message) {
+        Ok(true) => {
+            leader.sends.push(sent(port, message, span));
+            1
+        }
+        Ok(false) => 0,
+        Err(refused) => {
+            faults.record(prog, leader, refused_kind(refused), span);
+            leader.state = TState::Faulted;
+            // Every thread stops with the leader's fault, as on the device
+            // (`rk_actor_try_send` reads the block's fault record after its
+            // barrier): none goes on to a block-wide call it never reaches.
+            for th in threads.iter_mut().filter(|t| t.state == TState::Waiting) {
+                th.state = TState::Faulted;
+            }
+            0
+        }
+    }
 }
 
 fn block_reduce(threads: &[Thread], f: Combine, identity: u64) -> u64 {

@@ -13,6 +13,7 @@ use super::cx::{write_ref, write_slice, ActorEnv, Addr, Ids, FIRST_BUFFER};
 use super::error::{scalar_name, Fault, InterpError};
 use super::layout::Ty;
 use super::machine::{BlockMem, Frame, TState, Thread};
+use super::ports::{K2kPorts, Unbounded};
 use super::program::Program;
 use super::value::{storer, Arg, Value};
 
@@ -70,14 +71,16 @@ pub struct LaunchReport {
     pub return_value: Option<Vec<u8>>,
     /// The function's result type when it is a scalar.
     pub return_scalar: Option<Scalar>,
-    /// The messages the leader sent with `ctx.send`, in order (block 0).
+    /// The messages the leader sent with `ctx.send` and `ctx.try_send`
+    /// (those the destination took), in order (block 0).
     pub sends: Vec<Sent>,
 }
 
 /// What a grid run leaves: its faults, the leader's return value and sends.
 type GridOutcome = (Faults, Option<Vec<u8>>, Vec<Sent>);
 
-/// A message a handler's leader sent (`ctx.send`): the executor delivers it.
+/// A message a handler's leader sent (`ctx.send`, or a `ctx.try_send` that
+/// returned `true`), as the [`K2kPorts`] took it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {
     pub port: u32,
@@ -126,6 +129,20 @@ impl Program {
         launch: Launch,
         args: &mut [Arg],
     ) -> Result<LaunchReport, InterpError> {
+        let mut ports = Unbounded {
+            routed: launch.actor.routed,
+        };
+        self.launch_with(f, launch, args, &mut ports)
+    }
+
+    /// `launch` with the sends going to `ports`.
+    pub(crate) fn launch_with(
+        &self,
+        f: usize,
+        launch: Launch,
+        args: &mut [Arg],
+        ports: &mut dyn K2kPorts,
+    ) -> Result<LaunchReport, InterpError> {
         let threads: u64 = launch.block.iter().map(|&d| u64::from(d)).product();
         if launch.block.contains(&0) || launch.grid.contains(&0) {
             return Err(InterpError::InvalidLaunch {
@@ -158,7 +175,7 @@ impl Program {
             restore(args, &mut mem.buffers);
             return Err(e);
         }
-        let result = self.run_grid(f, launch, &image, &mut mem);
+        let result = self.run_grid(f, launch, &image, &mut mem, ports);
         restore(args, &mut mem.buffers);
         let (faults, ret, sends) = result?;
         Ok(LaunchReport {
@@ -242,6 +259,7 @@ impl Program {
         launch: Launch,
         image: &[u8],
         mem: &mut BlockMem,
+        ports: &mut dyn K2kPorts,
     ) -> Result<GridOutcome, InterpError> {
         let [bx, by, bz] = launch.block;
         let n = (bx * by * bz) as usize;
@@ -274,8 +292,9 @@ impl Program {
                         th.keep_return = tid == 0 && block == [0, 0, 0];
                         th.ret = None;
                         th.sends.clear();
+                        th.message.clear();
                     }
-                    run_block(self, &mut threads, mem, &mut faults)?;
+                    run_block(self, &mut threads, mem, &mut faults, ports)?;
                     if block == [0, 0, 0] {
                         ret = threads[0].ret.take();
                         sends = std::mem::take(&mut threads[0].sends);

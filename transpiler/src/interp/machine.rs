@@ -18,6 +18,7 @@ use super::error::{Access, DataRace, InterpError, RaceSpace, ThreadRef};
 use super::expr::Val;
 use super::math::{math, MathImpl};
 use super::ops::binary;
+use super::ports::{K2kPorts, Undelivered};
 use super::program::Program;
 use super::race::Race;
 use super::stmt::{CallArg, Instr};
@@ -59,6 +60,8 @@ pub(crate) struct Thread {
     pub ret: Option<Vec<u8>>,
     /// The messages this thread sent (only the leader's are kept).
     pub sends: Vec<super::Sent>,
+    /// The leader's message while it waits at a `ctx.try_send`.
+    pub message: Vec<u8>,
     scratch: Vec<u8>,
 }
 
@@ -79,6 +82,24 @@ pub(crate) enum Stop {
     Waiting,
     Done,
     Fault(CheckKind, Span),
+}
+
+/// The fault of a send the destination refused.
+pub(crate) fn refused_kind(refused: Undelivered) -> CheckKind {
+    match refused {
+        Undelivered::Unrouted => CheckKind::Unrouted,
+        Undelivered::Closed => CheckKind::Undeliverable,
+    }
+}
+
+/// The record of a message sent on `port` by the send at `span`.
+pub(crate) fn sent(port: u32, bytes: Vec<u8>, span: Span) -> super::Sent {
+    super::Sent {
+        port,
+        bytes,
+        line: span.start.line,
+        column: span.start.column + 1,
+    }
 }
 
 fn clock_ns() -> u64 {
@@ -178,6 +199,7 @@ pub(crate) fn run_thread(
     prog: &Program,
     th: &mut Thread,
     mem: &mut BlockMem,
+    ports: &mut dyn K2kPorts,
 ) -> Result<Stop, InterpError> {
     let Thread {
         stack,
@@ -188,6 +210,7 @@ pub(crate) fn run_thread(
         keep_return,
         ret,
         sends,
+        message,
         scratch,
         ..
     } = th;
@@ -378,22 +401,27 @@ pub(crate) fn run_thread(
                     frame.pc += 1;
                 }
                 Instr::Send { port, value } => {
-                    // Only the leader (thread 0) sends, as on the device.
+                    // Only the leader (thread 0) sends, as on the device,
+                    // and at the call: it waits here while the destination
+                    // is full, and a refusal faults here.
                     if ids.thread_linear == 0 {
-                        let routed = *port < 64 && ids.actor.routed & (1u64 << *port) != 0;
-                        if !routed {
-                            return Ok(Stop::Fault(CheckKind::Unrouted, cx.span));
-                        }
                         let mut bytes = Vec::new();
                         t!(value(&mut cx, &mut bytes));
-                        sends.push(super::Sent {
-                            port: *port,
-                            bytes,
-                            line: cx.span.start.line,
-                            column: cx.span.start.column + 1,
-                        });
+                        if let Err(refused) = ports.send(*port, &bytes) {
+                            return Ok(Stop::Fault(refused_kind(refused), cx.span));
+                        }
+                        sends.push(sent(*port, bytes, cx.span));
                     }
                     frame.pc += 1;
+                }
+                Instr::TrySend { value, .. } => {
+                    // The attempt is the block's (block.rs), once every
+                    // thread is here; the leader brings the message.
+                    if ids.thread_linear == 0 {
+                        message.clear();
+                        t!(value(&mut cx, message));
+                    }
+                    return Ok(Stop::Waiting);
                 }
                 Instr::Clock { result } => {
                     if let Some(o) = result {

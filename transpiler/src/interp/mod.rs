@@ -47,6 +47,7 @@ mod layout;
 mod machine;
 pub mod math;
 mod ops;
+mod ports;
 mod program;
 mod race;
 mod stmt;
@@ -58,6 +59,7 @@ pub use error::{
     InterpError, Location, RaceSpace, ThreadRef, UncheckedOp,
 };
 pub use launch::{Launch, LaunchReport, Sent};
+pub use ports::{K2kPorts, Undelivered};
 pub use program::Program;
 pub use value::{Arg, Buffer, HostScalar, Value};
 
@@ -93,6 +95,23 @@ impl Program {
             .lookup(function)
             .ok_or_else(|| InterpError::UnknownEntry(function.to_owned()))?;
         self.launch(f, launch, args)
+    }
+
+    /// Runs the handler `function` as [`Program::run_function`] does, with
+    /// its `ctx.send`/`ctx.try_send` going to `ports` at the call (the
+    /// executor's routes): `try_send` returns what the destination's inbox
+    /// answered, and a refused send faults there.
+    pub fn run_handler(
+        &self,
+        function: &str,
+        launch: Launch,
+        args: &mut [Arg],
+        ports: &mut dyn K2kPorts,
+    ) -> Result<LaunchReport, InterpError> {
+        let f = self
+            .lookup(function)
+            .ok_or_else(|| InterpError::UnknownEntry(function.to_owned()))?;
+        self.launch_with(f, launch, args, ports)
     }
 }
 

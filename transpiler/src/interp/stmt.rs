@@ -31,11 +31,17 @@ pub(crate) enum Coll {
     All,
     Any,
     WarpReduce(ReduceOp),
+    /// `ctx.try_send` on this port: a block barrier at which the leader's
+    /// attempt is made and its outcome given to every thread.
+    TrySend(u32),
 }
 
 impl Coll {
     pub(crate) fn block_level(self) -> bool {
-        matches!(self, Coll::SyncThreads | Coll::BlockReduce(_))
+        matches!(
+            self,
+            Coll::SyncThreads | Coll::BlockReduce(_) | Coll::TrySend(_)
+        )
     }
 }
 
@@ -105,10 +111,20 @@ pub(crate) enum Instr {
     Clock {
         result: Option<usize>,
     },
-    /// `ctx.send`: the leader records the message (see [`super::Sent`]).
+    /// `ctx.send`: the leader hands the message to the actor's
+    /// [`super::K2kPorts`] (and records it, see [`super::Sent`]).
     Send {
         port: u32,
         value: BytesFn,
+    },
+    /// `ctx.try_send`: the leader evaluates the message into its
+    /// `Thread::message`, then every thread parks as at a block collective
+    /// (`Coll::TrySend`), where the attempt is made (`block.rs`).
+    TrySend {
+        port: u32,
+        value: BytesFn,
+        /// Frame offset of the `bool` result local.
+        result: Option<usize>,
     },
     Collective {
         op: Coll,
@@ -388,6 +404,16 @@ impl<'m> FnCompiler<'m> {
                 return Ok(Instr::Send {
                     port,
                     value: self.ex.bytes(message)?,
+                });
+            }
+            IntrinsicOp::TrySend { port } => {
+                let Some(&message) = arguments.first() else {
+                    return Self::err(span, "try_send without a message");
+                };
+                return Ok(Instr::TrySend {
+                    port,
+                    value: self.ex.bytes(message)?,
+                    result: result_slot.map(|s| s.0),
                 });
             }
             IntrinsicOp::Atomic(aop) => {

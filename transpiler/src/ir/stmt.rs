@@ -97,9 +97,12 @@ pub enum CheckKind {
     InvalidArgument,
     /// `panic!`, `assert!`, `unreachable!` in user code.
     Explicit,
-    /// `ctx.send` on a port the host wired to no actor (never a `Check`
-    /// statement: the send itself faults).
+    /// `ctx.send`/`ctx.try_send` on a port the host wired to no actor
+    /// (never a `Check` statement: the send itself faults).
     Unrouted,
+    /// `ctx.send`/`ctx.try_send` to an actor that has terminated (its K2K
+    /// inbox is closed; never a `Check` statement: the send itself faults).
+    Undeliverable,
 }
 
 /// Intrinsics that are statements: they synchronise, write memory, or read
@@ -136,6 +139,27 @@ pub enum IntrinsicOp {
     Send {
         port: u32,
     },
+    /// `ctx.try_send(port, &msg)`: `args[0]` is the message (a struct
+    /// value); the result is a `bool`. A block-wide call, like
+    /// `BlockReduce`: every thread of the block must reach it. The leader
+    /// makes one attempt to reserve a slot of the destination's inbox: on
+    /// success it writes and commits the message, and every thread gets
+    /// `true`; when the inbox is full nothing is written and every thread
+    /// gets `false`. Faults like `Send` (unwired port, terminated
+    /// destination: the leader faults, the other threads get `false`).
+    TrySend {
+        port: u32,
+    },
+}
+
+impl IntrinsicOp {
+    /// The output port of a `Send` or `TrySend`.
+    pub fn send_port(self) -> Option<u32> {
+        match self {
+            IntrinsicOp::Send { port } | IntrinsicOp::TrySend { port } => Some(port),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -431,7 +431,8 @@ impl BodyChecker<'_> {
             | IntrinsicOp::WarpAny
             | IntrinsicOp::WarpReduce(_)
             | IntrinsicOp::BlockReduce(_)
-            | IntrinsicOp::Send { .. } => 1,
+            | IntrinsicOp::Send { .. }
+            | IntrinsicOp::TrySend { .. } => 1,
         };
         if arguments.len() != expected_arity {
             return err(ValidationError::IntrinsicArity {
@@ -509,7 +510,7 @@ impl BodyChecker<'_> {
                 }
                 scalars[0]
             }
-            IntrinsicOp::Send { .. } => {
+            IntrinsicOp::Send { .. } | IntrinsicOp::TrySend { .. } => {
                 let is_struct = matches!(
                     types[0],
                     TypeResolution::Handle(t) if matches!(self.module.types[t], Type::Struct(_))
@@ -518,7 +519,9 @@ impl BodyChecker<'_> {
                     return bad();
                 }
                 self.may_fault = true; // an unrouted port, a terminated destination
-                None
+                                       // `try_send` answers whether the message went out. (A block
+                                       // barrier, not a warp collective: partial warps are fine.)
+                matches!(op, IntrinsicOp::TrySend { .. }).then_some(Scalar::Bool)
             }
         };
         if matches!(

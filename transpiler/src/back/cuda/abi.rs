@@ -67,9 +67,10 @@ pub enum FaultKind {
     Overflow = 3,
     InvalidArgument = 4,
     Explicit = 5,
-    /// `ctx.send` on an unwired port (`rk_actor_send`).
+    /// `ctx.send`/`ctx.try_send` on an unwired port (`rk_actor_send`,
+    /// `rk_actor_try_send`).
     Unrouted = 7,
-    /// `ctx.send` to a terminated actor (`rk_actor_send`).
+    /// `ctx.send`/`ctx.try_send` to a terminated actor.
     Undeliverable = 8,
 }
 
@@ -114,6 +115,7 @@ impl From<CheckKind> for FaultKind {
             CheckKind::InvalidArgument => FaultKind::InvalidArgument,
             CheckKind::Explicit => FaultKind::Explicit,
             CheckKind::Unrouted => FaultKind::Unrouted,
+            CheckKind::Undeliverable => FaultKind::Undeliverable,
         }
     }
 }

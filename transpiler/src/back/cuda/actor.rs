@@ -273,11 +273,8 @@ fn ports(
         let function = &module.functions[f];
         visit_statements(&function.body, &mut |statement| match statement {
             Statement::Call { function, .. } => stack.push(*function),
-            Statement::Intrinsic {
-                op: IntrinsicOp::Send { port },
-                arguments,
-                ..
-            } => {
+            Statement::Intrinsic { op, arguments, .. } if op.send_port().is_some() => {
+                let port = &op.send_port().expect("a send");
                 if out.iter().any(|p| p.port == *port) {
                     return;
                 }
@@ -344,7 +341,8 @@ fn communicates(op: IntrinsicOp) -> bool {
         | I::WarpAny
         | I::WarpReduce(_)
         | I::BlockReduce(_)
-        | I::Send { .. } => true,
+        | I::Send { .. }
+        | I::TrySend { .. } => true,
         I::ThreadFence | I::ThreadFenceBlock | I::ThreadFenceSystem | I::ClockNs => false,
     }
 }

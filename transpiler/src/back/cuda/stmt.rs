@@ -147,7 +147,12 @@ impl<W: fmt::Write> Writer<'_, W> {
                 op: IntrinsicOp::Send { port },
                 arguments,
                 ..
-            } => self.write_send(ctx, *port, arguments[0], span),
+            } => self.write_send(ctx, *port, arguments[0], None, span),
+            Statement::Intrinsic {
+                op: IntrinsicOp::TrySend { port },
+                arguments,
+                result,
+            } => self.write_send(ctx, *port, arguments[0], Some(*result), span),
             Statement::Intrinsic {
                 op,
                 arguments,
@@ -212,11 +217,16 @@ impl<W: fmt::Write> Writer<'_, W> {
     /// (the loop copies it from memory), `rk_actor_send` (`rk_actor.cuh`)
     /// delivers it from the leader thread, or records the fault at the
     /// send's position, and the function unwinds like any fault.
+    /// `ctx.try_send` (`try_result` is `Some(result local)`) goes through
+    /// `rk_actor_try_send`, a block-wide call that gives every thread the
+    /// leader's outcome; only the thread that recorded a fault (the leader)
+    /// unwinds.
     fn write_send(
         &mut self,
         ctx: &FunctionCtx,
         port: u32,
         message: Handle<Expression>,
+        try_result: Option<Option<Handle<Local>>>,
         span: Span,
     ) -> fmt::Result {
         let crate::valid::TypeResolution::Handle(ty) = ctx.info.expression_type(message) else {
@@ -230,11 +240,26 @@ impl<W: fmt::Write> Writer<'_, W> {
         };
         write!(self.out, "{{ const {c_type} rk_sent = ")?;
         self.write_top_expr(ctx, message)?;
-        writeln!(
-            self.out,
-            "; if (!rk_actor_send(__rk_f, {port}u, &rk_sent, (rk_u32)sizeof({c_type}), {line}u, {column}u)) {} }}",
-            ctx.fault_return()
-        )
+        let args =
+            format!("__rk_f, {port}u, &rk_sent, (rk_u32)sizeof({c_type}), {line}u, {column}u");
+        match try_result {
+            None => writeln!(
+                self.out,
+                "; if (!rk_actor_send({args})) {} }}",
+                ctx.fault_return()
+            ),
+            Some(result) => {
+                self.out.write_str("; ")?;
+                if let Some(local) = result {
+                    write!(self.out, "{} = ", ctx.names.locals[local.index()])?;
+                }
+                writeln!(
+                    self.out,
+                    "rk_actor_try_send({args}); if (__rk_f->faulted) {} }}",
+                    ctx.fault_return()
+                )
+            }
+        }
     }
 
     fn write_intrinsic(

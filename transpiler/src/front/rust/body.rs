@@ -101,9 +101,12 @@ pub(super) struct FnLowerer<'a> {
     /// Operators whose validity depends on a type still unknown
     /// (`-x` needs a signed or float type).
     pub deferred_neg: Vec<(Ty, proc_macro2::Span)>,
-    /// The output ports `ctx.send` used so far, with the message type each
+    /// The output ports `ctx.send`/`ctx.try_send` used so far, with the message type each
     /// carries (one type per port).
     pub ports: Vec<(u32, Handle<Type>)>,
+    /// Each `ctx.try_send` lowered so far: its result local and the call's
+    /// tokens ([`super::uniform`] checks every thread reaches it).
+    pub try_sends: Vec<(Handle<Local>, proc_macro2::Span)>,
 }
 
 impl<'a> FnLowerer<'a> {
@@ -137,6 +140,7 @@ impl<'a> FnLowerer<'a> {
             cast_fixups: Vec::new(),
             deferred_neg: Vec::new(),
             ports: Vec::new(),
+            try_sends: Vec::new(),
         }
     }
 
@@ -766,6 +770,27 @@ impl<'a> FnLowerer<'a> {
                         ));
                     }
                 }
+            }
+        }
+        if !self.try_sends.is_empty() {
+            let body = self.blocks.last().expect("the body block");
+            for (local, cause) in super::uniform::divergent_try_sends(&self.func, body) {
+                let Some(&(_, span)) = self.try_sends.iter().find(|(l, _)| *l == local) else {
+                    continue;
+                };
+                self.errors.push(FrontError::new(
+                    FrontErrorKind::Send {
+                        method: "try_send",
+                        problem: format!(
+                            "only some threads of the block reach this call ({}); \
+                             `try_send` is block-wide (every thread gets the leader's answer), \
+                             so every thread must reach it: call it where all threads do \
+                             (not under `if ctx.is_leader()`) and branch on its answer",
+                            cause.describe()
+                        ),
+                    },
+                    span,
+                ));
             }
         }
         if !self.errors.is_empty() {

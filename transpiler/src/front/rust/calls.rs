@@ -640,7 +640,8 @@ impl FnLowerer<'_> {
                     ty: Ty::Known(ty),
                 })
             }
-            "send" if ring => self.lower_send(&args, span),
+            "send" if ring => self.lower_send(&args, span, false),
+            "try_send" if ring => self.lower_send(&args, span, true),
             _ => Err(FrontError::new(
                 FrontErrorKind::UnknownMethod {
                     method: method.into(),
@@ -677,7 +678,7 @@ impl FnLowerer<'_> {
         })
     }
 
-    fn effect_with_result(
+    pub(super) fn effect_with_result(
         &mut self,
         op: IntrinsicOp,
         arguments: Vec<Handle<Expression>>,

@@ -81,8 +81,12 @@ pub enum FrontErrorKind {
     Attribute { attr: &'static str, problem: String },
     #[error("`{name}` is not a constant expression: {problem}")]
     NotConst { name: String, problem: &'static str },
-    #[error("`ctx.send`: {problem}")]
-    Send { problem: String },
+    /// `ctx.send` or `ctx.try_send` (`method`) used wrongly.
+    #[error("`ctx.{method}`: {problem}")]
+    Send {
+        method: &'static str,
+        problem: String,
+    },
 }
 
 /// An error with the tokens it is about.

@@ -33,6 +33,7 @@ mod range;
 mod send;
 pub mod signature;
 pub mod types;
+mod uniform;
 
 use std::collections::HashMap;
 

@@ -1,8 +1,10 @@
-//! `ctx.send(PORT, &msg)`: kernel-to-kernel sends from a `#[ring_kernel]`
-//! handler. The handler names an output port, never an actor: the host
-//! wires ports to actors (`SystemBuilder::connect`), so the front end checks
-//! only what the handler alone decides (a constant port, one struct type per
-//! port) and records the port in `IntrinsicOp::Send`.
+//! `ctx.send(PORT, &msg)` and `ctx.try_send(PORT, &msg) -> bool`:
+//! kernel-to-kernel sends from a `#[ring_kernel]` handler. The handler names
+//! an output port, never an actor: the host wires ports to actors
+//! (`SystemBuilder::connect`), so the front end checks only what the handler
+//! alone decides (a constant port, one struct type per port, whichever of
+//! the two sends it) and records the port in `IntrinsicOp::Send` /
+//! `IntrinsicOp::TrySend`.
 
 use syn::spanned::Spanned;
 
@@ -17,17 +19,20 @@ use crate::ir::{Expression, IntKind, IntrinsicOp, Literal, Scalar, Statement, Ty
 pub const MAX_PORTS: u32 = 64;
 
 impl FnLowerer<'_> {
-    /// `ctx.send(PORT, &msg)`: the port is a constant below [`MAX_PORTS`]
-    /// (the host wires each port to an actor, so the handler names no
-    /// actor), and each port carries one message type, a struct.
+    /// `ctx.send(PORT, &msg)` (`try_send` false) or `ctx.try_send(PORT,
+    /// &msg)` (true, a `bool` result): the port is a constant below
+    /// [`MAX_PORTS`] (the host wires each port to an actor, so the handler
+    /// names no actor), and each port carries one message type, a struct.
     pub(super) fn lower_send(
         &mut self,
         args: &[&syn::Expr],
         span: proc_macro2::Span,
+        try_send: bool,
     ) -> Result<Val> {
-        self.arg_count("send", args, 2, span)?;
+        let method = if try_send { "try_send" } else { "send" };
+        self.arg_count(method, args, 2, span)?;
         let send_error = |problem: String, at: proc_macro2::Span| {
-            FrontError::new(FrontErrorKind::Send { problem }, at)
+            FrontError::new(FrontErrorKind::Send { method, problem }, at)
         };
         let port = self.lower_expr(args[0])?;
         let u32_ty = self.scalar(Scalar::Int(IntKind::U32));
@@ -71,7 +76,7 @@ impl FnLowerer<'_> {
                 let Type::Ref { target, .. } = self.module.types[t] else {
                     return Err(send_error(
                         format!(
-                            "the message is passed by reference: write `ctx.send(PORT, &message)` (found `{}`)",
+                            "the message is passed by reference: write `ctx.{method}(PORT, &message)` (found `{}`)",
                             super::types::type_name(self.module, t)
                         ),
                         other.span(),
@@ -115,6 +120,15 @@ impl FnLowerer<'_> {
             self.ports.push((port, ty));
         }
         let value = message.expr.ok_or_else(|| not_a_value(message_expr))?;
+        if try_send {
+            let bool_ty = self.scalar(Scalar::Bool);
+            let sent =
+                self.effect_with_result(IntrinsicOp::TrySend { port }, vec![value], bool_ty, span)?;
+            if let Some(Expression::Local(local)) = sent.expr.map(|e| &self.func.expressions[e]) {
+                self.try_sends.push((*local, span));
+            }
+            return Ok(sent);
+        }
         self.emit(
             Statement::Intrinsic {
                 op: IntrinsicOp::Send { port },
