@@ -48,7 +48,8 @@ fn actors() -> Vec<(KernelSource, ActorSchedule)> {
 }
 
 /// Compiles `src` for `arch` and, for sm_90, assembles it: no spills.
-fn compile(src: &CudaSource, arch: Arch) {
+/// Returns the PTX.
+fn compile(src: &CudaSource, arch: Arch) -> String {
     let compiler = Compiler::without_cache();
     let image = compiler
         .compile(src, Target::Ptx(arch))
@@ -58,15 +59,16 @@ fn compile(src: &CudaSource, arch: Arch) {
     if !image.log.is_empty() {
         eprintln!("{} (sm_{}): NVRTC log:\n{}", src.name, arch.0, image.log);
     }
+    let ptx = String::from_utf8(image.image).expect("PTX is text");
     if arch != Arch::SM_90 {
-        return;
+        return ptx;
     }
     let tools = ringkernel_toolchain::CudaTools::locate().expect("located by require_nvrtc");
-    let ptx = String::from_utf8(image.image).expect("PTX is text");
     let report = assemble(tools.ptxas().expect("ptxas"), &ptx, arch)
         .unwrap_or_else(|e| panic!("{}: {e}", src.name));
     let spilling: Vec<_> = report.spilling().collect();
     assert!(spilling.is_empty(), "{}: spills: {spilling:?}", src.name);
+    ptx
 }
 
 #[test]
@@ -118,5 +120,8 @@ fn the_k2k_ping_pong_kernels_compile_and_assemble() {
         options: Vec::new(),
     }
     .with_device_lib();
-    compile(&src, Arch::SM_90);
+    let ptx = compile(&src, Arch::SM_90);
+    if let Ok(path) = std::env::var("RINGKERNEL_DUMP_K2K_PTX") {
+        std::fs::write(&path, &ptx).unwrap();
+    }
 }
