@@ -215,7 +215,14 @@ fn many_producers(rt: &Runtime, tier: Tier, r: Run) -> (Vec<u32>, Vec<u32>) {
         match tier {
             Tier::Cta => {
                 let f = module.function("k2k_ll_mp_cta").unwrap();
-                rt.launch_raw(&f, [1, 1, 1], [32 + PRODUCERS, 1, 1], 0, &stream, &mut params)
+                rt.launch_raw(
+                    &f,
+                    [1, 1, 1],
+                    [32 + PRODUCERS, 1, 1],
+                    0,
+                    &stream,
+                    &mut params,
+                )
             }
             Tier::Cluster => {
                 let f = module.function("k2k_ll_mp_cluster").unwrap();
@@ -277,7 +284,10 @@ fn full_never_overwrites(tier: Tier) {
     let (log, c) = many_producers(&rt, tier, r);
     assert_eq!(c[0], PRODUCERS * MSGS, "{tier:?} {r:?}: received");
     check_log(&log, PRODUCERS, MSGS).unwrap_or_else(|e| panic!("{tier:?} {r:?}: {e}"));
-    assert!(c[1] > 0, "{tier:?} {r:?}: no try-reserve found the inbox full");
+    assert!(
+        c[1] > 0,
+        "{tier:?} {r:?}: no try-reserve found the inbox full"
+    );
     eprintln!(
         "{tier:?} {r:?}: {} try-reserve failures (full), nothing lost or overwritten",
         c[1]

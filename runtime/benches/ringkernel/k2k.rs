@@ -120,8 +120,14 @@ impl TierLatency {
         [
             ("multi-producer inbox (rk_k2k)", self.queue_one_way()),
             ("single-producer route (rk_k2k_sp)", self.sp_one_way()),
-            ("LL single-producer route (rk_k2k_ll_sp)", self.ll_sp_one_way()),
-            ("LL multi-producer inbox (rk_k2k_ll_mp)", self.ll_mp_one_way()),
+            (
+                "LL single-producer route (rk_k2k_ll_sp)",
+                self.ll_sp_one_way(),
+            ),
+            (
+                "LL multi-producer inbox (rk_k2k_ll_mp)",
+                self.ll_mp_one_way(),
+            ),
         ]
     }
 
@@ -300,10 +306,7 @@ fn ping_pong(
     let (mut q0_p, mut q1_p) = (ptr(q0.device_ptr())?, ptr(q1.device_ptr())?);
     let mut n = n;
     // The queue kernels' last parameter: `sp` (rk_k2k) or `mp` (rk_k2k_ll).
-    let mut sp: u32 = u32::from(matches!(
-        kind,
-        Kind::SingleProducer | Kind::LlMultiProducer
-    ));
+    let mut sp: u32 = u32::from(matches!(kind, Kind::SingleProducer | Kind::LlMultiProducer));
     let mut params: Vec<*mut c_void> = match (kind, tier) {
         (Kind::Floor, Tier::Global) => vec![
             (&raw mut flags_p).cast(),
