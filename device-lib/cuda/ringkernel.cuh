@@ -12,5 +12,6 @@
 #include "rk_control.cuh"
 #include "rk_hlc.cuh"
 #include "rk_k2k.cuh"
+#include "rk_k2k_ll.cuh"
 
 #endif // RINGKERNEL_CUH

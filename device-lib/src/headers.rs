@@ -26,6 +26,8 @@ pub const RK_CONTROL_CUH: &str = include_str!("../cuda/rk_control.cuh");
 pub const RK_HLC_CUH: &str = include_str!("../cuda/rk_hlc.cuh");
 /// `rk_k2k.cuh`: multi-producer K2K inboxes.
 pub const RK_K2K_CUH: &str = include_str!("../cuda/rk_k2k.cuh");
+/// `rk_k2k_ll.cuh`: low-latency K2K inboxes (flagged words, NCCL's LL).
+pub const RK_K2K_LL_CUH: &str = include_str!("../cuda/rk_k2k_ll.cuh");
 /// `ringkernel.cuh`: includes all of the above.
 pub const RINGKERNEL_CUH: &str = include_str!("../cuda/ringkernel.cuh");
 
@@ -41,6 +43,7 @@ pub const HEADERS: &[(&str, &str)] = &[
     ("rk_control.cuh", RK_CONTROL_CUH),
     ("rk_hlc.cuh", RK_HLC_CUH),
     ("rk_k2k.cuh", RK_K2K_CUH),
+    ("rk_k2k_ll.cuh", RK_K2K_LL_CUH),
     ("ringkernel.cuh", RINGKERNEL_CUH),
 ];
 

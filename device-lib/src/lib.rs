@@ -22,7 +22,7 @@
 //! | [`ring`] | `rk_ring.cuh` | host↔device SPSC rings; the host's half |
 //! | [`control`] | `rk_control.cuh` | per-actor control block |
 //! | [`hlc`] | `rk_hlc.cuh` | hybrid logical clock rules |
-//! | [`k2k`] | `rk_k2k.cuh` | K2K multi-producer inboxes, and their host protocol (the CPU backend's K2K) |
+//! | [`k2k`] | `rk_k2k.cuh`, `rk_k2k_ll.cuh` | K2K multi-producer inboxes, and their host protocol (the CPU backend's K2K); the low-latency (LL, flagged-word) inboxes' layout ([`k2k::K2kLlLayout`]) |
 //! | [`layout`] | (generated) | host layouts of user types (`GpuType`, `RingMessage`) |
 //!
 //! `rk_sync.cuh` (inline-PTX acquire/release, `%globaltimer`, `nanosleep`)

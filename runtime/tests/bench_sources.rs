@@ -48,7 +48,8 @@ fn actors() -> Vec<(KernelSource, ActorSchedule)> {
 }
 
 /// Compiles `src` for `arch` and, for sm_90, assembles it: no spills.
-fn compile(src: &CudaSource, arch: Arch) {
+/// Returns the PTX.
+fn compile(src: &CudaSource, arch: Arch) -> String {
     let compiler = Compiler::without_cache();
     let image = compiler
         .compile(src, Target::Ptx(arch))
@@ -58,15 +59,16 @@ fn compile(src: &CudaSource, arch: Arch) {
     if !image.log.is_empty() {
         eprintln!("{} (sm_{}): NVRTC log:\n{}", src.name, arch.0, image.log);
     }
+    let ptx = String::from_utf8(image.image).expect("PTX is text");
     if arch != Arch::SM_90 {
-        return;
+        return ptx;
     }
     let tools = ringkernel_toolchain::CudaTools::locate().expect("located by require_nvrtc");
-    let ptx = String::from_utf8(image.image).expect("PTX is text");
     let report = assemble(tools.ptxas().expect("ptxas"), &ptx, arch)
         .unwrap_or_else(|e| panic!("{}: {e}", src.name));
     let spilling: Vec<_> = report.spilling().collect();
     assert!(spilling.is_empty(), "{}: spills: {spilling:?}", src.name);
+    ptx
 }
 
 #[test]
@@ -149,5 +151,65 @@ fn the_k2k_ping_pong_kernels_compile_and_assemble() {
         options: Vec::new(),
     }
     .with_device_lib();
-    compile(&src, Arch::SM_90);
+    let ptx = compile(&src, Arch::SM_90);
+    // For reading the hop's PTX by hand: RINGKERNEL_DUMP_K2K_PTX=FILE.
+    if let Ok(path) = std::env::var("RINGKERNEL_DUMP_K2K_PTX") {
+        std::fs::write(&path, &ptx).unwrap();
+    }
+}
+
+/// The PTX of `.entry name`, up to the next entry.
+fn entry_body<'a>(ptx: &'a str, name: &str) -> &'a str {
+    let start = ptx
+        .find(&format!(".entry {name}("))
+        .unwrap_or_else(|| panic!("no entry {name}"));
+    let rest = &ptx[start + 1..];
+    let end = rest.find(".entry ").map_or(ptx.len(), |e| start + 1 + e);
+    &ptx[start..end]
+}
+
+/// The LL hop, as the bar needs it: each lane's message word is ONE relaxed
+/// 8-byte store (no vector, no release), the consumer's look ONE relaxed
+/// 8-byte load per word from its own inbox's state space, with a warp
+/// vote; nothing in the kernels is a fence (`fence.*` or `membar`), and the
+/// multi-producer claim is a relaxed CAS.
+#[test]
+fn the_ll_hop_is_one_relaxed_8_byte_access_per_lane_and_no_fence() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    let src = CudaSource {
+        name: "k2k_bench".into(),
+        source: K2K_BENCH.into(),
+        headers: Vec::new(),
+        options: Vec::new(),
+    }
+    .with_device_lib();
+    let ptx = compile(&src, Arch::SM_90);
+    for (kernel, scope, space) in [
+        ("k2k_ll_bench_cta", "cta", "shared"),
+        ("k2k_ll_bench_cluster", "cluster", "shared"),
+        ("k2k_ll_bench_gpu", "gpu", "global"),
+    ] {
+        let body = entry_body(&ptx, kernel);
+        for needed in [
+            format!("st.relaxed.{scope}.b64 "),
+            format!("ld.relaxed.{scope}.{space}.b64 "),
+            format!("atom.relaxed.{scope}.cas.b64 "),
+            "vote.sync.all.pred".to_string(),
+        ] {
+            assert!(body.contains(&needed), "{kernel} lacks `{needed}`");
+        }
+        for banned in ["fence.", "membar", "st.release"] {
+            assert!(!body.contains(banned), "{kernel} has `{banned}`");
+        }
+        for line in body.lines().map(str::trim) {
+            if line.starts_with("ld.relaxed") || line.starts_with("st.relaxed") {
+                assert!(
+                    line.contains(".b64 ") && !line.contains(".v2") && !line.contains(".v4"),
+                    "{kernel}: not one 8-byte access: {line}"
+                );
+            }
+        }
+    }
 }

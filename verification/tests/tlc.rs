@@ -86,6 +86,32 @@ const CASES: &[Case] = &[
         expect: Expect::Violates("CloseStrandsNothing"),
     },
     Case {
+        spec: "K2kLl",
+        cfg: "K2kLl",
+        expect: Expect::Pass {
+            distinct: 7_124,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kLl",
+        cfg: "K2kLl_cap1",
+        expect: Expect::Pass {
+            distinct: 1_194,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kLl",
+        cfg: "K2kLl_bug_lap_flag",
+        expect: Expect::Violates("NoReadBeforeWrite"),
+    },
+    Case {
+        spec: "K2kLl",
+        cfg: "K2kLl_bug_first_word_only",
+        expect: Expect::Violates("NoReadBeforeWrite"),
+    },
+    Case {
         spec: "Hlc",
         cfg: "Hlc",
         expect: Expect::Pass {
@@ -266,6 +292,10 @@ tlc_tests! {
     k2k_inbox_cap1 => "K2kInbox_cap1",
     k2k_close => "K2kClose",
     k2k_close_bug_close_ignores_reservations => "K2kClose_bug_close_ignores_reservations",
+    k2k_ll => "K2kLl",
+    k2k_ll_cap1 => "K2kLl_cap1",
+    k2k_ll_bug_lap_flag => "K2kLl_bug_lap_flag",
+    k2k_ll_bug_first_word_only => "K2kLl_bug_first_word_only",
     hlc => "Hlc",
     hlc_bug_ignore_msg_counter => "Hlc_bug_ignore_msg_counter",
     actor_lifecycle => "ActorLifecycle",

@@ -15,8 +15,10 @@
 //! holds the device's bytes), with the device's orderings.
 
 mod host;
+mod ll;
 
 pub use host::{HeapK2k, K2kMemory, K2kReceiver, K2kSender, K2kWord};
+pub use ll::{K2kLlHeader, K2kLlLayout, K2K_LL_MAGIC, K2K_LL_SLOTS_OFFSET};
 
 use core::mem::{align_of, offset_of, size_of};
 

@@ -121,3 +121,133 @@ extern "C" __global__ void k2k_bench_gpu(rk_k2k_header* q0, rk_k2k_header* q1, r
     const rk_k2k_ref theirs = rk_k2k_open(blockIdx.x == 0u ? q1 : q0);
     k2k_bench_ping_pong<rk_scope_gpu>(mine, theirs, blockIdx.x, n, out_ns, errors, sp != 0u);
 }
+
+// ---- the LL inboxes (rk_k2k_ll.cuh) ----
+//
+// The same ping-pong through low-latency inboxes: each party is a whole
+// warp; a message is one 64-byte envelope header = 16 flagged words, lane
+// w < 16 storing word w (one 8-byte store per lane, no fence) and, on the
+// other side, loading it (one 8-byte load per lane, one trip) until every
+// flag is the position's. Sent through a single-producer route
+// (rk_k2k_ll_sp_*: credit in registers) or the multi-producer reserve
+// (rk_k2k_ll_mp_*: a relaxed CAS on tail from the producer's guess).
+// Every word of every message is compared with what the sender wrote;
+// `errors` counts messages with any wrong word. Timed by lane 0 of party 0.
+
+#define K2K_LL_BENCH_CAPACITY 32u
+#define K2K_LL_BENCH_MSG 64u
+#define K2K_LL_BENCH_WORDS (K2K_LL_BENCH_MSG / 4u)
+
+// Word w of party `party`'s round-i message: an envelope header (type
+// "PING", source, destination, sequence = i); the other words a pattern of
+// (i, w), so that every word differs from round to round and is checked.
+__device__ __forceinline__ rk_u32 k2k_ll_bench_word(rk_u32 party, rk_u32 i, rk_u32 w) {
+    switch (w) {
+    case 0u:
+        return 0x50494E47u; // type_id "PING"
+    case 2u:
+        return party; // source_actor
+    case 3u:
+        return party ^ 1u; // dest_actor
+    case 6u:
+        return i; // sequence, low half
+    default:
+        return (i * 0x9E3779B1u) ^ (w << 24) ^ party;
+    }
+}
+
+template <class S, bool MP>
+__device__ void k2k_ll_bench_ping_pong(rk_k2k_ll_header* mine, rk_k2k_ll_header* theirs,
+                                       rk_u32 party, rk_u32 n, rk_u64* out_ns, rk_u32* errors) {
+    const unsigned all = 0xFFFFFFFFu;
+    const rk_u32 lane = threadIdx.x & 31u;
+    rk_k2k_ll_rx rx = rk_k2k_ll_rx_open<S>(mine);
+    const rk_k2k_ll_ref to = rk_k2k_ll_open(theirs);
+    rk_k2k_ll_sp sp = rk_k2k_ll_sp_open<S>(to);
+    rk_k2k_ll_mp mp = rk_k2k_ll_mp_open<S>(to);
+    rk_u32 bad = 0u;
+    const rk_u64 t0 = rk_globaltimer_ns();
+    for (rk_u32 i = 1; i <= n; ++i) {
+#pragma unroll
+        for (rk_u32 turn = 0; turn < 2u; ++turn) {
+            if ((turn == 0u) == (party == 0u)) {
+                const rk_u64 pos = MP ? rk_k2k_ll_mp_reserve_wait_sync<S>(mp, all)
+                                      : rk_k2k_ll_sp_reserve_wait<S>(sp, all);
+                if (lane < K2K_LL_BENCH_WORDS) {
+                    rk_k2k_ll_put<S>(to, pos, lane, k2k_ll_bench_word(party, i, lane));
+                }
+            } else {
+                rk_u32 d[1];
+                rk_k2k_ll_recv<S, 1>(rx, lane, 32u, all, d);
+                const bool ok =
+                    lane >= K2K_LL_BENCH_WORDS || d[0] == k2k_ll_bench_word(party ^ 1u, i, lane);
+                bad += __all_sync(all, ok) ? 0u : 1u;
+            }
+        }
+    }
+    if (lane == 0u) {
+        if (party == 0u) {
+            *out_ns = rk_globaltimer_ns() - t0;
+        }
+        if (bad != 0u) {
+            atomicAdd(errors, bad);
+        }
+    }
+}
+
+// Warps 0 and 1 of one block; both inboxes in the block's shared memory.
+extern "C" __global__ void k2k_ll_bench_cta(rk_u32 n, rk_u64* out_ns, rk_u32* errors, rk_u32 mp) {
+    __shared__ alignas(128) rk_u8 box[2][RK_K2K_LL_BYTES(K2K_LL_BENCH_CAPACITY, K2K_LL_BENCH_MSG)];
+    rk_k2k_ll_header* q0 = reinterpret_cast<rk_k2k_ll_header*>(box[0]);
+    rk_k2k_ll_header* q1 = reinterpret_cast<rk_k2k_ll_header*>(box[1]);
+    rk_k2k_ll_init(q0, K2K_LL_BENCH_CAPACITY, K2K_LL_BENCH_MSG, 0u);
+    rk_k2k_ll_init(q1, K2K_LL_BENCH_CAPACITY, K2K_LL_BENCH_MSG, 1u);
+    __syncthreads();
+    const rk_u32 w = threadIdx.x / 32u;
+    if (w > 1u) {
+        return;
+    }
+    rk_k2k_ll_header* mine = w == 0u ? q0 : q1;
+    rk_k2k_ll_header* theirs = w == 0u ? q1 : q0;
+    if (mp != 0u) {
+        k2k_ll_bench_ping_pong<rk_scope_cta, true>(mine, theirs, w, n, out_ns, errors);
+    } else {
+        k2k_ll_bench_ping_pong<rk_scope_cta, false>(mine, theirs, w, n, out_ns, errors);
+    }
+}
+
+// The two blocks (one warp each) of a cluster of 2; each block's inbox in
+// its own shared memory, the peer's reached through DSMEM.
+extern "C" __global__ void k2k_ll_bench_cluster(rk_u32 n, rk_u64* out_ns, rk_u32* errors,
+                                                rk_u32 mp) {
+    __shared__ alignas(128) rk_u8 box[RK_K2K_LL_BYTES(K2K_LL_BENCH_CAPACITY, K2K_LL_BENCH_MSG)];
+    rk_k2k_ll_header* q = reinterpret_cast<rk_k2k_ll_header*>(box);
+    const rk_u32 rank = rk_cluster_rank();
+    rk_k2k_ll_init(q, K2K_LL_BENCH_CAPACITY, K2K_LL_BENCH_MSG, rank);
+    rk_cluster_sync();
+    if (threadIdx.x < 32u) {
+        rk_k2k_ll_header* theirs = rk_cluster_map(q, rank ^ 1u);
+        if (mp != 0u) {
+            k2k_ll_bench_ping_pong<rk_scope_cluster, true>(q, theirs, rank, n, out_ns, errors);
+        } else {
+            k2k_ll_bench_ping_pong<rk_scope_cluster, false>(q, theirs, rank, n, out_ns, errors);
+        }
+    }
+    rk_cluster_sync();
+}
+
+// Blocks 0 and 1 (both resident, one warp each); the inboxes in global
+// memory, laid out by the host (K2kLlLayout::initial_image).
+extern "C" __global__ void k2k_ll_bench_gpu(rk_k2k_ll_header* q0, rk_k2k_ll_header* q1, rk_u32 n,
+                                            rk_u64* out_ns, rk_u32* errors, rk_u32 mp) {
+    if (threadIdx.x >= 32u || blockIdx.x > 1u) {
+        return;
+    }
+    rk_k2k_ll_header* mine = blockIdx.x == 0u ? q0 : q1;
+    rk_k2k_ll_header* theirs = blockIdx.x == 0u ? q1 : q0;
+    if (mp != 0u) {
+        k2k_ll_bench_ping_pong<rk_scope_gpu, true>(mine, theirs, blockIdx.x, n, out_ns, errors);
+    } else {
+        k2k_ll_bench_ping_pong<rk_scope_gpu, false>(mine, theirs, blockIdx.x, n, out_ns, errors);
+    }
+}

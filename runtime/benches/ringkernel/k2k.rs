@@ -3,13 +3,15 @@
 //! limits.cu measures them: one flag per party) and the same ping-pong
 //! through the device library's K2K inboxes (`k2k.cu`: an envelope
 //! through reserve, write, commit and consume; once with the
-//! multi-producer reserve, once through a single-producer route), timed in-kernel with
+//! multi-producer reserve, once through a single-producer route), and through
+//! the low-latency inboxes (`rk_k2k_ll.cuh`: flagged 8-byte words, one per
+//! lane of a warp party, single-producer and multi-producer), timed in-kernel with
 //! `%globaltimer` over `hops / 2` round trips. One-way = round trip / 2.
 //! Each kernel runs `runs` times; the report uses the median run.
 
 use std::ffi::c_void;
 
-use ringkernel_device::k2k::K2kLayout;
+use ringkernel_device::k2k::{K2kLayout, K2kLlLayout};
 use ringkernel_runtime::{CudaSource, DeviceBuffer, KernelFunction, LoadedModule, Runtime, Stream};
 
 use crate::compile::median;
@@ -20,6 +22,9 @@ const QUEUES: &str = include_str!("k2k.cu");
 /// `K2K_BENCH_CAPACITY` and `K2K_BENCH_SLOT` of k2k.cu.
 const CAPACITY: u32 = 4;
 const SLOT: u32 = 64;
+/// `K2K_LL_BENCH_CAPACITY` and `K2K_LL_BENCH_MSG` of k2k.cu.
+const LL_CAPACITY: u32 = 32;
+const LL_MSG: u32 = 64;
 
 /// The three placement tiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +66,12 @@ pub struct TierLatency {
     /// The same ping-pong through single-producer routes (`rk_k2k_sp_*`: no
     /// tail CAS, credits from the consumer's head).
     pub sp_rt_ns: Vec<f64>,
-    /// Messages the queue ping-pong received with the wrong sequence (must
-    /// be 0).
+    /// Through LL inboxes, single-producer routes (`rk_k2k_ll_sp_*`).
+    pub ll_sp_rt_ns: Vec<f64>,
+    /// Through LL inboxes, the multi-producer reserve (`rk_k2k_ll_mp_*`).
+    pub ll_mp_rt_ns: Vec<f64>,
+    /// Messages the queue ping-pongs received with a wrong sequence or word
+    /// (must be 0).
     pub errors: u64,
     /// Why the tier was not measured (e.g. no clusters below sm_90).
     pub skipped: Option<String>,
@@ -84,11 +93,50 @@ impl TierLatency {
         median(&self.sp_rt_ns) / 2.0
     }
 
+    /// Median one-way latency through LL single-producer routes.
+    pub fn ll_sp_one_way(&self) -> f64 {
+        median(&self.ll_sp_rt_ns) / 2.0
+    }
+
+    /// Median one-way latency through LL inboxes, multi-producer reserve.
+    pub fn ll_mp_one_way(&self) -> f64 {
+        median(&self.ll_mp_rt_ns) / 2.0
+    }
+
     pub fn measured(&self) -> bool {
         self.skipped.is_none()
             && !self.floor_rt_ns.is_empty()
             && !self.queue_rt_ns.is_empty()
             && !self.sp_rt_ns.is_empty()
+            && !self.ll_sp_rt_ns.is_empty()
+            && !self.ll_mp_rt_ns.is_empty()
+    }
+
+    /// Every variant an actor route could use (each moves a 64-byte
+    /// envelope with backpressure; the single-producer ones need a route
+    /// that is its inbox's only sender, which the host's wiring knows),
+    /// with its median one-way latency.
+    pub fn variants(&self) -> [(&'static str, f64); 4] {
+        [
+            ("multi-producer inbox (rk_k2k)", self.queue_one_way()),
+            ("single-producer route (rk_k2k_sp)", self.sp_one_way()),
+            (
+                "LL single-producer route (rk_k2k_ll_sp)",
+                self.ll_sp_one_way(),
+            ),
+            (
+                "LL multi-producer inbox (rk_k2k_ll_mp)",
+                self.ll_mp_one_way(),
+            ),
+        ]
+    }
+
+    /// The fastest of [`TierLatency::variants`].
+    pub fn best(&self) -> (&'static str, f64) {
+        self.variants()
+            .into_iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("four variants")
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -101,6 +149,11 @@ impl TierLatency {
             "queue_one_way_ns": self.measured().then(|| self.queue_one_way()),
             "single_producer_round_trip_ns_per_run": self.sp_rt_ns,
             "single_producer_one_way_ns": self.measured().then(|| self.sp_one_way()),
+            "ll_single_producer_round_trip_ns_per_run": self.ll_sp_rt_ns,
+            "ll_single_producer_one_way_ns": self.measured().then(|| self.ll_sp_one_way()),
+            "ll_multi_producer_round_trip_ns_per_run": self.ll_mp_rt_ns,
+            "ll_multi_producer_one_way_ns": self.measured().then(|| self.ll_mp_one_way()),
+            "best_variant": self.measured().then(|| self.best().0),
             "errors": self.errors,
             "skipped": self.skipped,
         })
@@ -150,6 +203,8 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
             floor_rt_ns: Vec::new(),
             queue_rt_ns: Vec::new(),
             sp_rt_ns: Vec::new(),
+            ll_sp_rt_ns: Vec::new(),
+            ll_mp_rt_ns: Vec::new(),
             errors: 0,
             skipped: None,
         };
@@ -158,16 +213,23 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
             let floor = ping_pong(rt, &stream, &floors, tier, Kind::Floor, n);
             let queue = ping_pong(rt, &stream, &queues, tier, Kind::Queue, n);
             let sp = ping_pong(rt, &stream, &queues, tier, Kind::SingleProducer, n);
-            match (floor, queue, sp) {
-                (Ok((f, _)), Ok((q, errors)), Ok((p, sp_errors))) => {
-                    t.errors += errors + sp_errors;
+            let ll_sp = ping_pong(rt, &stream, &queues, tier, Kind::LlSingleProducer, n);
+            let ll_mp = ping_pong(rt, &stream, &queues, tier, Kind::LlMultiProducer, n);
+            let all = [floor, queue, sp, ll_sp, ll_mp]
+                .into_iter()
+                .collect::<Result<Vec<(f64, u64)>, String>>();
+            match all {
+                Ok(all) => {
+                    t.errors += all.iter().map(|(_, errors)| errors).sum::<u64>();
                     if run > 0 {
-                        t.floor_rt_ns.push(f);
-                        t.queue_rt_ns.push(q);
-                        t.sp_rt_ns.push(p);
+                        t.floor_rt_ns.push(all[0].0);
+                        t.queue_rt_ns.push(all[1].0);
+                        t.sp_rt_ns.push(all[2].0);
+                        t.ll_sp_rt_ns.push(all[3].0);
+                        t.ll_mp_rt_ns.push(all[4].0);
                     }
                 }
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                Err(e) => {
                     t.skipped = Some(e);
                     break;
                 }
@@ -188,6 +250,16 @@ enum Kind {
     Queue,
     /// The queue through single-producer routes.
     SingleProducer,
+    /// LL inboxes, single-producer routes.
+    LlSingleProducer,
+    /// LL inboxes, multi-producer reserve.
+    LlMultiProducer,
+}
+
+impl Kind {
+    fn ll(self) -> bool {
+        matches!(self, Kind::LlSingleProducer | Kind::LlMultiProducer)
+    }
 }
 
 /// One ping-pong of `n` round trips: (ns per round trip, sequence errors).
@@ -207,14 +279,24 @@ fn ping_pong(
         (Kind::Queue | Kind::SingleProducer, Tier::Shared) => "k2k_bench_cta",
         (Kind::Queue | Kind::SingleProducer, Tier::Dsmem) => "k2k_bench_cluster",
         (Kind::Queue | Kind::SingleProducer, Tier::Global) => "k2k_bench_gpu",
+        (Kind::LlSingleProducer | Kind::LlMultiProducer, Tier::Shared) => "k2k_ll_bench_cta",
+        (Kind::LlSingleProducer | Kind::LlMultiProducer, Tier::Dsmem) => "k2k_ll_bench_cluster",
+        (Kind::LlSingleProducer | Kind::LlMultiProducer, Tier::Global) => "k2k_ll_bench_gpu",
     };
     let function: KernelFunction = module.function(symbol).map_err(err)?;
     let out: DeviceBuffer<u64> = rt.alloc_zeroed(1).map_err(err)?;
     let errors: DeviceBuffer<u32> = rt.alloc_zeroed(1).map_err(err)?;
     let flags: DeviceBuffer<u32> = rt.alloc_zeroed(64).map_err(err)?;
-    let layout = K2kLayout::new(CAPACITY, SLOT).map_err(|e| e.to_string())?;
-    let q0: DeviceBuffer<u8> = rt.upload(&layout.initial_image(0)).map_err(err)?;
-    let q1: DeviceBuffer<u8> = rt.upload(&layout.initial_image(1)).map_err(err)?;
+    // The global tier's inboxes: the host's initial images.
+    let images = if kind.ll() {
+        let layout = K2kLlLayout::new(LL_CAPACITY, LL_MSG).map_err(|e| e.to_string())?;
+        [layout.initial_image(0), layout.initial_image(1)]
+    } else {
+        let layout = K2kLayout::new(CAPACITY, SLOT).map_err(|e| e.to_string())?;
+        [layout.initial_image(0), layout.initial_image(1)]
+    };
+    let q0: DeviceBuffer<u8> = rt.upload(&images[0]).map_err(err)?;
+    let q1: DeviceBuffer<u8> = rt.upload(&images[1]).map_err(err)?;
     let ptr = |b: Option<u64>| b.ok_or("a CUDA buffer without a device address");
     let (mut out_p, mut errors_p, mut flags_p) = (
         ptr(out.device_ptr())?,
@@ -223,7 +305,8 @@ fn ping_pong(
     );
     let (mut q0_p, mut q1_p) = (ptr(q0.device_ptr())?, ptr(q1.device_ptr())?);
     let mut n = n;
-    let mut sp: u32 = u32::from(kind == Kind::SingleProducer);
+    // The queue kernels' last parameter: `sp` (rk_k2k) or `mp` (rk_k2k_ll).
+    let mut sp: u32 = u32::from(matches!(kind, Kind::SingleProducer | Kind::LlMultiProducer));
     let mut params: Vec<*mut c_void> = match (kind, tier) {
         (Kind::Floor, Tier::Global) => vec![
             (&raw mut flags_p).cast(),
@@ -231,7 +314,7 @@ fn ping_pong(
             (&raw mut out_p).cast(),
         ],
         (Kind::Floor, _) => vec![(&raw mut n).cast(), (&raw mut out_p).cast()],
-        (Kind::Queue | Kind::SingleProducer, Tier::Global) => vec![
+        (_, Tier::Global) => vec![
             (&raw mut q0_p).cast(),
             (&raw mut q1_p).cast(),
             (&raw mut n).cast(),
@@ -239,7 +322,7 @@ fn ping_pong(
             (&raw mut errors_p).cast(),
             (&raw mut sp).cast(),
         ],
-        (Kind::Queue | Kind::SingleProducer, _) => vec![
+        (_, _) => vec![
             (&raw mut n).cast(),
             (&raw mut out_p).cast(),
             (&raw mut errors_p).cast(),
