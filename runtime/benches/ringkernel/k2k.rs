@@ -112,10 +112,11 @@ impl TierLatency {
             && !self.ll_mp_rt_ns.is_empty()
     }
 
-    /// Every variant an actor route could use (each moves a 64-byte
-    /// envelope with backpressure; the single-producer ones need a route
-    /// that is its inbox's only sender, which the host's wiring knows),
-    /// with its median one-way latency.
+    /// Every variant of the device library's K2K inboxes (each moves a
+    /// 64-byte envelope with backpressure; the single-producer ones need a
+    /// route that is its inbox's only sender, which the host's wiring
+    /// knows), with its median one-way latency. Actor routes use the first
+    /// (`rk_k2k`) today.
     pub fn variants(&self) -> [(&'static str, f64); 4] {
         [
             ("multi-producer inbox (rk_k2k)", self.queue_one_way()),

@@ -221,15 +221,16 @@ fn bars(r: &Results) -> Vec<Bar> {
                     continue;
                 }
                 let floor = t.floor_one_way();
-                // The best variant an actor route could use (every one
+                // The best of the device library's K2K variants (every one
                 // moves an envelope with backpressure), named; the others
-                // are in the table.
+                // are in the table. Actor routes use the multi-producer
+                // inbox (rk_k2k) today: the line says so.
                 let (route, queue) = t.best();
                 let (ratio, holds) = measured(t.measured(), queue / floor, queue <= 1.3 * floor);
                 bars.push(Bar {
                     bar,
                     measured: format!(
-                        "best actor-usable variant, {route}: {} vs {} floor (one-way, median of {} runs of {} round trips)",
+                        "best device-library variant, {route}: {} vs {} floor (one-way, median of {} runs of {} round trips; actor routes use the multi-producer inbox, rk_k2k, today)",
                         fmt_ns(queue),
                         fmt_ns(floor),
                         k.runs,
