@@ -104,6 +104,10 @@ pub(super) struct FnLowerer<'a> {
     /// The output ports `ctx.send` used so far, with the message type each
     /// carries (one type per port).
     pub ports: Vec<(u32, Handle<Type>)>,
+    /// Lowering a `#[ring_kernel(warps = 1)]` handler: its actor is one
+    /// warp packed with others into a block, so intrinsics that expose the
+    /// block itself are rejected (`calls::warp_actor_rejects`).
+    pub warp_actor: bool,
 }
 
 impl<'a> FnLowerer<'a> {
@@ -137,6 +141,7 @@ impl<'a> FnLowerer<'a> {
             cast_fixups: Vec::new(),
             deferred_neg: Vec::new(),
             ports: Vec::new(),
+            warp_actor: false,
         }
     }
 

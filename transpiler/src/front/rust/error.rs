@@ -83,6 +83,14 @@ pub enum FrontErrorKind {
     NotConst { name: String, problem: &'static str },
     #[error("`ctx.send`: {problem}")]
     Send { problem: String },
+    /// An intrinsic that exposes the launch's blocks, in a handler whose
+    /// actor is one warp of a block (`#[ring_kernel(warps = 1)]`).
+    #[error("`ctx.{method}()` is not available in a `#[ring_kernel(warps = 1)]` actor: {reason}; {instead}")]
+    NotInWarpActor {
+        method: String,
+        reason: &'static str,
+        instead: &'static str,
+    },
 }
 
 /// An error with the tokens it is about.
