@@ -431,6 +431,7 @@ impl SystemBuilder<'_> {
                 function,
                 block: system.block,
                 staging_bytes,
+                actors_per_block: 1,
                 hlc_offset_ns: offset,
                 actors,
             },

@@ -101,3 +101,67 @@ pub fn spread(ctx: &RingContext, msg: &Ping) -> Pong {
         hlc_node: now.node,
     }
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Job {
+    pub seq: u64,
+    pub pick: u32,
+    pub salt: u32,
+    pub values: [u32; 32],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
+#[repr(C)]
+pub struct Verdict {
+    pub seq: u64,
+    pub actor: u32,
+    pub sum: u32,
+    pub max: u32,
+    pub lanes: u32,
+    pub lane_sum: u32,
+    pub count: u32,
+    pub hlc_node: u32,
+    pub salt: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, GpuType)]
+#[repr(C)]
+pub struct Tally {
+    pub count: u64,
+    pub total: u32,
+    pub cells: [u32; 4],
+    pub last_salt: u32,
+}
+
+/// A warp actor: several share one block on the GPU. Its "block" is its
+/// warp: the thread index is the lane, the block 32 threads, `sync_threads`
+/// and the block reductions span the warp. Faults (index out of bounds)
+/// when `pick` is 4 or more.
+#[ring_kernel(warps = 1)]
+pub fn warp_tally(ctx: &RingContext, state: &mut Tally, msg: &Job) -> Verdict {
+    let lane = ctx.thread_id();
+    let v = msg.values[lane as usize];
+    let sum = ctx.block_reduce_sum(v.wrapping_mul(lane + 1) ^ msg.salt);
+    let max = ctx.block_reduce_max(v);
+    let lane_sum = ctx.block_reduce_sum(lane);
+    if ctx.is_leader() {
+        state.count += 1;
+        state.total = state.total.wrapping_add(sum);
+        state.cells[msg.pick as usize] += 1;
+        state.last_salt = msg.salt;
+    }
+    ctx.sync_threads();
+    let now = ctx.now();
+    Verdict {
+        seq: msg.seq,
+        actor: ctx.actor_id(),
+        sum,
+        max,
+        lanes: ctx.block_dim_x(),
+        lane_sum,
+        count: state.count as u32,
+        hlc_node: now.node,
+        salt: state.last_salt,
+    }
+}
