@@ -95,3 +95,39 @@ fn actor_schedules_follow_what_the_handler_can_observe() {
         ]
     );
 }
+
+/// What the back end decides about the warp actors of `warp_actors.rs`:
+/// one warp each (block 32x1x1), up to eight per block (launch bounds 256),
+/// a batch that fits an eighth of the staging budget, and per warp a slice
+/// of the staging area with no chunk scratch.
+#[test]
+fn warp_actors_get_a_warp_and_a_slice_of_the_staging_area() {
+    use ringkernel_transpiler::back::cuda::{ActorSchedule, MAX_PACK};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/in/warp_actors.rs");
+    let output = transpile(&path);
+    for (kernel, schedule) in output
+        .kernels
+        .iter()
+        .zip([ActorSchedule::InOrder, ActorSchedule::Uniform])
+    {
+        let abi = kernel.actor.expect("an actor");
+        assert!(abi.warp, "{}", kernel.name);
+        assert_eq!(abi.schedule, schedule, "{}", kernel.name);
+        assert_eq!(kernel.block, [32, 1, 1]);
+        assert_eq!(kernel.max_threads_per_block, 32 * MAX_PACK);
+        assert_eq!(abi.max_per_block(), MAX_PACK);
+        // 64-byte header + 132-byte message (144) + 16-byte reply + 24-byte
+        // receipt = 248, rounded to an odd number of 16-byte words: 272.
+        assert_eq!(abi.record, 272);
+        assert_eq!(abi.batch, 18, "5 KiB / 272 bytes");
+        assert_eq!(abi.staging_bytes(abi.batch), 18 * 272);
+        assert_eq!(abi.block_staging_bytes(3), 3 * 18 * 272);
+    }
+    // Block actors keep one staging area with its chunk scratch.
+    let actors = transpile(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/in/actors.rs"));
+    let abi = actors.kernels[0].actor.unwrap();
+    assert!(!abi.warp);
+    assert_eq!(abi.max_per_block(), 1);
+    assert_eq!(abi.staging_bytes(1), 384 + abi.record);
+    assert_eq!(abi.block_staging_bytes(5), abi.staging_bytes(abi.batch));
+}
