@@ -113,6 +113,8 @@ fn gpu_packed_warp_actors_answer_their_own_messages_and_survive_a_neighbours_fau
 #[test]
 #[ignore = "needs a GPU"]
 fn gpu_only_warp_actors_share_a_block() {
-    let Some(gpu) = gpu("gpu_packing") else { return };
+    let Some(gpu) = gpu("gpu_packing") else {
+        return;
+    };
     suite::packing_is_checked(&gpu);
 }

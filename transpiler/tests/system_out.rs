@@ -131,5 +131,7 @@ fn warp_actors_are_not_composed_into_systems() {
             kernel: "collect".into()
         }
     );
-    assert!(err.to_string().contains("warp actors are not composed into actor systems yet"));
+    assert!(err
+        .to_string()
+        .contains("warp actors are not composed into actor systems yet"));
 }

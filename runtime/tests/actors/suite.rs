@@ -723,7 +723,8 @@ pub fn packed_warps(backend: &dyn Spawn, count: u32, per_block: u32) {
     };
     let mut expected: Vec<std::collections::VecDeque<Verdict>> =
         vec![Default::default(); count as usize];
-    let check = |actor: &Actor<Job, Verdict, Tally>, want: &mut std::collections::VecDeque<Verdict>| {
+    let check = |actor: &Actor<Job, Verdict, Tally>,
+                 want: &mut std::collections::VecDeque<Verdict>| {
         while let Some(w) = want.pop_front() {
             let got = actor
                 .recv_timeout(Duration::from_secs(20))
@@ -787,7 +788,9 @@ pub fn packed_warps(backend: &dyn Spawn, count: u32, per_block: u32) {
     reference[victim] = TALLY_POISON;
     let want = warp_tally_reference(victim as u32, &mut reference[victim], &queued);
     assert_eq!(
-        actors[victim].recv_timeout(Duration::from_secs(20)).unwrap(),
+        actors[victim]
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap(),
         want
     );
     let j = job(&mut rng);

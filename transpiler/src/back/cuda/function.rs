@@ -332,9 +332,10 @@ impl<W: fmt::Write> Writer<'_, W> {
     /// actor (device functions cannot take the context, so only handlers
     /// use the intrinsics that depend on it).
     pub(super) fn is_warp_actor(&self, function: Handle<Function>) -> bool {
-        self.module.entry_points.iter().any(|e| {
-            e.function == function && matches!(&e.kind, EntryKind::Actor(a) if a.warp)
-        })
+        self.module
+            .entry_points
+            .iter()
+            .any(|e| e.function == function && matches!(&e.kind, EntryKind::Actor(a) if a.warp))
     }
 
     /// The `__shared__` bytes a kernel declares: the shared arrays of every
