@@ -88,3 +88,9 @@ fn packed_warp_actors_answer_their_own_messages_and_survive_a_neighbours_fault()
 fn only_warp_actors_share_a_block() {
     suite::packing_is_checked(&cpu());
 }
+
+#[test]
+fn warp_actors_pass_the_suite() {
+    let cpu = cpu();
+    suite::warp_suite(&suite::WarpEcho(&cpu), 3_000);
+}

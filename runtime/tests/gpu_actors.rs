@@ -118,3 +118,12 @@ fn gpu_only_warp_actors_share_a_block() {
     };
     suite::packing_is_checked(&gpu);
 }
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_warp_actors_pass_the_suite() {
+    let Some(gpu) = gpu("gpu_warp_suite") else {
+        return;
+    };
+    suite::warp_suite(&suite::WarpEcho(&gpu), 200_000);
+}

@@ -56,6 +56,30 @@ pub fn echo(ctx: &RingContext, state: &mut Counter, msg: &Ping) -> Pong {
     }
 }
 
+/// `echo` as a warp actor: the same body, one warp per actor, several
+/// actors per block on the GPU (its block reduction spans the warp).
+#[ring_kernel(warps = 1)]
+pub fn warp_echo(ctx: &RingContext, state: &mut Counter, msg: &Ping) -> Pong {
+    let tid = ctx.thread_id() as usize;
+    let word = if tid < 12 { msg.payload[tid] } else { 0 };
+    let checksum = ctx.block_reduce_sum(word.wrapping_mul(tid as u32 + 1));
+    if ctx.is_leader() {
+        state.count += 1;
+        state.sum = state.sum.wrapping_add(msg.seq);
+        // Faults (index out of bounds) when payload[0] is 4 or more.
+        state.cells[msg.payload[0] as usize] += 1;
+    }
+    let now = ctx.now();
+    Pong {
+        seq: msg.seq,
+        actor: ctx.actor_id(),
+        checksum,
+        hlc_physical_ns: now.physical_ns,
+        hlc_logical: now.logical,
+        hlc_node: now.node,
+    }
+}
+
 /// The echo without state or collectives, the same on every thread: the
 /// GPU loop runs one message per thread. Faults (index out of bounds) when
 /// payload[0] is 4 or more.

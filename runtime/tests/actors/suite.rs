@@ -95,6 +95,27 @@ impl Spawn for Runtime {
     }
 }
 
+/// The suite's echo as a warp actor (`warp_echo`, `#[ring_kernel(warps =
+/// 1)]`): the runtime packs the actors of one spawn into blocks.
+pub struct WarpEcho<'a>(pub &'a Runtime);
+
+impl Spawn for WarpEcho<'_> {
+    fn runtime(&self) -> &Runtime {
+        self.0
+    }
+
+    fn spawn_echo(&self, count: u32, options: &SpawnOptions) -> Vec<Actor<Ping, Pong, Counter>> {
+        self.0
+            .spawn(
+                &kernel_named("warp_echo"),
+                count,
+                Counter::default(),
+                options,
+            )
+            .expect("spawn")
+    }
+}
+
 /// The stateless handlers of handlers.rs, by the schedule the GPU loop
 /// gives them.
 pub const STATELESS: [&str; 2] = ["relay", "spread"];
@@ -843,4 +864,25 @@ pub fn packing_is_checked(backend: &dyn Spawn) {
     assert_eq!(packing("echo", 1).unwrap(), 2);
     assert_eq!(packing("warp_tally", 1).unwrap(), 2);
     assert_eq!(packing("warp_tally", 8).unwrap(), 2);
+}
+
+/// The suite's checks that do not pin a source line, on `backend`'s echo
+/// (the warp actor one for [`WarpEcho`]): bursts, idle, stop, several
+/// actors per launch, streams, a fault in a stream, supervision, a stop
+/// while failed.
+pub fn warp_suite(backend: &dyn Spawn, messages: u64) {
+    bursts(backend, messages);
+    idle(backend);
+    stop_drains(backend, None);
+    many(backend, 8);
+    many(backend, 11);
+    let mut streaming = options();
+    streaming.inbox_capacity = 1024;
+    streaming.outbox_capacity = 1024;
+    let actor = backend.spawn_echo(1, &streaming).remove(0);
+    stream(&actor, messages);
+    actor.stop().unwrap();
+    stream_fault(&backend.spawn_echo(1, &options()).remove(0));
+    supervised(backend);
+    stop_while_failed(backend);
 }
