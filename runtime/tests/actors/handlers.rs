@@ -169,13 +169,17 @@ pub fn warp_tally(ctx: &RingContext, state: &mut Tally, msg: &Job) -> Verdict {
     let sum = ctx.block_reduce_sum(v.wrapping_mul(lane + 1) ^ msg.salt);
     let max = ctx.block_reduce_max(v);
     let lane_sum = ctx.block_reduce_sum(lane);
+    let before = state.count;
+    // Every lane has read the state before the leader writes it. (No
+    // barrier or collective after the statement that may fault: the other
+    // lanes would wait at it for the faulted leader.)
+    ctx.sync_threads();
     if ctx.is_leader() {
         state.count += 1;
         state.total = state.total.wrapping_add(sum);
         state.cells[msg.pick as usize] += 1;
         state.last_salt = msg.salt;
     }
-    ctx.sync_threads();
     let now = ctx.now();
     Verdict {
         seq: msg.seq,
@@ -184,8 +188,8 @@ pub fn warp_tally(ctx: &RingContext, state: &mut Tally, msg: &Job) -> Verdict {
         max,
         lanes: ctx.block_dim_x(),
         lane_sum,
-        count: state.count as u32,
+        count: (before + 1) as u32,
         hlc_node: now.node,
-        salt: state.last_salt,
+        salt: msg.salt,
     }
 }
