@@ -78,3 +78,19 @@ fn a_handler_that_never_returns_is_reported_hung() {
 fn stopping_a_failed_actor_dead_letters_its_queue() {
     suite::stop_while_failed(&cpu());
 }
+
+#[test]
+fn packed_warp_actors_answer_their_own_messages_and_survive_a_neighbours_fault() {
+    suite::packed_warps(&cpu(), 8, 8);
+}
+
+#[test]
+fn only_warp_actors_share_a_block() {
+    suite::packing_is_checked(&cpu());
+}
+
+#[test]
+fn warp_actors_pass_the_suite() {
+    let cpu = cpu();
+    suite::warp_suite(&suite::WarpEcho(&cpu), 3_000);
+}

@@ -97,3 +97,33 @@ fn gpu_stopping_a_failed_actor_dead_letters_its_queue() {
     };
     suite::stop_while_failed(&gpu);
 }
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_packed_warp_actors_answer_their_own_messages_and_survive_a_neighbours_fault() {
+    let Some(gpu) = gpu("gpu_packed_warps") else {
+        return;
+    };
+    // Eight warp actors in one block of 256 threads.
+    suite::packed_warps(&gpu, 8, 8);
+    // Twenty in blocks of eight: the last block holds four.
+    suite::packed_warps(&gpu, 20, 8);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_only_warp_actors_share_a_block() {
+    let Some(gpu) = gpu("gpu_packing") else {
+        return;
+    };
+    suite::packing_is_checked(&gpu);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_warp_actors_pass_the_suite() {
+    let Some(gpu) = gpu("gpu_warp_suite") else {
+        return;
+    };
+    suite::warp_suite(&suite::WarpEcho(&gpu), 200_000);
+}

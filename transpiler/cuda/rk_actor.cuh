@@ -76,6 +76,33 @@
 //
 // One actor per block: block b serves actors[b]; blocks past actor_count
 // return at once.
+//
+// Warp actors (`#[ring_kernel(warps = 1)]`; the adapter defines
+// `static constexpr bool warp_actor = true`): one actor per warp, P actors
+// packed into a block of 32 * P threads (P <= RK_ACTOR_MAX_PACK, chosen by
+// the runtime from blockDim). Warp w of block b serves actors[b * P + w];
+// each warp runs the loop above on its own, its own leader (lane 0), its own
+// __shared__ loop state (arrays indexed by the warp), and its own slice of
+// the dynamic shared memory (S::area: H::batch records, no chunk scratch:
+// the receive is one warp's scan, rk_actor_receive_narrow). The barriers
+// B1..B5 are __syncwarp, so no warp ever waits for another: a warp actor
+// that faults parks alone while its neighbours keep answering. The handler
+// sees a 32-thread block (thread index = lane, block size 32, sync_threads
+// and block reductions over the warp; back/cuda/actor.rs). Its idle look
+// is its own warp's, its one-message receive its lane 0's
+// (rk_actor_receive_one); its loop trace goes to its own control block.
+// Nothing in a warp actor's path is a block-scope barrier (cuda_out's
+// warp_actors_never_use_block_barriers checks the PTX), so a warp actor
+// that faults, parks or hangs never holds up its neighbours. Within the
+// faulting warp: a lane that faults leaves the handler at once (Rust's
+// panic) for the loop's barrier; if the other lanes then reach a warp
+// collective in the handler (a shuffle, a vote, sync_threads) the warp's
+// synchronising instructions no longer match, which CUDA leaves undefined
+// (expect that warp to hang: its heartbeat stops and the watchdog reports
+// it; the interpreter instead lets the faulted lane drop out of the
+// collective). Handlers that fault only where no collective follows (a
+// checked index before any reduction, a leader-only state update) are safe.
+// Cluster placement is refused (a cluster's barriers are the whole block's).
 #ifndef RK_ACTOR_CUH
 #define RK_ACTOR_CUH
 
@@ -155,6 +182,54 @@ RK_INLINE const rk_actor_env* rk_actor_env_of(const rk_fault_ctx* f) {
     return static_cast<const rk_actor_ctx*>(f)->env;
 }
 
+// ---- who runs one actor: a block, or a warp of a block ----
+
+// The most warp actors one block holds (a block of 256 threads).
+#define RK_ACTOR_MAX_PACK 8u
+
+// Whether H is a warp actor: H::warp_actor, written only into the adapters
+// of `#[ring_kernel(warps = 1)]` handlers.
+template <typename H, typename = void>
+struct rk_actor_is_warp {
+    static constexpr bool value = false;
+};
+template <typename H>
+struct rk_actor_is_warp<H, decltype((void)H::warp_actor)> {
+    static constexpr bool value = H::warp_actor;
+};
+
+// The threads of one actor: its thread index, thread count, barrier, and
+// its place in the launch. A block actor is the block (the barriers are
+// __syncthreads); a warp actor is one warp (the barriers are __syncwarp,
+// which never wait for the other actors of the block).
+template <bool Warp>
+struct rk_actor_unit;
+template <>
+struct rk_actor_unit<false> {
+    static __device__ __forceinline__ rk_u32 tid() { return rk_thread_id(); }
+    static __device__ __forceinline__ rk_u32 threads() { return rk_block_threads(); }
+    static __device__ __forceinline__ rk_u32 slot() { return 0u; }
+    static __device__ __forceinline__ rk_u32 index() { return blockIdx.x; }
+    static __device__ __forceinline__ void sync() { __syncthreads(); }
+    static __device__ __forceinline__ bool sync_or(bool p) { return __syncthreads_or(p) != 0; }
+};
+template <>
+struct rk_actor_unit<true> {
+    static __device__ __forceinline__ rk_u32 tid() { return threadIdx.x & 31u; }
+    static __device__ __forceinline__ rk_u32 threads() { return 32u; }
+    static __device__ __forceinline__ rk_u32 slot() { return threadIdx.x >> 5; }
+    static __device__ __forceinline__ rk_u32 index() {
+        return blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    }
+    static __device__ __forceinline__ void sync() { __syncwarp(); }
+    static __device__ __forceinline__ bool sync_or(bool p) {
+        __syncwarp();
+        return __any_sync(0xFFFFFFFFu, p) != 0;
+    }
+};
+template <typename H>
+using rk_actor_unit_of = rk_actor_unit<rk_actor_is_warp<H>::value>;
+
 // Idle backoff: spin this many empty polls, then sleep with exponential
 // growth up to RK_ACTOR_MAX_SLEEP_NS. The stop flag is read every
 // RK_ACTOR_STOP_POLL empty polls (a PCIe read, so not on every spin).
@@ -196,17 +271,32 @@ extern __shared__ __align__(16) unsigned char rk_actor_dynamic[];
 // warp reading one 16-byte word each of consecutive messages hit different
 // banks (a stride of a multiple of 128 bytes puts all 32 on one bank).
 // back/cuda/actor.rs computes the same record size.
+// A warp actor's slice of the area holds H::batch records and no chunk
+// scratch; slice w starts at w * S::stride (constants and %tid.x, so still
+// nothing is kept in registers).
 template <typename H>
 struct rk_actor_shape {
+    static constexpr bool warp = rk_actor_is_warp<H>::value;
+    static constexpr rk_u32 chunk_area = warp ? 0u : RK_ACTOR_CHUNK_AREA;
     // 16-byte words copied per message: the header, then the payload.
     static constexpr rk_u32 in_words = RK_ACTOR_HEADER_WORDS + RK_ACTOR_WORDS(H::message_size);
     static constexpr rk_u32 reply_words = RK_ACTOR_WORDS(H::reply_size);
     static constexpr rk_u32 reply_offset = in_words * 16u;
     static constexpr rk_u32 env_offset = reply_offset + reply_words * 16u;
     static constexpr rk_u32 record = ((RK_ACTOR_WORDS(env_offset + 24u)) | 1u) * 16u;
+    // A warp actor's slice of the staging area.
+    static constexpr rk_u64 stride = chunk_area + (rk_u64)H::batch * record;
 
+    // The calling actor's staging area.
+    static __device__ __forceinline__ unsigned char* area() {
+        if constexpr (warp) {
+            return rk_actor_dynamic + (rk_u64)(threadIdx.x >> 5) * stride;
+        } else {
+            return rk_actor_dynamic;
+        }
+    }
     static __device__ __forceinline__ unsigned char* request(rk_u32 i) {
-        return rk_actor_dynamic + RK_ACTOR_CHUNK_AREA + (rk_u64)i * record;
+        return area() + chunk_area + (rk_u64)i * record;
     }
     static __device__ __forceinline__ unsigned char* reply(rk_u32 i) {
         return request(i) + reply_offset;
@@ -215,11 +305,11 @@ struct rk_actor_shape {
         return reinterpret_cast<rk_actor_env*>(request(i) + env_offset);
     }
     static __device__ __forceinline__ rk_actor_chunk* chunk(rk_u32 c) {
-        return reinterpret_cast<rk_actor_chunk*>(rk_actor_dynamic) + c;
+        return reinterpret_cast<rk_actor_chunk*>(area()) + c;
     }
-    // The staging area for `batch` messages.
+    // The staging area for `batch` messages (one actor's).
     static __device__ __forceinline__ constexpr rk_u64 bytes(rk_u32 batch) {
-        return RK_ACTOR_CHUNK_AREA + (rk_u64)batch * record;
+        return chunk_area + (rk_u64)batch * record;
     }
 };
 
@@ -394,10 +484,11 @@ RK_INLINE void rk_actor_copy_wait() {
 template <typename H>
 RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
     using S = rk_actor_shape<H>;
+    using U = rk_actor_unit_of<H>;
     const rk_u32 total = count * S::in_words;
-    const rk_u32 threads = rk_block_threads();
+    const rk_u32 threads = U::threads();
     #pragma unroll 1
-    for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
+    for (rk_u32 w = U::tid(); w < total; w += threads) {
         const rk_u32 m = w / S::in_words;
         const rk_u32 o = w - m * S::in_words;
         const unsigned char* src =
@@ -414,10 +505,11 @@ RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
 template <typename H>
 RK_INLINE void rk_actor_stage_shared(const rk_ring* inbox, rk_u32 count) {
     using S = rk_actor_shape<H>;
+    using U = rk_actor_unit_of<H>;
     const rk_u32 total = count * S::in_words;
-    const rk_u32 threads = rk_block_threads();
+    const rk_u32 threads = U::threads();
     #pragma unroll 1
-    for (rk_u32 w = rk_thread_id(); w < total; w += threads) {
+    for (rk_u32 w = U::tid(); w < total; w += threads) {
         const rk_u32 m = w / S::in_words;
         const rk_u32 o = w - m * S::in_words;
         const uint4* src = reinterpret_cast<const uint4*>(
@@ -507,8 +599,9 @@ template <typename H>
 RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
                                       rk_u64 sequence, rk_hlc_timestamp first, bool serial) {
     using S = rk_actor_shape<H>;
-    const rk_u32 tid = rk_thread_id();
-    const rk_u32 threads = rk_block_threads();
+    using U = rk_actor_unit_of<H>;
+    const rk_u32 tid = U::tid();
+    const rk_u32 threads = U::threads();
     #pragma unroll 1
     for (rk_u32 m = tid; m < count; m += threads) {
         const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
@@ -1080,8 +1173,9 @@ RK_INLINE bool rk_actor_lex_less(rk_u64 al, rk_i64 ac, rk_u64 bl, rk_i64 bc) {
 template <typename H>
 RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc* d, rk_u32 count) {
     using S = rk_actor_shape<H>;
-    const rk_u32 lane = rk_thread_id();
-    const rk_u32 threads = rk_block_threads();
+    using U = rk_actor_unit_of<H>;
+    const rk_u32 lane = U::tid();
+    const rk_u32 threads = U::threads();
     const rk_u32 lanes = threads < 32u ? threads : 32u;
     const unsigned mask = lanes == 32u ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
     rk_u64 pt = 0u;
@@ -1315,6 +1409,47 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk
     return good;
 }
 
+// A warp actor's one-message receive, by its leader (lane 0): the check and
+// rk_hlc_receive of rk_actor_receive's one-message path; 1 when the message
+// is this actor's. Out of line: inlined into the warp loop it made ptxas
+// spill (cuda_out's `tally`); the call costs a few cycles next to the scan
+// it replaces.
+template <typename H>
+__device__ __noinline__ rk_u32 rk_actor_receive_one(rk_actor_leader* l, const rk_actor_desc* d, rk_u64 pt) {
+    using S = rk_actor_shape<H>;
+    const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
+    const bool ok = h->type_id == d->message_type_id && h->payload_size == H::message_size;
+    if (ok) {
+        S::env(0)->actor_id = d->actor_id;
+        S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, pt);
+    }
+    return ok ? 1u : 0u;
+}
+
+// The receive step of a warp actor (rk_actor_receive for its one warp):
+// a one-message batch checked and stamped by its leader (lane 0,
+// rk_actor_receive_one), a larger one by the warp's scan
+// (rk_actor_receive_narrow). Called by every lane; ends with the warp's
+// barrier (B3), never the block's.
+template <typename H>
+RK_INLINE rk_u32 rk_actor_receive_warp(rk_actor_leader* l, const rk_actor_desc* d,
+                                       rk_actor_shared* ctl, rk_u32 count) {
+    using S = rk_actor_shape<H>;
+    using U = rk_actor_unit_of<H>;
+    rk_u32 good;
+    if (count == 1u) {
+        if (U::tid() == 0u) {
+            ctl->good = rk_actor_receive_one<H>(l, d, ctl->pt);
+        }
+        U::sync(); // B3
+        good = ctl->good;
+    } else {
+        good = rk_actor_receive_narrow<H>(l, d, count);
+        U::sync(); // B3
+    }
+    return good;
+}
+
 // ---- running the handler over a batch ----
 
 // Runs the handler over staged messages [0, count) under H::schedule, reply
@@ -1325,8 +1460,9 @@ template <typename H>
 RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, rk_u32 count,
                                     rk_fault_record* fault) {
     using S = rk_actor_shape<H>;
-    const rk_u32 tid = rk_thread_id();
-    const rk_u32 threads = rk_block_threads();
+    using U = rk_actor_unit_of<H>;
+    const rk_u32 tid = U::tid();
+    const rk_u32 threads = U::threads();
     if constexpr (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
         const bool uniform = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM;
         bool faulted = false;
@@ -1341,7 +1477,7 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, 
                    uniform || tid == 0u);
             faulted = f.faulted;
         }
-        if (!__syncthreads_or(faulted)) {
+        if (!U::sync_or(faulted)) {
             return count;
         }
         // Some message faulted: run the batch again in order (below), which
@@ -1349,7 +1485,7 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, 
         if (tid == 0u) {
             fault->state = 0u;
         }
-        __syncthreads();
+        U::sync();
     }
     for (rk_u32 i = 0u; i < count; ++i) {
         rk_actor_ctx f;
@@ -1361,7 +1497,7 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, 
         H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i), tid == 0u);
         // The barrier also orders this message's state writes before the
         // next message's reads.
-        if (__syncthreads_or(f.faulted)) {
+        if (U::sync_or(f.faulted)) {
             return i;
         }
     }
@@ -1390,34 +1526,31 @@ RK_INLINE void rk_actor_cluster_absent() {
 #endif
 }
 
+// The loop of one actor, over its __shared__ loop state (the block's, or
+// its warp's slot of the block's arrays). `actor_count`: the launch's
+// actors (a cluster-placed system checks that the cluster holds them all).
 template <typename H>
-__device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u32 actor_count) {
-    if (blockIdx.x >= actor_count) {
-        rk_actor_cluster_absent();
-        return;
-    }
+__device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 actor_count,
+                                              rk_fault_record& fault, rk_actor_shared& ctl,
+                                              rk_actor_leader& l) {
+    using U = rk_actor_unit_of<H>;
     using S = rk_actor_shape<H>;
     static_assert(H::batch >= 1u, "a batch holds at least one message");
-    __shared__ rk_fault_record fault;
-    __shared__ rk_actor_shared ctl;
-
-    const rk_actor_desc* d = &actors[blockIdx.x];
     // The batch the runtime chose (more than the handler's default when the
-    // launch leaves room), and the staging area it sized for it.
+    // launch leaves room), and the staging area it sized for it. A warp
+    // actor's slice holds H::batch records, so its batch is at most that.
     const rk_u32 batch = d->batch != 0u ? d->batch : H::batch;
-    const rk_u64 staging_bytes = S::bytes(batch);
-    const rk_u32 tid = rk_thread_id();
+    // For a warp actor: every slice up to and including its own.
+    const rk_u64 staging_bytes = S::warp ? (rk_u64)(U::slot() + 1u) * S::stride : S::bytes(batch);
+    const rk_u32 tid = U::tid();
     const bool leader = tid == 0u;
-    const rk_u32 threads = rk_block_threads();
-    // The leader's loop state lives in shared memory, not registers: kept
-    // in registers it is live across every handler call, and ptxas spills
-    // around the handler's out-of-line fault calls. Only the leader uses it.
-    __shared__ rk_actor_leader leader_state;
-    rk_actor_leader& l = leader_state;
+    const rk_u32 threads = U::threads();
 #if RK_ACTOR_K2K_CLUSTER
     // This actor's K2K inbox, laid out by the whole block in its shared
     // memory; published to the other blocks by the cluster barrier below.
     rk_k2k_header* const k2k_shared = rk_actor_k2k_cluster_open(d);
+#else
+    (void)actor_count;
 #endif
     if (leader) {
         rk_control_block* cb = d->control;
@@ -1470,7 +1603,8 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
         bool geometry_ok = l.inbox.slot_size >= S::in_words * 16u &&
                            l.outbox.slot_size >= RK_ENVELOPE_HEADER_SIZE + reply_words * 16u &&
-                           batch <= RK_ACTOR_MAX_BATCH && dynamic_bytes >= staging_bytes;
+                           batch <= (S::warp ? H::batch : RK_ACTOR_MAX_BATCH) &&
+                           dynamic_bytes >= staging_bytes;
 #if RK_ACTOR_K2K_CLUSTER
         // The launch is the one cluster of the system, the inbox the host
         // asked for is laid out, and it starts after the staging area.
@@ -1493,9 +1627,9 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             ctl.command = RK_ACTOR_RUN;
         }
     }
-    __syncthreads();
+    U::sync();
     const rk_u32 start = ctl.command;
-    __syncthreads(); // everyone has read `command` before the leader polls
+    U::sync(); // everyone has read `command` before the leader polls
 #if RK_ACTOR_K2K_CLUSTER
     // Every inbox of the cluster is laid out (a refused actor's closed)
     // before any block sends: release by each thread's arrival, acquire
@@ -1530,7 +1664,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             ctl.clock_l = l.clock.last.physical_ns;
             ctl.clock_c = (rk_i64)l.clock.last.logical;
         }
-        __syncthreads(); // B1
+        U::sync(); // B1
         // (Diagnostics: host batches only; a K2K batch's time counts as idle.)
         const bool traced = RK_ACTOR_TRACE && leader && ctl.command == RK_ACTOR_RUN &&
                             ctl.source != RK_ACTOR_SOURCE_K2K;
@@ -1544,7 +1678,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             if (tid < 32u) {
                 rk_actor_look<H>(&l, tid, threads);
             }
-            __syncthreads(); // everyone has read `command` before the leader polls again
+            U::sync(); // everyone has read `command` before the leader polls again
             continue;
         }
         if (RK_ACTOR_K2K_CLUSTER && ctl.source == RK_ACTOR_SOURCE_K2K) {
@@ -1552,21 +1686,26 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         } else if (ctl.source != RK_ACTOR_SOURCE_HOST_LL) {
             rk_actor_stage<H>(&ctl.inbox, ctl.count);
         }
-        __syncthreads(); // B2
+        U::sync(); // B2
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_STAGE);
         }
         if (leader) {
             fault.state = 0u;
         }
-        const rk_u32 good = rk_actor_receive<H>(&l, d, &ctl, ctl.count); // B3
+        rk_u32 good;
+        if constexpr (S::warp) {
+            good = rk_actor_receive_warp<H>(&l, d, &ctl, ctl.count); // B3
+        } else {
+            good = rk_actor_receive<H>(&l, d, &ctl, ctl.count); // B3
+        }
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_RECEIVE);
         }
         if (good == 0u) {
             // The first envelope is not this actor's message: dead-letter
             // it (from the slot, with whatever payload it carries) and go on.
-            __syncthreads(); // everyone has read `good` before the leader reuses ctl
+            U::sync(); // everyone has read `good` before the leader reuses ctl
             if (leader) {
                 if (ctl.source == RK_ACTOR_SOURCE_HOST_LL) {
                     // Seen through its flagged copy only: the fence makes the
@@ -1615,7 +1754,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                 ctl.serial_stamps = serial ? 1u : 0u;
             }
         }
-        __syncthreads(); // B4
+        U::sync(); // B4
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_STAMP);
         }
@@ -1625,7 +1764,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                                           ctl.serial_stamps != 0u);
             }
         }
-        __syncthreads(); // B5
+        U::sync(); // B5
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_WRITE);
         }
@@ -1712,6 +1851,41 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         rk_control_set_state(d->control, RK_STATE_TERMINATED);
     }
     rk_actor_cluster_exit();
+}
+
+template <typename H>
+__device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u32 actor_count) {
+    using U = rk_actor_unit_of<H>;
+    if constexpr (rk_actor_is_warp<H>::value) {
+        // A cluster's barriers are the whole block's: a warp actor that
+        // stopped would hold its neighbours at them (the runtime refuses
+        // cluster placement of warp actors before composing).
+        static_assert(!(RK_ACTOR_K2K_CLUSTER && rk_actor_is_warp<H>::value),
+                      "warp actors cannot be placed in a cluster");
+        // A warp past the last actor leaves alone: the others of its block
+        // never wait for it (their barriers are warp barriers).
+        if (U::index() >= actor_count) {
+            return;
+        }
+        // One of each per warp of the block.
+        __shared__ rk_fault_record faults[RK_ACTOR_MAX_PACK];
+        __shared__ rk_actor_shared ctls[RK_ACTOR_MAX_PACK];
+        __shared__ rk_actor_leader leader_states[RK_ACTOR_MAX_PACK];
+        const rk_u32 w = U::slot();
+        rk_actor_loop<H>(&actors[U::index()], actor_count, faults[w], ctls[w], leader_states[w]);
+    } else {
+        if (blockIdx.x >= actor_count) {
+            rk_actor_cluster_absent();
+            return;
+        }
+        __shared__ rk_fault_record fault;
+        __shared__ rk_actor_shared ctl;
+        // The leader's loop state lives in shared memory, not registers: kept
+        // in registers it is live across every handler call, and ptxas spills
+        // around the handler's out-of-line fault calls. Only the leader uses it.
+        __shared__ rk_actor_leader leader_state;
+        rk_actor_loop<H>(&actors[blockIdx.x], actor_count, fault, ctl, leader_state);
+    }
 }
 
 #endif // RK_ACTOR_CUH

@@ -95,3 +95,112 @@ fn actor_schedules_follow_what_the_handler_can_observe() {
         ]
     );
 }
+
+/// What the back end decides about the warp actors of `warp_actors.rs`:
+/// one warp each (block 32x1x1), up to eight per block (launch bounds 256),
+/// a batch that fits an eighth of the staging budget, and per warp a slice
+/// of the staging area with no chunk scratch.
+#[test]
+fn warp_actors_get_a_warp_and_a_slice_of_the_staging_area() {
+    use ringkernel_transpiler::back::cuda::{ActorSchedule, MAX_PACK};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/in/warp_actors.rs");
+    let output = transpile(&path);
+    for (kernel, schedule) in output
+        .kernels
+        .iter()
+        .zip([ActorSchedule::InOrder, ActorSchedule::Uniform])
+    {
+        let abi = kernel.actor.expect("an actor");
+        assert!(abi.warp, "{}", kernel.name);
+        assert_eq!(abi.schedule, schedule, "{}", kernel.name);
+        assert_eq!(kernel.block, [32, 1, 1]);
+        assert_eq!(kernel.max_threads_per_block, 32 * MAX_PACK);
+        assert_eq!(abi.max_per_block(), MAX_PACK);
+        // 64-byte header + 132-byte message (144) + 16-byte reply + 24-byte
+        // receipt = 248, rounded to an odd number of 16-byte words: 272.
+        assert_eq!(abi.record, 272);
+        assert_eq!(abi.batch, 18, "5 KiB / 272 bytes");
+        assert_eq!(abi.staging_bytes(abi.batch), 18 * 272);
+        assert_eq!(abi.block_staging_bytes(3), 3 * 18 * 272);
+    }
+    // Block actors keep one staging area with its chunk scratch.
+    let actors = transpile(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/in/actors.rs"));
+    let abi = actors.kernels[0].actor.unwrap();
+    assert!(!abi.warp);
+    assert_eq!(abi.max_per_block(), 1);
+    assert_eq!(abi.staging_bytes(1), 384 + abi.record);
+    assert_eq!(abi.block_staging_bytes(5), abi.staging_bytes(abi.batch));
+}
+
+/// The block-scope barriers of a PTX text: `bar.sync`/`barrier.sync`
+/// (`__syncthreads`), `bar.red`/`barrier.red` (`__syncthreads_or`),
+/// `bar.arrive`/`barrier.arrive` and the cluster barriers; `bar.warp.sync`
+/// (`__syncwarp`) is the warp's and not one of them.
+fn block_barriers(ptx: &str) -> Vec<&str> {
+    const BLOCK: [&str; 7] = [
+        "bar.sync",
+        "barrier.sync",
+        "bar.red",
+        "barrier.red",
+        "bar.arrive",
+        "barrier.arrive",
+        "barrier.cluster",
+    ];
+    ptx.lines()
+        .map(str::trim)
+        .filter(|line| {
+            // An instruction, after its guard predicate (`@%p1`, `@!%p1`).
+            let op = match line.strip_prefix('@') {
+                Some(guarded) => guarded
+                    .split_once(char::is_whitespace)
+                    .map_or("", |(_, op)| op.trim_start()),
+                None => line,
+            };
+            BLOCK.iter().any(|b| op.starts_with(b))
+        })
+        .collect()
+}
+
+/// Compiles `tests/in/NAME.rs` to PTX for sm_90 (None without NVRTC).
+fn ptx_of(name: &str) -> Option<String> {
+    require_nvrtc("cuda_out")?;
+    let output =
+        transpile(&Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/in/{name}.rs")));
+    let include = std::env::temp_dir().join(format!(
+        "ringkernel-cuda-out-ptx-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&include).unwrap();
+    for header in &output.headers {
+        std::fs::write(include.join(header.name), header.contents).unwrap();
+    }
+    let mut options = CompileOptions::new(Target::Ptx(Arch::SM_90));
+    options.include_dirs.push(include.display().to_string());
+    options.extra = output.nvrtc_options.clone();
+    let compiled = compile(&format!("{name}.cu"), &output.source, &options).unwrap();
+    Some(compiled.ptx().unwrap().to_string())
+}
+
+/// A warp actor never waits for another warp of its block: its loop's
+/// barriers B1..B5, its receive, its look and its handler's `sync_threads`
+/// and block reductions are all the warp's own (`bar.warp.sync`, shuffles,
+/// votes), so a warp actor that faults, parks or hangs never holds up its
+/// neighbours. Checked on the PTX: not one block-scope barrier in a module
+/// of warp actors, while the block actors of `actors.rs` have them (the
+/// check can fail).
+#[test]
+fn warp_actors_never_use_block_barriers() {
+    let Some(warp) = ptx_of("warp_actors") else {
+        return;
+    };
+    assert!(
+        warp.contains("bar.warp.sync"),
+        "the warp barriers are there"
+    );
+    assert_eq!(block_barriers(&warp), Vec::<&str>::new());
+    let block = ptx_of("actors").expect("NVRTC was found above");
+    assert!(
+        !block_barriers(&block).is_empty(),
+        "block actors use __syncthreads"
+    );
+}

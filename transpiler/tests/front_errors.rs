@@ -531,3 +531,57 @@ fn try_send_only_some_threads_reach_is_rejected_at_the_call() {
         }
     }
 }
+
+/// `#[ring_kernel(warps = 1)]`: the actor is one warp of a shared block, so
+/// the intrinsics that expose the block or the grid, shared arrays and
+/// `ctx.send` are rejected at the method; the same handler without
+/// `warps = 1` lowers.
+#[test]
+fn warp_actors_reject_what_exposes_the_block() {
+    let handler = |attr: &str, body: &str| {
+        format!(
+            "#[derive(Clone, Copy, RingMessage)]\n#[repr(C)]\npub struct Job {{ pub value: u32 }}\n\
+             #[ring_kernel({attr})]\nfn h(ctx: &RingContext, job: &Job) -> Job {{\n{body}\n    *job\n}}\n"
+        )
+    };
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "    let b = ctx.block_id();",
+            "`ctx.block_id()` is not available in a `#[ring_kernel(warps = 1)]` actor: the block (and the grid) is shared with other warp actors",
+            "6:17",
+        ),
+        ("    let g = ctx.global_id();", "`ctx.global_id()` is not available", "6:17"),
+        ("    let g = ctx.grid_dim_x();", "use `ctx.actor_id()` to tell actors apart", "6:17"),
+        ("    let b = ctx.block_x();", "`ctx.block_x()` is not available", "6:17"),
+        (
+            "    let tile = ctx.shared_array::<u32, 32>();",
+            "`ctx.shared_array()` is not available in a `#[ring_kernel(warps = 1)]` actor: a `__shared__` array belongs to the block",
+            "6:16",
+        ),
+        (
+            "    ctx.send(0, job);",
+            "`ctx.send()` is not available in a `#[ring_kernel(warps = 1)]` actor: warp actors are not wired into actor systems yet",
+            "6:9",
+        ),
+        (
+            "    let ok = ctx.try_send(0, job);",
+            "`ctx.try_send()` is not available in a `#[ring_kernel(warps = 1)]` actor: warp actors are not wired into actor systems yet",
+            "6:18",
+        ),
+    ];
+    for (body, message, at) in cases {
+        let error = error_of(&handler("warps = 1", body));
+        assert!(error.contains(message), "{body}:\n{error}");
+        assert!(
+            error.contains(&format!("k.rs:{at}")),
+            "{body}: expected at {at}:\n{error}"
+        );
+        // A block-sized actor (also `warps = 2`) may use them.
+        for attr in ["", "warps = 2"] {
+            let source = handler(attr, body);
+            if let Err(d) = lower_file(&source, &Options::default()) {
+                panic!("{body} with `{attr}`:\n{}", d.render("k.rs", &source));
+            }
+        }
+    }
+}

@@ -258,3 +258,29 @@ fn handlers_of_different_blocks_cannot_share_a_system_kernel() {
     assert!(matches!(err, SystemError::InvalidSymbol { .. }));
     assert!(matches!(compose_system("x", &[]), Err(SystemError::Empty)));
 }
+
+/// Warp actors are not composed into systems (yet): refused by name, not
+/// launched with a block shape they were not written for.
+#[test]
+fn warp_actors_are_not_composed_into_systems() {
+    let warp = HANDLERS.replace(
+        "#[ring_kernel(block_size = 32)]\npub fn collect",
+        "#[ring_kernel(warps = 1)]\npub fn collect",
+    );
+    assert_ne!(warp, HANDLERS);
+    let output = transpile(&warp);
+    let roles = [SystemRole {
+        output: &output,
+        kernel: "collect",
+    }];
+    let err = compose_system("rk_system_test", &roles).unwrap_err();
+    assert_eq!(
+        err,
+        SystemError::WarpActor {
+            kernel: "collect".into()
+        }
+    );
+    assert!(err
+        .to_string()
+        .contains("warp actors are not composed into actor systems yet"));
+}

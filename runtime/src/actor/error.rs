@@ -77,6 +77,17 @@ pub enum ActorError {
     /// against the sizes the transpiler laid out).
     #[error("actor `{kernel}`: {problem}")]
     TypeMismatch { kernel: String, problem: String },
+    /// `SpawnOptions::actors_per_block` asks for a packing the handler
+    /// does not allow.
+    #[error(
+        "actor `{kernel}`: {requested} actors per block requested; this handler allows 1 to {max} \
+         (only `#[ring_kernel(warps = 1)]` actors share a block, up to 8)"
+    )]
+    Packing {
+        kernel: String,
+        requested: u32,
+        max: u32,
+    },
     /// The ring geometry could not be built.
     #[error("actor memory layout: {0}")]
     Layout(String),

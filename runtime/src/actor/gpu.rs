@@ -232,6 +232,61 @@ pub(crate) fn cluster_shape(
     })
 }
 
+/// How many warp actors share a block: what the spawn asked for, else as
+/// many as it has up to `MAX_PACK`; fewer while their staging slices and
+/// the kernel's static shared memory exceed what a block may have (opting
+/// in past 48 KiB when needed).
+fn packing(
+    rt: &Runtime,
+    function: &KernelFunction,
+    abi: &ActorAbi,
+    count: u32,
+    requested: Option<u32>,
+) -> Result<u32> {
+    let mut p = requested
+        .unwrap_or(abi.max_per_block())
+        .clamp(1, abi.max_per_block());
+    if requested.is_none() {
+        p = p.min(count.max(1));
+    }
+    let Backend::Cuda { ordinal, .. } = rt.backend() else {
+        return Ok(p);
+    };
+    let mut device: sys::CUdevice = 0;
+    let mut optin = 0;
+    // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
+    unsafe {
+        sys::cuDeviceGet(&mut device, ordinal as i32)
+            .result()
+            .map_err(|e| Error::driver("cuDeviceGet", e))?;
+        sys::cuDeviceGetAttribute(
+            &mut optin,
+            sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+            device,
+        )
+        .result()
+        .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
+    }
+    let room = (optin.max(0) as u64).saturating_sub(u64::from(function.static_shared_bytes));
+    while p > 1 && abi.block_staging_bytes(p) > room {
+        p -= 1;
+    }
+    let bytes = abi.block_staging_bytes(p);
+    if bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
+        // SAFETY: a live function handle of the current context.
+        unsafe {
+            sys::cuFuncSetAttribute(
+                function.cu_function(),
+                sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                bytes as i32,
+            )
+        }
+        .result()
+        .map_err(|e| Error::driver("cuFuncSetAttribute", e))?;
+    }
+    Ok(p)
+}
+
 /// What `spawn` hands the GPU executor.
 pub(crate) struct GpuStart<'a> {
     pub kernel: &'a KernelSource,
@@ -243,6 +298,8 @@ pub(crate) struct GpuStart<'a> {
     pub state: &'a [u8],
     pub message_type_id: u32,
     pub reply_type_id: u32,
+    /// `SpawnOptions::actors_per_block`, checked against the handler.
+    pub actors_per_block: Option<u32>,
 }
 
 /// A running persistent launch and everything it uses.
@@ -323,14 +380,18 @@ pub(crate) struct GpuActor<'a> {
 pub(crate) struct GpuLaunchSpec<'a> {
     pub module: Arc<LoadedModule>,
     pub function: KernelFunction,
+    /// The block shape of the launch (for warp actors: `32 * P` threads).
     pub block: [u32; 3],
-    /// Dynamic shared memory per block (the largest staging area, and in a
-    /// cluster launch the K2K inboxes after it).
+    /// Dynamic shared memory per block (the largest staging area, for warp
+    /// actors every warp's slice; in a cluster launch the K2K inboxes after it).
     pub staging_bytes: u64,
     /// `Some(n)`: launch the grid as one thread-block cluster, allowed up
     /// to `n` blocks (more than the portable 8 only when the caller set the
     /// kernel's non-portable attribute and the driver agreed).
     pub cluster: Option<u64>,
+    /// Actors per block: 1, or `P` warp actors (actor `i` is warp `i % P`
+    /// of block `i / P`).
+    pub actors_per_block: u32,
     pub hlc_offset_ns: i64,
     pub actors: Vec<GpuActor<'a>>,
 }
@@ -344,7 +405,18 @@ impl GpuLaunch {
         let abi = start.info.actor.ok_or_else(|| Error::UnknownKernel {
             kernel: start.info.name.clone(),
         })?;
-        let (batch, staging_bytes) = staging(rt, &function, &abi, count)?;
+        let (batch, staging_bytes, actors_per_block) = if abi.warp {
+            let p = packing(rt, &function, &abi, count, start.actors_per_block)?;
+            (abi.batch, abi.block_staging_bytes(p), p)
+        } else {
+            let (batch, bytes) = staging(rt, &function, &abi, count)?;
+            (batch, bytes, 1)
+        };
+        let block = if abi.warp {
+            [32 * actors_per_block, 1, 1]
+        } else {
+            start.info.block
+        };
         let actors = start
             .buffers
             .iter()
@@ -370,9 +442,10 @@ impl GpuLaunch {
             GpuLaunchSpec {
                 module,
                 function,
-                block: start.info.block,
+                block,
                 staging_bytes,
                 cluster: None,
+                actors_per_block,
                 hlc_offset_ns: offset,
                 actors,
             },
@@ -389,7 +462,7 @@ impl GpuLaunch {
     }
 
     /// Uploads each actor's state and the descriptors, and launches one
-    /// block per actor on a stream of its own. `keep` holds device memory
+    /// block per `actors_per_block` actors on a stream of its own. `keep` holds device memory
     /// the descriptors point at (K2K inboxes, route tables) until the
     /// kernel has ended.
     pub(crate) fn launch(
@@ -444,11 +517,15 @@ impl GpuLaunch {
         // ended (Resources outlive it, see Drop). The dynamic shared memory
         // is the staging area for `batch` messages (the kernel checks it),
         // and in a cluster launch the K2K inboxes after it.
+        // Warp actors: `actors_per_block` to a block (the last one may hold
+        // fewer; its idle warps return at once). Clusters hold block actors.
+        let blocks = count.div_ceil(spec.actors_per_block.max(1));
+        debug_assert!(spec.cluster.is_none() || spec.actors_per_block == 1);
         let handle = match spec.cluster {
             None => unsafe {
                 rt.launch_raw(
                     &spec.function,
-                    [count, 1, 1],
+                    [blocks, 1, 1],
                     spec.block,
                     spec.staging_bytes as u32,
                     &stream,
@@ -459,9 +536,9 @@ impl GpuLaunch {
             Some(max_blocks) => unsafe {
                 crate::cuda::launch_cluster_async(
                     &spec.function,
-                    [count, 1, 1],
+                    [blocks, 1, 1],
                     spec.block,
-                    [count, 1, 1],
+                    [blocks, 1, 1],
                     max_blocks,
                     spec.staging_bytes as u32,
                     &stream,

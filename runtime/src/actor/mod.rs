@@ -59,6 +59,14 @@ pub struct SpawnOptions {
     /// Report an actor as hung when its heartbeat stands still this long
     /// while messages wait; `None` turns the hang watchdog off.
     pub hang_timeout: Option<std::time::Duration>,
+    /// How many `#[ring_kernel(warps = 1)]` actors of one spawn share a
+    /// block on the GPU (1 to 8, one warp each): `None` lets the runtime
+    /// choose (as many as the spawn has, up to 8, as the shared memory
+    /// allows). Packed actors cost one block between them but share its
+    /// multiprocessor; `Some(1)` gives each its own block. Handlers whose
+    /// actor is a block take only `None` or `Some(1)`. The CPU backend runs
+    /// every actor on its own thread either way.
+    pub actors_per_block: Option<u32>,
 }
 
 impl Default for SpawnOptions {
@@ -70,6 +78,7 @@ impl Default for SpawnOptions {
             reply_type_id: 0,
             restart: RestartPolicy::Never,
             hang_timeout: Some(std::time::Duration::from_secs(5)),
+            actors_per_block: None,
         }
     }
 }
@@ -96,6 +105,23 @@ pub(crate) fn actor_abi<M, R, S>(kernel: &KernelInfo) -> Result<ActorAbi, ActorE
     check("reply", size_of::<R>(), abi.reply_size)?;
     check("state", size_of::<S>(), abi.state_size)?;
     Ok(abi)
+}
+
+/// The actors per block `options` ask for, checked against what the
+/// handler allows (`None`: the runtime chooses).
+pub(crate) fn requested_packing(
+    kernel: &KernelInfo,
+    abi: &ActorAbi,
+    options: &SpawnOptions,
+) -> Result<Option<u32>, ActorError> {
+    match options.actors_per_block {
+        Some(p) if p == 0 || p > abi.max_per_block() => Err(ActorError::Packing {
+            kernel: kernel.name.clone(),
+            requested: p,
+            max: abi.max_per_block(),
+        }),
+        other => Ok(other),
+    }
 }
 
 /// The ring geometry of an actor with `abi`.

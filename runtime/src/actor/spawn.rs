@@ -7,13 +7,16 @@ use crate::actor::gpu::{GpuLaunch, GpuStart};
 use crate::actor::host::{bytes_of, ActorCore, ActorDriver, ActorInfo};
 use crate::actor::memory::ActorMemory;
 use crate::actor::supervisor::{self, RestartPolicy};
-use crate::actor::{actor_abi, actor_layout, Actor, SpawnOptions};
+use crate::actor::{actor_abi, actor_layout, requested_packing, Actor, SpawnOptions};
 use crate::error::Result;
 use crate::{KernelSource, MappedBuffer, Runtime};
 
 impl Runtime {
     /// Spawns `count` actors of the `#[ring_kernel]` handler `kernel` in one
-    /// launch (one block each on the GPU, one thread each on the CPU), with
+    /// launch (one block each on the GPU, or one warp each for a
+    /// `#[ring_kernel(warps = 1)]` handler, up to
+    /// [`SpawnOptions::actors_per_block`] of them per block; one thread each
+    /// on the CPU), with
     /// ids `0..count`, each with its own rings, control block and state
     /// (starting as `state`).
     ///
@@ -32,6 +35,7 @@ impl Runtime {
         let info = spec.info.clone();
         let abi = actor_abi::<M, R, S>(&info)?;
         let layout = actor_layout(&abi, options)?;
+        let packing = requested_packing(&info, &abi, options)?;
         if count == 0 {
             return Ok(Vec::new());
         }
@@ -77,6 +81,7 @@ impl Runtime {
                     state,
                     message_type_id: options.message_type_id,
                     reply_type_id: options.reply_type_id,
+                    actors_per_block: packing,
                 },
             )?;
             (0..count)

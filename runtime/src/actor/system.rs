@@ -491,6 +491,7 @@ impl SystemBuilder<'_> {
                 block: system.block,
                 staging_bytes,
                 cluster: shape.map(|s| s.max_blocks),
+                actors_per_block: 1,
                 hlc_offset_ns: offset,
                 actors,
             },

@@ -143,7 +143,13 @@ impl EntryKind {
 /// (thread 0's) result is the one published.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActorEntry {
+    /// The actor's threads: a block of this shape, or one warp (`[32, 1, 1]`)
+    /// when [`ActorEntry::warp`] is set.
     pub block: [u32; 3],
+    /// `#[ring_kernel(warps = 1)]`: the actor is one warp, packed with other
+    /// actors of the launch into one block (`rk_actor.cuh`); its thread
+    /// index, block size, `sync_threads` and block reductions mean its warp.
+    pub warp: bool,
     /// `S`, the actor's device-resident state.
     pub state: Option<Handle<Type>>,
     /// `M`, the message type.

@@ -15,6 +15,12 @@
 //! extern "C" __global__ void __launch_bounds__(B) <name>(const rk_actor_desc*, rk_u32 actor_count);
 //! ```
 //!
+//! A `#[ring_kernel(warps = 1)]` handler's adapter also says
+//! `static constexpr bool warp_actor = true;` (`threads` is then 32): the
+//! loop runs one actor per warp, up to [`MAX_PACK`](super::MAX_PACK) of them in a block of
+//! `32 * P` threads (`B` = `32 * MAX_PACK`), each with its own slice of the
+//! staging area ([`ActorAbi::staging_bytes`] per warp, no chunk scratch).
+//!
 //! Two facts about the handler are decided here, where the IR is at hand:
 //! the [`ActorSchedule`] (may messages of a batch run without barriers in
 //! between, or even one per thread?) and the batch size (how many messages
@@ -25,7 +31,7 @@ use std::fmt::Write as _;
 
 use super::function::visit_statements;
 use super::writer::Writer;
-use super::{ActorAbi, ActorSchedule, ActorWiring, Error, KernelInfo, PortInfo};
+use super::{ActorAbi, ActorSchedule, ActorWiring, Error, KernelInfo, PortInfo, MAX_PACK};
 use crate::arena::Handle;
 use crate::ir::{
     ActorEntry, Builtin, EntryKind, Expression, Function, IntrinsicOp, Statement, Type,
@@ -48,6 +54,11 @@ const STAGING_BUDGET: u64 = 40 * 1024;
 const STATIC_SHARED_LIMIT: u64 = 48 * 1024 - 512;
 /// The most messages per batch.
 const MAX_BATCH: u64 = 256;
+/// The staging area of one warp actor: the block's budget shared by a
+/// full block of them.
+const WARP_STAGING_BUDGET: u64 = STAGING_BUDGET / MAX_PACK as u64;
+/// The most messages per batch of a warp actor: one per lane.
+const WARP_MAX_BATCH: u64 = 32;
 
 impl<W: std::fmt::Write> Writer<'_, W> {
     /// Writes the adapter and `__global__` wrapper of actor entry `index`.
@@ -59,6 +70,7 @@ impl<W: std::fmt::Write> Writer<'_, W> {
         };
         let ActorEntry {
             block,
+            warp,
             state,
             message,
             reply,
@@ -83,7 +95,15 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             0
         };
         let record = record_size(size(message), reply_bytes);
-        let batch = batch_size(record, handler_shared);
+        let batch = if warp {
+            // The front end rejects shared arrays in warp actors, and their
+            // block reductions are warp reductions: no handler shared memory.
+            (WARP_STAGING_BUDGET / record).clamp(1, WARP_MAX_BATCH)
+        } else {
+            batch_size(record, handler_shared)
+        };
+        // A warp actor's block holds up to MAX_PACK of them.
+        let launch_threads = if warp { threads * MAX_PACK } else { threads };
         let abi = ActorAbi {
             message_size: size(message),
             message_align: align(message),
@@ -94,17 +114,29 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             schedule: schedule(module, entry.function, state.is_some()),
             batch: batch as u32,
             record,
+            warp,
         };
         let message_c = self.type_name(message).to_string();
         let reply_c = self.type_name(reply).to_string();
 
         writeln!(self.out)?;
-        writeln!(
-            self.out,
-            "// Actor `{}`: block {}x{}x{}, one actor per block.",
-            entry.name, block[0], block[1], block[2]
-        )?;
+        if warp {
+            writeln!(
+                self.out,
+                "// Actor `{}`: one warp per actor, up to {MAX_PACK} actors per block.",
+                entry.name
+            )?;
+        } else {
+            writeln!(
+                self.out,
+                "// Actor `{}`: block {}x{}x{}, one actor per block.",
+                entry.name, block[0], block[1], block[2]
+            )?;
+        }
         writeln!(self.out, "struct {adapter} {{")?;
+        if warp {
+            writeln!(self.out, "    static constexpr bool warp_actor = true;")?;
+        }
         writeln!(
             self.out,
             "    static constexpr rk_u32 message_size = {};",
@@ -158,7 +190,7 @@ impl<W: std::fmt::Write> Writer<'_, W> {
         self.write_line_directive(module.functions.span(entry.function))?;
         writeln!(
             self.out,
-            "extern \"C\" __global__ void __launch_bounds__({threads}) {symbol}(const rk_actor_desc* actors, rk_u32 actor_count) {{"
+            "extern \"C\" __global__ void __launch_bounds__({launch_threads}) {symbol}(const rk_actor_desc* actors, rk_u32 actor_count) {{"
         )?;
         writeln!(
             self.out,
@@ -171,11 +203,12 @@ impl<W: std::fmt::Write> Writer<'_, W> {
             symbol,
             params: Vec::new(),
             block,
-            max_threads_per_block: threads,
-            // A lower bound: the fault record; ptxas adds the loop's
-            // scalars. The staging area is dynamic shared memory
-            // (ActorAbi::staging_bytes, given at launch).
-            static_shared_bytes: handler_shared + FAULT_RECORD_BYTES,
+            max_threads_per_block: launch_threads,
+            // A lower bound: the fault record (one per warp actor); ptxas
+            // adds the loop's scalars. The staging area is dynamic shared
+            // memory (ActorAbi::staging_bytes, given at launch).
+            static_shared_bytes: handler_shared
+                + FAULT_RECORD_BYTES * if warp { u64::from(MAX_PACK) } else { 1 },
             actor: Some(abi),
             wiring: Some(ActorWiring {
                 adapter,
@@ -189,9 +222,33 @@ impl<W: std::fmt::Write> Writer<'_, W> {
 impl ActorAbi {
     /// Dynamic shared memory the message loop needs to stage `batch`
     /// messages (`rk_actor_shape::bytes`): the receive scratch, then one
-    /// record per message.
+    /// record per message. For a warp actor, one warp's slice: no scratch
+    /// (its receive is one warp's scan); a block of `P` of them takes
+    /// [`ActorAbi::block_staging_bytes`].
     pub fn staging_bytes(&self, batch: u32) -> u64 {
-        CHUNK_AREA + u64::from(batch) * self.record
+        let scratch = if self.warp { 0 } else { CHUNK_AREA };
+        scratch + u64::from(batch) * self.record
+    }
+
+    /// The dynamic shared memory of a block of `actors` actors at the
+    /// default batch: one staging area, or for warp actors one slice of
+    /// [`ActorAbi::batch`] records per warp (`rk_actor_shape::stride`).
+    pub fn block_staging_bytes(&self, actors: u32) -> u64 {
+        if self.warp {
+            u64::from(actors) * self.staging_bytes(self.batch)
+        } else {
+            self.staging_bytes(self.batch)
+        }
+    }
+
+    /// The most actors one block of the launch holds: [`MAX_PACK`](super::MAX_PACK) for warp
+    /// actors, else 1.
+    pub fn max_per_block(&self) -> u32 {
+        if self.warp {
+            MAX_PACK
+        } else {
+            1
+        }
     }
 }
 

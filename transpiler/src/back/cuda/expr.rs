@@ -92,7 +92,7 @@ impl<W: fmt::Write> Writer<'_, W> {
             Expression::Binary { op, left, right } => self.write_binary(ctx, op, left, right),
             Expression::Cast { expr, to } => self.write_cast(ctx, expr, to),
             Expression::Math { fun, ref args } => self.write_math(ctx, fun, args),
-            Expression::Builtin(builtin) => self.out.write_str(builtin_c(builtin)),
+            Expression::Builtin(builtin) => self.out.write_str(builtin_c(builtin, ctx.warp_actor)),
             Expression::Overflows { op, left, right } => self.write_overflows(ctx, op, left, right),
             Expression::Compose { ty, ref components } => {
                 if let Type::Array { .. } = self.module.types[ty] {
@@ -499,8 +499,19 @@ impl<W: fmt::Write> Writer<'_, W> {
 }
 
 /// Launch geometry: CUDA registers, or `rk_rust.cuh` helpers for the
-/// linear and 64-bit indices.
-fn builtin_c(builtin: Builtin) -> &'static str {
+/// linear and 64-bit indices. In a warp actor's handler (`warp_actor`) the
+/// actor's "block" is its warp of a 1-D block: the thread index is the
+/// lane, the block is 32 threads, one warp (the front end rejects the block
+/// and grid indices there; what is written for them is CUDA's own).
+fn builtin_c(builtin: Builtin, warp_actor: bool) -> &'static str {
+    if warp_actor {
+        match builtin {
+            Builtin::ThreadX | Builtin::ThreadId | Builtin::LaneId => return "rk_lane_id()",
+            Builtin::WarpId => return "0u",
+            Builtin::BlockDimX => return "32u",
+            _ => {}
+        }
+    }
     match builtin {
         Builtin::ThreadX => "threadIdx.x",
         Builtin::ThreadY => "threadIdx.y",

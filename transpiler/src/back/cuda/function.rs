@@ -44,6 +44,9 @@ pub(super) struct FunctionCtx<'a> {
     pub continue_labels: Vec<LoopId>,
     /// Whether `return` carries a value (`return {};` on faults).
     pub returns_value: bool,
+    /// The handler of a `#[ring_kernel(warps = 1)]` actor: thread indices,
+    /// block size, `sync_threads` and block reductions mean its warp.
+    pub warp_actor: bool,
 }
 
 impl FunctionCtx<'_> {
@@ -219,6 +222,7 @@ impl<W: fmt::Write> Writer<'_, W> {
             break_labels: Vec::new(),
             continue_labels: Vec::new(),
             returns_value: result != "void",
+            warp_actor: self.is_warp_actor(handle),
         };
         collect_labels(
             &function.body,
@@ -324,10 +328,22 @@ impl<W: fmt::Write> Writer<'_, W> {
         }
     }
 
+    /// Whether `function` is the handler of a `#[ring_kernel(warps = 1)]`
+    /// actor (device functions cannot take the context, so only handlers
+    /// use the intrinsics that depend on it).
+    pub(super) fn is_warp_actor(&self, function: Handle<Function>) -> bool {
+        self.module
+            .entry_points
+            .iter()
+            .any(|e| e.function == function && matches!(&e.kind, EntryKind::Actor(a) if a.warp))
+    }
+
     /// The `__shared__` bytes a kernel declares: the shared arrays of every
     /// function it reaches, then the 32-element scratch of each distinct
-    /// block reduction, each aligned to its element.
+    /// block reduction, each aligned to its element (none in a warp actor,
+    /// whose block reductions are warp reductions).
     pub(super) fn static_shared_bytes(&self, root: Handle<Function>) -> u64 {
+        let warp_actor = self.is_warp_actor(root);
         let mut reached = vec![false; self.module.functions.len()];
         let mut stack = vec![root];
         let mut reductions: Vec<(ReduceOp, &'static str, u64)> = Vec::new();
@@ -343,7 +359,7 @@ impl<W: fmt::Write> Writer<'_, W> {
                     op: IntrinsicOp::BlockReduce(op),
                     arguments,
                     ..
-                } => {
+                } if !(warp_actor && f == root) => {
                     if let Some(s) = info.expression_type(arguments[0]).scalar() {
                         let entry = (*op, suffix(s), s.size());
                         if !reductions.contains(&entry) {

@@ -161,6 +161,10 @@ pub struct PortInfo {
     pub message_size: u64,
 }
 
+/// The most `#[ring_kernel(warps = 1)]` actors one block holds
+/// (`RK_ACTOR_MAX_PACK` in `rk_actor.cuh`): a block of 256 threads.
+pub const MAX_PACK: u32 = 8;
+
 /// What the runtime must know to run an actor kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActorAbi {
@@ -183,6 +187,11 @@ pub struct ActorAbi {
     /// Bytes per message in the staging area (`rk_actor_shape::record`:
     /// request, reply and receipt, an odd multiple of 16).
     pub record: u64,
+    /// `#[ring_kernel(warps = 1)]`: one actor per warp, up to
+    /// [`ActorAbi::max_per_block`] of them in a block of `32 * P` threads
+    /// (the runtime chooses `P`). The batch is at most [`ActorAbi::batch`]
+    /// (each warp's slice of the staging area holds that many).
+    pub warp: bool,
 }
 
 /// How the message loop of `rk_actor.cuh` may run the handler over the

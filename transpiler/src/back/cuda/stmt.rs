@@ -270,6 +270,9 @@ impl<W: fmt::Write> Writer<'_, W> {
         result: Option<Handle<Local>>,
     ) -> fmt::Result {
         let fixed = match op {
+            // A warp actor's block is its warp (the other warps of the
+            // block are other actors, which never wait for each other).
+            IntrinsicOp::SyncThreads if ctx.warp_actor => Some("__syncwarp();"),
             IntrinsicOp::SyncThreads => Some("__syncthreads();"),
             IntrinsicOp::SyncWarp => Some("__syncwarp();"),
             IntrinsicOp::ThreadFence => Some("__threadfence();"),
@@ -343,7 +346,7 @@ impl<W: fmt::Write> Writer<'_, W> {
                 self.out.write_str(") != 0)")?;
             }
             IntrinsicOp::WarpReduce(reduce) | IntrinsicOp::BlockReduce(reduce) => {
-                let scope = if matches!(op, IntrinsicOp::WarpReduce(_)) {
+                let scope = if matches!(op, IntrinsicOp::WarpReduce(_)) || ctx.warp_actor {
                     "warp"
                 } else {
                     "block"

@@ -99,6 +99,11 @@ pub enum SystemError {
     },
     #[error("`{symbol}` is not a usable C identifier for the system kernel")]
     InvalidSymbol { symbol: String },
+    #[error(
+        "`{kernel}` is a `#[ring_kernel(warps = 1)]` actor: warp actors are not composed into \
+         actor systems yet; spawn it with `Runtime::spawn`, or drop `warps = 1`"
+    )]
+    WarpActor { kernel: String },
     #[error("writing the output failed")]
     Format(#[from] std::fmt::Error),
 }
@@ -135,6 +140,11 @@ pub fn compose_system_tiered(
             .ok_or_else(|| SystemError::NotAnActor {
                 kernel: role.kernel.into(),
             })?;
+        if info.actor.is_some_and(|abi| abi.warp) {
+            return Err(SystemError::WarpActor {
+                kernel: role.kernel.into(),
+            });
+        }
         infos.push(info.clone());
     }
     let block = infos[0].block;

@@ -107,6 +107,10 @@ pub(super) struct FnLowerer<'a> {
     /// Each `ctx.try_send` lowered so far: its result local and the call's
     /// tokens ([`super::uniform`] checks every thread reaches it).
     pub try_sends: Vec<(Handle<Local>, proc_macro2::Span)>,
+    /// Lowering a `#[ring_kernel(warps = 1)]` handler: its actor is one
+    /// warp packed with others into a block, so intrinsics that expose the
+    /// block itself are rejected (`calls::warp_actor_rejects`).
+    pub warp_actor: bool,
 }
 
 impl<'a> FnLowerer<'a> {
@@ -141,6 +145,7 @@ impl<'a> FnLowerer<'a> {
             deferred_neg: Vec::new(),
             ports: Vec::new(),
             try_sends: Vec::new(),
+            warp_actor: false,
         }
     }
 

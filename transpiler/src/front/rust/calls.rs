@@ -416,6 +416,9 @@ impl FnLowerer<'_> {
             return Ok(None);
         }
         let span = call.span();
+        if self.warp_actor {
+            return Err(warp_actor_rejects("shared_array", span).expect("rejected"));
+        }
         let Some(turbofish) = &call.turbofish else {
             return Err(FrontError::unsupported(
                 "`shared_array()` without its type",
@@ -472,6 +475,11 @@ impl FnLowerer<'_> {
         ring: bool,
     ) -> Result<Val> {
         let span = call.span();
+        if self.warp_actor {
+            if let Some(error) = warp_actor_rejects(method, call.method.span()) {
+                return Err(error);
+            }
+        }
         let args: Vec<&syn::Expr> = call.args.iter().collect();
         let builtin = match method {
             "thread_id" => Some(Builtin::ThreadId),
@@ -898,4 +906,43 @@ fn hlc_timestamp_type(module: &mut crate::ir::Module) -> Handle<Type> {
             member("node", u32_ty, 12),
         ],
     }))
+}
+
+/// Why `ctx.METHOD()` cannot be used in a `#[ring_kernel(warps = 1)]`
+/// handler, if it cannot. The actor is one warp of a block that other
+/// actors share, so what names the warp (thread index, block size,
+/// `sync_threads`, block reductions) is lowered to mean the warp, and what
+/// exposes the block or the launch is rejected:
+/// - block and grid indices: which block, and how many, is the runtime's
+///   packing, not the actor's identity (`actor_id` is);
+/// - `shared_array`: a static `__shared__` array belongs to the block, so
+///   the packed actors would share it; per-warp copies would cost the block
+///   P times its size and bound the packing at compile time, and a warp
+///   exchanges values through `warp_shuffle`/`warp_reduce_*` anyway;
+/// - `send`: warp actors are not wired into actor systems yet.
+pub(super) fn warp_actor_rejects(method: &str, span: proc_macro2::Span) -> Option<FrontError> {
+    let (reason, instead) = match method {
+        "block_id" | "block_x" | "block_y" | "block_z" | "grid_dim_x" | "grid_dim_y"
+        | "grid_dim_z" | "global_id" | "global_x" | "global_y" | "global_z" => (
+            "the block (and the grid) is shared with other warp actors, so its index says nothing about this actor",
+            "use `ctx.actor_id()` to tell actors apart and `ctx.thread_id()` for the lane",
+        ),
+        "shared_array" => (
+            "a `__shared__` array belongs to the block, which other warp actors share",
+            "exchange values within the warp with `ctx.warp_shuffle`/`ctx.warp_reduce_*`, or drop `warps = 1` to give the actor a block",
+        ),
+        "send" | "try_send" => (
+            "warp actors are not wired into actor systems yet",
+            "drop `warps = 1` (a block-sized actor can send)",
+        ),
+        _ => return None,
+    };
+    Some(FrontError::new(
+        FrontErrorKind::NotInWarpActor {
+            method: method.into(),
+            reason,
+            instead,
+        },
+        span,
+    ))
 }

@@ -87,6 +87,14 @@ pub enum FrontErrorKind {
         method: &'static str,
         problem: String,
     },
+    /// An intrinsic that exposes the launch's blocks, in a handler whose
+    /// actor is one warp of a block (`#[ring_kernel(warps = 1)]`).
+    #[error("`ctx.{method}()` is not available in a `#[ring_kernel(warps = 1)]` actor: {reason}; {instead}")]
+    NotInWarpActor {
+        method: String,
+        reason: &'static str,
+        instead: &'static str,
+    },
 }
 
 /// An error with the tokens it is about.

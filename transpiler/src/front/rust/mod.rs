@@ -337,6 +337,7 @@ fn lower_fn(
         .kernel_attrs()
         .and_then(|a| a.overflow_checks)
         .unwrap_or(options.overflow_checks);
+    lowerer.warp_actor = matches!(kind, FnKind::RingKernel(attrs) if attrs.warps == Some(1));
     if is_handler {
         let count = sig.inputs.len();
         if !(2..=3).contains(&count) {
@@ -524,6 +525,7 @@ fn lower_fn(
     let actor = match (kind, handler_message) {
         (FnKind::RingKernel(attrs), Some(message)) => Some(ActorEntry {
             block: attrs.block,
+            warp: attrs.warps == Some(1),
             state: handler_state,
             message,
             reply: result,

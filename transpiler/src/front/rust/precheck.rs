@@ -140,6 +140,7 @@ fn independent_of_types(kind: &FrontErrorKind) -> bool {
             | FrontErrorKind::Signature { .. }
             | FrontErrorKind::Attribute { .. }
             | FrontErrorKind::Send { .. }
+            | FrontErrorKind::NotInWarpActor { .. }
     )
 }
 
