@@ -281,10 +281,6 @@ struct rk_actor_leader {
     // this handler's messages fit one; null otherwise.
     const rk_u64* ll;
     rk_u32 ll_words;     // 8-byte words per slot of the flagged copies
-    // The outbox's flagged copies, when it has them and a lane of warp 0
-    // can write each word: a reply published alone gets one; null otherwise.
-    rk_u64* out_ll;
-    rk_u32 out_ll_words;
     rk_u64 tail_seen;    // the largest inbox tail read from memory
     rk_u64 head_stored;  // the inbox head last stored (<= tail_seen)
     rk_u64 look_tail;    // the tail the last look read (fenced when > index)
@@ -500,32 +496,6 @@ struct alignas(16) rk_actor_u4 {
     rk_u32 x, y, z, w;
 };
 
-// The flagged copy of the batch's only reply (see rk_actor_write_replies),
-// by the first min(32, threads) threads: word `lane` from the header thread
-// 0 left in the receive scratch, or the reply in shared memory. Out of line:
-// inlined, its live values made ptxas spill in the loop (cuda_out's actors).
-template <typename H>
-__device__ __noinline__ void rk_actor_write_reply_copy(const rk_ring* outbox, const rk_actor_leader* l,
-                                                       rk_u32 lane, rk_u32 threads) {
-    using S = rk_actor_shape<H>;
-    const unsigned mask = threads >= 32u ? 0xFFFFFFFFu : ((1u << threads) - 1u);
-    __syncwarp(mask); // thread 0's header in the scratch
-    if (lane < l->out_ll_words) {
-        // Word `lane`: 4 bytes of the slot's image (header, payload, zeros).
-        const rk_u32 at = 4u * lane;
-        rk_u32 v = 0u;
-        if (at < RK_ENVELOPE_HEADER_SIZE) {
-            v = *reinterpret_cast<const rk_u32*>(rk_actor_dynamic + at);
-        } else if (at < RK_ENVELOPE_HEADER_SIZE + S::reply_words * 16u) {
-            v = *reinterpret_cast<const rk_u32*>(S::reply(0) + (at - RK_ENVELOPE_HEADER_SIZE));
-        }
-        const rk_u64 index = outbox->index;
-        const rk_u64 flag = (rk_u64)(rk_u32)(index + 1u) << 32;
-        rk_st_relaxed_sys_u64(l->out_ll + (index & (rk_u64)outbox->mask) * l->out_ll_words + lane,
-                              flag | v);
-    }
-}
-
 // Writes the first `count` reply envelopes of a batch into the outbox's
 // free slots. Headers: thread t builds those of replies t, t + T, ... from
 // the staged requests (four 16-byte stores each). Payloads: the replies the
@@ -533,21 +503,12 @@ __device__ __noinline__ void rk_actor_write_reply_copy(const rk_ring* outbox, co
 // w mod T, so a warp's stores cover consecutive words. Stamp m is
 // (first.l, first.c + m), or the one the leader left in S::env(m) when it
 // had to issue them one by one.
-//
-// A reply published alone (count == 1) also gets its flagged copy, when the
-// outbox has them (the leader's `out_ll`, `out_ll_words` words per slot,
-// one per lane of warp 0):
-// the host takes it from there (Consumer::try_pop) without waiting for the
-// closing fence and tail store, the last half microsecond of a call. The
-// header goes through the receive scratch (free after B3) to the lanes.
 template <typename H>
 RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
-                                      rk_u64 sequence, rk_hlc_timestamp first, bool serial,
-                                      const rk_actor_leader* l) {
+                                      rk_u64 sequence, rk_hlc_timestamp first, bool serial) {
     using S = rk_actor_shape<H>;
     const rk_u32 tid = rk_thread_id();
     const rk_u32 threads = rk_block_threads();
-    const bool flagged = count == 1u && l->out_ll != nullptr;
     #pragma unroll 1
     for (rk_u32 m = tid; m < count; m += threads) {
         const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
@@ -581,16 +542,6 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
         slot[1] = h[1];
         slot[2] = h[2];
         slot[3] = h[3];
-        if (flagged) {
-            rk_actor_u4* scratch = reinterpret_cast<rk_actor_u4*>(rk_actor_dynamic);
-            scratch[0] = h[0];
-            scratch[1] = h[1];
-            scratch[2] = h[2];
-            scratch[3] = h[3];
-        }
-    }
-    if (flagged && tid < 32u) {
-        rk_actor_write_reply_copy<H>(outbox, l, tid, threads);
     }
     const rk_u32 total = count * S::reply_words;
     #pragma unroll 1
@@ -1492,11 +1443,6 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                        l.ll_words * 4u == l.inbox.slot_size
                    ? rk_ring_ll_base(d->inbox)
                    : nullptr;
-        l.out_ll_words = rk_ld_relaxed_sys_u32(&d->outbox->ll_words);
-        l.out_ll = H::reply_size > 0u && l.out_ll_words * 4u == l.outbox.slot_size &&
-                           l.out_ll_words <= 32u && threads >= l.out_ll_words
-                       ? const_cast<rk_u64*>(rk_ring_ll_base(d->outbox))
-                       : nullptr;
         l.look = RK_ACTOR_LOOK_NONE;
         l.look_tail = 0u;
         l.empty = 0u;
@@ -1676,7 +1622,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         if constexpr (H::reply_size > 0u) {
             if (answered > 0u) {
                 rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
-                                          ctl.serial_stamps != 0u, &l);
+                                          ctl.serial_stamps != 0u);
             }
         }
         __syncthreads(); // B5

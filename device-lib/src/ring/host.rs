@@ -228,9 +228,12 @@ impl<M: RingMemory> Consumer<M> {
     /// Message `head` from its slot's flagged copy, into `buf` (the slot's
     /// bytes), when the layout has copies and every word's flag is
     /// `head + 1`: the producer wrote it completely, though its `tail`
-    /// store may not have landed yet. The device writes the copy of a reply
-    /// it publishes alone (a call), so the host need not wait for the fence
-    /// that orders the slot before `tail` (about half a microsecond).
+    /// store may not have landed yet. (Actor outboxes have no copies: the
+    /// device writing one for a call's reply, so that the host need not
+    /// wait for the fence before `tail`, measured no faster on the H200,
+    /// as the device's own time per call bounds a closed loop of calls,
+    /// and it would let the host see a reply before the handler's state
+    /// and counters; see BENCHMARKS.md.)
     fn try_flagged(&self, buf: &mut [u8; FLAGGED_COPY_MAX_SLOT as usize]) -> bool {
         let layout = self.mem.layout();
         let words = layout.ll_words();

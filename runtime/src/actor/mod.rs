@@ -108,11 +108,8 @@ pub(crate) fn actor_layout(
     };
     Ok(ActorLayout {
         // Flagged copies (rk_ring.cuh) let an idle GPU actor take a call in
-        // one PCIe round trip, and the host take its reply without waiting
-        // for the fence that publishes the slot (the device writes a reply's
-        // copy when it is its batch's only one; the CPU backend's executor
-        // writes them through its Producer, and reads inbox slots only).
+        // one PCIe round trip; the CPU backend reads the slots and ignores them.
         inbox: ring(options.inbox_capacity, abi.inbox_slot_size())?.with_flagged_copy(),
-        outbox: ring(options.outbox_capacity, abi.outbox_slot_size())?.with_flagged_copy(),
+        outbox: ring(options.outbox_capacity, abi.outbox_slot_size())?,
     })
 }
