@@ -1401,7 +1401,17 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
     __shared__ rk_fault_record fault;
     __shared__ rk_actor_shared ctl;
 
-    const rk_actor_desc* d = &actors[blockIdx.x];
+    // The descriptor, copied into shared memory once: the loop reads its
+    // fields on every message (type ids, actor id, control block), and from
+    // global memory each read after a batch's closing fence (which empties
+    // the L1) is an L2 round trip of several hundred cycles on the call path.
+    // The runtime never changes a descriptor while its launch runs.
+    __shared__ rk_actor_desc desc_copy;
+    if (rk_thread_id() == 0u) {
+        desc_copy = actors[blockIdx.x];
+    }
+    __syncthreads();
+    const rk_actor_desc* d = &desc_copy;
     // The batch the runtime chose (more than the handler's default when the
     // launch leaves room), and the staging area it sized for it.
     const rk_u32 batch = d->batch != 0u ? d->batch : H::batch;
