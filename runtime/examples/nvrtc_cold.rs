@@ -217,14 +217,14 @@ fn main() {
             std::hint::black_box((image, wall));
         }
         // One more compile with NVRTC's phase timing.
-        let csv_path = std::env::temp_dir().join(format!(
-            "nvrtc-cold-{}-{name}.csv",
-            std::process::id()
-        ));
+        let csv_path =
+            std::env::temp_dir().join(format!("nvrtc-cold-{}-{name}.csv", std::process::id()));
         let _ = std::fs::remove_file(&csv_path);
         let mut timed = src.clone();
         timed.options.push(format!("--time={}", csv_path.display()));
-        compiler.compile(&timed, target).expect("compiles with --time");
+        compiler
+            .compile(&timed, target)
+            .expect("compiles with --time");
         let csv = std::fs::read_to_string(&csv_path).unwrap_or_default();
         let _ = std::fs::remove_file(&csv_path);
         let split: Vec<String> = phases(&csv)
@@ -240,7 +240,9 @@ fn main() {
             })
             .collect();
         // Registers and spills: the same source to PTX, then ptxas -v.
-        let ptx = compiler.compile(&src, Target::Ptx(Arch::SM_90)).expect("PTX");
+        let ptx = compiler
+            .compile(&src, Target::Ptx(Arch::SM_90))
+            .expect("PTX");
         let ptx = String::from_utf8(ptx.image).expect("PTX text");
         if let Some(dir) = &args.dump {
             std::fs::write(dir.join(name).join(format!("{name}.ptx")), &ptx).expect("dump");

@@ -120,3 +120,62 @@ fn the_k2k_ping_pong_kernels_compile_and_assemble() {
     .with_device_lib();
     compile(&src, Arch::SM_90);
 }
+
+/// `--minimal` (the back end's speed option) changes NVRTC's time, never
+/// its output: each actor module's PTX, and one module's cubin, are the
+/// same bytes with and without it. And the actor loop's cold dead-letter
+/// path is one function of its own, not a copy inlined at each caller
+/// (what kept the cold compile under its bar; BENCHMARKS.md).
+#[test]
+fn speed_options_change_no_output_and_the_dead_letter_is_out_of_line() {
+    let Some(tools) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    let speed = ringkernel_transpiler::back::cuda::NVRTC_SPEED_OPTIONS;
+    let minimal_known = ringkernel_toolchain::supported_by("--minimal", tools.nvrtc_version());
+    let compiler = Compiler::without_cache();
+    for (kernel, _) in actors() {
+        let transpiled = kernel
+            .transpile()
+            .unwrap_or_else(|e| panic!("{}: {e}", kernel.name));
+        let with = CudaSource::from_output(&kernel.name, &transpiled.cuda).with_device_lib();
+        assert!(
+            speed.iter().all(|o| with.options.iter().any(|x| x == o)),
+            "{}: the back end's options {:?} lack {speed:?}",
+            kernel.name,
+            with.options
+        );
+        let mut without = with.clone();
+        without.options.retain(|o| !speed.contains(&o.as_str()));
+        let targets: &[Target] = if kernel.name == "score" {
+            &[Target::Ptx(Arch::SM_90), Target::Cubin(Arch::SM_90)]
+        } else {
+            &[Target::Ptx(Arch::SM_90)]
+        };
+        for &target in targets {
+            let a = compiler.compile(&with, target).expect("compiles").image;
+            let b = compiler.compile(&without, target).expect("compiles").image;
+            assert!(
+                a == b,
+                "{} ({target:?}): output differs with {speed:?} (NVRTC {:?}, --minimal known: {minimal_known})",
+                kernel.name,
+                tools.nvrtc_version()
+            );
+        }
+        let ptx = compiler
+            .compile(&with, Target::Ptx(Arch::SM_90))
+            .expect("compiles")
+            .image;
+        let ptx = String::from_utf8(ptx).expect("PTX is text");
+        let dead_letter_defs = ptx
+            .lines()
+            .filter(|l| l.starts_with(".func") && l.contains("rk_actor_dead_letter"))
+            .count();
+        // Inlined, it has no `.func` of its own.
+        assert!(
+            dead_letter_defs >= 1,
+            "{}: rk_actor_dead_letter is not an out-of-line function",
+            kernel.name
+        );
+    }
+}
