@@ -11,7 +11,7 @@
 //! ```text
 //! RINGKERNEL_CUDA_ROOT=.tools/python/nvidia/cu13 \
 //!     cargo run --release -p ringkernel-runtime --example nvrtc_cold -- [--runs 5] \
-//!     [--live | --tree ROOT] [--extra OPTION]... [--dump DIR] [--only NAME]
+//!     [--live | --tree ROOT] [--extra OPTION]... [--drop OPTION]... [--dump DIR] [--only NAME]
 //! ```
 //! `--live` reads `rk_actor.cuh`, `rk_rust.cuh` and `device-lib/cuda/*.cuh`
 //! from this source tree at run time instead of the copies compiled into
@@ -19,7 +19,9 @@
 //! reads them from `ROOT/transpiler/cuda` and `ROOT/device-lib/cuda`, e.g.
 //! another commit's headers (`git archive C transpiler/cuda device-lib/cuda
 //! | tar -x -C ROOT`; valid while the back end's output for one handler
-//! is the same at both commits); `--extra` appends an NVRTC option;
+//! is the same at both commits); `--extra` appends an NVRTC option,
+//! `--drop` removes one of the back end's (`--drop --minimal` measures
+//! without the speed option, as before it was added);
 //! `--dump` writes each module's source, headers and PTX.
 
 use std::path::{Path, PathBuf};
@@ -57,6 +59,7 @@ struct Args {
     /// Read the headers from this tree (`--live`: this repository).
     tree: Option<PathBuf>,
     extra: Vec<String>,
+    drop: Vec<String>,
     dump: Option<PathBuf>,
     only: Option<String>,
 }
@@ -66,6 +69,7 @@ fn args() -> Args {
         runs: 5,
         tree: None,
         extra: Vec::new(),
+        drop: Vec::new(),
         dump: None,
         only: None,
     };
@@ -77,6 +81,7 @@ fn args() -> Args {
             "--live" => a.tree = Some(repo()),
             "--tree" => a.tree = Some(value("--tree").into()),
             "--extra" => a.extra.push(value("--extra")),
+            "--drop" => a.drop.push(value("--drop")),
             "--dump" => a.dump = Some(value("--dump").into()),
             "--only" => a.only = Some(value("--only")),
             other => panic!("unknown argument {other}"),
@@ -166,12 +171,13 @@ fn main() {
     let tools = ringkernel_toolchain::CudaTools::locate().expect("NVRTC (RINGKERNEL_CUDA_ROOT)");
     let (major, minor) = tools.nvrtc_version();
     println!(
-        "NVRTC {major}.{minor}, cubin sm_90, {} runs per module, headers from: {}, extra: {:?}",
+        "NVRTC {major}.{minor}, cubin sm_90, {} runs per module, headers from: {}, extra: {:?}, dropped: {:?}",
         args.runs,
         args.tree
             .as_ref()
             .map_or("the crates".to_string(), |t| t.display().to_string()),
-        args.extra
+        args.extra,
+        args.drop
     );
     println!(
         "| module | median s | min s | max s | CPU median s | CPU min s | phases of one more compile (ms) | regs | spill st/ld |"
@@ -192,6 +198,7 @@ fn main() {
         if let Some(root) = &args.tree {
             tree_headers(&mut src.headers, root);
         }
+        src.options.retain(|o| !args.drop.contains(o));
         src.options.extend(args.extra.iter().cloned());
         if let Some(dir) = &args.dump {
             let d = dir.join(name);
