@@ -460,10 +460,16 @@ RK_INLINE rk_u32 rk_actor_outbox_space(rk_actor_leader* l, rk_control_block* cb,
 
 // Dead-letters a request (leader): the original header (correlation id,
 // sequence) and `payload_bytes` of payload, flagged FAULT, the reason in
-// `reserved`; published at once.
-RK_INLINE void rk_actor_dead_letter(rk_actor_leader* l, const rk_actor_desc* d,
-                                    const rk_envelope_header* request, const void* payload,
-                                    rk_u32 payload_bytes, rk_u32 kind, rk_u32 line, rk_u32 column) {
+// `reserved`; published at once. Inlined: out of line (a cold path with
+// several callers) it saved about 0.02 s of NVRTC time, but the call made
+// ptxas save live registers to the stack in the loop (spills in
+// bench_sources' echo64) once the descriptor moved to shared memory, and
+// the saving was within the noise of the same measurement since.
+static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
+                                                         const rk_actor_desc* d,
+                                                         const rk_envelope_header* request,
+                                                         const void* payload, rk_u32 payload_bytes,
+                                                         rk_u32 kind, rk_u32 line, rk_u32 column) {
     rk_actor_outbox_space(l, d->control, 1u);
     rk_envelope_header* slot = rk_ring_push_slot(&l->outbox, 0u);
     rk_u32 room = l->outbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
@@ -1614,7 +1620,11 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
                     // The logical counter is about to wrap: issue each stamp by
                     // the rule (rk_hlc_send bumps the physical part instead),
                     // into the receipts' places (the handlers are done with them).
+                    // (Not unrolled: NVVM unrolls a counted loop by
+                    // default, and copies of this cold one cost ~0.02 s of
+                    // NVRTC time.)
                     S::env(0)->received = first;
+                    #pragma unroll 1
                     for (rk_u32 i = 1u; i < answered; ++i) {
                         S::env(i)->received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
                     }
