@@ -213,3 +213,45 @@ fn the_ll_hop_is_one_relaxed_8_byte_access_per_lane_and_no_fence() {
         }
     }
 }
+
+/// `--minimal` (the back end's speed option) changes NVRTC's time, never
+/// its output: each actor module's PTX, and one module's cubin, are the
+/// same bytes with and without it.
+#[test]
+fn speed_options_change_no_output() {
+    let Some(tools) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    let speed = ringkernel_transpiler::back::cuda::NVRTC_SPEED_OPTIONS;
+    let minimal_known = ringkernel_toolchain::supported_by("--minimal", tools.nvrtc_version());
+    let compiler = Compiler::without_cache();
+    for (kernel, _) in actors() {
+        let transpiled = kernel
+            .transpile()
+            .unwrap_or_else(|e| panic!("{}: {e}", kernel.name));
+        let with = CudaSource::from_output(&kernel.name, &transpiled.cuda).with_device_lib();
+        assert!(
+            speed.iter().all(|o| with.options.iter().any(|x| x == o)),
+            "{}: the back end's options {:?} lack {speed:?}",
+            kernel.name,
+            with.options
+        );
+        let mut without = with.clone();
+        without.options.retain(|o| !speed.contains(&o.as_str()));
+        let targets: &[Target] = if kernel.name == "score" {
+            &[Target::Ptx(Arch::SM_90), Target::Cubin(Arch::SM_90)]
+        } else {
+            &[Target::Ptx(Arch::SM_90)]
+        };
+        for &target in targets {
+            let a = compiler.compile(&with, target).expect("compiles").image;
+            let b = compiler.compile(&without, target).expect("compiles").image;
+            assert!(
+                a == b,
+                "{} ({target:?}): output differs with {speed:?} (NVRTC {:?}, --minimal known: {minimal_known})",
+                kernel.name,
+                tools.nvrtc_version()
+            );
+        }
+    }
+}

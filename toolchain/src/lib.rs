@@ -24,7 +24,9 @@ pub mod nvrtc;
 pub mod ptxas;
 
 pub use locate::{CudaTools, LocateError};
-pub use nvrtc::{compile, Arch, CompileError, CompileOptions, Compiled, Target};
+pub use nvrtc::{
+    compile, supported_by, Arch, CompileError, CompileOptions, Compiled, Target, SPEED_OPTIONS,
+};
 pub use ptxas::{assemble, KernelResources, PtxasError, ResourceReport};
 
 /// The environment variable that turns a missing NVRTC from a skip into a

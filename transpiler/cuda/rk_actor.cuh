@@ -552,10 +552,16 @@ RK_INLINE rk_u32 rk_actor_outbox_space(rk_actor_leader* l, rk_control_block* cb,
 
 // Dead-letters a request (leader): the original header (correlation id,
 // sequence) and `payload_bytes` of payload, flagged FAULT, the reason in
-// `reserved`; published at once.
-RK_INLINE void rk_actor_dead_letter(rk_actor_leader* l, const rk_actor_desc* d,
-                                    const rk_envelope_header* request, const void* payload,
-                                    rk_u32 payload_bytes, rk_u32 kind, rk_u32 line, rk_u32 column) {
+// `reserved`; published at once. Inlined: out of line (a cold path with
+// several callers) it saved about 0.02 s of NVRTC time, but the call made
+// ptxas save live registers to the stack in the loop (spills in
+// bench_sources' echo64) once the descriptor moved to shared memory, and
+// the saving was within the noise of the same measurement since.
+static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
+                                                         const rk_actor_desc* d,
+                                                         const rk_envelope_header* request,
+                                                         const void* payload, rk_u32 payload_bytes,
+                                                         rk_u32 kind, rk_u32 line, rk_u32 column) {
     rk_actor_outbox_space(l, d->control, 1u);
     rk_envelope_header* slot = rk_ring_push_slot(&l->outbox, 0u);
     rk_u32 room = l->outbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
@@ -1411,11 +1417,10 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk
 
 // A warp actor's one-message receive, by its leader (lane 0): the check and
 // rk_hlc_receive of rk_actor_receive's one-message path; 1 when the message
-// is this actor's. Out of line: inlined into the warp loop it made ptxas
-// spill (cuda_out's `tally`); the call costs a few cycles next to the scan
-// it replaces.
+// is this actor's. (Inlined: ptxas' report on cuda_out's `tally` is 32
+// registers, no spill; out of line it saved nothing.)
 template <typename H>
-__device__ __noinline__ rk_u32 rk_actor_receive_one(rk_actor_leader* l, const rk_actor_desc* d, rk_u64 pt) {
+RK_INLINE rk_u32 rk_actor_receive_one(rk_actor_leader* l, const rk_actor_desc* d, rk_u64 pt) {
     using S = rk_actor_shape<H>;
     const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
     const bool ok = h->type_id == d->message_type_id && h->payload_size == H::message_size;
@@ -1743,7 +1748,11 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                     // The logical counter is about to wrap: issue each stamp by
                     // the rule (rk_hlc_send bumps the physical part instead),
                     // into the receipts' places (the handlers are done with them).
+                    // (Not unrolled: NVVM unrolls a counted loop by
+                    // default, and copies of this cold one cost ~0.02 s of
+                    // NVRTC time.)
                     S::env(0)->received = first;
+                    #pragma unroll 1
                     for (rk_u32 i = 1u; i < answered; ++i) {
                         S::env(i)->received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
                     }
@@ -1870,9 +1879,15 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         // One of each per warp of the block.
         __shared__ rk_fault_record faults[RK_ACTOR_MAX_PACK];
         __shared__ rk_actor_shared ctls[RK_ACTOR_MAX_PACK];
+        __shared__ rk_actor_desc descs[RK_ACTOR_MAX_PACK];
         __shared__ rk_actor_leader leader_states[RK_ACTOR_MAX_PACK];
         const rk_u32 w = U::slot();
-        rk_actor_loop<H>(&actors[U::index()], actor_count, faults[w], ctls[w], leader_states[w]);
+        // The warp's descriptor in shared memory, as a block actor's.
+        if (U::tid() == 0u) {
+            descs[w] = actors[U::index()];
+        }
+        U::sync();
+        rk_actor_loop<H>(&descs[w], actor_count, faults[w], ctls[w], leader_states[w]);
     } else {
         if (blockIdx.x >= actor_count) {
             rk_actor_cluster_absent();
@@ -1880,11 +1895,22 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         }
         __shared__ rk_fault_record fault;
         __shared__ rk_actor_shared ctl;
+
+        // The descriptor, copied into shared memory once: the loop reads its
+        // fields on every message (type ids, actor id, control block), and from
+        // global memory each read after a batch's closing fence (which empties
+        // the L1) is an L2 round trip of several hundred cycles on the call path.
+        // The runtime never changes a descriptor while its launch runs.
+        __shared__ rk_actor_desc desc_copy;
+        if (rk_thread_id() == 0u) {
+            desc_copy = actors[blockIdx.x];
+        }
+        __syncthreads();
         // The leader's loop state lives in shared memory, not registers: kept
         // in registers it is live across every handler call, and ptxas spills
         // around the handler's out-of-line fault calls. Only the leader uses it.
         __shared__ rk_actor_leader leader_state;
-        rk_actor_loop<H>(&actors[blockIdx.x], actor_count, fault, ctl, leader_state);
+        rk_actor_loop<H>(&desc_copy, actor_count, fault, ctl, leader_state);
     }
 }
 

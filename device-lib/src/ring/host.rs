@@ -9,7 +9,7 @@
 
 use core::sync::atomic::Ordering::{Acquire, Release};
 
-use super::{RingIndex, RingMemory};
+use super::{RingIndex, RingMemory, FLAGGED_COPY_MAX_SLOT};
 use crate::envelope::{EnvelopeHeader, ENVELOPE_HEADER_SIZE};
 
 /// The ring is full: the consumer has not freed a slot yet. Nothing was
@@ -211,16 +211,48 @@ impl<M: RingMemory> Consumer<M> {
     /// How many published slots can be popped now (re-reads `tail`).
     pub fn available(&mut self) -> u32 {
         self.tail_cache = self.mem.load(RingIndex::Tail, Acquire);
-        (self.tail_cache - self.head) as u32
+        // A message taken from its flagged copy puts head past the tail
+        // until the producer's tail store lands.
+        self.tail_cache.saturating_sub(self.head) as u32
     }
 
     /// Published slots by the cached `tail`, re-reading it only when the
     /// cache says the ring is empty.
     fn ready(&mut self) -> u64 {
-        if self.tail_cache == self.head {
+        if self.tail_cache <= self.head {
             self.tail_cache = self.mem.load(RingIndex::Tail, Acquire);
         }
-        self.tail_cache - self.head
+        self.tail_cache.saturating_sub(self.head)
+    }
+
+    /// Message `head` from its slot's flagged copy, into `buf` (the slot's
+    /// bytes), when the layout has copies and every word's flag is
+    /// `head + 1`: the producer wrote it completely, though its `tail`
+    /// store may not have landed yet. (Actor outboxes have no copies: the
+    /// device writing one for a call's reply, so that the host need not
+    /// wait for the fence before `tail`, measured no faster on the H200,
+    /// as the device's own time per call bounds a closed loop of calls,
+    /// and it would let the host see a reply before the handler's state
+    /// and counters; see BENCHMARKS.md.)
+    fn try_flagged(&self, buf: &mut [u8; FLAGGED_COPY_MAX_SLOT as usize]) -> bool {
+        let layout = self.mem.layout();
+        let words = layout.ll_words();
+        if words == 0 {
+            return false;
+        }
+        let slot = self.slot_of(self.head);
+        let flag = (self.head + 1) as u32;
+        for w in 0..words {
+            let word = self.mem.load_flagged(slot, w);
+            if (word >> 32) as u32 != flag {
+                return false;
+            }
+            let at = 4 * w as usize;
+            buf[at..at + 4].copy_from_slice(&(word as u32).to_le_bytes());
+        }
+        // The words were loaded relaxed, each one validated by its own
+        // flag; nothing else the producer wrote is read on this path.
+        true
     }
 
     fn slot_of(&self, index: u64) -> u32 {
@@ -232,7 +264,16 @@ impl<M: RingMemory> Consumer<M> {
     /// `None` (without calling `read`) when the ring is empty.
     pub fn try_pop<R>(&mut self, read: impl FnOnce(&[u8]) -> R) -> Option<R> {
         if self.ready() == 0 {
-            return None;
+            let mut buf = [0u8; FLAGGED_COPY_MAX_SLOT as usize];
+            if !self.try_flagged(&mut buf) {
+                return None;
+            }
+            let result = read(&buf[..self.mem.layout().slot_size() as usize]);
+            self.head += 1;
+            // Release: the copy's loads before the store that lets the
+            // producer reuse the slot (and its copy).
+            self.mem.store(RingIndex::Head, self.head, Release);
+            return Some(result);
         }
         // SAFETY: slot `head` is published (head < tail, and the producer's
         // release store of tail ordered its writes before our acquire load)
@@ -313,6 +354,46 @@ mod tests {
             // use holds an older message's (or nothing), with another flag.
             assert_eq!(read_flagged(&ring, index + 1), None);
         }
+    }
+
+    /// What the device does for a reply it publishes alone: the slot and
+    /// its flagged copy first, the tail after its fence.
+    fn publish_copy_only(ring: &HeapRing, index: u64, fill: u8) {
+        let layout = ring.layout();
+        let slot = (index & u64::from(layout.capacity() - 1)) as u32;
+        let word = u64::from(u32::from_le_bytes([fill; 4]));
+        for w in 0..layout.ll_words() {
+            ring.raw()
+                .store_flagged(slot, w, (u64::from((index + 1) as u32) << 32) | word);
+        }
+    }
+
+    #[test]
+    fn the_consumer_takes_a_message_from_its_copy_before_its_tail_once() {
+        let ring = flagged_ring(2);
+        // SAFETY: the only consumer; the producer is played by hand.
+        let mut rx = unsafe { Consumer::attach(ring.raw()) };
+        assert_eq!(rx.try_pop(|s| s.to_vec()), None);
+        for index in 0..6u64 {
+            let fill = index as u8 + 1;
+            publish_copy_only(&ring, index, fill);
+            // Taken before the tail store, head stored past the tail.
+            assert_eq!(rx.try_pop(|s| s.to_vec()), Some(vec![fill; 128]));
+            assert_eq!(ring.raw().load(RingIndex::Head, Acquire), index + 1);
+            assert_eq!(rx.available(), 0, "head past tail is empty, not 2^32 - 1");
+            assert_eq!(rx.try_pop(|s| s.to_vec()), None, "nothing twice");
+            // The tail store lands: still nothing more.
+            ring.raw().store(RingIndex::Tail, index + 1, Release);
+            assert_eq!(rx.available(), 0);
+            assert_eq!(rx.try_pop(|s| s.to_vec()), None);
+        }
+        // A slot published through the tail alone (a batch) after copies:
+        // read from the slot.
+        // SAFETY: the slot is free (head == tail == 6) and unpublished.
+        unsafe { ring.raw().with_slot_mut(0, |s| s.fill(0xAB)) };
+        assert_eq!(rx.try_pop(|s| s.to_vec()), None, "not published yet");
+        ring.raw().store(RingIndex::Tail, 7, Release);
+        assert_eq!(rx.try_pop(|s| s.to_vec()), Some(vec![0xAB; 128]));
     }
 
     #[test]

@@ -265,6 +265,14 @@ pub unsafe trait RingMemory {
         let _ = (slot, word, value);
         unreachable!("this ring memory has no flagged copy (its layout has ll_words == 0)")
     }
+
+    /// Loads word `word` of slot `slot`'s flagged copy (an atomic 8-byte
+    /// load: the producer may be writing it). Only called when the layout
+    /// has a flagged copy.
+    fn load_flagged(&self, slot: u32, word: u32) -> u64 {
+        let _ = (slot, word);
+        unreachable!("this ring memory has no flagged copy (its layout has ll_words == 0)")
+    }
 }
 
 // SAFETY: forwards to `M`, which upholds the contract.
@@ -289,6 +297,9 @@ unsafe impl<M: RingMemory + ?Sized> RingMemory for &M {
     fn store_flagged(&self, slot: u32, word: u32, value: u64) {
         (**self).store_flagged(slot, word, value)
     }
+    fn load_flagged(&self, slot: u32, word: u32) -> u64 {
+        (**self).load_flagged(slot, word)
+    }
 }
 
 // SAFETY: forwards to `M`, which upholds the contract.
@@ -312,6 +323,9 @@ unsafe impl<M: RingMemory + ?Sized> RingMemory for std::sync::Arc<M> {
     }
     fn store_flagged(&self, slot: u32, word: u32, value: u64) {
         (**self).store_flagged(slot, word, value)
+    }
+    fn load_flagged(&self, slot: u32, word: u32) -> u64 {
+        (**self).load_flagged(slot, word)
     }
 }
 

@@ -138,6 +138,16 @@ unsafe impl RingMemory for RawRing {
         f(unsafe { core::slice::from_raw_parts_mut(ptr, self.layout.slot_size() as usize) })
     }
     fn store_flagged(&self, slot: u32, word: u32, value: u64) {
+        self.flagged_cell(slot, word)
+            .store(value, Ordering::Relaxed);
+    }
+    fn load_flagged(&self, slot: u32, word: u32) -> u64 {
+        self.flagged_cell(slot, word).load(Ordering::Relaxed)
+    }
+}
+
+impl RawRing {
+    fn flagged_cell(&self, slot: u32, word: u32) -> &AtomicU64 {
         assert!(
             slot < self.layout.capacity() && word < self.layout.ll_words(),
             "flagged word {word} of slot {slot} out of range"
@@ -145,17 +155,15 @@ unsafe impl RingMemory for RawRing {
         // SAFETY: inside the allocation (ll_offset + ll_words * 8 <=
         // bytes()), 8-byte aligned (the base is 128-aligned, the copies
         // start after whole slots of a multiple of 64 bytes), and only ever
-        // accessed atomically (8-byte stores here, 8-byte loads on the
-        // device).
-        let cell = unsafe {
+        // accessed atomically (8-byte stores and loads on both sides).
+        unsafe {
             AtomicU64::from_ptr(
                 self.base
                     .as_ptr()
                     .add(self.layout.ll_offset(slot) + word as usize * 8)
                     .cast(),
             )
-        };
-        cell.store(value, Ordering::Relaxed);
+        }
     }
 }
 
@@ -216,6 +224,9 @@ unsafe impl RingMemory for HeapRing {
     }
     fn store_flagged(&self, slot: u32, word: u32, value: u64) {
         self.ring.store_flagged(slot, word, value)
+    }
+    fn load_flagged(&self, slot: u32, word: u32) -> u64 {
+        self.ring.load_flagged(slot, word)
     }
 }
 

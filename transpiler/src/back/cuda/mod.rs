@@ -78,6 +78,13 @@ pub const NVRTC_OPTIONS: &[&str] = &[
     "--prec-sqrt=true",
 ];
 
+/// NVRTC options that only make the compile faster (the output is the
+/// same): `--minimal` trims the front end of CUDA runtime declarations
+/// generated code never uses (about 0.01 s of an actor module's 0.3 s cold
+/// compile). The toolchain leaves it out for an NVRTC older than 12.4,
+/// which does not know it (`ringkernel_toolchain::SPEED_OPTIONS`).
+pub const NVRTC_SPEED_OPTIONS: &[&str] = &["--minimal"];
+
 /// How to write the module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -108,7 +115,8 @@ pub struct Output {
     pub source: String,
     /// Headers `source` includes, in include order.
     pub headers: Vec<Header>,
-    /// Options NVRTC must get (besides the architecture and `--std=c++17`).
+    /// Options NVRTC must get (besides the architecture and `--std=c++17`):
+    /// [`NVRTC_OPTIONS`], then [`NVRTC_SPEED_OPTIONS`].
     pub nvrtc_options: Vec<String>,
     /// One per entry point, in `Module::entry_points` order.
     pub kernels: Vec<KernelInfo>,
@@ -326,7 +334,11 @@ pub fn write_module(
     Ok(Output {
         source,
         headers,
-        nvrtc_options: NVRTC_OPTIONS.iter().map(|s| s.to_string()).collect(),
+        nvrtc_options: NVRTC_OPTIONS
+            .iter()
+            .chain(NVRTC_SPEED_OPTIONS)
+            .map(|s| s.to_string())
+            .collect(),
         kernels,
     })
 }
