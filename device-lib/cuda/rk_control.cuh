@@ -167,6 +167,8 @@ RK_ASSERT_OFFSET(rk_route, rank, 24);
 #define RK_ROUTE_TIER_GLOBAL 0u  // the inbox is in device global memory (.gpu scope)
 #define RK_ROUTE_TIER_DSMEM 1u   // the inbox is in the shared memory of a block of the
                                  // sender's cluster (.cluster scope, through mapa)
+#define RK_ROUTE_TIER_SHARED 2u  // the inbox is in the sender's own block's shared
+                                 // memory (warp actors of one block, .cta scope)
 
 // What the host gives the persistent kernel for each actor it runs: one
 // entry per block, in an array in device memory (the kernel's first

@@ -281,14 +281,15 @@ pub struct Route {
     /// [`FaultKind::Undeliverable`] once the destination closed it
     /// (terminated). [`ROUTE_TIER_GLOBAL`]: its device address;
     /// [`ROUTE_TIER_DSMEM`]: its byte offset in the dynamic shared memory
-    /// of the cluster's block `rank`.
+    /// of the cluster's block `rank`; [`ROUTE_TIER_SHARED`]: its byte
+    /// offset in the sender's own block's dynamic shared memory.
     pub inbox: u64,
     pub dest_actor: u32,
     /// The type id the destination accepts.
     pub type_id: u32,
     /// The destination's message size.
     pub payload_size: u32,
-    /// [`ROUTE_TIER_GLOBAL`] or [`ROUTE_TIER_DSMEM`].
+    /// [`ROUTE_TIER_GLOBAL`], [`ROUTE_TIER_DSMEM`] or [`ROUTE_TIER_SHARED`].
     pub tier: u32,
     /// [`ROUTE_TIER_DSMEM`]: the destination block's rank in the cluster.
     pub rank: u32,
@@ -300,6 +301,9 @@ pub const ROUTE_TIER_GLOBAL: u32 = 0;
 /// `RK_ROUTE_TIER_DSMEM`: the inbox is in the shared memory of another
 /// block of the sender's thread-block cluster.
 pub const ROUTE_TIER_DSMEM: u32 = 1;
+/// `RK_ROUTE_TIER_SHARED`: the inbox is in the shared memory of the
+/// sender's own block (warp actors of one block).
+pub const ROUTE_TIER_SHARED: u32 = 2;
 
 const _: () = {
     assert!(size_of::<Route>() == 32);

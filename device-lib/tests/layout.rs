@@ -15,7 +15,7 @@ use std::path::Path;
 
 use ringkernel_device::control::{
     ActorDesc, ActorFault, ControlBlock, FaultKind, Lifecycle, Route, ROUTE_TIER_DSMEM,
-    ROUTE_TIER_GLOBAL,
+    ROUTE_TIER_GLOBAL, ROUTE_TIER_SHARED,
 };
 use ringkernel_device::envelope::{flags, EnvelopeHeader, ACTOR_HOST, ENVELOPE_HEADER_SIZE};
 use ringkernel_device::hlc::{HlcClock, HlcTimestamp};
@@ -102,6 +102,7 @@ fn shared_constants() -> Vec<(String, u64)> {
         ("RK_K2K_SEQ_OFFSET".into(), K2K_SEQ_OFFSET as u64),
         ("RK_ROUTE_TIER_GLOBAL".into(), ROUTE_TIER_GLOBAL.into()),
         ("RK_ROUTE_TIER_DSMEM".into(), ROUTE_TIER_DSMEM.into()),
+        ("RK_ROUTE_TIER_SHARED".into(), ROUTE_TIER_SHARED.into()),
     ];
     for state in Lifecycle::ALL {
         constants.push((state.cuda_name().into(), state as u64));

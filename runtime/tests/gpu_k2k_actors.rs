@@ -2,7 +2,9 @@
 //! system in one persistent launch of the composed system kernel, K2K
 //! inboxes in device memory (`Placement::Gpu`) or, with
 //! `Placement::Cluster`, the system one thread-block cluster with each
-//! inbox in its block's shared memory (DSMEM, sm_90+). `#[ignore]`d here
+//! inbox in its block's shared memory (DSMEM, sm_90+), or with
+//! `Placement::Block` one block of warp actors with the inboxes in its
+//! shared memory (.cta). `#[ignore]`d here
 //! (no GPU in CI); run on the GPU machine with `--include-ignored` and
 //! `RINGKERNEL_REQUIRE_GPU=1`.
 
@@ -187,4 +189,86 @@ fn gpu_cluster_try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
         return;
     };
     suite::try_send_to_a_stopped_actor_faults(&rt, Placement::Cluster);
+}
+
+// ---- Placement::Block (shared-memory tier: warp actors of one block) ----
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_fan_in_7_warp_producers_exactly_once_through_a_full_inbox() {
+    let Some(rt) = gpu_runtime("gpu_block_fan_in") else {
+        return;
+    };
+    // 7 producer warps + the collector's warp in one block, 256 items each
+    // (1,792) into 8 shared-memory slots (.cta scope).
+    suite::fan_in(&rt, Placement::Block, 7, 256, 8);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_fan_in_streams_through_the_default_inbox() {
+    let Some(rt) = gpu_runtime("gpu_block_fan_in_stream") else {
+        return;
+    };
+    // The default 256-slot inbox after 8 staging slices (past 48 KiB: the
+    // opt-in path), 7 x 4096 items.
+    suite::fan_in(&rt, Placement::Block, 7, 4096, 256);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_stop_drains_every_stage() {
+    let Some(rt) = gpu_runtime("gpu_block_stop_drains") else {
+        return;
+    };
+    suite::stop_drains(&rt, Placement::Block);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_a_send_to_a_stopped_actor_is_undeliverable() {
+    let Some(rt) = gpu_runtime("gpu_block_send_to_stopped") else {
+        return;
+    };
+    suite::send_to_a_stopped_actor_is_undeliverable(&rt, Placement::Block);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_wiring_and_placement_mistakes_are_errors() {
+    let Some(rt) = gpu_runtime("gpu_block_errors") else {
+        return;
+    };
+    suite::wiring_errors(&rt, Placement::Block);
+    suite::block_placement_errors(&rt);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_try_send_floods_a_small_inbox_and_only_what_it_took_arrives() {
+    let Some(rt) = gpu_runtime("gpu_block_try_send_flood") else {
+        return;
+    };
+    // 7 producer warps x 8 bursts x 64 offers into 4 shared-memory slots:
+    // try_send's answer is the warp's vote.
+    suite::try_send_flood(&rt, Placement::Block, 7, 8, 4);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
+    let Some(rt) = gpu_runtime("gpu_block_try_send_stopped") else {
+        return;
+    };
+    suite::try_send_to_a_stopped_actor_faults(&rt, Placement::Block);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_a_warp_actors_send_on_an_unwired_port_faults_at_its_line() {
+    let Some(rt) = gpu_runtime("gpu_warp_unrouted") else {
+        return;
+    };
+    // Three warp actors packed in one block, each faulting alone.
+    suite::warp_unrouted_send_faults(&rt);
 }

@@ -1,6 +1,7 @@
 //! Actor systems on the CPU backend (CI): handlers sending to each other
 //! through K2K inboxes, under each placement (the CPU runs the same
-//! protocol whatever the tier). The same suite runs on the GPU in
+//! protocol whatever the tier; under `Placement::Block` the handlers are
+//! the same ones as warp actors). The same suite runs on the GPU in
 //! `gpu_k2k_actors.rs`.
 
 #[path = "k2k_actors/suite.rs"]
@@ -9,7 +10,7 @@ mod suite;
 use ringkernel_runtime::actor::{ActorError, ClusterLimit, Placement, PlacementError};
 use ringkernel_runtime::{Error, Runtime};
 
-const PLACEMENTS: [Placement; 2] = [Placement::Gpu, Placement::Cluster];
+const PLACEMENTS: [Placement; 3] = [Placement::Gpu, Placement::Cluster, Placement::Block];
 
 #[test]
 fn fan_in_delivers_every_payload_exactly_once_through_a_small_inbox() {
@@ -29,6 +30,23 @@ fn cluster_fan_in_7_producers_exactly_once_through_a_full_inbox() {
     // The largest fan-in a portable cluster holds: 7 producers + 1
     // collector, 256 items each (1,792) through 8 slots (backpressure).
     suite::fan_in(&Runtime::cpu(), Placement::Cluster, 7, 256, 8);
+}
+
+#[test]
+fn block_fan_in_7_warp_producers_exactly_once_through_a_full_inbox() {
+    // The largest fan-in one block of warp actors holds: 7 producers + 1
+    // collector, 256 items each (1,792) through 8 slots (backpressure).
+    suite::fan_in(&Runtime::cpu(), Placement::Block, 7, 256, 8);
+}
+
+#[test]
+fn block_placement_mistakes_are_errors() {
+    suite::block_placement_errors(&Runtime::cpu());
+}
+
+#[test]
+fn a_warp_actors_send_on_an_unwired_port_faults_at_its_line() {
+    suite::warp_unrouted_send_faults(&Runtime::cpu());
 }
 
 #[test]

@@ -127,6 +127,10 @@
 //   1  each inbox in its actor's block's dynamic shared memory, after the
 //      staging area, routes of tier DSMEM reached through mapa, .cluster
 //      scope; the whole system is one thread-block cluster (sm_90+).
+// A block-placed system (compose_system defines RK_ACTOR_K2K_BLOCK 1, and
+// RK_ACTOR_WARP_STRIDE, the largest staging slice of its handlers) is one
+// block of warp actors: each inbox in that block's dynamic shared memory,
+// after every warp's staging slice, routes of tier SHARED, .cta scope.
 // Specialised at compose time rather than chosen per route at run time:
 // a system's routes all have the one tier its placement gives, the
 // cluster paths (mapa, barrier.cluster) do not exist below sm_90, where
@@ -135,7 +139,19 @@
 #ifndef RK_ACTOR_K2K_CLUSTER
 #define RK_ACTOR_K2K_CLUSTER 0
 #endif
-#if RK_ACTOR_K2K_CLUSTER
+#ifndef RK_ACTOR_K2K_BLOCK
+#define RK_ACTOR_K2K_BLOCK 0
+#endif
+#if RK_ACTOR_K2K_BLOCK
+#if !RK_ACTOR_K2K || RK_ACTOR_K2K_CLUSTER
+#error "RK_ACTOR_K2K_BLOCK needs RK_ACTOR_K2K, and excludes RK_ACTOR_K2K_CLUSTER"
+#endif
+#ifndef RK_ACTOR_WARP_STRIDE
+#error "RK_ACTOR_K2K_BLOCK needs RK_ACTOR_WARP_STRIDE (the system's staging slice per warp)"
+#endif
+typedef rk_scope_cta rk_actor_k2k_scope;
+#define RK_ACTOR_K2K_TIER RK_ROUTE_TIER_SHARED
+#elif RK_ACTOR_K2K_CLUSTER
 #if !RK_ACTOR_K2K
 #error "RK_ACTOR_K2K_CLUSTER needs RK_ACTOR_K2K"
 #endif
@@ -284,8 +300,16 @@ struct rk_actor_shape {
     static constexpr rk_u32 reply_offset = in_words * 16u;
     static constexpr rk_u32 env_offset = reply_offset + reply_words * 16u;
     static constexpr rk_u32 record = ((RK_ACTOR_WORDS(env_offset + 24u)) | 1u) * 16u;
-    // A warp actor's slice of the staging area.
+    // A warp actor's slice of the staging area: its own records, or in a
+    // block-placed system the system's slice (its handlers' largest), so
+    // warps of different handlers share one layout.
+#if RK_ACTOR_K2K_BLOCK
+    static constexpr rk_u64 stride = RK_ACTOR_WARP_STRIDE;
+    static_assert(!warp || (rk_u64)H::batch * record <= stride,
+                  "RK_ACTOR_WARP_STRIDE holds every handler's staging slice");
+#else
     static constexpr rk_u64 stride = chunk_area + (rk_u64)H::batch * record;
+#endif
 
     // The calling actor's staging area.
     static __device__ __forceinline__ unsigned char* area() {
@@ -763,11 +787,59 @@ RK_INLINE void rk_actor_k2k_shutdown(rk_actor_leader* l, const rk_actor_desc* d)
     }
 }
 
-#if RK_ACTOR_K2K_CLUSTER
+#if RK_ACTOR_K2K_CLUSTER || RK_ACTOR_K2K_BLOCK
 // Bytes of a K2K inbox of this geometry (rk_k2k.cuh's layout).
 RK_INLINE rk_u64 rk_actor_k2k_bytes(rk_u32 capacity, rk_u32 slot_size) {
     return RK_K2K_BYTES(capacity, slot_size);
 }
+#endif
+
+#if RK_ACTOR_K2K_BLOCK
+// A block-placed warp actor's K2K inbox, laid out by its warp in the
+// block's dynamic shared memory at the offset the host chose (d->k2k_inbox,
+// after every warp's staging slice): called by every lane at start (the
+// block's start barrier, rk_actor_k2k_start, publishes it to the other
+// warps). Null when the actor has none or the geometry is not one the host
+// could have chosen (then nothing is written and the leader's geometry
+// check fails the actor), as rk_actor_k2k_cluster_open.
+RK_INLINE rk_k2k_header* rk_actor_k2k_block_open(const rk_actor_desc* d) {
+    const rk_u64 offset = reinterpret_cast<rk_u64>(d->k2k_inbox);
+    const rk_u32 capacity = d->k2k_capacity;
+    const rk_u32 slot_size = d->k2k_slot_size;
+    if (offset == 0u) {
+        return nullptr;
+    }
+    rk_u32 dynamic_bytes;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
+    const rk_u64 slices = (rk_u64)(blockDim.x >> 5) * RK_ACTOR_WARP_STRIDE;
+    const bool fits = offset % RK_LINE == 0u && offset >= slices && capacity >= 2u &&
+                      (capacity & (capacity - 1u)) == 0u && slot_size >= RK_ENVELOPE_HEADER_SIZE &&
+                      slot_size % 64u == 0u &&
+                      offset + rk_actor_k2k_bytes(capacity, slot_size) <= dynamic_bytes;
+    if (!fits) {
+        return nullptr;
+    }
+    rk_k2k_header* q = reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset);
+    // rk_k2k_init over the warp's lanes (it spreads over the whole block).
+    const rk_u32 lane = threadIdx.x & 31u;
+    rk_u64* seq = rk_k2k_seq_(q);
+    for (rk_u32 i = lane; i < capacity; i += 32u) {
+        seq[i] = i;
+    }
+    if (lane == 0u) {
+        q->tail = 0u;
+        q->head = 0u;
+        q->capacity = capacity;
+        q->slot_size = slot_size;
+        q->magic = RK_K2K_MAGIC;
+        q->owner_actor = d->actor_id;
+    }
+    __syncwarp();
+    return q;
+}
+#endif
+
+#if RK_ACTOR_K2K_CLUSTER
 
 // A cluster-placed actor's K2K inbox, laid out in this block's dynamic
 // shared memory at the offset the host chose (d->k2k_inbox, after the
@@ -818,6 +890,16 @@ RK_INLINE rk_k2k_header* rk_actor_k2k_target(const rk_route* r) {
         return nullptr;
     }
     return rk_cluster_map(reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset), r->rank);
+#elif RK_ACTOR_K2K_BLOCK
+    // Another warp's inbox in this block's shared memory (rank 0: the
+    // system is this block).
+    const rk_u64 offset = reinterpret_cast<rk_u64>(r->inbox);
+    rk_u32 dynamic_bytes;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
+    if (r->rank != 0u || offset % RK_LINE != 0u || offset + RK_K2K_SEQ_OFFSET > dynamic_bytes) {
+        return nullptr;
+    }
+    return reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset);
 #else
     return static_cast<rk_k2k_header*>(r->inbox);
 #endif
@@ -927,6 +1009,37 @@ static __device__ __noinline__ bool rk_actor_try_send(rk_fault_ctx* f, rk_u32 po
         sent = rk_actor_send_to<false>(f, port, msg, size, line, column) == RK_ACTOR_SEND_SENT;
     }
     if (__syncthreads_or(sent) != 0) {
+        return true;
+    }
+    if (f->record != nullptr && *reinterpret_cast<volatile rk_u32*>(&f->record->state) != 0u) {
+        f->faulted = true;
+    }
+    return false;
+}
+
+// ctx.send and ctx.try_send in a warp actor (`#[ring_kernel(warps = 1)]`;
+// the back end calls these for its handlers): the same, with the warp for
+// the block: lane 0 sends, and try_send's answer reaches the warp's lanes
+// by a warp vote after a warp barrier (which also orders lane 0's fault
+// record before the other lanes read it), never a block barrier, so the
+// other warp actors of the block never wait for it.
+static __device__ __noinline__ bool rk_actor_send_warp(rk_fault_ctx* f, rk_u32 port, const void* msg,
+                                                       rk_u32 size, rk_u32 line, rk_u32 column) {
+    if ((threadIdx.x & 31u) != 0u) {
+        return true;
+    }
+    return rk_actor_send_to<true>(f, port, msg, size, line, column) == RK_ACTOR_SEND_SENT;
+}
+
+static __device__ __noinline__ bool rk_actor_try_send_warp(rk_fault_ctx* f, rk_u32 port,
+                                                           const void* msg, rk_u32 size, rk_u32 line,
+                                                           rk_u32 column) {
+    int sent = 0;
+    if ((threadIdx.x & 31u) == 0u) {
+        sent = rk_actor_send_to<false>(f, port, msg, size, line, column) == RK_ACTOR_SEND_SENT;
+    }
+    __syncwarp();
+    if (__any_sync(0xFFFFFFFFu, sent) != 0) {
         return true;
     }
     if (f->record != nullptr && *reinterpret_cast<volatile rk_u32*>(&f->record->state) != 0u) {
@@ -1531,6 +1644,30 @@ RK_INLINE void rk_actor_cluster_absent() {
 #endif
 }
 
+// The start of a block-placed system: every warp of the block meets once,
+// after each warp actor laid out its K2K inbox (and a refused one closed
+// it), before any warp sends: the only block barrier in a block-placed
+// system, reached by every warp before any handler runs (warps of
+// different handlers reach it from their own instantiation of the loop:
+// bar.sync counts arrivals per block, sm_70+), so no fault can keep a warp
+// from it. A warp without an actor meets it in rk_actor_block_absent.
+// Nothing elsewhere. There is no exit barrier: the block's shared memory
+// lives until its last warp returns, so a stopped actor's closed inbox
+// outlives every sender.
+RK_INLINE void rk_actor_k2k_start() {
+#if RK_ACTOR_K2K_BLOCK
+    __syncthreads();
+#endif
+}
+
+// A warp of a block-placed system with no actor (past the system's last,
+// or a role the entry does not know): the start barrier, then return.
+RK_INLINE void rk_actor_block_absent() {
+#if RK_ACTOR_K2K_BLOCK
+    __syncthreads();
+#endif
+}
+
 // The loop of one actor, over its __shared__ loop state (the block's, or
 // its warp's slot of the block's arrays). `actor_count`: the launch's
 // actors (a cluster-placed system checks that the cluster holds them all).
@@ -1554,6 +1691,10 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
     // This actor's K2K inbox, laid out by the whole block in its shared
     // memory; published to the other blocks by the cluster barrier below.
     rk_k2k_header* const k2k_shared = rk_actor_k2k_cluster_open(d);
+#elif RK_ACTOR_K2K_BLOCK
+    // Likewise by the warp in the block's shared memory; published to the
+    // other warps by the block's start barrier below.
+    rk_k2k_header* const k2k_shared = rk_actor_k2k_block_open(d);
 #else
     (void)actor_count;
 #endif
@@ -1589,7 +1730,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.failed = false;
         l.batch = batch;
         l.k2k_turn = true;
-#if RK_ACTOR_K2K_CLUSTER
+#if RK_ACTOR_K2K_CLUSTER || RK_ACTOR_K2K_BLOCK
         l.k2k = k2k_shared;
 #else
         l.k2k = RK_ACTOR_K2K ? static_cast<rk_k2k_header*>(d->k2k_inbox) : nullptr;
@@ -1616,6 +1757,11 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         geometry_ok = geometry_ok && rk_cluster_size() == actor_count &&
                       (d->k2k_inbox != nullptr) == (l.k2k != nullptr) &&
                       reinterpret_cast<rk_u64>(d->k2k_inbox) >= (l.k2k != nullptr ? staging_bytes : 0u);
+#elif RK_ACTOR_K2K_BLOCK
+        // The launch is the one block of the system, and the inbox the host
+        // asked for is laid out (after every slice: rk_actor_k2k_block_open).
+        geometry_ok = geometry_ok && gridDim.x == 1u && actor_count <= (blockDim.x >> 5) &&
+                      (d->k2k_inbox != nullptr) == (l.k2k != nullptr);
 #endif
         if (!geometry_ok) {
             // The host sized the rings (or the staging area) for another
@@ -1641,6 +1787,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
     // by its wait.
     rk_cluster_sync();
 #endif
+    rk_actor_k2k_start();
     if (start == RK_ACTOR_EXIT) {
         rk_actor_cluster_exit();
         return;
@@ -1686,7 +1833,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             U::sync(); // everyone has read `command` before the leader polls again
             continue;
         }
-        if (RK_ACTOR_K2K_CLUSTER && ctl.source == RK_ACTOR_SOURCE_K2K) {
+        if ((RK_ACTOR_K2K_CLUSTER || RK_ACTOR_K2K_BLOCK) && ctl.source == RK_ACTOR_SOURCE_K2K) {
             rk_actor_stage_shared<H>(&ctl.inbox, ctl.count);
         } else if (ctl.source != RK_ACTOR_SOURCE_HOST_LL) {
             rk_actor_stage<H>(&ctl.inbox, ctl.count);
@@ -1872,8 +2019,10 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         static_assert(!(RK_ACTOR_K2K_CLUSTER && rk_actor_is_warp<H>::value),
                       "warp actors cannot be placed in a cluster");
         // A warp past the last actor leaves alone: the others of its block
-        // never wait for it (their barriers are warp barriers).
+        // never wait for it (their barriers are warp barriers), but for a
+        // block-placed system's start barrier.
         if (U::index() >= actor_count) {
+            rk_actor_block_absent();
             return;
         }
         // One of each per warp of the block.
@@ -1889,6 +2038,8 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         U::sync();
         rk_actor_loop<H>(&descs[w], actor_count, faults[w], ctls[w], leader_states[w]);
     } else {
+        static_assert(!(RK_ACTOR_K2K_BLOCK && !rk_actor_is_warp<H>::value),
+                      "a block-placed system holds warp actors only");
         if (blockIdx.x >= actor_count) {
             rk_actor_cluster_absent();
             return;
@@ -1912,6 +2063,15 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         __shared__ rk_actor_leader leader_state;
         rk_actor_loop<H>(&desc_copy, actor_count, fault, ctl, leader_state);
     }
+}
+
+// One role of a block-placed system (compose_system's entry dispatches
+// each warp to its role's): rk_actor_main out of line, so each role's loop
+// is allocated registers on its own (inlined together into the one entry,
+// ptxas spilled).
+template <typename H>
+__device__ __noinline__ void rk_actor_role(const rk_actor_desc* actors, rk_u32 actor_count) {
+    rk_actor_main<H>(actors, actor_count);
 }
 
 #endif // RK_ACTOR_CUH

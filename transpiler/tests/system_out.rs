@@ -259,28 +259,113 @@ fn handlers_of_different_blocks_cannot_share_a_system_kernel() {
     assert!(matches!(compose_system("x", &[]), Err(SystemError::Empty)));
 }
 
-/// Warp actors are not composed into systems (yet): refused by name, not
-/// launched with a block shape they were not written for.
+/// Warp actors are composed only into a block-placed system, and a
+/// block-placed system only of warp actors: either mistake is refused by
+/// name, never launched with a block shape its handlers were not written for.
 #[test]
-fn warp_actors_are_not_composed_into_systems() {
+fn warp_actors_are_composed_only_into_block_systems() {
     let warp = HANDLERS.replace(
         "#[ring_kernel(block_size = 32)]\npub fn collect",
         "#[ring_kernel(warps = 1)]\npub fn collect",
     );
     assert_ne!(warp, HANDLERS);
     let output = transpile(&warp);
-    let roles = [SystemRole {
+    let collect = [SystemRole {
         output: &output,
         kernel: "collect",
     }];
-    let err = compose_system("rk_system_test", &roles).unwrap_err();
+    let err = compose_system("rk_system_test", &collect).unwrap_err();
+    assert!(
+        matches!(&err, SystemError::WarpActor { kernel, .. } if kernel == "collect"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("Placement::Block"), "{err}");
+    let err = compose_system_tiered("rk_system_test", &collect, K2kTier::Cluster).unwrap_err();
+    assert!(matches!(err, SystemError::WarpActor { .. }), "{err}");
+    let forward = [SystemRole {
+        output: &output,
+        kernel: "forward",
+    }];
+    let err = compose_system_tiered("rk_system_test", &forward, K2kTier::Block).unwrap_err();
     assert_eq!(
         err,
-        SystemError::WarpActor {
-            kernel: "collect".into()
+        SystemError::NotWarpActor {
+            kernel: "forward".into()
         }
     );
-    assert!(err
-        .to_string()
-        .contains("warp actors are not composed into actor systems yet"));
+}
+
+/// The block-placed system kernel: every handler of the suite as a warp
+/// actor (`warps = 1`), inboxes in the block's shared memory
+/// (`RK_ACTOR_K2K_BLOCK`, the common slice `RK_ACTOR_WARP_STRIDE`), an
+/// entry that dispatches each warp on its actor's role. Assembled for
+/// sm_90 with no spills; the PTX has no cluster machinery and no
+/// DSMEM, and its only block barriers are the start barrier (at most two
+/// per function: a warp's loop, or an absent warp), never the loop's; no
+/// `__syncthreads_or` (try_send votes in the warp). Each role's loop is out
+/// of line (`rk_actor_role`).
+#[test]
+fn the_block_system_kernel_of_warp_actors_composes_compiles_and_assembles() {
+    let warp = HANDLERS.replace(
+        "#[ring_kernel(block_size = 32)]",
+        "#[ring_kernel(warps = 1)]",
+    );
+    let output = transpile(&warp);
+    let names = ["collect", "forward", "flood", "drain"];
+    let roles: Vec<SystemRole<'_>> = names
+        .iter()
+        .map(|kernel| SystemRole {
+            output: &output,
+            kernel,
+        })
+        .collect();
+    let system = compose_system_tiered("rk_block_system_test", &roles, K2kTier::Block).unwrap();
+    assert!(system.source.contains("#define RK_ACTOR_K2K_BLOCK 1"));
+    let largest = output
+        .kernels
+        .iter()
+        .filter_map(|k| k.actor)
+        .map(|abi| abi.staging_bytes(abi.batch))
+        .max()
+        .unwrap();
+    assert_eq!(system.warp_stride, largest);
+    assert!(system
+        .source
+        .contains(&format!("#define RK_ACTOR_WARP_STRIDE {largest}ull")));
+    assert!(system.source.contains("__launch_bounds__(256)"));
+    assert!(system
+        .source
+        .contains("switch (actors[blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5)].role)"));
+    // Sends and try_sends are the warp's.
+    assert!(system.source.contains("rk_actor_send_warp("));
+    assert!(system.source.contains("rk_actor_try_send_warp("));
+    assert!(!system.source.contains("rk_actor_send(__rk_f"));
+    insta::assert_snapshot!("k2k_block_system", system.source);
+    if let Some(ptx) = assemble_without_spills(&system, "rk_block_system_test") {
+        assert!(!ptx.contains("mapa"), "no DSMEM in one block");
+        assert!(!ptx.contains("barrier.cluster"), "no cluster barriers");
+        // The start barrier (a warp with an actor meets it in its loop, one
+        // without in rk_actor_block_absent): at most two block barriers in
+        // any function of the PTX, where a block-wide loop has one per
+        // stage (B1..B5 and more).
+        let mut per_function: Vec<(String, usize)> = Vec::new();
+        for line in ptx.lines().map(str::trim) {
+            if line.contains(".entry ") || line.contains(".func ") {
+                per_function.push((line.to_string(), 0));
+            } else if line.starts_with("bar.sync") || line.starts_with("barrier.sync") {
+                per_function.last_mut().expect("inside a function").1 += 1;
+            }
+        }
+        assert!(
+            per_function.iter().any(|(_, n)| *n > 0),
+            "the start barrier is there"
+        );
+        for (function, n) in &per_function {
+            assert!(*n <= 2, "{n} block barriers in {function}");
+        }
+        assert!(
+            !ptx.contains("bar.red"),
+            "no __syncthreads_or: try_send votes in the warp"
+        );
+    }
 }

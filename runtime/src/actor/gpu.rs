@@ -232,6 +232,56 @@ pub(crate) fn cluster_shape(
     })
 }
 
+/// The dynamic shared memory of a block-placed system (one block, a warp
+/// per actor): every warp's staging slice of `stride` bytes, then each
+/// receiver's K2K inbox on a line ([`block_shared_layout`]); the kernel is
+/// opted in past 48 KiB when it needs more. Returns each actor's inbox
+/// offset (0: none) and the dynamic bytes.
+///
+/// [`block_shared_layout`]: super::placement::block_shared_layout
+pub(crate) fn block_shape(
+    rt: &Runtime,
+    function: &KernelFunction,
+    stride: u64,
+    inboxes: &[Option<ringkernel_device::k2k::K2kLayout>],
+) -> Result<(Vec<u64>, u64)> {
+    use super::placement::{block_shared_layout, PlacementError};
+    let placement = |e: PlacementError| Error::Actor(ActorError::Placement(e));
+    let Backend::Cuda { ordinal, .. } = rt.backend() else {
+        unreachable!("block_shape is asked on a CUDA runtime");
+    };
+    let mut cu_device: sys::CUdevice = 0;
+    let mut optin = 0;
+    // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
+    unsafe {
+        sys::cuDeviceGet(&mut cu_device, ordinal as i32)
+            .result()
+            .map_err(|e| Error::driver("cuDeviceGet", e))?;
+        sys::cuDeviceGetAttribute(
+            &mut optin,
+            sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+            cu_device,
+        )
+        .result()
+        .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
+    }
+    let available = (optin.max(0) as u64).saturating_sub(u64::from(function.static_shared_bytes));
+    let (offsets, bytes) = block_shared_layout(stride, inboxes, available).map_err(placement)?;
+    if bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
+        // SAFETY: a live function handle of the current context.
+        unsafe {
+            sys::cuFuncSetAttribute(
+                function.cu_function(),
+                sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                bytes as i32,
+            )
+        }
+        .result()
+        .map_err(|e| Error::driver("cuFuncSetAttribute", e))?;
+    }
+    Ok((offsets, bytes))
+}
+
 /// How many warp actors share a block: what the spawn asked for, else as
 /// many as it has up to `MAX_PACK`; fewer while their staging slices and
 /// the kernel's static shared memory exceed what a block may have (opting

@@ -36,7 +36,7 @@ use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 pub use error::{ActorError, SourceLocation};
 pub use handle::Actor;
 pub use host::{ActorStats, DeadLetter, Envelope, LoopTrace};
-pub use placement::{ClusterLimit, Placement, PlacementError, MAX_CLUSTER};
+pub use placement::{ClusterLimit, Placement, PlacementError, MAX_BLOCK_ACTORS, MAX_CLUSTER};
 pub use supervisor::RestartPolicy;
 pub use system::{Member, System, SystemBuilder, DEFAULT_K2K_CAPACITY};
 

@@ -12,7 +12,7 @@
 //! [`cluster_shared_layout`]), so they are unit-tested without a device;
 //! the GPU start feeds them the driver's answers.
 
-use ringkernel_device::control::{Route, ROUTE_TIER_DSMEM, ROUTE_TIER_GLOBAL};
+use ringkernel_device::control::{Route, ROUTE_TIER_DSMEM, ROUTE_TIER_GLOBAL, ROUTE_TIER_SHARED};
 use ringkernel_device::k2k::K2kLayout;
 
 use crate::cuda::MAX_PORTABLE_CLUSTER;
@@ -35,7 +35,17 @@ pub enum Placement {
     /// [`MAX_PORTABLE_CLUSTER`] actors, or up to [`MAX_CLUSTER`] where the
     /// driver allows a non-portable cluster of that size for this kernel.
     Cluster,
+    /// The whole system is one block of warp actors (every actor a
+    /// `#[ring_kernel(warps = 1)]` handler, one warp each, at most
+    /// [`MAX_BLOCK_ACTORS`]); each receiving actor's K2K inbox lives in that
+    /// block's shared memory after every warp's staging slice, and senders
+    /// write it directly (`.cta` scope): the shared-memory tier.
+    Block,
 }
+
+/// The most warp actors one block-placed system holds (a block of 256
+/// threads: `MAX_PACK` warps).
+pub const MAX_BLOCK_ACTORS: u32 = ringkernel_transpiler::back::cuda::MAX_PACK;
 
 /// The most blocks any device puts in one cluster (Hopper's non-portable
 /// limit); more actors never fit a cluster.
@@ -62,11 +72,30 @@ pub enum PlacementError {
         arch.1
     )]
     NoClusters { arch: (u32, u32) },
-    /// The staging area and the largest K2K inbox do not fit a block's
-    /// shared memory.
+    /// More warp actors than one block holds.
     #[error(
-        "a cluster-placed system keeps each K2K inbox in its block's shared memory: the staging \
-         area ({staging} bytes) and an inbox of {inbox} bytes need {needed} bytes of dynamic \
+        "a block-placed system is one block of warp actors, one warp each, and {actors} actors do \
+         not fit: a block holds {limit}; use fewer actors"
+    )]
+    TooManyWarpActors { actors: u32, limit: u32 },
+    /// A block actor in a block-placed system.
+    #[error(
+        "actor {actor} (`{kernel}`) is a block actor, and a block-placed system is one block of \
+         warp actors: give `{kernel}` `#[ring_kernel(warps = 1)]`, or use Placement::Gpu"
+    )]
+    NotWarpActor { actor: u32, kernel: String },
+    /// A warp actor in a system placed one block (or cluster block) per actor.
+    #[error(
+        "actor {actor} (`{kernel}`) is a warp actor (`#[ring_kernel(warps = 1)]`), and only \
+         Placement::Block packs warp actors into a block; use Placement::Block, or drop \
+         `warps = 1`"
+    )]
+    WarpActorNeedsBlock { actor: u32, kernel: String },
+    /// The staging area and the K2K inboxes do not fit a block's shared
+    /// memory.
+    #[error(
+        "a cluster- or block-placed system keeps each K2K inbox in shared memory: the staging \
+         area ({staging} bytes) and inboxes of {inbox} bytes need {needed} bytes of dynamic \
          shared memory, the kernel can have {available}; lower k2k_capacity"
     )]
     SharedMemory {
@@ -153,6 +182,40 @@ pub fn cluster_shared_layout(
     Ok((offset, needed))
 }
 
+/// Where the K2K inboxes of a block-placed system go in its block's dynamic
+/// shared memory: after the `actors` warps' staging slices of `stride`
+/// bytes each, one after another, each on a line. Returns each actor's
+/// offset (0 for one without an inbox) and the dynamic bytes, or the error
+/// when they exceed `available`.
+pub fn block_shared_layout(
+    stride: u64,
+    inboxes: &[Option<K2kLayout>],
+    available: u64,
+) -> Result<(Vec<u64>, u64), PlacementError> {
+    let staging = stride * inboxes.len() as u64;
+    let mut end = staging;
+    let mut offsets = Vec::with_capacity(inboxes.len());
+    for inbox in inboxes {
+        match inbox {
+            Some(l) => {
+                let offset = end.next_multiple_of(INBOX_ALIGN);
+                offsets.push(offset);
+                end = offset + l.bytes() as u64;
+            }
+            None => offsets.push(0),
+        }
+    }
+    if end > available {
+        return Err(PlacementError::SharedMemory {
+            staging,
+            inbox: end - staging,
+            needed: end,
+            available,
+        });
+    }
+    Ok((offsets, end))
+}
+
 /// A system's wire from port `port` of actor `from` to actor `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Link {
@@ -190,6 +253,8 @@ pub(crate) fn route_table(
             // The cluster is the grid, one block per actor in order: the
             // destination's block, and so its rank, is its index.
             Placement::Cluster => (ROUTE_TIER_DSMEM, l.to as u32),
+            // One block: the destination is another warp of the sender's.
+            Placement::Block => (ROUTE_TIER_SHARED, 0),
         };
         table[l.port as usize] = Some(Route {
             inbox: 0,
@@ -278,6 +343,57 @@ mod tests {
         assert_eq!(table[0], None);
         assert_eq!(table[1].unwrap().rank, 2);
         assert!(route_table(&LINKS, &dests(), 0, Placement::Cluster).is_empty());
+    }
+
+    #[test]
+    fn block_routes_are_shared_tier_in_the_one_block() {
+        for from in 0..4 {
+            for (port, route) in route_table(&LINKS, &dests(), from, Placement::Block)
+                .iter()
+                .enumerate()
+            {
+                let Some(r) = route else { continue };
+                let link = LINKS
+                    .iter()
+                    .find(|l| l.from == from && l.port as usize == port)
+                    .unwrap();
+                assert_eq!(r.tier, ROUTE_TIER_SHARED);
+                assert_eq!(r.rank, 0, "every actor is a warp of the one block");
+                assert_eq!(r.dest_actor, link.to as u32);
+                assert_eq!(r.inbox, 0, "the backend fills the inbox in");
+            }
+        }
+    }
+
+    /// Inboxes follow the warps' slices, each on a 128-byte line, in actor
+    /// order; actors without one take no room; too much is an error that
+    /// says how much was needed.
+    #[test]
+    fn block_inboxes_follow_every_slice_on_lines() {
+        let small = K2kLayout::new(4, 128).unwrap();
+        let big = K2kLayout::new(16, 128).unwrap();
+        let (offsets, bytes) =
+            block_shared_layout(1000, &[Some(small), None, Some(big)], 1 << 20).unwrap();
+        assert_eq!(offsets[0], 3072, "3 slices of 1000 bytes, on a line");
+        assert_eq!(offsets[1], 0);
+        let after_small = 3072 + small.bytes() as u64;
+        assert_eq!(offsets[2], after_small.next_multiple_of(128));
+        assert_eq!(bytes, offsets[2] + big.bytes() as u64);
+        // No inbox: the slices alone.
+        assert_eq!(
+            block_shared_layout(1000, &[None, None], 2000),
+            Ok((vec![0, 0], 2000))
+        );
+        let e = block_shared_layout(1000, &[Some(small), None, Some(big)], bytes - 1).unwrap_err();
+        assert_eq!(
+            e,
+            PlacementError::SharedMemory {
+                staging: 3000,
+                inbox: bytes - 3000,
+                needed: bytes,
+                available: bytes - 1
+            }
+        );
     }
 
     #[test]

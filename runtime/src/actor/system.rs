@@ -33,8 +33,15 @@
 //! refuses a system that does not fit (too many actors, no clusters on the
 //! device, inboxes too large for shared memory: [`PlacementError`]). The
 //! CPU backend accepts every placement and runs the same protocol, with
-//! the portable 8 as its cluster limit. (Placement in one block, for
-//! warp-sized actors and the shared-memory tier, is not built yet.)
+//! the portable 8 as its cluster limit. [`Placement::Block`]: the whole
+//! system is one block of warp actors (`#[ring_kernel(warps = 1)]`, at most
+//! 8), one warp each; each receiving actor's inbox lives in that block's
+//! shared memory after every warp's staging slice, laid out by its warp
+//! before the block's one start barrier, and routes carry tier SHARED
+//! (senders write it directly, `.cta` scope); warp actors send and
+//! `try_send` warp-wide. Warp actors go only there, and only warp actors
+//! go there ([`PlacementError::NotWarpActor`],
+//! [`PlacementError::WarpActorNeedsBlock`]).
 
 use std::any::Any;
 use std::marker::PhantomData;
@@ -51,7 +58,9 @@ use super::error::ActorError;
 use super::gpu::{GpuActor, GpuLaunch, GpuLaunchSpec};
 use super::host::{bytes_of, ActorCore, ActorDriver, ActorInfo};
 use super::memory::{ActorLayout, ActorMemory};
-use super::placement::{check_cluster_fit, route_table, Link, Placement, RouteDest};
+use super::placement::{
+    check_cluster_fit, route_table, Link, Placement, PlacementError, RouteDest, MAX_BLOCK_ACTORS,
+};
 use super::supervisor::{self, RestartPolicy};
 use super::{actor_abi, actor_layout, Actor, SpawnOptions};
 use crate::cuda::compile::CudaSource;
@@ -266,6 +275,7 @@ impl SystemBuilder<'_> {
                 }
             }
         }
+        self.check_actor_kinds()?;
         if self.placement == Placement::Cluster && !self.rt.is_cuda() {
             // The GPU asks the driver (start_gpu); the CPU backend holds a
             // system to what every cluster-capable device runs.
@@ -347,6 +357,36 @@ impl SystemBuilder<'_> {
         Ok(System { cores, handles })
     }
 
+    /// Warp actors only in a block, and a block of at most
+    /// [`MAX_BLOCK_ACTORS`] of them (both backends: the CPU backend holds a
+    /// system to what the GPU runs).
+    fn check_actor_kinds(&self) -> Result<()> {
+        let placement = |e: PlacementError| Error::Actor(ActorError::Placement(e));
+        for (i, m) in self.members.iter().enumerate() {
+            let (actor, kernel) = (i as u32, m.kernel.name.clone());
+            match (self.placement, m.abi.warp) {
+                (Placement::Block, false) => {
+                    return Err(placement(PlacementError::NotWarpActor { actor, kernel }))
+                }
+                (Placement::Gpu | Placement::Cluster, true) => {
+                    return Err(placement(PlacementError::WarpActorNeedsBlock {
+                        actor,
+                        kernel,
+                    }))
+                }
+                _ => {}
+            }
+        }
+        let actors = self.members.len() as u32;
+        if self.placement == Placement::Block && actors > MAX_BLOCK_ACTORS {
+            return Err(placement(PlacementError::TooManyWarpActors {
+                actors,
+                limit: MAX_BLOCK_ACTORS,
+            }));
+        }
+        Ok(())
+    }
+
     /// One launch of the system kernel; K2K inboxes and route tables in
     /// device memory.
     fn start_gpu(
@@ -356,6 +396,7 @@ impl SystemBuilder<'_> {
     ) -> Result<Vec<Box<dyn ActorDriver>>> {
         let rt = self.rt;
         let cluster = self.placement == Placement::Cluster;
+        let block_placed = self.placement == Placement::Block;
         if cluster {
             super::gpu::cluster_precheck(rt, self.members.len() as u32)?;
         }
@@ -376,10 +417,10 @@ impl SystemBuilder<'_> {
             })
             .collect();
         let names: Vec<&str> = roles.iter().map(|r| r.kernel).collect();
-        let (prefix, tier) = if cluster {
-            ("rk_cluster_system", K2kTier::Cluster)
-        } else {
-            ("rk_system", K2kTier::Global)
+        let (prefix, tier) = match self.placement {
+            Placement::Cluster => ("rk_cluster_system", K2kTier::Cluster),
+            Placement::Block => ("rk_block_system", K2kTier::Block),
+            _ => ("rk_system", K2kTier::Global),
         };
         let symbol = format!("{prefix}_{}", names.join("_"));
         let system = compose_system_tiered(&symbol, &roles, tier).map_err(|e| {
@@ -425,6 +466,15 @@ impl SystemBuilder<'_> {
         } else {
             None
         };
+        // Block placement: every warp's slice, then each inbox on a line.
+        let block_inboxes = if block_placed {
+            let (offsets, bytes) =
+                super::gpu::block_shape(rt, &function, system.warp_stride, k2k_layouts)?;
+            staging_bytes = bytes;
+            Some(offsets)
+        } else {
+            None
+        };
 
         // K2K inboxes, then route tables (which point at them): device
         // memory with the initial image, or (cluster) the offset in each
@@ -432,6 +482,11 @@ impl SystemBuilder<'_> {
         let mut keep = Vec::new();
         let mut inbox_ptrs = Vec::new();
         for (id, layout) in k2k_layouts.iter().enumerate() {
+            if let Some(offsets) = &block_inboxes {
+                // Where the actor's warp lays its inbox out (0: none).
+                inbox_ptrs.push(offsets[id]);
+                continue;
+            }
             match (layout, shape) {
                 (Some(_), Some(shape)) => inbox_ptrs.push(shape.inbox_offset),
                 (Some(layout), None) => {
@@ -483,15 +538,22 @@ impl SystemBuilder<'_> {
                 route_count: route_ptrs[i].1,
             })
             .collect();
+        // Block placement: one block of a warp per actor.
+        let members = self.members.len() as u32;
+        let (block, actors_per_block) = if block_placed {
+            ([32 * members, 1, 1], members)
+        } else {
+            (system.block, 1)
+        };
         let launch = GpuLaunch::launch(
             rt,
             GpuLaunchSpec {
                 module,
                 function,
-                block: system.block,
+                block,
                 staging_bytes,
                 cluster: shape.map(|s| s.max_blocks),
-                actors_per_block: 1,
+                actors_per_block,
                 hlc_offset_ns: offset,
                 actors,
             },

@@ -115,6 +115,23 @@ pub fn kernel(name: &str) -> KernelSource {
     }
 }
 
+/// `kernel(name)` for `placement`: under [`Placement::Block`] the same
+/// handler as a warp actor (`#[ring_kernel(warps = 1)]` for
+/// `block_size = 32`: every handler of the suite is written for one warp,
+/// so it means the same; lines and columns of the bodies are unchanged).
+pub fn kernel_in(placement: Placement, name: &str) -> KernelSource {
+    let mut k = kernel(name);
+    if placement == Placement::Block {
+        let warp = HANDLERS.replace(
+            "#[ring_kernel(block_size = 32)]",
+            "#[ring_kernel(warps = 1)]",
+        );
+        assert_ne!(warp, HANDLERS);
+        k.items[0].text = warp;
+    }
+    k
+}
+
 pub fn forward_options() -> SpawnOptions {
     SpawnOptions {
         message_type_id: WORK_TYPE,
@@ -163,12 +180,16 @@ pub fn fan_in(
     let mut b = rt.system();
     b.k2k_capacity(capacity).placement(placement);
     let collector = b
-        .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(placement, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
         .expect("collector");
     let mut senders = Vec::new();
     for _ in 0..producers {
         let m = b
-            .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+            .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
             .expect("forwarder");
         b.connect(m, 0, collector).expect("wire");
         senders.push(m);
@@ -284,7 +305,7 @@ pub fn try_send_flood(
         ..SpawnOptions::default()
     };
     let drain = b
-        .actor::<Item, Item, ()>(&kernel("drain"), (), &drain_options)
+        .actor::<Item, Item, ()>(&kernel_in(placement, "drain"), (), &drain_options)
         .expect("drain");
     let flood_options = SpawnOptions {
         message_type_id: BURST_TYPE,
@@ -295,7 +316,7 @@ pub fn try_send_flood(
     for _ in 0..producers {
         let m = b
             .actor::<Burst, BurstResult, FloodTally>(
-                &kernel("flood"),
+                &kernel_in(placement, "flood"),
                 FloodTally::default(),
                 &flood_options,
             )
@@ -395,7 +416,7 @@ pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime, placement: Placement) {
     b.placement(placement);
     let drain = b
         .actor::<Item, Item, ()>(
-            &kernel("drain"),
+            &kernel_in(placement, "drain"),
             (),
             &SpawnOptions {
                 message_type_id: ITEM_TYPE,
@@ -406,7 +427,7 @@ pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime, placement: Placement) {
         .expect("drain");
     let flooder = b
         .actor::<Burst, BurstResult, FloodTally>(
-            &kernel("flood"),
+            &kernel_in(placement, "flood"),
             FloodTally::default(),
             &SpawnOptions {
                 message_type_id: BURST_TYPE,
@@ -451,10 +472,14 @@ pub fn stop_drains(rt: &Runtime, placement: Placement) {
     let mut b = rt.system();
     b.placement(placement);
     let collector = b
-        .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(placement, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
         .expect("collector");
     let forwarder = b
-        .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
         .expect("forwarder");
     b.connect(forwarder, 0, collector).expect("wire");
     let system = b.start().expect("start");
@@ -493,10 +518,14 @@ pub fn send_to_a_stopped_actor_is_undeliverable(rt: &Runtime, placement: Placeme
     let mut b = rt.system();
     b.placement(placement).k2k_capacity(4);
     let collector = b
-        .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(placement, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
         .expect("collector");
     let forwarder = b
-        .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
         .expect("forwarder");
     b.connect(forwarder, 0, collector).expect("wire");
     let system = b.start().expect("start");
@@ -600,10 +629,14 @@ pub fn wiring_errors(rt: &Runtime, placement: Placement) {
     let mut b = rt.system();
     b.placement(placement);
     let c = b
-        .actor::<Stamped, Receipt, Tally>(&kernel("collect"), Tally::default(), &collect_options())
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(placement, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
         .unwrap();
     let f = b
-        .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
         .unwrap();
     let problem = wiring(b.connect(f, 3, c).map(|_| ()).unwrap_err());
     assert!(problem.contains("no port 3"), "{problem}");
@@ -620,8 +653,127 @@ pub fn wiring_errors(rt: &Runtime, placement: Placement) {
     // A port left unwired.
     let mut b = rt.system();
     b.placement(placement);
-    b.actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+    b.actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
         .unwrap();
     let problem = wiring(b.start().unwrap_err());
     assert!(problem.contains("not wired"), "{problem}");
+}
+
+/// Block placement's rules, before anything starts: only warp actors go in
+/// a block (a block actor there is refused by name), warp actors go only
+/// there (placed one block per actor, refused by name), and a block holds
+/// at most 8 of them.
+pub fn block_placement_errors(rt: &Runtime) {
+    let placement_error = |e: Error| match e {
+        Error::Actor(ActorError::Placement(e)) => e,
+        other => panic!("expected a placement error, got {other}"),
+    };
+    // A block actor in a block.
+    let mut b = rt.system();
+    b.placement(Placement::Block);
+    let c = b
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(Placement::Block, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
+        .unwrap();
+    let f = b
+        .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+        .unwrap();
+    b.connect(f, 0, c).unwrap();
+    let e = placement_error(b.start().map(|_| ()).unwrap_err());
+    assert_eq!(
+        e,
+        PlacementError::NotWarpActor {
+            actor: 1,
+            kernel: "forward".into()
+        }
+    );
+    assert!(e.to_string().contains("`#[ring_kernel(warps = 1)]`"), "{e}");
+    // Warp actors placed one block per actor, or in a cluster.
+    for placement in [Placement::Gpu, Placement::Cluster] {
+        let mut b = rt.system();
+        b.placement(placement);
+        let c = b
+            .actor::<Stamped, Receipt, Tally>(
+                &kernel("collect"),
+                Tally::default(),
+                &collect_options(),
+            )
+            .unwrap();
+        let f = b
+            .actor::<Work, (), ()>(
+                &kernel_in(Placement::Block, "forward"),
+                (),
+                &forward_options(),
+            )
+            .unwrap();
+        b.connect(f, 0, c).unwrap();
+        let e = placement_error(b.start().map(|_| ()).unwrap_err());
+        assert_eq!(
+            e,
+            PlacementError::WarpActorNeedsBlock {
+                actor: 1,
+                kernel: "forward".into()
+            }
+        );
+        assert!(e.to_string().contains("Placement::Block"), "{e}");
+    }
+    // Nine warp actors.
+    let mut b = rt.system();
+    b.placement(Placement::Block);
+    let c = b
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(Placement::Block, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
+        .unwrap();
+    for _ in 0..8 {
+        let f = b
+            .actor::<Work, (), ()>(
+                &kernel_in(Placement::Block, "forward"),
+                (),
+                &forward_options(),
+            )
+            .unwrap();
+        b.connect(f, 0, c).unwrap();
+    }
+    let e = placement_error(b.start().map(|_| ()).unwrap_err());
+    assert_eq!(
+        e,
+        PlacementError::TooManyWarpActors {
+            actors: 9,
+            limit: 8
+        }
+    );
+}
+
+/// A warp actor's send on a port nobody wired (spawned alone, so no route
+/// at all) faults at the send's line, like a block actor's.
+pub fn warp_unrouted_send_faults(rt: &Runtime) {
+    let actors = rt
+        .spawn::<Work, (), ()>(
+            &kernel_in(Placement::Block, "forward"),
+            3,
+            (),
+            &forward_options(),
+        )
+        .expect("spawn");
+    for a in &actors {
+        a.send(&Work::default()).expect("send");
+        match a.recv_timeout(Duration::from_secs(10)) {
+            Err(ActorError::Fault { kind, location, .. }) => {
+                assert_eq!(kind, FaultKind::Unrouted);
+                let line = HANDLERS
+                    .lines()
+                    .position(|l| l.contains("ctx.send("))
+                    .expect("the send")
+                    + 1;
+                assert_eq!(location.line as usize, line, "the send's line");
+            }
+            other => panic!("expected an Unrouted fault, got {other:?}"),
+        }
+    }
 }

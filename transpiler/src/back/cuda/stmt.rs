@@ -242,10 +242,13 @@ impl<W: fmt::Write> Writer<'_, W> {
         self.write_top_expr(ctx, message)?;
         let args =
             format!("__rk_f, {port}u, &rk_sent, (rk_u32)sizeof({c_type}), {line}u, {column}u");
+        // A warp actor's sends are its warp's (lane 0 sends, try_send's
+        // answer by a warp vote): `rk_actor_send_warp`/`rk_actor_try_send_warp`.
+        let unit = if ctx.warp_actor { "_warp" } else { "" };
         match try_result {
             None => writeln!(
                 self.out,
-                "; if (!rk_actor_send({args})) {} }}",
+                "; if (!rk_actor_send{unit}({args})) {} }}",
                 ctx.fault_return()
             ),
             Some(result) => {
@@ -255,7 +258,7 @@ impl<W: fmt::Write> Writer<'_, W> {
                 }
                 writeln!(
                     self.out,
-                    "rk_actor_try_send({args}); if (__rk_f->faulted) {} }}",
+                    "rk_actor_try_send{unit}({args}); if (__rk_f->faulted) {} }}",
                     ctx.fault_return()
                 )
             }

@@ -32,7 +32,11 @@
 //! compose time rather than per route at run time). Its blocks must all
 //! reach the cluster's start and exit barriers, so a block with a role the
 //! entry does not know takes part in both (`rk_actor_cluster_absent`)
-//! instead of returning.
+//! instead of returning. A block-placed system ([`K2kTier::Block`]) is one
+//! block of warp actors: it defines `RK_ACTOR_K2K_BLOCK 1` and the common
+//! staging slice `RK_ACTOR_WARP_STRIDE`, its entry dispatches each warp on
+//! its actor's role, and a warp with no actor meets the block's one start
+//! barrier (`rk_actor_block_absent`) before it returns.
 
 use std::fmt::Write as _;
 
@@ -49,6 +53,9 @@ pub enum K2kTier {
     /// `.cluster` scope: the system is launched as one thread-block cluster
     /// (sm_90+).
     Cluster,
+    /// The shared memory of the system's one block, whose warps are its
+    /// actors (`#[ring_kernel(warps = 1)]` handlers only), `.cta` scope.
+    Block,
 }
 
 /// One handler of a system: its module's output and which of its kernels.
@@ -71,6 +78,9 @@ pub struct SystemOutput {
     pub block: [u32; 3],
     /// Each role's kernel metadata (in role order): its ABI and wiring.
     pub roles: Vec<KernelInfo>,
+    /// [`K2kTier::Block`]: the staging slice of every warp (the largest of
+    /// the handlers', `RK_ACTOR_WARP_STRIDE`); 0 otherwise.
+    pub warp_stride: u64,
 }
 
 impl SystemOutput {
@@ -100,10 +110,19 @@ pub enum SystemError {
     #[error("`{symbol}` is not a usable C identifier for the system kernel")]
     InvalidSymbol { symbol: String },
     #[error(
-        "`{kernel}` is a `#[ring_kernel(warps = 1)]` actor: warp actors are not composed into \
-         actor systems yet; spawn it with `Runtime::spawn`, or drop `warps = 1`"
+        "`{kernel}` is a `#[ring_kernel(warps = 1)]` actor: warp actors share a block, so a \
+         system of them is placed in one block (Placement::Block); this one is placed \
+         {placement}; drop `warps = 1` or place the system in a block"
     )]
-    WarpActor { kernel: String },
+    WarpActor {
+        kernel: String,
+        placement: &'static str,
+    },
+    #[error(
+        "`{kernel}` is a block actor: a system placed in one block (Placement::Block) is made \
+         of warp actors; give it `#[ring_kernel(warps = 1)]` or place the system elsewhere"
+    )]
+    NotWarpActor { kernel: String },
     #[error("writing the output failed")]
     Format(#[from] std::fmt::Error),
 }
@@ -140,10 +159,24 @@ pub fn compose_system_tiered(
             .ok_or_else(|| SystemError::NotAnActor {
                 kernel: role.kernel.into(),
             })?;
-        if info.actor.is_some_and(|abi| abi.warp) {
-            return Err(SystemError::WarpActor {
-                kernel: role.kernel.into(),
-            });
+        let warp = info.actor.is_some_and(|abi| abi.warp);
+        match tier {
+            K2kTier::Block if !warp => {
+                return Err(SystemError::NotWarpActor {
+                    kernel: role.kernel.into(),
+                })
+            }
+            K2kTier::Global | K2kTier::Cluster if warp => {
+                return Err(SystemError::WarpActor {
+                    kernel: role.kernel.into(),
+                    placement: if tier == K2kTier::Global {
+                        "one block per actor on the device"
+                    } else {
+                        "in a thread-block cluster"
+                    },
+                })
+            }
+            _ => {}
         }
         infos.push(info.clone());
     }
@@ -156,7 +189,19 @@ pub fn compose_system_tiered(
             other_block: other.block,
         });
     }
-    let threads = block.iter().product::<u32>();
+    // A block of warp actors runs up to MAX_PACK warps (the runtime picks
+    // the block from the system's size); each warp's slice is the largest.
+    let (threads, warp_stride) = if tier == K2kTier::Block {
+        let stride = infos
+            .iter()
+            .filter_map(|k| k.actor)
+            .map(|abi| abi.staging_bytes(abi.batch))
+            .max()
+            .unwrap_or(0);
+        (32 * super::MAX_PACK, stride)
+    } else {
+        (block.iter().product::<u32>(), 0)
+    };
 
     let mut source = String::new();
     writeln!(
@@ -179,6 +224,12 @@ pub fn compose_system_tiered(
     if tier == K2kTier::Cluster {
         // Inboxes in the blocks' shared memory, cluster scope (rk_actor.cuh).
         writeln!(source, "#define RK_ACTOR_K2K_CLUSTER 1")?;
+    }
+    if tier == K2kTier::Block {
+        // Inboxes in the block's shared memory after the warps' slices,
+        // block scope (rk_actor.cuh).
+        writeln!(source, "#define RK_ACTOR_K2K_BLOCK 1")?;
+        writeln!(source, "#define RK_ACTOR_WARP_STRIDE {warp_stride}ull")?;
     }
     writeln!(source, "#include \"rk_rust.cuh\"")?;
     writeln!(source, "#include \"rk_actor.cuh\"")?;
@@ -213,25 +264,46 @@ pub fn compose_system_tiered(
         source,
         "extern \"C\" __global__ void __launch_bounds__({threads}) {symbol}(const rk_actor_desc* actors, rk_u32 actor_count) {{"
     )?;
-    writeln!(source, "    if (blockIdx.x >= actor_count) {{")?;
-    if tier == K2kTier::Cluster {
-        writeln!(source, "        rk_actor_cluster_absent();")?;
+    // The actor this block (or, in a block of warp actors, this warp) runs.
+    let index = if tier == K2kTier::Block {
+        "blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5)"
+    } else {
+        "blockIdx.x"
+    };
+    writeln!(source, "    if ({index} >= actor_count) {{")?;
+    match tier {
+        K2kTier::Cluster => writeln!(source, "        rk_actor_cluster_absent();")?,
+        K2kTier::Block => writeln!(source, "        rk_actor_block_absent();")?,
+        K2kTier::Global => {}
     }
     writeln!(source, "        return;")?;
     writeln!(source, "    }}")?;
-    writeln!(source, "    switch (actors[blockIdx.x].role) {{")?;
+    writeln!(source, "    switch (actors[{index}].role) {{")?;
     for (i, info) in infos.iter().enumerate() {
         let adapter = &info.wiring.as_ref().expect("checked above").adapter;
         let namespace = namespace_of[i];
+        // A block of warp actors runs each role's loop out of line
+        // (`rk_actor_role`): the roles' loops inlined into one entry made
+        // ptxas spill (four roles of the K2K suite).
+        let main = if tier == K2kTier::Block {
+            "rk_actor_role"
+        } else {
+            "rk_actor_main"
+        };
         writeln!(
             source,
-            "    case {i}u: rk_actor_main<rk_role{namespace}::{adapter}>(actors, actor_count); break;"
+            "    case {i}u: {main}<rk_role{namespace}::{adapter}>(actors, actor_count); break;"
         )?;
     }
     if tier == K2kTier::Cluster {
         writeln!(
             source,
             "    default: rk_actor_cluster_absent(); break; // the host writes only the roles above"
+        )?;
+    } else if tier == K2kTier::Block {
+        writeln!(
+            source,
+            "    default: rk_actor_block_absent(); break; // the host writes only the roles above"
         )?;
     } else {
         writeln!(
@@ -263,5 +335,6 @@ pub fn compose_system_tiered(
         symbol: symbol.into(),
         block,
         roles: infos,
+        warp_stride,
     })
 }

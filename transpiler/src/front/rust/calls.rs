@@ -931,10 +931,6 @@ pub(super) fn warp_actor_rejects(method: &str, span: proc_macro2::Span) -> Optio
             "a `__shared__` array belongs to the block, which other warp actors share",
             "exchange values within the warp with `ctx.warp_shuffle`/`ctx.warp_reduce_*`, or drop `warps = 1` to give the actor a block",
         ),
-        "send" | "try_send" => (
-            "warp actors are not wired into actor systems yet",
-            "drop `warps = 1` (a block-sized actor can send)",
-        ),
         _ => return None,
     };
     Some(FrontError::new(
