@@ -938,7 +938,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
     rk_u32& empty = l->empty;
     rk_u32& sleep = l->sleep;
     for (;;) {
-        if (l->failed) {
+        if (RK_UNLIKELY(l->failed)) {
             l->look = RK_ACTOR_LOOK_NONE;
             // Parked after a fault: the host resets the state, then bumps
             // restart_requested (or asks to stop). Messages stay queued.
@@ -1033,7 +1033,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             return RK_ACTOR_RUN;
         }
         ++empty;
-        if (empty % RK_ACTOR_STOP_POLL == 0u && rk_control_stop_requested(cb)) {
+        if (RK_UNLIKELY(empty % RK_ACTOR_STOP_POLL == 0u) && rk_control_stop_requested(cb)) {
             // The host publishes every message before it asks to stop, so
             // one more look at the tail (acquire) sees all of them.
             const rk_u64 tail = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
@@ -1579,7 +1579,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_RECEIVE);
         }
-        if (good == 0u) {
+        if (RK_UNLIKELY(good == 0u)) {
             // The first envelope is not this actor's message: dead-letter
             // it (from the slot, with whatever payload it carries) and go on.
             __syncthreads(); // everyone has read `good` before the leader reuses ctl
@@ -1616,7 +1616,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             if (leader && answered > 0u) {
                 rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
                 const bool serial = (rk_u64)first.logical + (answered - 1u) > 0xFFFFFFFFull;
-                if (serial) {
+                if (RK_UNLIKELY(serial)) {
                     // The logical counter is about to wrap: issue each stamp by
                     // the rule (rk_hlc_send bumps the physical part instead),
                     // into the receipts' places (the handlers are done with them).
@@ -1685,7 +1685,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
             if (traced) {
                 rk_actor_trace_mark(&l, RK_ACTOR_TRACE_TAIL);
             }
-            if (done < good) {
+            if (RK_UNLIKELY(done < good)) {
                 // Message `done` faulted. Fault record and Failed state
                 // first: the dead letter's release store publishes them with
                 // it, so a host that sees the dead letter sees the actor Failed.
