@@ -239,10 +239,10 @@ enum rk_actor_command : rk_u32 {
 
 // Diagnostics: with RK_ACTOR_TRACE defined to 1 (the runtime adds
 // -DRK_ACTOR_TRACE=1 when RINGKERNEL_ACTOR_TRACE is set), the leader times
-// each host batch's stages with %globaltimer and accumulates them in the
-// control block's device_pad, as 16 u32 (RK_ACTOR_TRACE_*, wrapping; read
-// by the host with Actor::loop_trace): how many batches, then the summed
-// nanoseconds of each stage. Off by default: the stores cost PCIe writes
+// each host batch's stages in SM cycles (clock64) and accumulates them in
+// the control block's device_pad, as 16 u32 (RK_ACTOR_TRACE_*, wrapping;
+// read by the host with Actor::loop_trace): how many batches, then the
+// summed cycles of each stage, and the busy stages in %globaltimer ns. Off by default: the stores cost PCIe writes
 // per batch, the timer reads a few nanoseconds each.
 #ifndef RK_ACTOR_TRACE
 #define RK_ACTOR_TRACE 0
@@ -261,7 +261,7 @@ enum rk_actor_command : rk_u32 {
 #define RK_ACTOR_TRACE_FENCE 11u    // -> the closing fence
 #define RK_ACTOR_TRACE_TAIL 12u     // -> the reply tail stored
 #define RK_ACTOR_TRACE_CLOSE 13u    // -> inbox head and heartbeat stored
-#define RK_ACTOR_TRACE_CYCLES 14u   // SM clock cycles from seen to the reply tail
+#define RK_ACTOR_TRACE_BUSY_NS 14u  // %globaltimer ns from seen to the reply tail
 #define RK_ACTOR_TRACE_LOOKS 15u    // look spins that found nothing
 #define RK_ACTOR_TRACE_WORDS 16u
 
@@ -297,8 +297,8 @@ struct rk_actor_leader {
     rk_u64 k2k_mask;
     rk_u64 sent;         // messages this actor sent (ctx.send, ctx.try_send)
 #if RK_ACTOR_TRACE
-    rk_u64 trace_at;     // when the current stage began (%globaltimer)
-    rk_u64 trace_seen_clock; // clock64() when the batch was seen
+    rk_u64 trace_at;     // when the current stage began (clock64)
+    rk_u64 trace_seen_clock; // %globaltimer when the batch was seen
     alignas(16) rk_u32 trace[RK_ACTOR_TRACE_WORDS]; // RK_ACTOR_TRACE_* accumulators
 #endif
 };
@@ -307,15 +307,15 @@ struct rk_actor_leader {
 // accumulator `k` and marks now. Leader only.
 RK_INLINE void rk_actor_trace_mark(rk_actor_leader* l, rk_u32 k) {
 #if RK_ACTOR_TRACE
-    const rk_u64 now = rk_globaltimer_ns();
+    // Stages in SM cycles (exact, this thread's SM); the busy span also in
+    // %globaltimer nanoseconds, which gives the clock rate to convert them.
+    const rk_u64 now = (rk_u64)clock64();
     l->trace[k] += (rk_u32)(now - l->trace_at);
     l->trace_at = now;
-    // The SM clock over the busy stages: with the nanoseconds, the clock
-    // rate the loop ran at.
     if (k == RK_ACTOR_TRACE_IDLE) {
-        l->trace_seen_clock = (rk_u64)clock64();
+        l->trace_seen_clock = rk_globaltimer_ns();
     } else if (k == RK_ACTOR_TRACE_TAIL) {
-        l->trace[RK_ACTOR_TRACE_CYCLES] += (rk_u32)((rk_u64)clock64() - l->trace_seen_clock);
+        l->trace[RK_ACTOR_TRACE_BUSY_NS] += (rk_u32)(rk_globaltimer_ns() - l->trace_seen_clock);
     }
 #else
     (void)l;
@@ -1476,7 +1476,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
         l.sent = 0u;
 #if RK_ACTOR_TRACE
-        l.trace_at = rk_globaltimer_ns();
+        l.trace_at = (rk_u64)clock64();
         for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS; ++k) {
             l.trace[k] = 0u;
         }
