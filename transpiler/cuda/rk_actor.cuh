@@ -948,6 +948,13 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
                         rk_actor_k2k_shutdown<rk_actor_k2k_scope>(l, d);
                     }
                 }
+                // The host dead-letters what is left in the inbox from the
+                // stored head: store every message consumed so far, the
+                // faulted one included. Taken from its flagged copy, it may
+                // still be past the last tail read (head <= tail_seen), and
+                // the host publishes every message before it asks to stop.
+                const rk_u64 tail = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+                rk_actor_free_inbox(l, tail, true);
                 return RK_ACTOR_EXIT;
             }
             rk_u32 restart = rk_control_restart_requested(cb);
