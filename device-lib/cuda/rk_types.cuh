@@ -26,6 +26,11 @@ static_assert(sizeof(void*) == 8, "RingKernel requires 64-bit device pointers");
 // headers are included by each generated module, and the persistent loop
 // must not pay for calls.
 #define RK_DEVICE __device__ __forceinline__
+// Branch hints for the persistent loops: the unlikely side (faults, stops,
+// a full ring) is laid out after the hot path, so the instructions a
+// message runs through stay together.
+#define RK_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RK_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 // offsetof without <cstddef> (NVRTC has none). NVRTC's front end (EDG)
 // knows neither `offsetof` nor `__builtin_offsetof`, but folds its

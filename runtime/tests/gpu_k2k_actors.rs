@@ -89,6 +89,15 @@ fn gpu_try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
     suite::try_send_to_a_stopped_actor_faults(&rt, Placement::Gpu);
 }
 
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_a_failed_actor_dead_letters_its_k2k_queue_when_stopped() {
+    let Some(rt) = gpu_runtime("gpu_failed_k2k_queue") else {
+        return;
+    };
+    suite::failed_actor_dead_letters_its_k2k_queue(&rt, Placement::Gpu);
+}
+
 // ---- Placement::Cluster (DSMEM tier; needs compute capability 9.0) ----
 
 #[test]
@@ -129,6 +138,15 @@ fn gpu_cluster_a_send_to_a_stopped_actor_is_undeliverable() {
         return;
     };
     suite::send_to_a_stopped_actor_is_undeliverable(&rt, Placement::Cluster);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_a_failed_actor_dead_letters_its_k2k_queue_when_stopped() {
+    let Some(rt) = gpu_runtime("gpu_cluster_failed_k2k_queue") else {
+        return;
+    };
+    suite::failed_actor_dead_letters_its_k2k_queue(&rt, Placement::Cluster);
 }
 
 #[test]

@@ -139,3 +139,10 @@ fn try_send_to_a_stopped_actor_faults_undeliverable_at_its_line() {
         suite::try_send_to_a_stopped_actor_faults(&Runtime::cpu(), placement);
     }
 }
+
+#[test]
+fn a_failed_actor_dead_letters_its_k2k_queue_when_stopped() {
+    for placement in PLACEMENTS {
+        suite::failed_actor_dead_letters_its_k2k_queue(&Runtime::cpu(), placement);
+    }
+}

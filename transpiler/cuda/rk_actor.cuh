@@ -353,10 +353,10 @@ enum rk_actor_command : rk_u32 {
 
 // Diagnostics: with RK_ACTOR_TRACE defined to 1 (the runtime adds
 // -DRK_ACTOR_TRACE=1 when RINGKERNEL_ACTOR_TRACE is set), the leader times
-// each host batch's stages with %globaltimer and accumulates them in the
-// control block's device_pad, as 16 u32 (RK_ACTOR_TRACE_*, wrapping; read
-// by the host with Actor::loop_trace): how many batches, then the summed
-// nanoseconds of each stage. Off by default: the stores cost PCIe writes
+// each host batch's stages in SM cycles (clock64) and accumulates them in
+// the control block's device_pad, as 16 u32 (RK_ACTOR_TRACE_*, wrapping;
+// read by the host with Actor::loop_trace): how many batches, then the
+// summed cycles of each stage, and the busy stages in %globaltimer ns. Off by default: the stores cost PCIe writes
 // per batch, the timer reads a few nanoseconds each.
 #ifndef RK_ACTOR_TRACE
 #define RK_ACTOR_TRACE 0
@@ -375,7 +375,7 @@ enum rk_actor_command : rk_u32 {
 #define RK_ACTOR_TRACE_FENCE 11u    // -> the closing fence
 #define RK_ACTOR_TRACE_TAIL 12u     // -> the reply tail stored
 #define RK_ACTOR_TRACE_CLOSE 13u    // -> inbox head and heartbeat stored
-#define RK_ACTOR_TRACE_CYCLES 14u   // SM clock cycles from seen to the reply tail
+#define RK_ACTOR_TRACE_BUSY_NS 14u  // %globaltimer ns from seen to the reply tail
 #define RK_ACTOR_TRACE_LOOKS 15u    // look spins that found nothing
 #define RK_ACTOR_TRACE_WORDS 16u
 
@@ -411,8 +411,8 @@ struct rk_actor_leader {
     rk_u64 k2k_mask;
     rk_u64 sent;         // messages this actor sent (ctx.send, ctx.try_send)
 #if RK_ACTOR_TRACE
-    rk_u64 trace_at;     // when the current stage began (%globaltimer)
-    rk_u64 trace_seen_clock; // clock64() when the batch was seen
+    rk_u64 trace_at;     // when the current stage began (clock64)
+    rk_u64 trace_seen_clock; // %globaltimer when the batch was seen
     alignas(16) rk_u32 trace[RK_ACTOR_TRACE_WORDS]; // RK_ACTOR_TRACE_* accumulators
 #endif
 };
@@ -421,15 +421,15 @@ struct rk_actor_leader {
 // accumulator `k` and marks now. Leader only.
 RK_INLINE void rk_actor_trace_mark(rk_actor_leader* l, rk_u32 k) {
 #if RK_ACTOR_TRACE
-    const rk_u64 now = rk_globaltimer_ns();
+    // Stages in SM cycles (exact, this thread's SM); the busy span also in
+    // %globaltimer nanoseconds, which gives the clock rate to convert them.
+    const rk_u64 now = (rk_u64)clock64();
     l->trace[k] += (rk_u32)(now - l->trace_at);
     l->trace_at = now;
-    // The SM clock over the busy stages: with the nanoseconds, the clock
-    // rate the loop ran at.
     if (k == RK_ACTOR_TRACE_IDLE) {
-        l->trace_seen_clock = (rk_u64)clock64();
+        l->trace_seen_clock = rk_globaltimer_ns();
     } else if (k == RK_ACTOR_TRACE_TAIL) {
-        l->trace[RK_ACTOR_TRACE_CYCLES] += (rk_u32)((rk_u64)clock64() - l->trace_seen_clock);
+        l->trace[RK_ACTOR_TRACE_BUSY_NS] += (rk_u32)(rk_globaltimer_ns() - l->trace_seen_clock);
     }
 #else
     (void)l;
@@ -1144,7 +1144,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
     rk_u32& empty = l->empty;
     rk_u32& sleep = l->sleep;
     for (;;) {
-        if (l->failed) {
+        if (RK_UNLIKELY(l->failed)) {
             l->look = RK_ACTOR_LOOK_NONE;
             // Parked after a fault: the host resets the state, then bumps
             // restart_requested (or asks to stop). Messages stay queued.
@@ -1154,6 +1154,13 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
                         rk_actor_k2k_shutdown<rk_actor_k2k_scope>(l, d);
                     }
                 }
+                // The host dead-letters what is left in the inbox from the
+                // stored head: store every message consumed so far, the
+                // faulted one included. Taken from its flagged copy, it may
+                // still be past the last tail read (head <= tail_seen), and
+                // the host publishes every message before it asks to stop.
+                const rk_u64 tail = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
+                rk_actor_free_inbox(l, tail, true);
                 return RK_ACTOR_EXIT;
             }
             rk_u32 restart = rk_control_restart_requested(cb);
@@ -1239,7 +1246,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             return RK_ACTOR_RUN;
         }
         ++empty;
-        if (empty % RK_ACTOR_STOP_POLL == 0u && rk_control_stop_requested(cb)) {
+        if (RK_UNLIKELY(empty % RK_ACTOR_STOP_POLL == 0u) && rk_control_stop_requested(cb)) {
             // The host publishes every message before it asks to stop, so
             // one more look at the tail (acquire) sees all of them.
             const rk_u64 tail = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
@@ -1739,7 +1746,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
         l.sent = 0u;
 #if RK_ACTOR_TRACE
-        l.trace_at = rk_globaltimer_ns();
+        l.trace_at = (rk_u64)clock64();
         for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS; ++k) {
             l.trace[k] = 0u;
         }
@@ -1854,7 +1861,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_RECEIVE);
         }
-        if (good == 0u) {
+        if (RK_UNLIKELY(good == 0u)) {
             // The first envelope is not this actor's message: dead-letter
             // it (from the slot, with whatever payload it carries) and go on.
             U::sync(); // everyone has read `good` before the leader reuses ctl
@@ -1891,7 +1898,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             if (leader && answered > 0u) {
                 rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
                 const bool serial = (rk_u64)first.logical + (answered - 1u) > 0xFFFFFFFFull;
-                if (serial) {
+                if (RK_UNLIKELY(serial)) {
                     // The logical counter is about to wrap: issue each stamp by
                     // the rule (rk_hlc_send bumps the physical part instead),
                     // into the receipts' places (the handlers are done with them).
@@ -1960,7 +1967,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             if (traced) {
                 rk_actor_trace_mark(&l, RK_ACTOR_TRACE_TAIL);
             }
-            if (done < good) {
+            if (RK_UNLIKELY(done < good)) {
                 // Message `done` faulted. Fault record and Failed state
                 // first: the dead letter's release store publishes them with
                 // it, so a host that sees the dead letter sees the actor Failed.

@@ -180,14 +180,20 @@ pub struct CallAnatomy {
 }
 
 impl CallAnatomy {
-    /// Mean nanoseconds per traced batch of stage `k` (`LoopTrace::STAGES`).
+    /// Mean nanoseconds per traced batch of stage `k` (`LoopTrace::STAGES`),
+    /// its cycles at the busy stages' clock rate.
     pub fn per_batch(&self, k: usize) -> f64 {
-        self.trace.stages_ns[k] as f64 / self.trace.batches.max(1) as f64
+        self.cycles_per_batch(k) * self.trace.ns_per_cycle()
+    }
+
+    /// Mean SM cycles per traced batch of stage `k`.
+    pub fn cycles_per_batch(&self, k: usize) -> f64 {
+        self.trace.stages_cycles[k] as f64 / self.trace.batches.max(1) as f64
     }
 
     /// The device's stages from "seen" to "reply tail stored", mean per batch.
     pub fn device_busy_ns(&self) -> f64 {
-        (1..12).map(|k| self.per_batch(k)).sum()
+        self.trace.busy_ns as f64 / self.trace.batches.max(1) as f64
     }
 }
 

@@ -482,23 +482,27 @@ fn anatomy_table(out: &mut String, a: &CallAnatomy, floor_p50: Option<f64>) {
     }
     let _ = writeln!(
         out,
-        "\n| device stage (mean per batch, each from the end of the one before) | ns |"
+        "\n| device stage (mean per batch, each from the end of the one before) | SM cycles | ns |"
     );
-    let _ = writeln!(out, "|---|---|");
+    let _ = writeln!(out, "|---|---|---|");
     for (k, what) in LoopTrace::STAGES.iter().enumerate() {
-        let _ = writeln!(out, "| {what} | {:.0} |", a.per_batch(k));
+        let _ = writeln!(
+            out,
+            "| {what} | {:.0} | {:.0} |",
+            a.cycles_per_batch(k),
+            a.per_batch(k)
+        );
     }
     let _ = writeln!(
         out,
-        "| look spins that found nothing, per batch | {:.2} |",
+        "| look spins that found nothing, per batch | | {:.2} |",
         t.empty_looks as f64 / t.batches.max(1) as f64
     );
     let busy = a.device_busy_ns();
     let _ = writeln!(
         out,
-        "\nSM clock over the busy stages: {:.0} MHz ({:.0} cycles per batch).",
-        t.busy_cycles as f64 / t.batches.max(1) as f64 / busy.max(1.0) * 1e3,
-        t.busy_cycles as f64 / t.batches.max(1) as f64
+        "\nSM clock over the busy stages: {:.0} MHz (stages counted by `clock64`, the busy span timed by `%globaltimer`).",
+        1e3 / t.ns_per_cycle().max(1e-12)
     );
     let _ = writeln!(
         out,

@@ -85,6 +85,25 @@ pub fn collect(ctx: &RingContext, state: &mut Tally, s: &Stamped) -> Receipt {
     }
 }
 
+/// Faults on every message (its index past the words: out of bounds), so
+/// it parks Failed on the first with the rest still in its K2K inbox.
+#[ring_kernel(block_size = 32)]
+pub fn picky(ctx: &RingContext, s: &Stamped) -> Receipt {
+    let now = ctx.now();
+    let word = s.words[(s.index + 14) as usize];
+    Receipt {
+        producer: s.producer,
+        index: s.index,
+        checksum: word as u64,
+        sent_by: s.sent_by,
+        cause_logical: s.cause_logical,
+        cause_physical: s.cause_physical,
+        physical: now.physical_ns,
+        logical: now.logical,
+        node: now.node,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, RingMessage)]
 #[repr(C)]
 pub struct Burst {

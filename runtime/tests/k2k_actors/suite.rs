@@ -562,6 +562,82 @@ pub fn send_to_a_stopped_actor_is_undeliverable(rt: &Runtime, placement: Placeme
     system.stop(Duration::from_secs(10)).expect("stop");
 }
 
+/// A failed actor's K2K inbox is not lost when it stops: the message it
+/// faulted on comes back as its fault (at the handler's line), every one
+/// queued behind it as Undeliverable, in order, each exactly once
+/// (`rk_actor_k2k_shutdown` on the GPU, the executor's close on the CPU).
+pub fn failed_actor_dead_letters_its_k2k_queue(rt: &Runtime, placement: Placement) {
+    let n = 10u32;
+    let mut b = rt.system();
+    b.placement(placement).k2k_capacity(16);
+    let picky = b
+        .actor::<Stamped, Receipt, ()>(&kernel("picky"), (), &collect_options())
+        .expect("picky");
+    let forwarder = b
+        .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+        .expect("forwarder");
+    b.connect(forwarder, 0, picky).expect("wire");
+    let system = b.start().expect("start");
+    for index in 0..n {
+        system
+            .actor(forwarder)
+            .send(&Work {
+                producer: 0,
+                index,
+                words: [index; 14],
+            })
+            .expect("send");
+    }
+    // Every item is in picky's inbox (committed) once the forwarder drained.
+    system
+        .actor(forwarder)
+        .stop()
+        .expect("the forwarder drains");
+    let line = HANDLERS
+        .lines()
+        .position(|l| l.contains("s.words[(s.index + 14) as usize]"))
+        .expect("picky's index")
+        + 1;
+    match system.actor(picky).recv_timeout(Duration::from_secs(30)) {
+        Err(ActorError::Fault { kind, location, .. }) => {
+            assert_eq!(kind, FaultKind::IndexOutOfBounds);
+            assert_eq!(location.line as usize, line, "the index's line");
+        }
+        other => panic!("expected picky's fault, got {other:?}"),
+    }
+    system.stop(Duration::from_secs(10)).expect("stop");
+    // The shutdown's dead letters are in picky's outbox: each comes back as
+    // a fault from recv (and joins dead_letters()), then it is Stopped.
+    let mut undeliverable = 0;
+    loop {
+        match system.actor(picky).recv_timeout(Duration::from_secs(10)) {
+            Err(ActorError::Fault {
+                kind: FaultKind::Undeliverable,
+                ..
+            }) => undeliverable += 1,
+            Err(ActorError::Stopped { .. }) => break,
+            other => panic!("expected dead letters, then Stopped; got {other:?}"),
+        }
+    }
+    assert_eq!(undeliverable, n - 1);
+    let letters = system.actor(picky).dead_letters();
+    let seen: Vec<(FaultKind, u32)> = letters
+        .iter()
+        .map(|l| {
+            // Stamped.index: the second u32 of the payload.
+            let index = u32::from_le_bytes(l.payload[4..8].try_into().expect("4 bytes"));
+            (l.kind, index)
+        })
+        .collect();
+    let expected: Vec<(FaultKind, u32)> = std::iter::once((FaultKind::IndexOutOfBounds, 0))
+        .chain((1..n).map(|i| (FaultKind::Undeliverable, i)))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "every item once: the faulted one, then the queue"
+    );
+}
+
 /// Placement mistakes are errors at start: more actors than any cluster
 /// holds (17: past every device's 16, on every backend).
 pub fn placement_errors(rt: &Runtime) {
