@@ -290,3 +290,13 @@ fn gpu_a_warp_actors_send_on_an_unwired_port_faults_at_its_line() {
     // Three warp actors packed in one block, each faulting alone.
     suite::warp_unrouted_send_faults(&rt);
 }
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_a_failed_actor_dead_letters_its_k2k_queue_when_stopped() {
+    let Some(rt) = gpu_runtime("gpu_block_failed_dead_letters") else {
+        return;
+    };
+    // The faulting warp actor parks alone; its neighbour keeps forwarding.
+    suite::failed_actor_dead_letters_its_k2k_queue(&rt, Placement::Block);
+}

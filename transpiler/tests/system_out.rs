@@ -324,6 +324,7 @@ fn the_block_system_kernel_of_warp_actors_composes_compiles_and_assembles() {
     let largest = output
         .kernels
         .iter()
+        .filter(|k| names.contains(&k.name.as_str()))
         .filter_map(|k| k.actor)
         .map(|abi| abi.staging_bytes(abi.batch))
         .max()

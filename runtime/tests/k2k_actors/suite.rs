@@ -571,10 +571,10 @@ pub fn failed_actor_dead_letters_its_k2k_queue(rt: &Runtime, placement: Placemen
     let mut b = rt.system();
     b.placement(placement).k2k_capacity(16);
     let picky = b
-        .actor::<Stamped, Receipt, ()>(&kernel("picky"), (), &collect_options())
+        .actor::<Stamped, Receipt, ()>(&kernel_in(placement, "picky"), (), &collect_options())
         .expect("picky");
     let forwarder = b
-        .actor::<Work, (), ()>(&kernel("forward"), (), &forward_options())
+        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
         .expect("forwarder");
     b.connect(forwarder, 0, picky).expect("wire");
     let system = b.start().expect("start");
