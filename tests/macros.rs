@@ -33,13 +33,17 @@ mod summer;
 
 /// The transpiler on a whole file of `tests/kernels/`, as the CLI and the
 /// build helper run it.
-fn transpile_file(file: &str) -> Transpiled {
+/// `file` transpiled whole, with Rust's overflow checks on or off as the
+/// macros recorded them for this build (`KernelSource::overflow_checks`:
+/// off in a release build of the tests, as rustc's are).
+fn transpile_file(file: &str, overflow_checks: bool) -> Transpiled {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let source = std::fs::read_to_string(&path).unwrap();
     pipeline::transpile_source(
         &source,
         &Options {
             source_file: Some(file.into()),
+            overflow_checks,
             ..Options::default()
         },
         &cuda::Options::default(),
@@ -91,7 +95,7 @@ fn cuda_source_is_the_transpilers_output_for_the_same_file() {
             file.starts_with("tests/kernels/"),
             "{name}: file!() gave {file}"
         );
-        let whole = transpile_file(file);
+        let whole = transpile_file(file, kernel.overflow_checks);
         assert_eq!(whole.cuda.kernels.len(), 1, "{file}: one kernel per file");
         assert_eq!(
             cuda, whole.cuda.source,

@@ -304,10 +304,14 @@ struct rk_actor_shape {
     // block-placed system the system's slice (its handlers' largest), so
     // warps of different handlers share one layout.
 #if RK_ACTOR_K2K_BLOCK
+    // compose_system sizes the slice for the system's roles; a handler of
+    // the same module that plays no role never runs here (its entry is not
+    // launched), and a role whose records would not fit is refused at
+    // start (`fits`, checked with the loop's geometry), never overrun.
     static constexpr rk_u64 stride = RK_ACTOR_WARP_STRIDE;
-    static_assert(!warp || (rk_u64)H::batch * record <= stride,
-                  "RK_ACTOR_WARP_STRIDE holds every handler's staging slice");
+    static constexpr bool fits = !warp || (rk_u64)H::batch * record <= stride;
 #else
+    static constexpr bool fits = true;
     static constexpr rk_u64 stride = chunk_area + (rk_u64)H::batch * record;
 #endif
 
@@ -1767,7 +1771,8 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
 #elif RK_ACTOR_K2K_BLOCK
         // The launch is the one block of the system, and the inbox the host
         // asked for is laid out (after every slice: rk_actor_k2k_block_open).
-        geometry_ok = geometry_ok && gridDim.x == 1u && actor_count <= (blockDim.x >> 5) &&
+        geometry_ok = geometry_ok && S::fits && gridDim.x == 1u &&
+                      actor_count <= (blockDim.x >> 5) &&
                       (d->k2k_inbox != nullptr) == (l.k2k != nullptr);
 #endif
         if (!geometry_ok) {

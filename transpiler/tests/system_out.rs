@@ -295,6 +295,46 @@ fn warp_actors_are_composed_only_into_block_systems() {
     );
 }
 
+/// A block-placed system of some of a module's warp actors: its slice is
+/// sized for its roles (drain and flood), smaller than the other handlers'
+/// (forward, collect, picky: larger batches). Those never run in it (their
+/// entries are not launched), so they must not stop it compiling: they are
+/// refused at start instead (the loop's geometry check, `fits`). What the
+/// GPU's try_send tests under `Placement::Block` compile.
+#[test]
+fn a_block_system_of_some_handlers_compiles_beside_larger_ones() {
+    let warp = HANDLERS.replace(
+        "#[ring_kernel(block_size = 32)]",
+        "#[ring_kernel(warps = 1)]",
+    );
+    let output = transpile(&warp);
+    let roles = [
+        SystemRole {
+            output: &output,
+            kernel: "drain",
+        },
+        SystemRole {
+            output: &output,
+            kernel: "flood",
+        },
+    ];
+    let system =
+        compose_system_tiered("rk_block_system_drain_flood", &roles, K2kTier::Block).unwrap();
+    let all_largest = output
+        .kernels
+        .iter()
+        .filter_map(|k| k.actor)
+        .map(|abi| abi.staging_bytes(abi.batch))
+        .max()
+        .unwrap();
+    assert!(
+        system.warp_stride < all_largest,
+        "the roles' slice ({}) is smaller than the module's largest ({all_largest})",
+        system.warp_stride
+    );
+    assemble_without_spills(&system, "rk_block_system_drain_flood");
+}
+
 /// The block-placed system kernel: every handler of the suite as a warp
 /// actor (`warps = 1`), inboxes in the block's shared memory
 /// (`RK_ACTOR_K2K_BLOCK`, the common slice `RK_ACTOR_WARP_STRIDE`), an
