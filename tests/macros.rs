@@ -101,7 +101,11 @@ fn cuda_source_is_the_transpilers_output_for_the_same_file() {
             cuda, whole.cuda.source,
             "{name}: macro and file CUDA differ"
         );
-        insta::assert_snapshot!(name, cuda);
+        // The snapshots are of the debug build's CUDA (Rust's overflow
+        // checks on); a release build of the tests has none to compare.
+        if kernel.overflow_checks {
+            insta::assert_snapshot!(name, cuda);
+        }
     }
 }
 
