@@ -21,12 +21,13 @@ use ringkernel_runtime::testing::gpu_runtime;
 use ringkernel_runtime::{Compiler, CudaSource, DeviceBuffer, LaunchHandle, Runtime};
 use ringkernel_toolchain::{assemble, require_nvrtc, Arch, CudaTools, Target};
 
+mod k2k_log;
+use k2k_log::check_log;
+
 const KERNELS: &str = include_str!("k2k_ll/k2k_ll_tests.cu");
 /// `LLT_MSG` and `LLT_PP_MSG` of the kernels.
 const MSG: u32 = 128;
 const PP_MSG: u32 = 256;
-/// The kernels' `log` entries: producer << 16 | index, bit 31 when torn.
-const TORN: u32 = 0x8000_0000;
 const PRODUCERS: u32 = 128;
 const MSGS: u32 = 8;
 
@@ -86,63 +87,9 @@ fn the_test_kernels_compile_and_assemble_for_sm_90_without_spills() {
     }
 }
 
-/// What the consumer logged, checked: `producers × msgs` messages, each
-/// (producer, index) exactly once, none torn, each producer's in its
-/// sending order. Returns the first violation.
-fn check_log(log: &[u32], producers: u32, msgs: u32) -> Result<(), String> {
-    let total = (producers * msgs) as usize;
-    if log.len() != total {
-        return Err(format!("{} log entries, {total} messages sent", log.len()));
-    }
-    let mut seen = vec![false; total];
-    let mut next = vec![0u32; producers as usize];
-    for (k, &entry) in log.iter().enumerate() {
-        if entry & TORN != 0 {
-            return Err(format!("message {k}: torn {entry:#010x}"));
-        }
-        let (p, i) = (entry >> 16, entry & 0xFFFF);
-        if p >= producers || i >= msgs {
-            return Err(format!("message {k}: no such message ({p}, {i})"));
-        }
-        let at = (p * msgs + i) as usize;
-        if seen[at] {
-            return Err(format!("message {k}: ({p}, {i}) arrived twice"));
-        }
-        seen[at] = true;
-        if i != next[p as usize] {
-            return Err(format!(
-                "message {k}: producer {p}'s message {i} arrived before its {}",
-                next[p as usize]
-            ));
-        }
-        next[p as usize] += 1;
-    }
-    Ok(())
-}
-
 #[test]
 fn the_log_check_rejects_loss_duplicates_tears_and_reordering() {
-    let good: Vec<u32> = (0..2u32)
-        .flat_map(|i| (0..3u32).map(move |p| (p << 16) | i))
-        .collect();
-    assert_eq!(check_log(&good, 3, 2), Ok(()));
-    let mut dup = good.clone();
-    dup[5] = dup[0];
-    assert!(check_log(&dup, 3, 2).unwrap_err().contains("twice"));
-    let mut torn = good.clone();
-    torn[2] |= TORN;
-    assert!(check_log(&torn, 3, 2).unwrap_err().contains("torn"));
-    let mut swapped = good.clone();
-    swapped.swap(0, 3);
-    assert!(check_log(&swapped, 3, 2).unwrap_err().contains("before"));
-    assert!(check_log(&good[..5], 3, 2)
-        .unwrap_err()
-        .contains("5 log entries"));
-    let mut stray = good.clone();
-    stray[1] = 9 << 16;
-    assert!(check_log(&stray, 3, 2)
-        .unwrap_err()
-        .contains("no such message"));
+    k2k_log::check_rejects_loss_duplicates_tears_and_reordering();
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -32,6 +32,50 @@ const LARGE_BATCH: u32 = 512;
 /// Shared memory a block may use without opting in.
 const DEFAULT_SHARED_LIMIT: u64 = 48 * 1024;
 
+/// Lets `function` launch with `bytes` of dynamic shared memory: past
+/// [`DEFAULT_SHARED_LIMIT`] (with its static part) a kernel must opt in.
+fn opt_in(function: &KernelFunction, bytes: u64) -> Result<()> {
+    if bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
+        // SAFETY: a live function handle of the current context.
+        unsafe {
+            sys::cuFuncSetAttribute(
+                function.cu_function(),
+                sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                bytes as i32,
+            )
+        }
+        .result()
+        .map_err(|e| Error::driver("cuFuncSetAttribute", e))?;
+    }
+    Ok(())
+}
+
+/// A device attribute of CUDA device `ordinal` (a negative value reads 0).
+fn device_attribute(ordinal: usize, attribute: sys::CUdevice_attribute) -> Result<u64> {
+    let mut device: sys::CUdevice = 0;
+    let mut value = 0;
+    // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
+    unsafe {
+        sys::cuDeviceGet(&mut device, ordinal as i32)
+            .result()
+            .map_err(|e| Error::driver("cuDeviceGet", e))?;
+        sys::cuDeviceGetAttribute(&mut value, attribute, device)
+            .result()
+            .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
+    }
+    Ok(value.max(0) as u64)
+}
+
+/// The shared memory a block of `function` may add to its static shared
+/// memory when opted in: the device's opt-in maximum less the static part.
+fn optin_room(ordinal: usize, function: &KernelFunction) -> Result<u64> {
+    Ok(device_attribute(
+        ordinal,
+        sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+    )?
+    .saturating_sub(u64::from(function.static_shared_bytes)))
+}
+
 /// The batch the actors of a launch stage per poll, and the dynamic shared
 /// memory that takes. With at most one actor per multiprocessor, every
 /// block can have the room the device allows a block (opt-in), so the
@@ -48,27 +92,14 @@ fn staging(
     let Backend::Cuda { ordinal, .. } = rt.backend() else {
         return Ok(default);
     };
-    let attribute = |attr| -> Result<u64> {
-        let mut device: sys::CUdevice = 0;
-        let mut value = 0;
-        // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
-        unsafe {
-            sys::cuDeviceGet(&mut device, ordinal as i32)
-                .result()
-                .map_err(|e| Error::driver("cuDeviceGet", e))?;
-            sys::cuDeviceGetAttribute(&mut value, attr, device)
-                .result()
-                .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
-        }
-        Ok(value.max(0) as u64)
-    };
-    let sms = attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
+    let sms = device_attribute(
+        ordinal,
+        sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+    )?;
     if u64::from(count) > sms {
         return Ok(default);
     }
-    let room =
-        attribute(sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)?
-            .saturating_sub(u64::from(function.static_shared_bytes));
+    let room = optin_room(ordinal, function)?;
     let mut batch = LARGE_BATCH;
     while batch > abi.batch && abi.staging_bytes(batch) > room {
         batch -= 32;
@@ -77,18 +108,7 @@ fn staging(
         return Ok(default);
     }
     let bytes = abi.staging_bytes(batch);
-    if bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
-        // SAFETY: a live function handle of the current context.
-        unsafe {
-            sys::cuFuncSetAttribute(
-                function.cu_function(),
-                sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                bytes as i32,
-            )
-        }
-        .result()
-        .map_err(|e| Error::driver("cuFuncSetAttribute", e))?;
-    }
+    opt_in(function, bytes)?;
     Ok((batch, bytes))
 }
 
@@ -143,22 +163,7 @@ pub(crate) fn cluster_shape(
         unreachable!("a CUDA device has a CUDA backend");
     };
     device.bind()?;
-    let mut cu_device: sys::CUdevice = 0;
-    let mut optin = 0;
-    // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
-    unsafe {
-        sys::cuDeviceGet(&mut cu_device, ordinal as i32)
-            .result()
-            .map_err(|e| Error::driver("cuDeviceGet", e))?;
-        sys::cuDeviceGetAttribute(
-            &mut optin,
-            sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
-            cu_device,
-        )
-        .result()
-        .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
-    }
-    let available = (optin.max(0) as u64).saturating_sub(u64::from(function.static_shared_bytes));
+    let available = optin_room(ordinal, function)?;
     let layouts: Vec<_> = inboxes.iter().copied().map(Some).collect();
     let (inbox_offset, shared_bytes) =
         cluster_shared_layout(staging, &layouts, available).map_err(placement)?;
@@ -168,12 +173,7 @@ pub(crate) fn cluster_shape(
             .result()
             .map_err(|e| Error::driver("cuFuncSetAttribute", e))
     };
-    if shared_bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
-        set(
-            sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-            shared_bytes as i32,
-        )?;
-    }
+    opt_in(function, shared_bytes)?;
     let portable = crate::cuda::MAX_PORTABLE_CLUSTER;
     if u64::from(actors) > portable {
         set(
@@ -250,35 +250,9 @@ pub(crate) fn block_shape(
     let Backend::Cuda { ordinal, .. } = rt.backend() else {
         unreachable!("block_shape is asked on a CUDA runtime");
     };
-    let mut cu_device: sys::CUdevice = 0;
-    let mut optin = 0;
-    // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
-    unsafe {
-        sys::cuDeviceGet(&mut cu_device, ordinal as i32)
-            .result()
-            .map_err(|e| Error::driver("cuDeviceGet", e))?;
-        sys::cuDeviceGetAttribute(
-            &mut optin,
-            sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
-            cu_device,
-        )
-        .result()
-        .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
-    }
-    let available = (optin.max(0) as u64).saturating_sub(u64::from(function.static_shared_bytes));
+    let available = optin_room(ordinal, function)?;
     let (offsets, bytes) = block_shared_layout(stride, inboxes, available).map_err(placement)?;
-    if bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
-        // SAFETY: a live function handle of the current context.
-        unsafe {
-            sys::cuFuncSetAttribute(
-                function.cu_function(),
-                sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                bytes as i32,
-            )
-        }
-        .result()
-        .map_err(|e| Error::driver("cuFuncSetAttribute", e))?;
-    }
+    opt_in(function, bytes)?;
     Ok((offsets, bytes))
 }
 
@@ -302,38 +276,12 @@ fn packing(
     let Backend::Cuda { ordinal, .. } = rt.backend() else {
         return Ok(p);
     };
-    let mut device: sys::CUdevice = 0;
-    let mut optin = 0;
-    // SAFETY: valid out-pointers; the driver is loaded (a CUDA runtime).
-    unsafe {
-        sys::cuDeviceGet(&mut device, ordinal as i32)
-            .result()
-            .map_err(|e| Error::driver("cuDeviceGet", e))?;
-        sys::cuDeviceGetAttribute(
-            &mut optin,
-            sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
-            device,
-        )
-        .result()
-        .map_err(|e| Error::driver("cuDeviceGetAttribute", e))?;
-    }
-    let room = (optin.max(0) as u64).saturating_sub(u64::from(function.static_shared_bytes));
+    let room = optin_room(ordinal, function)?;
     while p > 1 && abi.block_staging_bytes(p) > room {
         p -= 1;
     }
     let bytes = abi.block_staging_bytes(p);
-    if bytes + u64::from(function.static_shared_bytes) > DEFAULT_SHARED_LIMIT {
-        // SAFETY: a live function handle of the current context.
-        unsafe {
-            sys::cuFuncSetAttribute(
-                function.cu_function(),
-                sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                bytes as i32,
-            )
-        }
-        .result()
-        .map_err(|e| Error::driver("cuFuncSetAttribute", e))?;
-    }
+    opt_in(function, bytes)?;
     Ok(p)
 }
 
