@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ringkernel_runtime::actor::{Actor, ActorError, LoopTrace, SpawnOptions};
-use ringkernel_runtime::{KernelSource, Runtime, SourceKind, SourceText, ACTOR_TRACE_ENV};
+use ringkernel_runtime::actor::{Actor, ActorError, SpawnOptions};
+use ringkernel_runtime::{KernelSource, Runtime, SourceKind, SourceText};
 
 use crate::stats::{ns_since, Latency, Throughput};
 use crate::Config;
@@ -51,7 +51,7 @@ pub struct Tally {
     pub cells: [u32; 4],
 }
 
-const MSG64_TYPE: u32 = 0x4D36_3421;
+pub const MSG64_TYPE: u32 = 0x4D36_3421;
 const MSG1K_TYPE: u32 = 0x4D31_4B21;
 const DIGEST_TYPE: u32 = 0x4447_5354;
 
@@ -122,7 +122,7 @@ fn digest_of(seq: u64) -> Digest {
     Digest { seq, sum, max }
 }
 
-fn options(message_type_id: u32, reply_type_id: u32, capacity: u32) -> SpawnOptions {
+pub fn options(message_type_id: u32, reply_type_id: u32, capacity: u32) -> SpawnOptions {
     SpawnOptions {
         inbox_capacity: capacity,
         outbox_capacity: capacity,
@@ -161,107 +161,6 @@ fn round_trips<S: Copy>(
         }
     }
     Ok((v, bad))
-}
-
-/// Where a `call` round trip's time goes: echo64 compiled with the loop
-/// trace (`RINGKERNEL_ACTOR_TRACE`), the device's stages summed per batch,
-/// and the host's two halves (the send's stores, the wait for the reply).
-#[derive(Debug, Clone)]
-pub struct CallAnatomy {
-    /// Host: `send` (slot, flagged copy, tail stores), per call.
-    pub send: Latency,
-    /// Host: `send` returned until `recv` returned the reply.
-    pub wait: Latency,
-    /// Host: the whole round trip (send + wait).
-    pub total: Latency,
-    /// Device: the traced loop's counters after the measured calls, minus
-    /// those after the warm-up.
-    pub trace: LoopTrace,
-}
-
-impl CallAnatomy {
-    /// Mean nanoseconds per traced batch of stage `k` (`LoopTrace::STAGES`),
-    /// its cycles at the busy stages' clock rate.
-    pub fn per_batch(&self, k: usize) -> f64 {
-        self.cycles_per_batch(k) * self.trace.ns_per_cycle()
-    }
-
-    /// Mean SM cycles per traced batch of stage `k`.
-    pub fn cycles_per_batch(&self, k: usize) -> f64 {
-        self.trace.stages_cycles[k] as f64 / self.trace.batches.max(1) as f64
-    }
-
-    /// The device's stages from "seen" to "reply tail stored", mean per batch.
-    pub fn device_busy_ns(&self) -> f64 {
-        self.trace.busy_ns as f64 / self.trace.batches.max(1) as f64
-    }
-}
-
-/// The anatomy of echo64's round trip (a diagnostic beside the recorded
-/// round trips, which run untraced): `config.calls / 2` calls after the
-/// warm-up, each reply checked.
-pub fn call_anatomy(rt: &Runtime, config: &Config) -> Result<CallAnatomy, String> {
-    // The option is read when the module is compiled: only this spawn's.
-    std::env::set_var(ACTOR_TRACE_ENV, "1");
-    let spawned = rt.spawn::<Msg64, Msg64, ()>(
-        &kernel("echo64"),
-        1,
-        (),
-        &options(MSG64_TYPE, MSG64_TYPE, 256),
-    );
-    std::env::remove_var(ACTOR_TRACE_ENV);
-    let echo = spawned.map_err(err)?.remove(0);
-    let one = |seq: u64, times: Option<&mut (Vec<f64>, Vec<f64>, Vec<f64>)>| {
-        let m = msg64(seq);
-        let t0 = Instant::now();
-        echo.send(&m).map_err(err)?;
-        let t1 = Instant::now();
-        let reply = echo.recv().map_err(err)?;
-        let t2 = Instant::now();
-        if reply != echo64_reply(&m) {
-            return Err(format!("echo64 (traced): wrong reply to {seq}"));
-        }
-        if let Some((send, wait, total)) = times {
-            send.push((t1 - t0).as_nanos() as f64);
-            wait.push((t2 - t1).as_nanos() as f64);
-            total.push((t2 - t0).as_nanos() as f64);
-        }
-        Ok::<(), String>(())
-    };
-    for seq in 1..=config.warmup as u64 {
-        one(seq, None)?;
-    }
-    let before = echo.loop_trace();
-    let n = config.calls / 2;
-    let mut times = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for seq in 1..=n as u64 {
-        one(seq + config.warmup as u64, Some(&mut times))?;
-    }
-    let trace = echo.loop_trace().since(&before);
-    echo.stop().map_err(err)?;
-    let (send, wait, total) = times;
-    Ok(CallAnatomy {
-        send: Latency::new(
-            "traced echo64: send",
-            "Actor::send (slot, flagged copy, tail)",
-            send,
-        ),
-        wait: Latency::new(
-            "traced echo64: wait",
-            "send returned until recv returned the reply",
-            wait,
-        ),
-        total: Latency::new(
-            "traced echo64: send + recv",
-            "the whole round trip, loop traced",
-            total,
-        ),
-        trace,
-    })
 }
 
 /// Round trips through `call` with a 64-byte payload: the uniform `echo64`

@@ -22,6 +22,7 @@
 //! BENCHMARKS.md says what each number means.
 
 mod actors;
+mod anatomy;
 mod baselines;
 mod compile;
 mod k2k;
@@ -143,7 +144,7 @@ pub struct Results {
     pub call_uniform: stats::Latency,
     pub call_in_order: stats::Latency,
     /// Where echo64's round trip goes (loop traced); None on the CPU backend.
-    pub anatomy: Option<actors::CallAnatomy>,
+    pub anatomy: Option<anatomy::CallAnatomy>,
     pub stream64: stats::Throughput,
     /// `stream64` with a producer and a consumer thread on the host.
     pub stream64_two: stats::Throughput,
@@ -209,7 +210,7 @@ fn run() -> Result<(), String> {
         None
     } else {
         step("anatomy of a call (loop traced)");
-        Some(actors::call_anatomy(&rt, &config)?)
+        Some(anatomy::call_anatomy(&rt, &config)?)
     };
     step("RingKernel streams");
     let mut streams = actors::streams(&rt, &config)?.into_iter();

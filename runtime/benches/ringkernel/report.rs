@@ -9,9 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use plotters::prelude::*;
 use serde_json::json;
 
-use ringkernel_runtime::actor::LoopTrace;
-
-use crate::actors::CallAnatomy;
+use crate::anatomy;
 use crate::compile::median;
 use crate::k2k::{K2kLatency, Tier};
 use crate::stats::{fmt_ns, Latency, Throughput};
@@ -392,7 +390,7 @@ fn markdown(config: &Config, r: &Results) -> String {
         );
     }
     if let Some(a) = &r.anatomy {
-        anatomy_table(&mut out, a, b.map(|b| b.persistent.p50()));
+        anatomy::table(&mut out, a, b.map(|b| b.persistent.p50()));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -457,62 +455,6 @@ fn markdown(config: &Config, r: &Results) -> String {
         let _ = writeln!(out, "- **{verdict}** {}: {}{ratio}", bar.bar, bar.measured);
     }
     out
-}
-
-/// Where echo64's round trip goes: the host's halves (percentiles) and the
-/// traced loop's stages (means per batch, device clock).
-fn anatomy_table(out: &mut String, a: &CallAnatomy, floor_p50: Option<f64>) {
-    let t = &a.trace;
-    let _ = writeln!(
-        out,
-        "\n### Anatomy of a call (echo64 with the loop trace, {} calls, {} batches)\n",
-        a.total.n(),
-        t.batches
-    );
-    let _ = writeln!(out, "| host | p50 | mean |");
-    let _ = writeln!(out, "|---|---|---|");
-    for l in [&a.send, &a.wait, &a.total] {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            l.what,
-            fmt_ns(l.p50()),
-            fmt_ns(l.mean())
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\n| device stage (mean per batch, each from the end of the one before) | SM cycles | ns |"
-    );
-    let _ = writeln!(out, "|---|---|---|");
-    for (k, what) in LoopTrace::STAGES.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "| {what} | {:.0} | {:.0} |",
-            a.cycles_per_batch(k),
-            a.per_batch(k)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "| look spins that found nothing, per batch | | {:.2} |",
-        t.empty_looks as f64 / t.batches.max(1) as f64
-    );
-    let busy = a.device_busy_ns();
-    let _ = writeln!(
-        out,
-        "\nSM clock over the busy stages: {:.0} MHz (stages counted by `clock64`, the busy span timed by `%globaltimer`).",
-        1e3 / t.ns_per_cycle().max(1e-12)
-    );
-    let _ = writeln!(
-        out,
-        "\nDevice busy (seen → reply tail stored): {busy:.0} ns per call; the rest of the mean round trip, {:.0} ns, is the two PCIe crossings, the look's polling phase and the host{}.",
-        a.total.mean() - busy,
-        floor_p50.map_or(String::new(), |f| format!(
-            " (the persistent floor's whole round trip: p50 {})",
-            fmt_ns(f)
-        ))
-    );
 }
 
 /// K2K latency per tier: the hand-written floor and the K2K inboxes, per
@@ -623,16 +565,7 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
             "runs": k.runs,
             "tiers": k.tiers.iter().map(|t| t.json()).collect::<Vec<_>>(),
         })),
-        "call_anatomy": r.anatomy.as_ref().map(|a| json!({
-            "send": a.send.json(),
-            "wait": a.wait.json(),
-            "total": a.total.json(),
-            "trace_batches": a.trace.batches,
-            "trace_mean_ns": LoopTrace::STAGES.iter().enumerate()
-                .map(|(k, what)| (what.to_string(), json!(a.per_batch(k))))
-                .collect::<serde_json::Map<_, _>>(),
-            "empty_looks_per_batch": a.trace.empty_looks as f64 / a.trace.batches.max(1) as f64,
-        })),
+        "call_anatomy": r.anatomy.as_ref().map(anatomy::json),
         "streams": streams,
         "nvrtc": r.modules.iter().map(|m| json!({
             "module": m.module,

@@ -26,6 +26,9 @@ use super::error::{ActorError, SourceLocation};
 use super::memory::ActorMemory;
 
 mod stream;
+mod trace;
+
+pub use trace::LoopTrace;
 
 /// Host physical time for HLC stamps: nanoseconds since the Unix epoch.
 pub(crate) fn host_time_ns() -> u64 {
@@ -83,71 +86,6 @@ pub struct ActorStats {
     pub messages_out: u64,
     pub faults: u64,
     pub heartbeat: u64,
-}
-
-/// Where an actor's loop spent its time (diagnostics): the stages of its
-/// host batches summed over `batches`, in SM clock cycles of the leader
-/// thread (exact), and the busy stages also in the device's `%globaltimer`
-/// nanoseconds (the clock rate that converts them). Recorded only by
-/// modules prepared with [`crate::ACTOR_TRACE_ENV`] set; otherwise every
-/// field is 0. The device keeps 32-bit sums that wrap: subtract two
-/// readings with [`LoopTrace::since`] taken less than about 2 s apart.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoopTrace {
-    /// Host batches traced.
-    pub batches: u32,
-    /// Summed SM cycles per stage, in the order of [`LoopTrace::STAGES`].
-    pub stages_cycles: [u32; 13],
-    /// `%globaltimer` nanoseconds from "seen" to "reply tail stored"
-    /// (stages 1 to 11), summed.
-    pub busy_ns: u32,
-    /// Look spins (one PCIe round trip each) that found no message.
-    pub empty_looks: u32,
-}
-
-impl LoopTrace {
-    /// What each stage of `stages_cycles` times (`RK_ACTOR_TRACE_*` in
-    /// rk_actor.cuh), each from the end of the one before.
-    pub const STAGES: [&'static str; 13] = [
-        "idle: the last batch's end until the next request is seen",
-        "the look's end (its fence when the tail shows the message)",
-        "the poll returned the batch",
-        "the batch published to the block (barrier B1)",
-        "staged (B2)",
-        "received: header checks, HLC receipts (B3)",
-        "the handlers",
-        "reply stamps issued (B4)",
-        "replies written (B5)",
-        "message counters stored",
-        "the closing fence",
-        "the reply tail stored",
-        "the inbox head and heartbeat stored",
-    ];
-
-    /// Nanoseconds per SM cycle while the loop was busy (0 when nothing
-    /// was traced).
-    pub fn ns_per_cycle(&self) -> f64 {
-        let cycles: u64 = self.stages_cycles[1..12]
-            .iter()
-            .map(|&c| u64::from(c))
-            .sum();
-        if cycles == 0 {
-            return 0.0;
-        }
-        f64::from(self.busy_ns) / cycles as f64
-    }
-
-    /// This reading minus an earlier one.
-    pub fn since(&self, earlier: &LoopTrace) -> LoopTrace {
-        LoopTrace {
-            batches: self.batches.wrapping_sub(earlier.batches),
-            stages_cycles: std::array::from_fn(|k| {
-                self.stages_cycles[k].wrapping_sub(earlier.stages_cycles[k])
-            }),
-            busy_ns: self.busy_ns.wrapping_sub(earlier.busy_ns),
-            empty_looks: self.empty_looks.wrapping_sub(earlier.empty_looks),
-        }
-    }
 }
 
 /// What the handle needs to know about the kernel behind it.
@@ -408,6 +346,12 @@ impl ActorCore {
         if let Some(e) = rx.stash.pop_front() {
             return Some(e);
         }
+        self.pop_outbox(rx)
+    }
+
+    /// The next envelope from the outbox ring itself (the stash aside), its
+    /// stamp received by the host's clock.
+    fn pop_outbox(&self, rx: &mut Rx) -> Option<Envelope> {
         rx.consumer
             .try_pop(|slot| {
                 let header = EnvelopeHeader::read_from(slot);
@@ -493,30 +437,7 @@ impl ActorCore {
     /// replies, but its dead letters still come back: for it, `recv` waits
     /// for the next fault (an error) or the timeout.
     pub fn recv(&self, timeout: Option<Duration>) -> Result<Envelope, ActorError> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let found = poll(deadline, |full| {
-            let mut rx = lock(&self.rx);
-            if let Some(e) = self.try_take(&mut rx) {
-                return self.accept(&mut rx, e).map(Some);
-            }
-            if !full {
-                return Ok(None);
-            }
-            if self.finished(&mut rx) {
-                drop(rx);
-                self.check_alive()?;
-                return Err(ActorError::Stopped {
-                    actor: self.actor(),
-                });
-            }
-            drop(rx);
-            self.check_alive()?;
-            Ok(None)
-        })?;
-        found.ok_or(ActorError::Timeout {
-            actor: self.actor(),
-            millis: timeout.unwrap_or_default().as_millis(),
-        })
+        self.wait_for(timeout, |rx| self.try_take(rx))
     }
 
     /// The reply to request `correlation`; other envelopes met on the way
@@ -526,43 +447,50 @@ impl ActorCore {
         correlation: u64,
         timeout: Option<Duration>,
     ) -> Result<Envelope, ActorError> {
-        let deadline = timeout.map(|t| Instant::now() + t);
-        let found = poll(deadline, |full| {
-            let mut rx = lock(&self.rx);
+        self.wait_for(timeout, |rx| {
             if let Some(i) = rx
                 .stash
                 .iter()
                 .position(|e| e.header.correlation_id == correlation)
             {
-                let e = rx.stash.remove(i).expect("index from position");
-                return self.accept(&mut rx, e).map(Some);
+                return rx.stash.remove(i);
             }
-            while let Some(e) = rx.consumer.try_pop(|slot| {
-                let header = EnvelopeHeader::read_from(slot);
-                let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);
-                Envelope {
-                    header,
-                    payload: slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + len].to_vec(),
-                }
-            }) {
-                lock(&self.clock).receive(&e.header.hlc, host_time_ns());
+            while let Some(e) = self.pop_outbox(rx) {
                 if e.header.correlation_id == correlation {
-                    return self.accept(&mut rx, e).map(Some);
+                    return Some(e);
                 }
                 rx.stash.push_back(e);
+            }
+            None
+        })
+    }
+
+    /// Polls `find` (under the receive lock) until it yields an envelope,
+    /// accepted as a reply or turned into its dead letter's error; on the
+    /// liveness iterations, `Stopped` once nothing more can arrive and the
+    /// actor's failure if it has one; `Timeout` at the deadline.
+    fn wait_for(
+        &self,
+        timeout: Option<Duration>,
+        mut find: impl FnMut(&mut Rx) -> Option<Envelope>,
+    ) -> Result<Envelope, ActorError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let found = poll(deadline, |full| {
+            let mut rx = lock(&self.rx);
+            if let Some(e) = find(&mut rx) {
+                return self.accept(&mut rx, e).map(Some);
             }
             if !full {
                 return Ok(None);
             }
-            if self.finished(&mut rx) {
-                drop(rx);
-                self.check_alive()?;
+            let finished = self.finished(&mut rx);
+            drop(rx);
+            self.check_alive()?;
+            if finished {
                 return Err(ActorError::Stopped {
                     actor: self.actor(),
                 });
             }
-            drop(rx);
-            self.check_alive()?;
             Ok(None)
         })?;
         found.ok_or(ActorError::Timeout {
