@@ -796,6 +796,29 @@ RK_INLINE void rk_actor_k2k_shutdown(rk_actor_leader* l, const rk_actor_desc* d)
 RK_INLINE rk_u64 rk_actor_k2k_bytes(rk_u32 capacity, rk_u32 slot_size) {
     return RK_K2K_BYTES(capacity, slot_size);
 }
+
+// Where this actor's shared-memory K2K inbox goes: the offset the host
+// chose (d->k2k_inbox) in the dynamic shared memory, when the descriptor's
+// geometry is one the host could have chosen (a line-aligned offset of at
+// least `min_offset`, a power-of-two capacity of at least 2, whole 64-byte
+// slots that hold a header, the inbox inside the dynamic shared memory).
+// Null otherwise, or when the actor has no inbox: nothing is written then,
+// and the leader's geometry check fails the actor.
+RK_INLINE rk_k2k_header* rk_actor_k2k_shared_place(const rk_actor_desc* d, rk_u64 min_offset) {
+    const rk_u64 offset = reinterpret_cast<rk_u64>(d->k2k_inbox);
+    const rk_u32 capacity = d->k2k_capacity;
+    const rk_u32 slot_size = d->k2k_slot_size;
+    if (offset == 0u) {
+        return nullptr;
+    }
+    rk_u32 dynamic_bytes;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
+    const bool fits = offset % RK_LINE == 0u && offset >= min_offset && capacity >= 2u &&
+                      (capacity & (capacity - 1u)) == 0u && slot_size >= RK_ENVELOPE_HEADER_SIZE &&
+                      slot_size % 64u == 0u &&
+                      offset + rk_actor_k2k_bytes(capacity, slot_size) <= dynamic_bytes;
+    return fits ? reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset) : nullptr;
+}
 #endif
 
 #if RK_ACTOR_K2K_BLOCK
@@ -807,23 +830,12 @@ RK_INLINE rk_u64 rk_actor_k2k_bytes(rk_u32 capacity, rk_u32 slot_size) {
 // could have chosen (then nothing is written and the leader's geometry
 // check fails the actor), as rk_actor_k2k_cluster_open.
 RK_INLINE rk_k2k_header* rk_actor_k2k_block_open(const rk_actor_desc* d) {
-    const rk_u64 offset = reinterpret_cast<rk_u64>(d->k2k_inbox);
+    rk_k2k_header* q =
+        rk_actor_k2k_shared_place(d, (rk_u64)(blockDim.x >> 5) * RK_ACTOR_WARP_STRIDE);
+    if (q == nullptr) {
+        return nullptr;
+    }
     const rk_u32 capacity = d->k2k_capacity;
-    const rk_u32 slot_size = d->k2k_slot_size;
-    if (offset == 0u) {
-        return nullptr;
-    }
-    rk_u32 dynamic_bytes;
-    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
-    const rk_u64 slices = (rk_u64)(blockDim.x >> 5) * RK_ACTOR_WARP_STRIDE;
-    const bool fits = offset % RK_LINE == 0u && offset >= slices && capacity >= 2u &&
-                      (capacity & (capacity - 1u)) == 0u && slot_size >= RK_ENVELOPE_HEADER_SIZE &&
-                      slot_size % 64u == 0u &&
-                      offset + rk_actor_k2k_bytes(capacity, slot_size) <= dynamic_bytes;
-    if (!fits) {
-        return nullptr;
-    }
-    rk_k2k_header* q = reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset);
     // rk_k2k_init over the warp's lanes (it spreads over the whole block).
     const rk_u32 lane = threadIdx.x & 31u;
     rk_u64* seq = rk_k2k_seq_(q);
@@ -834,7 +846,7 @@ RK_INLINE rk_k2k_header* rk_actor_k2k_block_open(const rk_actor_desc* d) {
         q->tail = 0u;
         q->head = 0u;
         q->capacity = capacity;
-        q->slot_size = slot_size;
+        q->slot_size = d->k2k_slot_size;
         q->magic = RK_K2K_MAGIC;
         q->owner_actor = d->actor_id;
     }
@@ -854,23 +866,11 @@ RK_INLINE rk_k2k_header* rk_actor_k2k_block_open(const rk_actor_desc* d) {
 // geometry check fails the actor. Every block then meets the others at
 // the cluster barrier (rk_actor_main) before anyone sends.
 RK_INLINE rk_k2k_header* rk_actor_k2k_cluster_open(const rk_actor_desc* d) {
-    const rk_u64 offset = reinterpret_cast<rk_u64>(d->k2k_inbox);
-    const rk_u32 capacity = d->k2k_capacity;
-    const rk_u32 slot_size = d->k2k_slot_size;
-    if (offset == 0u) {
+    rk_k2k_header* q = rk_actor_k2k_shared_place(d, 0u);
+    if (q == nullptr) {
         return nullptr;
     }
-    rk_u32 dynamic_bytes;
-    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
-    const bool fits = offset % RK_LINE == 0u && capacity >= 2u &&
-                      (capacity & (capacity - 1u)) == 0u && slot_size >= RK_ENVELOPE_HEADER_SIZE &&
-                      slot_size % 64u == 0u &&
-                      offset + rk_actor_k2k_bytes(capacity, slot_size) <= dynamic_bytes;
-    if (!fits) {
-        return nullptr;
-    }
-    rk_k2k_header* q = reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset);
-    rk_k2k_init(q, capacity, slot_size, d->actor_id);
+    rk_k2k_init(q, d->k2k_capacity, d->k2k_slot_size, d->actor_id);
     return q;
 }
 #endif
