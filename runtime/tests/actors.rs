@@ -65,6 +65,15 @@ fn a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
 }
 
 #[test]
+fn calls_one_at_a_time_are_answered_and_a_faulting_one_is_dead_lettered_once() {
+    let cpu = cpu();
+    suite::calls_one_at_a_time(&cpu.spawn_echo(1, &suite::options()).remove(0), 200);
+    for name in suite::STATELESS {
+        suite::calls_one_at_a_time(&suite::spawn_stateless(&cpu, name, &suite::options()), 200);
+    }
+}
+
+#[test]
 fn the_supervisor_restarts_faulted_actors_by_policy() {
     suite::supervised(&cpu());
 }

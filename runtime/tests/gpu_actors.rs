@@ -91,6 +91,21 @@ fn gpu_a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
 
 #[test]
 #[ignore = "needs a GPU"]
+fn gpu_calls_one_at_a_time_are_answered_and_a_faulting_one_is_dead_lettered_once() {
+    let Some(gpu) = gpu("gpu_calls_one_at_a_time") else {
+        return;
+    };
+    suite::calls_one_at_a_time(&gpu.spawn_echo(1, &suite::options()).remove(0), 2_000);
+    for name in suite::STATELESS {
+        suite::calls_one_at_a_time(
+            &suite::spawn_stateless(&gpu, name, &suite::options()),
+            2_000,
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs a GPU"]
 fn gpu_stopping_a_failed_actor_dead_letters_its_queue() {
     let Some(gpu) = gpu("gpu_stop_while_failed") else {
         return;

@@ -1633,6 +1633,174 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, 
     return count;
 }
 
+// ---- one call by warp 0 alone (the compact path) ----
+
+// Whether H's calls can take the compact path: a handler of the UNIFORM
+// schedule (no state, no shared memory, no thread index, no barriers,
+// collectives, atomics or sends: every thread would compute the same
+// reply, and the reply is its only effect) that replies. One thread
+// running it is exactly the block running it, faults included. Block
+// actors only: a warp actor's loop has no block barriers to save (and no
+// stateless warp handler in the test suites to prove the path on).
+template <typename H>
+struct rk_actor_compact {
+    static constexpr bool value = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM && H::reply_size > 0u &&
+                                  !rk_actor_is_warp<H>::value;
+};
+
+// Diagnostics: the end of a traced call (the loop's close): counts it and,
+// every 64 calls, stores the accumulators to the control block's pad in
+// four 16-byte stores (fewer PCIe writes perturb less; the host subtracts
+// two readings). Leader only.
+RK_INLINE void rk_actor_trace_close(rk_actor_leader* l, rk_control_block* cb) {
+#if RK_ACTOR_TRACE
+    rk_actor_trace_mark(l, RK_ACTOR_TRACE_CLOSE);
+    l->trace[RK_ACTOR_TRACE_BATCHES] += 1u;
+    if (l->trace[RK_ACTOR_TRACE_BATCHES] % 64u == 0u) {
+        rk_actor_u4* out = reinterpret_cast<rk_actor_u4*>(cb->device_pad);
+        const rk_actor_u4* in = reinterpret_cast<const rk_actor_u4*>(l->trace);
+        for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS / 4u; ++k) {
+            out[k] = in[k];
+        }
+    }
+#else
+    (void)l;
+    (void)cb;
+#endif
+}
+
+// A call the look found alone (message `index` staged in record 0 from its
+// flagged copy, the tail showing nothing after it), answered by the first
+// min(32, threads) threads while the rest of the actor waits at the look's
+// barrier: lane 0 checks and receives it (rk_actor_receive_one), runs the
+// handler, stamps the reply; the lanes write the reply envelope (one
+// 16-byte word each); lane 0 then closes the batch exactly as the loop
+// closes a batch of one (counters, the fence, the outbox tail, the inbox
+// head, the heartbeat). The same effects, clock steps and order as the
+// loop's path for that batch, without its five block barriers, its poll
+// and its publication: the round trip's device time is then one thread's
+// instructions, a warp's reply stores and the fence.
+// Not taken (returns false, nothing changed, the poll takes the message
+// as before) when the outbox has no slot known free, the envelope is not
+// this actor's message (the loop dead-letters it) or the handler faults
+// (the loop runs it again, in order, and dead-letters it: UNIFORM means
+// running it again is the same run; the clock is restored, so the
+// receipt is issued once).
+// Out of line: the handler's code is inlined here a second time, with
+// its own registers, not the loop's.
+template <typename H>
+__device__ __noinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_actor_leader* l,
+                                               rk_fault_record* fault, rk_u32 lane, rk_u32 threads) {
+    using S = rk_actor_shape<H>;
+    const unsigned mask = threads >= 32u ? 0xFFFFFFFFu : ((1u << threads) - 1u);
+    const rk_u32 lanes = threads < 32u ? threads : 32u;
+    const rk_u64 capacity = (rk_u64)l->outbox.mask + 1u;
+    if (l->outbox.index - l->outbox.other >= capacity) {
+        return false; // the poll waits for a slot (rk_actor_outbox_space)
+    }
+    bool taken = false;
+    rk_hlc_timestamp stamp;
+    if (lane == 0u) {
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_POLL);
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_PUBLISH);
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_STAGE);
+        const rk_hlc_clock before = l->clock;
+        fault->state = 0u;
+        const rk_u64 pt = rk_hlc_physical_now(&l->clock);
+        if (rk_actor_receive_one<H>(l, d, pt) != 0u) {
+            rk_actor_trace_mark(l, RK_ACTOR_TRACE_RECEIVE);
+            rk_actor_ctx f;
+            f.record = fault;
+            f.faulted = false;
+            f.env = S::env(0);
+            f.desc = d;
+            f.leader = l;
+            H::run(&f, d->state, S::request(0) + RK_ENVELOPE_HEADER_SIZE, S::reply(0), true);
+            rk_actor_trace_mark(l, RK_ACTOR_TRACE_HANDLER);
+            if (RK_LIKELY(!f.faulted)) {
+                stamp = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
+                rk_actor_trace_mark(l, RK_ACTOR_TRACE_STAMP);
+                taken = true;
+            } else {
+                l->clock = before;
+            }
+        }
+    }
+    taken = __shfl_sync(mask, taken ? 1u : 0u, 0) != 0u;
+    if (!taken) {
+        return false;
+    }
+    // The reply envelope: lane 0 the header (as rk_actor_write_replies
+    // builds it), the lanes the payload words the handler left in shared
+    // memory (the shuffle above ordered lane 0's writes before these reads).
+    rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(&l->outbox, 0u));
+    if (lane == 0u) {
+        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(0));
+        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(0) + 16u);
+        const rk_u64 seq = l->sequence + 1u;
+        rk_actor_u4 h0, h1, h2, h3;
+        h0.x = d->reply_type_id;
+        h0.y = H::reply_size;
+        h0.z = d->actor_id;
+        h0.w = w0.z; // the request's source
+        h1.x = w1.x; // the request's correlation id
+        h1.y = w1.y;
+        h1.z = (rk_u32)seq;
+        h1.w = (rk_u32)(seq >> 32);
+        h2.x = (rk_u32)stamp.physical_ns;
+        h2.y = (rk_u32)(stamp.physical_ns >> 32);
+        h2.z = stamp.logical;
+        h2.w = stamp.node;
+        h3.x = RK_ENVELOPE_FLAG_REPLY;
+        h3.y = 0u;
+        h3.z = 0u;
+        h3.w = 0u;
+        slot[0] = h0;
+        slot[1] = h1;
+        slot[2] = h2;
+        slot[3] = h3;
+    }
+    #pragma unroll 1
+    for (rk_u32 w = lane; w < S::reply_words; w += lanes) {
+        slot[RK_ACTOR_HEADER_WORDS + w] = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * w);
+    }
+    // Orders every lane's slot writes before lane 0's fence (bar.warp.sync
+    // orders memory among the lanes it synchronises, as B5 does the block's).
+    __syncwarp(mask);
+    if (lane == 0u) {
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_WRITE);
+        rk_control_block* cb = d->control;
+        l->messages_in += 1u;
+        l->messages_out += 1u;
+        l->sequence += 1u;
+        rk_control_set_counters(cb, l->messages_in, l->messages_out);
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_COUNTERS);
+        // The release pattern of both rings, as the loop's close: the fence
+        // orders the reply's writes and the request's reads (its flagged
+        // copy, and the staged record it came from) before both stores.
+        rk_fence_acq_rel_sys();
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_FENCE);
+        l->outbox.index += 1u;
+        rk_st_relaxed_sys_u64(&l->outbox.header->tail, l->outbox.index);
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_TAIL);
+        // The poll's bookkeeping for a message taken from its copy: the
+        // look's tail (no fence needed: no slot is read by it), then the
+        // head, never past a tail read.
+        const rk_u64 tail = l->look_tail;
+        l->inbox.index += 1u;
+        l->inbox.other = tail > l->inbox.index ? tail : l->inbox.index;
+        l->tail_ahead = 0u;
+        rk_actor_free_inbox(l, tail, false);
+        l->look = RK_ACTOR_LOOK_NONE;
+        l->empty = 0u;
+        l->sleep = 32u;
+        rk_control_heartbeat(cb, ++l->heartbeat);
+        rk_actor_trace_close(l, cb);
+    }
+    __syncwarp(mask);
+    return true;
+}
+
 // The cluster-placed system's exit: a block whose actor is done still
 // holds an inbox other blocks may send to (they then find it closed, and
 // fault UNDELIVERABLE), so every block waits here until every block of the
@@ -1841,6 +2009,12 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         if (ctl.command == RK_ACTOR_LOOK) {
             if (tid < 32u) {
                 rk_actor_look<H>(&l, tid, threads);
+                if constexpr (rk_actor_compact<H>::value) {
+                    // Alone in the inbox: warp 0 answers it (rk_actor_call_one).
+                    if (l.look == RK_ACTOR_LOOK_GOT && l.look_tail <= l.inbox.index + 1u) {
+                        rk_actor_call_one<H>(d, &l, &fault, tid, threads);
+                    }
+                }
             }
             U::sync(); // everyone has read `command` before the leader polls again
             continue;
@@ -1997,21 +2171,9 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                 rk_actor_free_inbox(&l, l.tail_seen, false); // after the fence
             }
             rk_control_heartbeat(cb, ++l.heartbeat);
-#if RK_ACTOR_TRACE
             if (traced) {
-                rk_actor_trace_mark(&l, RK_ACTOR_TRACE_CLOSE);
-                l.trace[RK_ACTOR_TRACE_BATCHES] += 1u;
-                // Every 64 batches, four 16-byte stores: fewer PCIe writes
-                // perturb less (the host subtracts two readings).
-                if (l.trace[RK_ACTOR_TRACE_BATCHES] % 64u == 0u) {
-                    rk_actor_u4* out = reinterpret_cast<rk_actor_u4*>(cb->device_pad);
-                    const rk_actor_u4* in = reinterpret_cast<const rk_actor_u4*>(l.trace);
-                    for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS / 4u; ++k) {
-                        out[k] = in[k];
-                    }
-                }
+                rk_actor_trace_close(&l, cb);
             }
-#endif
         }
     }
     if (leader) {

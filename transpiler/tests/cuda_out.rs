@@ -204,3 +204,33 @@ fn warp_actors_never_use_block_barriers() {
         "block actors use __syncthreads"
     );
 }
+
+/// The compact call path (`rk_actor_call_one`: a call alone in the inbox
+/// answered by warp 0, no block barrier) exists exactly for the handlers
+/// one thread can run for the whole block: stateless, replying, of the
+/// UNIFORM schedule (`scale`), and for none of the others (`summer`, `echo`,
+/// `pick` read their thread; `store` does not reply), checked on the PTX's
+/// function definitions (the check can fail both ways).
+#[test]
+fn only_uniform_replying_actors_have_the_compact_call_path() {
+    let Some(ptx) = ptx_of("actors") else {
+        return;
+    };
+    // Declared, then defined: one name per instantiation.
+    let compact: std::collections::BTreeSet<&str> = ptx
+        .lines()
+        .filter(|line| line.starts_with(".func") && line.contains("rk_actor_call_one"))
+        .filter_map(|line| {
+            line.split(['(', ' '])
+                .find(|w| w.contains("rk_actor_call_one"))
+        })
+        .collect();
+    let compact: Vec<&str> = compact.into_iter().collect();
+    assert_eq!(compact.len(), 1, "one instantiation: {compact:?}");
+    assert!(compact[0].contains("scale_handler"), "{compact:?}");
+    let warp = ptx_of("warp_actors").expect("NVRTC was found above");
+    assert!(
+        !warp.contains("rk_actor_call_one"),
+        "warp actors keep their own loop"
+    );
+}

@@ -627,6 +627,55 @@ pub fn stream_fault<S: Copy + Default>(actor: &Actor<Ping, Pong, S>) {
     actor.stop().unwrap();
 }
 
+/// Calls one at a time (each waits for its reply, so the actor always
+/// finds the request alone in its inbox: on the GPU, a stateless handler
+/// that reads no thread index answers it from warp 0 alone, the loop's
+/// compact path): every reply right, receipts strictly increasing; a
+/// faulting call in the middle fails with the handler's fault (that path
+/// falls back to the loop, which dead-letters the message once, stamped
+/// between the receipts around it) and the counters count it once; after a
+/// restart the calls go on.
+pub fn calls_one_at_a_time<S: Copy + Default>(actor: &Actor<Ping, Pong, S>, calls: u64) {
+    let fault_at = calls / 2;
+    let mut last_receipt = (0u64, 0u32);
+    for seq in 1..fault_at {
+        let pong = actor.call(&ping(seq)).unwrap();
+        check_reply(actor.id(), &pong, seq, &mut last_receipt);
+    }
+    let mut bad = ping(fault_at);
+    bad.payload[0] = 4;
+    match actor.call(&bad) {
+        Err(ActorError::Fault { kind, .. }) => assert_eq!(kind, FaultKind::IndexOutOfBounds),
+        other => panic!("expected the fault, got {other:?}"),
+    }
+    let letters = actor.dead_letters();
+    assert_eq!(letters.len(), 1, "the faulting call is dead-lettered once");
+    assert_eq!(letters[0].payload.len(), size_of::<Ping>());
+    let stamp = (
+        letters[0].header.hlc.physical_ns,
+        letters[0].header.hlc.logical,
+    );
+    assert!(
+        stamp > last_receipt,
+        "the dead letter is stamped after the last receipt"
+    );
+    last_receipt = stamp;
+    let stats = actor.stats().unwrap();
+    assert_eq!(stats.state, Lifecycle::Failed);
+    assert_eq!(
+        (stats.messages_in, stats.messages_out, stats.faults),
+        (fault_at, fault_at - 1, 1)
+    );
+    actor.restart().unwrap();
+    for seq in fault_at + 1..=calls {
+        let pong = actor.call(&ping(seq)).unwrap();
+        check_reply(actor.id(), &pong, seq, &mut last_receipt);
+    }
+    let stats = actor.stats().unwrap();
+    assert_eq!((stats.messages_in, stats.messages_out), (calls, calls - 1));
+    actor.stop().unwrap();
+}
+
 /// An actor stopped while Failed runs nothing more: each request queued
 /// behind the faulting one becomes a dead letter (undeliverable) with its
 /// payload, so nothing accepted is lost silently.
