@@ -1054,19 +1054,43 @@ static __device__ __noinline__ bool rk_actor_try_send_warp(rk_fault_ctx* f, rk_u
 
 // ---- polling ----
 
+// Whether H's calls can take the compact path: a handler of the UNIFORM
+// schedule (no state, no shared memory, no thread index, no barriers,
+// collectives, atomics or sends: every thread would compute the same
+// reply, and the reply is its only effect) that replies. One thread
+// running it is exactly the block running it, faults included. Block
+// actors only: a warp actor's loop has no block barriers to save (and no
+// stateless warp handler in the test suites to prove the path on).
+template <typename H>
+struct rk_actor_compact {
+    static constexpr bool value = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM && H::reply_size > 0u &&
+                                  !rk_actor_is_warp<H>::value;
+};
+
+// A call alone in the inbox, answered by warp 0 (defined below, with the
+// loop's other steps it repeats).
+template <typename H>
+__device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_actor_leader* l,
+                                                  rk_fault_record* fault, rk_u32 lane,
+                                                  rk_u32 threads);
+
+
 // Warp 0's look at an idle inbox (the poll asked for it: RK_ACTOR_LOOK):
 // lane 0 reads the tail while the lanes read the next slot's flagged copy
 // (rk_ring_ll_look), all in one round trip, up to RK_ACTOR_LOOK_SPINS
 // times while neither shows a message. A message found in its copy is
 // staged in record 0, as rk_actor_stage would have staged it, one round
 // trip after the host wrote it; the poll that follows takes it
-// (RK_ACTOR_SOURCE_HOST_LL) or, when the tail shows more, the batch.
+// (RK_ACTOR_SOURCE_HOST_LL) or, when the tail shows more, the batch;
+// for a handler with the compact path, a message alone in the inbox is
+// answered here by the lanes (rk_actor_call_one) and the poll finds none.
 // Called by the first min(32, threads) threads; the leader's state is
 // read by all of them and written by lane 0. Out of line: inlined into the
 // loop it made ptxas spill (cuda_out's `scale` actor); a call per look
 // costs nothing next to the look's round trips.
 template <typename H>
-__device__ __noinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u32 threads) {
+__device__ __noinline__ void rk_actor_look(rk_actor_leader* l, const rk_actor_desc* d,
+                                           rk_fault_record* fault, rk_u32 lane, rk_u32 threads) {
     using S = rk_actor_shape<H>;
     constexpr rk_u32 words = S::in_words * 4u; // 4 data bytes per flagged word
     if constexpr (words <= 32u) {
@@ -1115,6 +1139,16 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, rk_u32 lane, rk_u
 #endif
         }
         __syncwarp(mask);
+        if constexpr (rk_actor_compact<H>::value) {
+            // Alone in the inbox (the tail shows nothing after it): warp 0
+            // answers it here (rk_actor_call_one), or leaves it to the poll.
+            if (got && tail <= i + 1u) {
+                rk_actor_call_one<H>(d, l, fault, lane, threads);
+            }
+        } else {
+            (void)d;
+            (void)fault;
+        }
     }
 }
 
@@ -1635,19 +1669,6 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, 
 
 // ---- one call by warp 0 alone (the compact path) ----
 
-// Whether H's calls can take the compact path: a handler of the UNIFORM
-// schedule (no state, no shared memory, no thread index, no barriers,
-// collectives, atomics or sends: every thread would compute the same
-// reply, and the reply is its only effect) that replies. One thread
-// running it is exactly the block running it, faults included. Block
-// actors only: a warp actor's loop has no block barriers to save (and no
-// stateless warp handler in the test suites to prove the path on).
-template <typename H>
-struct rk_actor_compact {
-    static constexpr bool value = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM && H::reply_size > 0u &&
-                                  !rk_actor_is_warp<H>::value;
-};
-
 // Diagnostics: the end of a traced call (the loop's close): counts it and,
 // every 64 calls, stores the accumulators to the control block's pad in
 // four 16-byte stores (fewer PCIe writes perturb less; the host subtracts
@@ -1686,11 +1707,13 @@ RK_INLINE void rk_actor_trace_close(rk_actor_leader* l, rk_control_block* cb) {
 // (the loop runs it again, in order, and dead-letters it: UNIFORM means
 // running it again is the same run; the clock is restored, so the
 // receipt is issued once).
-// Out of line: the handler's code is inlined here a second time, with
-// its own registers, not the loop's.
+// Inlined into the look (out of line itself, so the handler's second
+// copy here gets the look's registers, not the loop's); a call of its own
+// cost about 400 cycles on the call path (H200, loop trace).
 template <typename H>
-__device__ __noinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_actor_leader* l,
-                                               rk_fault_record* fault, rk_u32 lane, rk_u32 threads) {
+__device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_actor_leader* l,
+                                                  rk_fault_record* fault, rk_u32 lane,
+                                                  rk_u32 threads) {
     using S = rk_actor_shape<H>;
     const unsigned mask = threads >= 32u ? 0xFFFFFFFFu : ((1u << threads) - 1u);
     const rk_u32 lanes = threads < 32u ? threads : 32u;
@@ -1699,7 +1722,7 @@ __device__ __noinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_actor_
         return false; // the poll waits for a slot (rk_actor_outbox_space)
     }
     bool taken = false;
-    rk_hlc_timestamp stamp;
+    rk_hlc_timestamp stamp = {};
     if (lane == 0u) {
         rk_actor_trace_mark(l, RK_ACTOR_TRACE_POLL);
         rk_actor_trace_mark(l, RK_ACTOR_TRACE_PUBLISH);
@@ -1726,43 +1749,49 @@ __device__ __noinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_actor_
             }
         }
     }
+    // Lane 0's verdict and stamp for the lanes (the shuffles also order its
+    // shared-memory writes, the reply, before the lanes read them).
     taken = __shfl_sync(mask, taken ? 1u : 0u, 0) != 0u;
     if (!taken) {
         return false;
     }
-    // The reply envelope: lane 0 the header (as rk_actor_write_replies
-    // builds it), the lanes the payload words the handler left in shared
-    // memory (the shuffle above ordered lane 0's writes before these reads).
+    stamp.physical_ns = __shfl_sync(mask, stamp.physical_ns, 0);
+    stamp.logical = __shfl_sync(mask, stamp.logical, 0);
+    stamp.node = __shfl_sync(mask, stamp.node, 0);
+    // The reply envelope, one 16-byte word per lane (one warp-wide store
+    // for a reply of up to 28 words): the header's four words built as
+    // rk_actor_write_replies builds them, then the payload the handler
+    // left in shared memory.
     rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(&l->outbox, 0u));
-    if (lane == 0u) {
-        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(0));
-        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(0) + 16u);
-        const rk_u64 seq = l->sequence + 1u;
-        rk_actor_u4 h0, h1, h2, h3;
-        h0.x = d->reply_type_id;
-        h0.y = H::reply_size;
-        h0.z = d->actor_id;
-        h0.w = w0.z; // the request's source
-        h1.x = w1.x; // the request's correlation id
-        h1.y = w1.y;
-        h1.z = (rk_u32)seq;
-        h1.w = (rk_u32)(seq >> 32);
-        h2.x = (rk_u32)stamp.physical_ns;
-        h2.y = (rk_u32)(stamp.physical_ns >> 32);
-        h2.z = stamp.logical;
-        h2.w = stamp.node;
-        h3.x = RK_ENVELOPE_FLAG_REPLY;
-        h3.y = 0u;
-        h3.z = 0u;
-        h3.w = 0u;
-        slot[0] = h0;
-        slot[1] = h1;
-        slot[2] = h2;
-        slot[3] = h3;
-    }
     #pragma unroll 1
-    for (rk_u32 w = lane; w < S::reply_words; w += lanes) {
-        slot[RK_ACTOR_HEADER_WORDS + w] = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * w);
+    for (rk_u32 w = lane; w < RK_ACTOR_HEADER_WORDS + S::reply_words; w += lanes) {
+        rk_actor_u4 v;
+        if (w == 0u) {
+            v.x = d->reply_type_id;
+            v.y = H::reply_size;
+            v.z = d->actor_id;
+            v.w = reinterpret_cast<const rk_actor_u4*>(S::request(0))->z; // the request's source
+        } else if (w == 1u) {
+            const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(0) + 16u);
+            const rk_u64 seq = l->sequence + 1u;
+            v.x = w1.x; // the request's correlation id
+            v.y = w1.y;
+            v.z = (rk_u32)seq;
+            v.w = (rk_u32)(seq >> 32);
+        } else if (w == 2u) {
+            v.x = (rk_u32)stamp.physical_ns;
+            v.y = (rk_u32)(stamp.physical_ns >> 32);
+            v.z = stamp.logical;
+            v.w = stamp.node;
+        } else if (w == 3u) {
+            v.x = RK_ENVELOPE_FLAG_REPLY;
+            v.y = 0u;
+            v.z = 0u;
+            v.w = 0u;
+        } else {
+            v = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * (w - RK_ACTOR_HEADER_WORDS));
+        }
+        slot[w] = v;
     }
     // Orders every lane's slot writes before lane 0's fence (bar.warp.sync
     // orders memory among the lanes it synchronises, as B5 does the block's).
@@ -2008,13 +2037,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         }
         if (ctl.command == RK_ACTOR_LOOK) {
             if (tid < 32u) {
-                rk_actor_look<H>(&l, tid, threads);
-                if constexpr (rk_actor_compact<H>::value) {
-                    // Alone in the inbox: warp 0 answers it (rk_actor_call_one).
-                    if (l.look == RK_ACTOR_LOOK_GOT && l.look_tail <= l.inbox.index + 1u) {
-                        rk_actor_call_one<H>(d, &l, &fault, tid, threads);
-                    }
-                }
+                rk_actor_look<H>(&l, d, &fault, tid, threads);
             }
             U::sync(); // everyone has read `command` before the leader polls again
             continue;

@@ -206,31 +206,57 @@ fn warp_actors_never_use_block_barriers() {
 }
 
 /// The compact call path (`rk_actor_call_one`: a call alone in the inbox
-/// answered by warp 0, no block barrier) exists exactly for the handlers
-/// one thread can run for the whole block: stateless, replying, of the
-/// UNIFORM schedule (`scale`), and for none of the others (`summer`, `echo`,
-/// `pick` read their thread; `store` does not reply), checked on the PTX's
-/// function definitions (the check can fail both ways).
+/// answered by warp 0 inside the look, no block barrier) exists exactly for
+/// the handlers one thread can run for the whole block: stateless,
+/// replying, of the UNIFORM schedule (`scale`), and for none of the others
+/// (`summer`, `echo`, `pick` read their thread; `store` does not reply).
+/// Checked on the PTX: the look (`rk_actor_look`, out of line, one per
+/// handler) writes the reply envelope to the outbox with 16-byte stores
+/// (`st.v4`) only where the path is compiled in; otherwise it stores to
+/// shared memory only (the check can fail both ways).
 #[test]
 fn only_uniform_replying_actors_have_the_compact_call_path() {
     let Some(ptx) = ptx_of("actors") else {
         return;
     };
-    // Declared, then defined: one name per instantiation.
-    let compact: std::collections::BTreeSet<&str> = ptx
-        .lines()
-        .filter(|line| line.starts_with(".func") && line.contains("rk_actor_call_one"))
-        .filter_map(|line| {
-            line.split(['(', ' '])
-                .find(|w| w.contains("rk_actor_call_one"))
-        })
-        .collect();
-    let compact: Vec<&str> = compact.into_iter().collect();
-    assert_eq!(compact.len(), 1, "one instantiation: {compact:?}");
-    assert!(compact[0].contains("scale_handler"), "{compact:?}");
+    let looks = functions(&ptx, "rk_actor_look");
+    let names: Vec<&str> = looks.iter().map(|(name, _)| *name).collect();
+    assert_eq!(looks.len(), 5, "one look per handler: {names:?}");
+    for (name, body) in &looks {
+        let replies = body
+            .lines()
+            .any(|l| l.trim_start().starts_with("st.v4") || l.contains(" st.v4"));
+        assert_eq!(replies, name.contains("scale_handler"), "{name}");
+    }
     let warp = ptx_of("warp_actors").expect("NVRTC was found above");
-    assert!(
-        !warp.contains("rk_actor_call_one"),
-        "warp actors keep their own loop"
-    );
+    for (name, body) in functions(&warp, "rk_actor_look") {
+        assert!(!body.contains("st.v4"), "warp actors keep their loop: {name}");
+    }
+}
+
+/// The `.func` definitions of a PTX text whose name contains `needle`:
+/// (name, body up to the closing brace at column 0).
+fn functions<'a>(ptx: &'a str, needle: &str) -> Vec<(&'a str, &'a str)> {
+    let mut found = Vec::new();
+    let mut rest = ptx;
+    while let Some(at) = rest.find(".func") {
+        let text = &rest[at..];
+        let name = text
+            .split(['(', ' ', '\n'])
+            .find(|w| w.contains(needle))
+            .filter(|_| text.lines().next().is_some_and(|l| l.contains(needle)));
+        let end = text.find("\n}").map_or(text.len(), |e| e + 2);
+        if let Some(name) = name {
+            // A declaration ends with `;` before any body.
+            let head = &text[..end];
+            if head.contains('{') && !head.lines().next().unwrap_or("").ends_with(';') {
+                found.push((name, head));
+            }
+        }
+        rest = &text[end.min(text.len())..];
+        if end == text.len() {
+            break;
+        }
+    }
+    found
 }
