@@ -57,6 +57,14 @@
 //   fault anywhere in the batch just re-runs the whole batch IN_ORDER, which
 //   stops at the first faulting message and rewrites every reply.
 //
+// The compact path (rk_actor_call_one): when the block is idle, warp 0
+// looks at the next slot's flagged copy (rk_actor_look). A call found
+// alone there, for a handler of the UNIFORM schedule that replies, is
+// answered by warp 0 alone: lane 0 receives it, runs the handler and
+// stamps the reply, the lanes write the envelope, lane 0 closes the batch
+// as the leader above would. None of the five block barriers, the same
+// effects and clock steps. It is the round trip of a stateless actor.
+
 // Exactly once: only the leader consumes (one head store per batch, after
 // every handler of the batch ran), and each staged message is run once by
 // the block (or re-run in order after a fault, replacing its earlier reply
