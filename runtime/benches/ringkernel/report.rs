@@ -517,7 +517,10 @@ fn k2k_ladder_table(out: &mut String, k: &K2kLatency) {
     }
     let _ = writeln!(out, "{head}\n{rule}");
     for (v, (key, what, protocol)) in LADDER.iter().enumerate() {
-        let mut row = format!("| {key}: {what} | {} |", if *protocol { "yes" } else { "no" });
+        let mut row = format!(
+            "| {key}: {what} | {} |",
+            if *protocol { "yes" } else { "no" }
+        );
         for t in &k.tiers {
             match (t.skipped.is_none() && !t.floor_rt_ns.is_empty())
                 .then(|| t.ladder_one_way(v))
