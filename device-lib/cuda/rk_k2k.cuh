@@ -372,4 +372,152 @@ RK_DEVICE rk_u64 rk_k2k_sp_reserve_wait(rk_k2k_sp& p) {
     return pos;
 }
 
+// ---- a consumer that keeps its head (rk_k2k_rx_*) ----
+//
+// rk_k2k_try_consume_begin reads `head` from memory on every poll and only
+// then knows which sequence word to load: two dependent trips, through a
+// generic address. The consumer is head's only writer, so it can keep head
+// in a register and poll the one sequence word, loaded through its own
+// state space (ld.acquire.<scope>.shared for the cta and cluster tiers: an
+// LDS, plus an L1 invalidate at cluster scope, instead of a generic strong
+// load). Same protocol, same guarantees: the acquire of seq == head + 1
+// orders the slot's reads after the producer's commit, and
+// rk_k2k_rx_commit's fence orders them before the slot is handed back.
+// Never mix with rk_k2k_try_consume_begin on the same inbox (the cached
+// head would go stale).
+
+// own(p): the state-space address of the consumer's own inbox memory;
+// ld_acquire(a): an acquire 8-byte load at the tier's scope from such an
+// address (shared memory for cta/cluster, global for gpu).
+template <class S>
+struct rk_k2k_own_io;
+
+#define RK_K2K_OWN_IO(SCOPE_TAG, SCOPE_PTX, SPACE)                                           \
+    template <>                                                                              \
+    struct rk_k2k_own_io<SCOPE_TAG> {                                                        \
+        static RK_DEVICE rk_u64 own(const void* p) {                                         \
+            rk_u64 a;                                                                        \
+            asm("cvta.to." SPACE ".u64 %0, %1;" : "=l"(a) : "l"(p));                         \
+            return a;                                                                        \
+        }                                                                                    \
+        static RK_DEVICE rk_u64 ld_acquire(rk_u64 a) {                                       \
+            rk_u64 v;                                                                        \
+            asm volatile("ld.acquire." SCOPE_PTX "." SPACE ".b64 %0, [%1];"                  \
+                         : "=l"(v)                                                           \
+                         : "l"(a)                                                            \
+                         : "memory");                                                        \
+            return v;                                                                        \
+        }                                                                                    \
+    };
+
+RK_K2K_OWN_IO(rk_scope_cta, "cta", "shared")
+RK_K2K_OWN_IO(rk_scope_cluster, RK_SCOPE_CLUSTER_PTX, "shared")
+RK_K2K_OWN_IO(rk_scope_gpu, "gpu", "global")
+
+#undef RK_K2K_OWN_IO
+
+struct rk_k2k_rx {
+    rk_k2k_ref r;
+    rk_u64 head;    // the next position to consume (this consumer's alone)
+    rk_u64 own_seq; // rk_k2k_own_io<S>::own(r.seq)
+};
+
+// Opens the consumer's own inbox `q` (a generic address of the owning
+// block's shared memory, or of global memory for the gpu tier).
+template <class S = rk_scope_gpu>
+RK_DEVICE rk_k2k_rx rk_k2k_rx_open(rk_k2k_header* q) {
+    rk_k2k_rx rx;
+    rx.r = rk_k2k_open(q);
+    rx.head = S::ld_relaxed(&q->head);
+    rx.own_seq = rk_k2k_own_io<S>::own(rx.r.seq);
+    return rx;
+}
+
+// The next message (committed), or null: one acquire load of its sequence
+// word. The slot stays the consumer's until rk_k2k_rx_commit.
+template <class S = rk_scope_gpu>
+RK_DEVICE rk_envelope_header* rk_k2k_rx_try_begin(const rk_k2k_rx& rx) {
+    const rk_u64 s = rk_k2k_own_io<S>::ld_acquire(rx.own_seq + 8u * (rx.head & rx.r.mask));
+    return s == rx.head + 1u ? rk_k2k_slot(rx.r, rx.head) : nullptr;
+}
+
+// Frees the slot taken by the last successful rk_k2k_rx_try_begin (after
+// every read of it): one fence, then the sequence word for the next lap
+// (multi-producer reserves) and `head` (single-producer routes' credit),
+// both relaxed: the fence makes them a release pattern (PTX memory model),
+// one fence instead of two release stores. A caller that replies to the
+// message may send first and commit after (as the actor loop releases its
+// batch after the handlers): the slot is not reused before the commit.
+template <class S = rk_scope_gpu>
+RK_DEVICE void rk_k2k_rx_commit(rk_k2k_rx& rx) {
+    S::fence_acq_rel();
+    S::st_relaxed(&rx.r.seq[rx.head & rx.r.mask], rx.head + rx.r.mask + 1u);
+    rx.head += 1u;
+    S::st_relaxed(&rx.r.q->head, rx.head);
+}
+
+// ---- multi-producer reserve from a guess (rk_k2k_mp_*) ----
+//
+// rk_k2k_reserve reads `tail`, then the sequence word of that position,
+// then CASes tail: three dependent trips (each a DSMEM round trip in the
+// cluster tier), the CAS acq_rel (a fence). Here each producer keeps its
+// guess of tail, one past its own last claim (tail only grows, so the guess
+// is never above it), and starts there: the same Vyukov reserve (seq == pos:
+// free for this lap; seq < pos: full; seq > pos: someone else took pos, so
+// read the real tail), so the same protocol (K2kInbox.tla), in two trips
+// when nobody else claimed in between. The CAS is relaxed: the acquire load
+// of seq == pos already orders this producer's slot writes after the
+// consumer's reads of the previous lap; the CAS only hands out positions.
+// Why a full verdict is right: seq < pos with pos <= tail means pos == tail
+// (every position below tail was claimed, which needed its slot's seq to
+// reach it, and seq never decreases).
+struct rk_k2k_mp {
+    rk_k2k_ref r;
+    rk_u64 tail_guess;
+};
+
+template <class S = rk_scope_gpu>
+RK_DEVICE rk_k2k_mp rk_k2k_mp_open(const rk_k2k_ref& r) {
+    rk_k2k_mp p;
+    p.r = r;
+    p.tail_guess = 0u; // never above tail; the first reserve finds the real one
+    return p;
+}
+
+// Claims a slot, or returns false when the inbox is full (nothing claimed).
+template <class S = rk_scope_gpu>
+RK_DEVICE bool rk_k2k_mp_try_reserve(rk_k2k_mp& p, rk_u64* pos_out) {
+    rk_u64 pos = p.tail_guess;
+    for (;;) {
+        const rk_u64 s = S::ld_acquire(&p.r.seq[pos & p.r.mask]);
+        const long long dif = (long long)(s - pos);
+        if (dif == 0) {
+            const rk_u64 found = S::cas_relaxed(&p.r.q->tail, pos, pos + 1u);
+            if (found == pos) {
+                p.tail_guess = pos + 1u;
+                *pos_out = pos;
+                return true;
+            }
+            pos = found;
+        } else if (dif < 0) {
+            p.tail_guess = pos;
+            return false; // the slot still holds the previous lap's message
+        } else {
+            pos = S::ld_relaxed(&p.r.q->tail); // another producer took pos
+        }
+    }
+}
+
+// rk_k2k_mp_try_reserve, waiting with backoff while the inbox is full.
+template <class S = rk_scope_gpu>
+RK_DEVICE rk_u64 rk_k2k_mp_reserve_wait(rk_k2k_mp& p) {
+    rk_u64 pos;
+    rk_u32 backoff = RK_K2K_BACKOFF_MIN_NS;
+    while (!rk_k2k_mp_try_reserve<S>(p, &pos)) {
+        rk_nanosleep(backoff);
+        backoff = backoff < RK_K2K_BACKOFF_MAX_NS ? backoff * 2u : RK_K2K_BACKOFF_MAX_NS;
+    }
+    return pos;
+}
+
 #endif // RK_K2K_CUH

@@ -89,6 +89,26 @@ RK_DEFINE_SCOPED_CAS(cluster, RK_SCOPE_CLUSTER_PTX)
 
 #undef RK_DEFINE_SCOPED_CAS
 
+// The same compare-and-swap, relaxed (rk_atom_cas_relaxed_<scope>_u64): for
+// claims whose data is ordered by something else (e.g. rk_k2k_mp's reserve,
+// ordered by its acquire of the slot's sequence word).
+#define RK_DEFINE_SCOPED_CAS_RELAXED(SCOPE, SCOPE_PTX)                                      \
+    RK_DEVICE rk_u64 rk_atom_cas_relaxed_##SCOPE##_u64(rk_u64* addr, rk_u64 expected,      \
+                                                       rk_u64 desired) {                   \
+        rk_u64 old;                                                                        \
+        asm volatile("atom.relaxed." SCOPE_PTX ".cas.b64 %0, [%1], %2, %3;"                \
+                     : "=l"(old)                                                           \
+                     : "l"(addr), "l"(expected), "l"(desired)                              \
+                     : "memory");                                                          \
+        return old;                                                                        \
+    }
+
+RK_DEFINE_SCOPED_CAS_RELAXED(gpu, "gpu")
+RK_DEFINE_SCOPED_CAS_RELAXED(cta, "cta")
+RK_DEFINE_SCOPED_CAS_RELAXED(cluster, RK_SCOPE_CLUSTER_PTX)
+
+#undef RK_DEFINE_SCOPED_CAS_RELAXED
+
 // Full fences, for the rare places where a single acquire/release pair is
 // not enough (e.g. publishing several fields that are read independently).
 RK_DEVICE void rk_fence_acq_rel_sys(void) { asm volatile("fence.acq_rel.sys;" ::: "memory"); }
@@ -117,6 +137,9 @@ RK_DEVICE void rk_fence_acq_rel_cta(void) { asm volatile("fence.acq_rel.cta;" ::
         }                                                                                   \
         static RK_DEVICE rk_u64 cas_acq_rel(rk_u64* a, rk_u64 expected, rk_u64 desired) {   \
             return rk_atom_cas_acq_rel_##SCOPE##_u64(a, expected, desired);                 \
+        }                                                                                   \
+        static RK_DEVICE rk_u64 cas_relaxed(rk_u64* a, rk_u64 expected, rk_u64 desired) {   \
+            return rk_atom_cas_relaxed_##SCOPE##_u64(a, expected, desired);                 \
         }                                                                                   \
         static RK_DEVICE void fence_acq_rel() { rk_fence_acq_rel_##SCOPE(); }               \
     };

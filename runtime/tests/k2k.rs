@@ -52,6 +52,14 @@ fn the_test_kernels_compile_and_assemble_for_sm_90_without_spills() {
         "atom.acq_rel.cta.cas.b64",
         "atom.acq_rel.cluster.cas.b64",
         "atom.acq_rel.gpu.cas.b64",
+        // rk_k2k_mp's reserve: a relaxed CAS at each tier's scope.
+        "atom.relaxed.cta.cas.b64",
+        "atom.relaxed.cluster.cas.b64",
+        "atom.relaxed.gpu.cas.b64",
+        // rk_k2k_rx's poll: an acquire through the consumer's state space.
+        "ld.acquire.cta.shared.b64",
+        "ld.acquire.cluster.shared.b64",
+        "ld.acquire.gpu.global.b64",
         "ld.acquire.cta",
         "st.release.cta",
         "ld.acquire.cluster",
@@ -98,14 +106,18 @@ struct Run {
     capacity: u32,
     msgs: u32,
     /// 0: blocking send, 1: try_send retried (failures counted), 2:
-    /// reserve + slot writes + commit.
+    /// reserve + slot writes + commit, 3: rk_k2k_mp reserve from a guess
+    /// retried (failures counted) + slot writes + commit.
     mode: u32,
-    /// 0: one message per consume, n: batches of up to n.
+    /// 0: one message per consume, n: batches of up to n, [`RX`]: the
+    /// head-keeping consumer (rk_k2k_rx), one at a time.
     batch: u32,
     delay_ns: u32,
 }
 
 const PRODUCERS: u32 = 128;
+/// `K2K_TEST_RX` of k2k_tests.cu.
+const RX: u32 = u32::MAX;
 
 struct Outcome {
     log: Vec<u32>,
@@ -200,7 +212,7 @@ fn exactly_once(tier: Tier) {
     let Some(rt) = gpu_runtime(&format!("k2k exactly once, {tier:?}")) else {
         return;
     };
-    for (mode, batch) in [(0, 8), (0, 0), (2, 32), (2, 1)] {
+    for (mode, batch) in [(0, 8), (0, 0), (2, 32), (2, 1), (3, RX), (3, 8), (0, RX)] {
         let r = Run {
             capacity: 64,
             msgs: 8,
@@ -229,11 +241,11 @@ fn full_never_overwrites(tier: Tier) {
     };
     // Four slots, 128 producers racing with try_send, a consumer that
     // sleeps 2 µs before freeing each slot.
-    for batch in [0, 4] {
+    for (mode, batch) in [(1, 0), (1, 4), (3, RX), (3, 0)] {
         let r = Run {
             capacity: 4,
             msgs: 8,
-            mode: 1,
+            mode,
             batch,
             delay_ns: 2_000,
         };

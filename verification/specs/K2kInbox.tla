@@ -43,9 +43,12 @@ CONSTANTS
     Producers,       \* set of producer ids (model values)
     Cap,             \* number of slots
     M,               \* messages per producer
-    SkipCommitWait   \* planted bug: consume without waiting for the commit
+    SkipCommitWait,  \* planted bug: consume without waiting for the commit
+    GuessStart,      \* producers may start a reserve from a guess (rk_k2k_mp)
+    GuessAboveTail   \* planted bug: a guess may be above tail
 
 ASSUME Cap \in Nat \ {0} /\ M \in Nat /\ SkipCommitWait \in BOOLEAN
+       /\ GuessStart \in BOOLEAN /\ GuessAboveTail \in BOOLEAN
 
 Empty == <<"empty", 0>>
 Msgs == Producers \X (1 .. M)
@@ -62,9 +65,10 @@ VARIABLES
     cpc,     \* consumer program counter
     got,     \* consumer local: the payload it copied out
     owner,   \* ghost: owner[i] = the message reserved at position i
-    recv     \* ghost: the messages the consumer handed on, in order
+    recv,    \* ghost: the messages the consumer handed on, in order
+    wrongFull \* ghost: a reserve said "full" while tail - head < Cap
 
-vars == <<buf, seq, tail, head, pc, pos, k, cpc, got, owner, recv>>
+vars == <<buf, seq, tail, head, pc, pos, k, cpc, got, owner, recv, wrongFull>>
 
 Slot(i) == i % Cap
 
@@ -80,6 +84,7 @@ Init ==
     /\ got = Empty
     /\ owner = <<>>
     /\ recv = <<>>
+    /\ wrongFull = FALSE
 
 (* ---------------------------- producers -------------------------------- *)
 
@@ -92,21 +97,40 @@ ReserveLoadTail(p) ==
     /\ k[p] <= M
     /\ pos' = [pos EXCEPT ![p] = tail]
     /\ pc' = [pc EXCEPT ![p] = "seq"]
-    /\ UNCHANGED <<buf, seq, tail, head, k, cpc, got, owner, recv>>
+    /\ UNCHANGED <<buf, seq, tail, head, k, cpc, got, owner, recv, wrongFull>>
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
+\* models: device-lib/cuda/rk_k2k.cuh rk_k2k_mp_try_reserve
 \* Reservation, step 2: acquire-load the slot's sequence number.
 \*   seq = pos: the slot is free for this lap, go on to the CAS;
 \*   seq < pos: the inbox is full, the send fails (retried later);
 \*   seq > pos: another producer took pos already, retry from step 1.
 \* (The full case returns false from rk_k2k_reserve: the send fails and the
 \* caller tries again later, which is what going back to "idle" models.)
+\* (A full verdict must be right: the inbox really is full when it is taken,
+\* FullVerdictRight; the guess of rk_k2k_mp relies on it.)
 ReserveLoadSeq(p) ==
     /\ pc[p] = "seq"
     /\ pc' = [pc EXCEPT ![p] = IF seq[Slot(pos[p])] = pos[p] THEN "cas" ELSE "idle"]
+    /\ wrongFull' = (wrongFull \/ (seq[Slot(pos[p])] < pos[p] /\ tail - head < Cap))
     /\ UNCHANGED <<buf, seq, tail, head, pos, k, cpc, got, owner, recv>>
 
+\* models: device-lib/cuda/rk_k2k.cuh rk_k2k_mp_try_reserve
+\* Reservation, step 1 from a guess instead of a load of tail: each producer
+\* keeps one past its own last claim (or the tail a lost CAS returned),
+\* never above tail since tail only grows; modelled as any position up to
+\* tail (any stale read of tail). Steps 2 and 3 are the same.
+ReserveFromGuess(p) ==
+    /\ GuessStart
+    /\ pc[p] = "idle"
+    /\ k[p] <= M
+    /\ \E g \in 0 .. (IF GuessAboveTail THEN tail + 1 ELSE tail) :
+           pos' = [pos EXCEPT ![p] = g]
+    /\ pc' = [pc EXCEPT ![p] = "seq"]
+    /\ UNCHANGED <<buf, seq, tail, head, k, cpc, got, owner, recv, wrongFull>>
+
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
+\* models: device-lib/cuda/rk_k2k.cuh rk_k2k_mp_try_reserve
 \* Reservation, step 3: CAS tail from pos to pos + 1.  Losing the race
 \* returns the current tail, and the producer retries from step 2 with it.
 ReserveCas(p) ==
@@ -119,14 +143,14 @@ ReserveCas(p) ==
          ELSE /\ pos' = [pos EXCEPT ![p] = tail]
               /\ pc' = [pc EXCEPT ![p] = "seq"]
               /\ UNCHANGED <<tail, owner>>
-    /\ UNCHANGED <<buf, seq, head, k, cpc, got, recv>>
+    /\ UNCHANGED <<buf, seq, head, k, cpc, got, recv, wrongFull>>
 
 \* The sender fills the slot it reserved: plain stores.
 WriteSlot(p) ==
     /\ pc[p] = "write"
     /\ buf' = [buf EXCEPT ![Slot(pos[p])] = <<p, k[p]>>]
     /\ pc' = [pc EXCEPT ![p] = "commit"]
-    /\ UNCHANGED <<seq, tail, head, pos, k, cpc, got, owner, recv>>
+    /\ UNCHANGED <<seq, tail, head, pos, k, cpc, got, owner, recv, wrongFull>>
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_commit
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_send
@@ -136,11 +160,12 @@ Commit(p) ==
     /\ seq' = [seq EXCEPT ![Slot(pos[p])] = pos[p] + 1]
     /\ k' = [k EXCEPT ![p] = k[p] + 1]
     /\ pc' = [pc EXCEPT ![p] = "idle"]
-    /\ UNCHANGED <<buf, tail, head, pos, cpc, got, owner, recv>>
+    /\ UNCHANGED <<buf, tail, head, pos, cpc, got, owner, recv, wrongFull>>
 
 (* ---------------------------- consumer --------------------------------- *)
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_try_consume_begin
+\* models: device-lib/cuda/rk_k2k.cuh rk_k2k_rx_try_begin
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_available
 \* models: device-lib/src/k2k/host.rs try_recv
 \* Acquire-load the slot's sequence number; head + 1 means committed.
@@ -153,16 +178,17 @@ ConsumeBegin ==
     /\ IF SkipCommitWait THEN head < tail
                          ELSE seq[Slot(head)] = head + 1
     /\ cpc' = "read"
-    /\ UNCHANGED <<buf, seq, tail, head, pc, pos, k, got, owner, recv>>
+    /\ UNCHANGED <<buf, seq, tail, head, pc, pos, k, got, owner, recv, wrongFull>>
 
 \* The handler copies the payload out of the slot.
 ReadSlot ==
     /\ cpc = "read"
     /\ got' = buf[Slot(head)]
     /\ cpc' = "commit"
-    /\ UNCHANGED <<buf, seq, tail, head, pc, pos, k, owner, recv>>
+    /\ UNCHANGED <<buf, seq, tail, head, pc, pos, k, owner, recv, wrongFull>>
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_consume_commit
+\* models: device-lib/cuda/rk_k2k.cuh rk_k2k_rx_commit
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_release
 \* Release-store seq = head + Cap (slot free for the next lap), head + 1.
 ConsumeCommit ==
@@ -171,7 +197,7 @@ ConsumeCommit ==
     /\ head' = head + 1
     /\ recv' = Append(recv, got)
     /\ cpc' = "idle"
-    /\ UNCHANGED <<buf, tail, pc, pos, k, got, owner>>
+    /\ UNCHANGED <<buf, tail, pc, pos, k, got, owner, wrongFull>>
 
 AllSentAndReceived ==
     /\ \A p \in Producers : k[p] = M + 1 /\ pc[p] = "idle"
@@ -180,7 +206,7 @@ AllSentAndReceived ==
 \* Everything sent and consumed: the system idles (not a deadlock).
 Done == AllSentAndReceived /\ UNCHANGED vars
 
-Producer(p) == ReserveLoadTail(p) \/ ReserveLoadSeq(p) \/ ReserveCas(p) \/ WriteSlot(p) \/ Commit(p)
+Producer(p) == ReserveLoadTail(p) \/ ReserveFromGuess(p) \/ ReserveLoadSeq(p) \/ ReserveCas(p) \/ WriteSlot(p) \/ Commit(p)
 Consumer == ConsumeBegin \/ ReadSlot \/ ConsumeCommit
 
 Next == (\E p \in Producers : Producer(p)) \/ Consumer \/ Done
@@ -216,6 +242,10 @@ Fifo == \A i, j \in 1 .. Len(recv) :
 \* Backpressure, never overwrite: reserved-but-unconsumed positions never
 \* exceed the capacity.
 NoOverwrite == tail - head <= Cap
+
+\* Every "full" verdict of a reserve is true when it is taken (backpressure
+\* only when the inbox is full, from a loaded tail or from a guess).
+FullVerdictRight == ~wrongFull
 
 \* Liveness: under weak fairness every message of every producer arrives.
 EachDelivered ==

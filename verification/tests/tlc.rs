@@ -73,6 +73,19 @@ const CASES: &[Case] = &[
         expect: Expect::Violates("NoOverwrite"),
     },
     Case {
+        spec: "K2kInbox",
+        cfg: "K2kInbox_guess",
+        expect: Expect::Pass {
+            distinct: 207_087,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kInbox",
+        cfg: "K2kInbox_bug_guess_above_tail",
+        expect: Expect::Violates("FullVerdictRight"),
+    },
+    Case {
         spec: "K2kClose",
         cfg: "K2kClose",
         expect: Expect::Pass {
@@ -290,6 +303,8 @@ tlc_tests! {
     k2k_inbox_liveness => "K2kInbox_liveness",
     k2k_inbox_bug_skip_commit_wait => "K2kInbox_bug_skip_commit_wait",
     k2k_inbox_cap1 => "K2kInbox_cap1",
+    k2k_inbox_guess => "K2kInbox_guess",
+    k2k_inbox_bug_guess_above_tail => "K2kInbox_bug_guess_above_tail",
     k2k_close => "K2kClose",
     k2k_close_bug_close_ignores_reservations => "K2kClose_bug_close_ignores_reservations",
     k2k_ll => "K2kLl",
@@ -313,6 +328,8 @@ fn every_case_has_a_test() {
         "K2kInbox_liveness",
         "K2kInbox_bug_skip_commit_wait",
         "K2kInbox_cap1",
+        "K2kInbox_guess",
+        "K2kInbox_bug_guess_above_tail",
         "K2kClose",
         "K2kClose_bug_close_ignores_reservations",
         "K2kLl",

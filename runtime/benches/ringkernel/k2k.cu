@@ -251,3 +251,362 @@ extern "C" __global__ void k2k_ll_bench_gpu(rk_k2k_ll_header* q0, rk_k2k_ll_head
         k2k_ll_bench_ping_pong<rk_scope_gpu, false>(mine, theirs, blockIdx.x, n, out_ns, errors);
     }
 }
+
+// ---- the ladder: where a hop's time goes, one step at a time ----
+//
+// The same ping-pong in the same geometry per tier (shared: warps 0 and 1
+// of one block; DSMEM: the two blocks of a cluster of 2, 32 threads each;
+// global: blocks 0 and 1), `variant` choosing what moves. Each step
+// changes one thing from the previous, so that one run says where the
+// cycles go between the hand-written floor and the inboxes:
+//   0 K2K_LAD_FLAG_ACQREL_1T   the floor again (bl_k2k_*'s loop: one thread
+//                              per party, a u32 flag, st.release/ld.acquire
+//                              through generic addresses), in this module;
+//   1 K2K_LAD_FLAG_RELAXED_1T  the flag relaxed, the spin through the own
+//                              state space (an LDS in the shared tiers): no
+//                              fence, no protocol; a lower bound, not a
+//                              protocol (it carries no data);
+//   2 K2K_LAD_FLAG_RELAXED_WARP 1 with the party a whole warp (every lane
+//                              loads the flag, __all_sync; lane 0 stores):
+//                              the cost of a warp party;
+//   3 K2K_LAD_LL_SP_DEFERRED   the LL single-producer route of
+//                              k2k_ll_bench_* with the check of every word
+//                              moved off the critical path (after the next
+//                              send; the outgoing words computed before the
+//                              wait): the protocol with the bench's own work
+//                              out of the hop;
+//   4 K2K_LAD_LL_SP_1T         LL single-producer, one thread per party
+//                              storing and loading all 16 words (loads all
+//                              in flight), check deferred as in 3;
+//   5 K2K_LAD_K2K_SP_RX        rk_k2k single-producer route (as rk_k2k_sp)
+//                              with the consumer keeping its head
+//                              (rk_k2k_rx_*: one acquire load per poll through
+//                              the own state space) and committing after its
+//                              reply (as the actor loop releases its batch
+//                              after the handlers): one fence per hop on the
+//                              critical path, the producer's release;
+//   6 K2K_LAD_K2K_MP_RX        5 with the multi-producer reserve from a guess
+//                              (rk_k2k_mp_*: seq load + relaxed CAS).
+// 0..2 carry no message and are not protocols; 3..6 move the 64-byte
+// envelope header with every guarantee of their inbox (backpressure
+// included) and count wrong messages in `errors`.
+
+#define K2K_LAD_FLAG_ACQREL_1T 0u
+#define K2K_LAD_FLAG_RELAXED_1T 1u
+#define K2K_LAD_FLAG_RELAXED_WARP 2u
+#define K2K_LAD_LL_SP_DEFERRED 3u
+#define K2K_LAD_LL_SP_1T 4u
+#define K2K_LAD_K2K_SP_RX 5u
+#define K2K_LAD_K2K_MP_RX 6u
+#define K2K_LAD_VARIANTS 7u
+
+// The bytes one party's memory needs for any variant: the larger inbox.
+#define K2K_LAD_BYTES                                                                      \
+    (RK_K2K_LL_BYTES(K2K_LL_BENCH_CAPACITY, K2K_LL_BENCH_MSG) >                            \
+             RK_K2K_BYTES(K2K_BENCH_CAPACITY, K2K_BENCH_SLOT)                              \
+         ? RK_K2K_LL_BYTES(K2K_LL_BENCH_CAPACITY, K2K_LL_BENCH_MSG)                        \
+         : RK_K2K_BYTES(K2K_BENCH_CAPACITY, K2K_BENCH_SLOT))
+
+// u32 flag accessors per tier: generic acquire/release (as baselines.cu),
+// generic relaxed store, relaxed load through the own state space.
+template <class S>
+struct k2k_lad_flag;
+
+#define K2K_LAD_FLAG(TAG, SC, SCOPE_PTX, SPACE)                                              \
+    template <>                                                                              \
+    struct k2k_lad_flag<TAG> {                                                               \
+        static __device__ __forceinline__ rk_u32 ld_acquire(const rk_u32* p) {              \
+            return rk_ld_acquire_##SC##_u32(p);                                              \
+        }                                                                                    \
+        static __device__ __forceinline__ void st_release(rk_u32* p, rk_u32 v) {            \
+            rk_st_release_##SC##_u32(p, v);                                                  \
+        }                                                                                    \
+        static __device__ __forceinline__ void st_relaxed(rk_u32* p, rk_u32 v) {            \
+            rk_st_relaxed_##SC##_u32(p, v);                                                  \
+        }                                                                                    \
+        static __device__ __forceinline__ rk_u64 own(const void* p) {                       \
+            rk_u64 a;                                                                        \
+            asm("cvta.to." SPACE ".u64 %0, %1;" : "=l"(a) : "l"(p));                         \
+            return a;                                                                        \
+        }                                                                                    \
+        static __device__ __forceinline__ rk_u32 ld_own_relaxed(rk_u64 a) {                 \
+            rk_u32 v;                                                                        \
+            asm volatile("ld.relaxed." SCOPE_PTX "." SPACE ".u32 %0, [%1];"                  \
+                         : "=r"(v)                                                           \
+                         : "l"(a)                                                            \
+                         : "memory");                                                        \
+            return v;                                                                        \
+        }                                                                                    \
+    };
+
+K2K_LAD_FLAG(rk_scope_cta, cta, "cta", "shared")
+K2K_LAD_FLAG(rk_scope_cluster, cluster, RK_SCOPE_CLUSTER_PTX, "shared")
+K2K_LAD_FLAG(rk_scope_gpu, gpu, "gpu", "global")
+
+#undef K2K_LAD_FLAG
+
+// 0, 1, 2: a flag per party at the start of its memory (zeroed).
+template <class S>
+__device__ void k2k_lad_flag_pp(rk_u32* mine, rk_u32* theirs, rk_u32 party, rk_u32 n,
+                                rk_u32 variant, rk_u64* out_ns) {
+    using F = k2k_lad_flag<S>;
+    const unsigned all = 0xFFFFFFFFu;
+    const rk_u32 lane = threadIdx.x & 31u;
+    const rk_u64 own = F::own(mine);
+    const rk_u64 t0 = rk_globaltimer_ns();
+    for (rk_u32 i = 1; i <= n; ++i) {
+#pragma unroll
+        for (rk_u32 turn = 0; turn < 2u; ++turn) {
+            if ((turn == 0u) == (party == 0u)) {
+                if (variant == K2K_LAD_FLAG_ACQREL_1T) {
+                    F::st_release(theirs, i);
+                } else if (variant == K2K_LAD_FLAG_RELAXED_1T || lane == 0u) {
+                    F::st_relaxed(theirs, i);
+                }
+            } else if (variant == K2K_LAD_FLAG_ACQREL_1T) {
+                while (F::ld_acquire(mine) != i) {
+                }
+            } else if (variant == K2K_LAD_FLAG_RELAXED_1T) {
+                while (F::ld_own_relaxed(own) != i) {
+                }
+            } else {
+                while (!__all_sync(all, F::ld_own_relaxed(own) == i)) {
+                }
+            }
+        }
+    }
+    if (party == 0u && lane == 0u) {
+        *out_ns = rk_globaltimer_ns() - t0;
+    }
+}
+
+// 3, 4: LL single-producer, a warp (16 lanes store and load one word each)
+// or one thread (all 16 words). The check of message i runs after this
+// party's next send.
+template <class S, rk_u32 LANES>
+__device__ void k2k_lad_ll_pp(rk_k2k_ll_header* mine, rk_k2k_ll_header* theirs, rk_u32 party,
+                              rk_u32 n, rk_u64* out_ns, rk_u32* errors) {
+    constexpr rk_u32 PER_LANE = (K2K_LL_BENCH_WORDS + LANES - 1u) / LANES;
+    const unsigned mask = LANES == 32u ? 0xFFFFFFFFu : 1u << (threadIdx.x & 31u);
+    const rk_u32 lane = LANES == 32u ? (threadIdx.x & 31u) : 0u;
+    rk_k2k_ll_rx rx = rk_k2k_ll_rx_open<S>(mine);
+    const rk_k2k_ll_ref to = rk_k2k_ll_open(theirs);
+    rk_k2k_ll_sp sp = rk_k2k_ll_sp_open<S>(to);
+    rk_u32 bad = 0u;
+    rk_u32 got[PER_LANE];
+    rk_u32 got_i = 0u; // the round of the message in `got`; 0: none
+    auto check = [&]() {
+        bool ok = true;
+#pragma unroll
+        for (rk_u32 k = 0; k < PER_LANE; ++k) {
+            const rk_u32 w = lane + k * LANES;
+            ok = ok && (w >= K2K_LL_BENCH_WORDS || got[k] == k2k_ll_bench_word(party ^ 1u, got_i, w));
+        }
+        bad += __all_sync(mask, ok) ? 0u : 1u;
+        got_i = 0u;
+    };
+    const rk_u64 t0 = rk_globaltimer_ns();
+    for (rk_u32 i = 1; i <= n; ++i) {
+        rk_u32 out[PER_LANE];
+#pragma unroll
+        for (rk_u32 k = 0; k < PER_LANE; ++k) {
+            out[k] = k2k_ll_bench_word(party, i, lane + k * LANES);
+        }
+#pragma unroll
+        for (rk_u32 turn = 0; turn < 2u; ++turn) {
+            if ((turn == 0u) == (party == 0u)) {
+                const rk_u64 pos = rk_k2k_ll_sp_reserve_wait<S>(sp, mask);
+#pragma unroll
+                for (rk_u32 k = 0; k < PER_LANE; ++k) {
+                    if (lane + k * LANES < K2K_LL_BENCH_WORDS) {
+                        rk_k2k_ll_put<S>(to, pos, lane + k * LANES, out[k]);
+                    }
+                }
+                if (got_i != 0u) {
+                    check();
+                }
+            } else {
+                if (got_i != 0u) {
+                    check(); // party 0's first message has no pending check
+                }
+                rk_k2k_ll_recv<S, PER_LANE>(rx, lane, LANES, mask, got);
+                got_i = i;
+            }
+        }
+    }
+    if (got_i != 0u) {
+        check();
+    }
+    if (lane == 0u) {
+        if (party == 0u) {
+            *out_ns = rk_globaltimer_ns() - t0;
+        }
+        if (bad != 0u) {
+            atomicAdd(errors, bad);
+        }
+    }
+}
+
+// 5, 6: rk_k2k, one thread per party; the consumer keeps its head and
+// commits after its next send.
+template <class S, bool MP>
+__device__ void k2k_lad_k2k_pp(rk_k2k_header* mine, rk_k2k_header* theirs, rk_u32 party, rk_u32 n,
+                               rk_u64* out_ns, rk_u32* errors) {
+    rk_k2k_rx rx = rk_k2k_rx_open<S>(mine);
+    const rk_k2k_ref to = rk_k2k_open(theirs);
+    rk_k2k_sp sp = rk_k2k_sp_open<S>(to);
+    rk_k2k_mp mp = rk_k2k_mp_open<S>(to);
+    bool taken = false; // a message read and not yet committed
+    rk_u32 bad = 0u;
+    const rk_u64 t0 = rk_globaltimer_ns();
+    for (rk_u32 i = 1; i <= n; ++i) {
+#pragma unroll
+        for (rk_u32 turn = 0; turn < 2u; ++turn) {
+            if ((turn == 0u) == (party == 0u)) {
+                const rk_u64 pos =
+                    MP ? rk_k2k_mp_reserve_wait<S>(mp) : rk_k2k_sp_reserve_wait<S>(sp);
+                rk_envelope_header* m = rk_k2k_slot(to, pos);
+                rk_envelope_header h = {};
+                h.type_id = 0x50494E47u; // "PING"
+                h.source_actor = party;
+                h.dest_actor = party ^ 1u;
+                h.sequence = i;
+                *m = h;
+                rk_k2k_commit<S>(to, pos);
+                if (taken) {
+                    rk_k2k_rx_commit<S>(rx);
+                    taken = false;
+                }
+            } else {
+                if (taken) {
+                    rk_k2k_rx_commit<S>(rx); // party 0's first round
+                    taken = false;
+                }
+                const rk_envelope_header* m;
+                while ((m = rk_k2k_rx_try_begin<S>(rx)) == nullptr) {
+                }
+                bad += m->sequence != i || m->type_id != 0x50494E47u ||
+                               m->source_actor != (party ^ 1u) || m->dest_actor != party
+                           ? 1u
+                           : 0u;
+                taken = true;
+            }
+        }
+    }
+    if (taken) {
+        rk_k2k_rx_commit<S>(rx);
+    }
+    if (party == 0u) {
+        *out_ns = rk_globaltimer_ns() - t0;
+    }
+    if (bad != 0u) {
+        atomicAdd(errors, bad);
+    }
+}
+
+// One party of variant `variant`: every thread of the party's warp calls it
+// (1-thread variants keep lane 0 only). `mine` and `theirs` hold
+// K2K_LAD_BYTES each, set up for the variant.
+template <class S>
+__device__ void k2k_lad_party(void* mine, void* theirs, rk_u32 party, rk_u32 n, rk_u32 variant,
+                              rk_u64* out_ns, rk_u32* errors) {
+    const bool lane0 = (threadIdx.x & 31u) == 0u;
+    switch (variant) {
+    case K2K_LAD_FLAG_ACQREL_1T:
+    case K2K_LAD_FLAG_RELAXED_1T:
+        if (lane0) {
+            k2k_lad_flag_pp<S>(static_cast<rk_u32*>(mine), static_cast<rk_u32*>(theirs), party, n,
+                               variant, out_ns);
+        }
+        break;
+    case K2K_LAD_FLAG_RELAXED_WARP:
+        k2k_lad_flag_pp<S>(static_cast<rk_u32*>(mine), static_cast<rk_u32*>(theirs), party, n,
+                           variant, out_ns);
+        break;
+    case K2K_LAD_LL_SP_DEFERRED:
+        k2k_lad_ll_pp<S, 32u>(static_cast<rk_k2k_ll_header*>(mine),
+                              static_cast<rk_k2k_ll_header*>(theirs), party, n, out_ns, errors);
+        break;
+    case K2K_LAD_LL_SP_1T:
+        if (lane0) {
+            k2k_lad_ll_pp<S, 1u>(static_cast<rk_k2k_ll_header*>(mine),
+                                 static_cast<rk_k2k_ll_header*>(theirs), party, n, out_ns, errors);
+        }
+        break;
+    case K2K_LAD_K2K_SP_RX:
+        if (lane0) {
+            k2k_lad_k2k_pp<S, false>(static_cast<rk_k2k_header*>(mine),
+                                     static_cast<rk_k2k_header*>(theirs), party, n, out_ns, errors);
+        }
+        break;
+    case K2K_LAD_K2K_MP_RX:
+        if (lane0) {
+            k2k_lad_k2k_pp<S, true>(static_cast<rk_k2k_header*>(mine),
+                                    static_cast<rk_k2k_header*>(theirs), party, n, out_ns, errors);
+        }
+        break;
+    default:
+        if (lane0 && party == 0u) {
+            atomicAdd(errors, 1u); // an unknown variant is a failed run
+        }
+        break;
+    }
+}
+
+// Sets up one party's shared memory for `variant` (every thread of the
+// block calls it; the caller synchronises after).
+__device__ void k2k_lad_init_shared(rk_u8* box, rk_u32 variant, rk_u32 owner) {
+    if (variant <= K2K_LAD_FLAG_RELAXED_WARP) {
+        if (threadIdx.x < 32u) {
+            reinterpret_cast<rk_u32*>(box)[threadIdx.x] = 0u;
+        }
+    } else if (variant <= K2K_LAD_LL_SP_1T) {
+        rk_k2k_ll_init(reinterpret_cast<rk_k2k_ll_header*>(box), K2K_LL_BENCH_CAPACITY,
+                       K2K_LL_BENCH_MSG, owner);
+    } else {
+        rk_k2k_init(reinterpret_cast<rk_k2k_header*>(box), K2K_BENCH_CAPACITY, K2K_BENCH_SLOT,
+                    owner);
+    }
+}
+
+// Warps 0 and 1 of one block (64 threads); both parties' memory in the
+// block's shared memory.
+extern "C" __global__ void k2k_lad_cta(rk_u32 n, rk_u64* out_ns, rk_u32* errors, rk_u32 variant) {
+    __shared__ alignas(128) rk_u8 box[2][K2K_LAD_BYTES];
+    k2k_lad_init_shared(box[0], variant, 0u);
+    k2k_lad_init_shared(box[1], variant, 1u);
+    __syncthreads();
+    const rk_u32 w = threadIdx.x / 32u;
+    if (w > 1u) {
+        return;
+    }
+    k2k_lad_party<rk_scope_cta>(box[w], box[w ^ 1u], w, n, variant, out_ns, errors);
+}
+
+// The two blocks (32 threads each) of a cluster of 2; each party's memory
+// in its block's shared memory, the peer's through DSMEM.
+extern "C" __global__ void k2k_lad_cluster(rk_u32 n, rk_u64* out_ns, rk_u32* errors,
+                                           rk_u32 variant) {
+    __shared__ alignas(128) rk_u8 box[K2K_LAD_BYTES];
+    const rk_u32 rank = rk_cluster_rank();
+    k2k_lad_init_shared(box, variant, rank);
+    rk_cluster_sync();
+    if (threadIdx.x < 32u) {
+        k2k_lad_party<rk_scope_cluster>(box, rk_cluster_map(box, rank ^ 1u), rank, n, variant,
+                                        out_ns, errors);
+    }
+    // Neither block exits while the other may still write its memory.
+    rk_cluster_sync();
+}
+
+// Blocks 0 and 1 (32 threads each); each party's memory in global memory,
+// set up by the host for the variant (zeroed flags, or the inbox's initial
+// image: K2kLlLayout / K2kLayout).
+extern "C" __global__ void k2k_lad_gpu(rk_u8* q0, rk_u8* q1, rk_u32 n, rk_u64* out_ns,
+                                       rk_u32* errors, rk_u32 variant) {
+    if (threadIdx.x >= 32u || blockIdx.x > 1u) {
+        return;
+    }
+    k2k_lad_party<rk_scope_gpu>(blockIdx.x == 0u ? q0 : q1, blockIdx.x == 0u ? q1 : q0,
+                                blockIdx.x, n, variant, out_ns, errors);
+}

@@ -70,6 +70,9 @@ pub struct TierLatency {
     pub ll_sp_rt_ns: Vec<f64>,
     /// Through LL inboxes, the multi-producer reserve (`rk_k2k_ll_mp_*`).
     pub ll_mp_rt_ns: Vec<f64>,
+    /// The ladder (`k2k_lad_*` of k2k.cu), per variant of [`LADDER`]: ns per
+    /// round trip, one value per run.
+    pub ladder_rt_ns: Vec<Vec<f64>>,
     /// Messages the queue ping-pongs received with a wrong sequence or word
     /// (must be 0).
     pub errors: u64,
@@ -155,9 +158,79 @@ impl TierLatency {
             "ll_multi_producer_round_trip_ns_per_run": self.ll_mp_rt_ns,
             "ll_multi_producer_one_way_ns": self.measured().then(|| self.ll_mp_one_way()),
             "best_variant": self.measured().then(|| self.best().0),
+            "ladder": self.ladder_json(),
             "errors": self.errors,
             "skipped": self.skipped,
         })
+    }
+}
+
+/// The ladder's variants (k2k.cu's `K2K_LAD_*`, in order): a key, what it
+/// is, and whether it is a protocol (moves the envelope with its inbox's
+/// guarantees) rather than a bare flag (a lower bound, no data).
+pub const LADDER: [(&str, &str, bool); 7] = [
+    (
+        "flag_acqrel_1t",
+        "floor again in this module (1 thread, u32 flag, release/acquire, generic)",
+        false,
+    ),
+    (
+        "flag_relaxed_1t",
+        "bare flag, relaxed, spin through the own state space (no data)",
+        false,
+    ),
+    (
+        "flag_relaxed_warp",
+        "bare flag, relaxed, whole-warp party (__all_sync spin)",
+        false,
+    ),
+    (
+        "ll_sp_deferred",
+        "LL single-producer, warp party, check off the critical path",
+        true,
+    ),
+    (
+        "ll_sp_1t",
+        "LL single-producer, 1 thread stores/loads all 16 words",
+        true,
+    ),
+    (
+        "k2k_sp_rx",
+        "rk_k2k single-producer + rk_k2k_rx consumer (cached head, commit after reply)",
+        true,
+    ),
+    (
+        "k2k_mp_rx",
+        "rk_k2k_mp reserve (guess, relaxed CAS) + rk_k2k_rx consumer",
+        true,
+    ),
+];
+
+impl TierLatency {
+    /// Median one-way latency of ladder variant `v` (None when not measured).
+    pub fn ladder_one_way(&self, v: usize) -> Option<f64> {
+        self.ladder_rt_ns
+            .get(v)
+            .filter(|runs| !runs.is_empty())
+            .map(|runs| median(runs) / 2.0)
+    }
+
+    pub fn ladder_json(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            LADDER
+                .iter()
+                .enumerate()
+                .map(|(v, (key, what, protocol))| {
+                    serde_json::json!({
+                        "variant": key,
+                        "what": what,
+                        "protocol": protocol,
+                        "round_trip_ns_per_run": self.ladder_rt_ns.get(v),
+                        "one_way_ns": self.ladder_one_way(v),
+                    })
+                })
+                .collect(),
+        )
     }
 }
 
@@ -206,6 +279,7 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
             sp_rt_ns: Vec::new(),
             ll_sp_rt_ns: Vec::new(),
             ll_mp_rt_ns: Vec::new(),
+            ladder_rt_ns: vec![Vec::new(); LADDER.len()],
             errors: 0,
             skipped: None,
         };
@@ -216,8 +290,11 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
             let sp = ping_pong(rt, &stream, &queues, tier, Kind::SingleProducer, n);
             let ll_sp = ping_pong(rt, &stream, &queues, tier, Kind::LlSingleProducer, n);
             let ll_mp = ping_pong(rt, &stream, &queues, tier, Kind::LlMultiProducer, n);
+            let ladder = (0..LADDER.len() as u32)
+                .map(|v| ping_pong(rt, &stream, &queues, tier, Kind::Ladder(v), n));
             let all = [floor, queue, sp, ll_sp, ll_mp]
                 .into_iter()
+                .chain(ladder)
                 .collect::<Result<Vec<(f64, u64)>, String>>();
             match all {
                 Ok(all) => {
@@ -228,6 +305,9 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
                         t.sp_rt_ns.push(all[2].0);
                         t.ll_sp_rt_ns.push(all[3].0);
                         t.ll_mp_rt_ns.push(all[4].0);
+                        for (v, runs) in t.ladder_rt_ns.iter_mut().enumerate() {
+                            runs.push(all[5 + v].0);
+                        }
                     }
                 }
                 Err(e) => {
@@ -255,6 +335,8 @@ enum Kind {
     LlSingleProducer,
     /// LL inboxes, multi-producer reserve.
     LlMultiProducer,
+    /// Ladder variant `v` (k2k.cu's `K2K_LAD_*`).
+    Ladder(u32),
 }
 
 impl Kind {
@@ -283,13 +365,29 @@ fn ping_pong(
         (Kind::LlSingleProducer | Kind::LlMultiProducer, Tier::Shared) => "k2k_ll_bench_cta",
         (Kind::LlSingleProducer | Kind::LlMultiProducer, Tier::Dsmem) => "k2k_ll_bench_cluster",
         (Kind::LlSingleProducer | Kind::LlMultiProducer, Tier::Global) => "k2k_ll_bench_gpu",
+        (Kind::Ladder(_), Tier::Shared) => "k2k_lad_cta",
+        (Kind::Ladder(_), Tier::Dsmem) => "k2k_lad_cluster",
+        (Kind::Ladder(_), Tier::Global) => "k2k_lad_gpu",
     };
     let function: KernelFunction = module.function(symbol).map_err(err)?;
     let out: DeviceBuffer<u64> = rt.alloc_zeroed(1).map_err(err)?;
     let errors: DeviceBuffer<u32> = rt.alloc_zeroed(1).map_err(err)?;
     let flags: DeviceBuffer<u32> = rt.alloc_zeroed(64).map_err(err)?;
     // The global tier's inboxes: the host's initial images.
-    let images = if kind.ll() {
+    let images = if let Kind::Ladder(v) = kind {
+        // Zeroed flags (0..=2), the LL image (3, 4), the K2K image (5, 6).
+        match v {
+            0..=2 => [vec![0u8; 4096], vec![0u8; 4096]],
+            3 | 4 => {
+                let layout = K2kLlLayout::new(LL_CAPACITY, LL_MSG).map_err(|e| e.to_string())?;
+                [layout.initial_image(0), layout.initial_image(1)]
+            }
+            _ => {
+                let layout = K2kLayout::new(CAPACITY, SLOT).map_err(|e| e.to_string())?;
+                [layout.initial_image(0), layout.initial_image(1)]
+            }
+        }
+    } else if kind.ll() {
         let layout = K2kLlLayout::new(LL_CAPACITY, LL_MSG).map_err(|e| e.to_string())?;
         [layout.initial_image(0), layout.initial_image(1)]
     } else {
@@ -307,7 +405,11 @@ fn ping_pong(
     let (mut q0_p, mut q1_p) = (ptr(q0.device_ptr())?, ptr(q1.device_ptr())?);
     let mut n = n;
     // The queue kernels' last parameter: `sp` (rk_k2k) or `mp` (rk_k2k_ll).
-    let mut sp: u32 = u32::from(matches!(kind, Kind::SingleProducer | Kind::LlMultiProducer));
+    // The ladder's: the variant.
+    let mut sp: u32 = match kind {
+        Kind::Ladder(v) => v,
+        _ => u32::from(matches!(kind, Kind::SingleProducer | Kind::LlMultiProducer)),
+    };
     let mut params: Vec<*mut c_void> = match (kind, tier) {
         (Kind::Floor, Tier::Global) => vec![
             (&raw mut flags_p).cast(),

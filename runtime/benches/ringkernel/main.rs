@@ -12,13 +12,15 @@
 //!
 //! ```text
 //! cargo bench -p ringkernel-runtime --bench ringkernel -- [--duration SECS] [--calls N]
-//!     [--out DIR] [--quick]
+//!     [--out DIR] [--quick] [--only k2k]
 //! ```
 //! `--duration` is per stream (default 10 s, the recorded setting);
 //! `--calls` round trips per measurement after warm-up (default 200000);
 //! `--quick` is a smoke run (1 s streams, 20000 calls), not a recorded one;
 //! `--cpu` runs the RingKernel part on the CPU backend (no GPU: checks the
-//! benchmark itself; its numbers mean nothing).
+//! benchmark itself; its numbers mean nothing);
+//! `--only k2k` runs only the K2K ping-pong per tier (floors, inboxes, the
+//! ladder) and writes `k2k.md` and `k2k.json` (no bars, no other parts).
 //! BENCHMARKS.md says what each number means.
 
 mod actors;
@@ -60,6 +62,8 @@ pub struct Config {
     /// RingKernel on the CPU backend, no baselines or NVRTC: a smoke test
     /// of the benchmark where there is no GPU.
     pub cpu: bool,
+    /// `--only k2k`: the K2K ping-pong alone.
+    pub only_k2k: bool,
     /// The command line, for the report.
     pub command: String,
 }
@@ -82,6 +86,7 @@ impl Config {
             out: PathBuf::from("target/ringkernel-bench"),
             quick: false,
             cpu: false,
+            only_k2k: false,
             command: args.join(" "),
         };
         let mut it = args.iter().skip(1);
@@ -119,6 +124,10 @@ impl Config {
                     config.cache_hits = 5;
                 }
                 "--cpu" => config.cpu = true,
+                "--only" => match value("--only")?.as_str() {
+                    "k2k" => config.only_k2k = true,
+                    other => return Err(format!("--only: unknown part `{other}` (known: k2k)")),
+                },
                 // What `cargo bench` passes to every bench target.
                 "--bench" => {}
                 other => return Err(format!("unknown argument `{other}`")),
@@ -189,6 +198,9 @@ fn run() -> Result<(), String> {
         ],
         Backend::Cpu => vec![("name".to_string(), "CPU backend (smoke run)".to_string())],
     };
+    if config.only_k2k {
+        return only_k2k(&rt, &config);
+    }
     let smi_before = report::nvidia_smi();
     step("transpile");
     let transpile = compile::transpile(&config)?;
@@ -258,6 +270,41 @@ fn run() -> Result<(), String> {
         return Err(format!(
             "{bad} streamed replies or K2K messages failed their check"
         ));
+    }
+    Ok(())
+}
+
+/// `--only k2k`: the K2K ping-pong per tier, its tables to stdout and to
+/// `k2k.md`, its numbers to `k2k.json`; fails when a message was wrong.
+fn only_k2k(rt: &Runtime, config: &Config) -> Result<(), String> {
+    if config.cpu {
+        return Err("--only k2k needs a GPU (the K2K ping-pong runs on the device)".into());
+    }
+    step("K2K ping-pong per tier");
+    let k = k2k::run(rt, config)?;
+    let mut md = String::new();
+    report::k2k_table(&mut md, &k);
+    print!("{md}");
+    let json = serde_json::json!({
+        "command": config.command,
+        "round_trips": k.round_trips,
+        "runs": k.runs,
+        "tiers": k.tiers.iter().map(k2k::TierLatency::json).collect::<Vec<_>>(),
+    });
+    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
+    for (name, text) in [
+        ("k2k.md", md),
+        (
+            "k2k.json",
+            serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
+        ),
+    ] {
+        let path = config.out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let bad: u64 = k.tiers.iter().map(|t| t.errors).sum();
+    if bad > 0 {
+        return Err(format!("{bad} K2K messages failed their check"));
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::anatomy;
 use crate::compile::median;
-use crate::k2k::{K2kLatency, Tier};
+use crate::k2k::{K2kLatency, Tier, LADDER};
 use crate::stats::{fmt_ns, Latency, Throughput};
 use crate::{Config, Results};
 
@@ -459,7 +459,7 @@ fn markdown(config: &Config, r: &Results) -> String {
 
 /// K2K latency per tier: the hand-written floor and the K2K inboxes, per
 /// round trip and one way (median run), and their ratio.
-fn k2k_table(out: &mut String, k: &K2kLatency) {
+pub fn k2k_table(out: &mut String, k: &K2kLatency) {
     let _ = writeln!(
         out,
         "\n## K2K ping-pong on the device (in-kernel %globaltimer, {} round trips = {} hops per run, median of {} runs)\n",
@@ -498,6 +498,41 @@ fn k2k_table(out: &mut String, k: &K2kLatency) {
             t.ll_mp_one_way() / t.floor_one_way(),
             t.errors
         );
+    }
+    k2k_ladder_table(out, k);
+}
+
+/// The ladder (k2k.cu's `k2k_lad_*`): one-way latency per variant and tier,
+/// with its ratio to the tier's floor (bl_k2k_*).
+fn k2k_ladder_table(out: &mut String, k: &K2kLatency) {
+    let _ = writeln!(
+        out,
+        "\n### K2K ladder: one-way latency per step (ratio to the tier's floor; protocol = moves the envelope with its inbox's guarantees)\n"
+    );
+    let mut head = String::from("| variant | protocol |");
+    let mut rule = String::from("|---|---|");
+    for t in &k.tiers {
+        let _ = write!(head, " {} |", t.tier.key());
+        rule.push_str("---|");
+    }
+    let _ = writeln!(out, "{head}\n{rule}");
+    for (v, (key, what, protocol)) in LADDER.iter().enumerate() {
+        let mut row = format!(
+            "| {key}: {what} | {} |",
+            if *protocol { "yes" } else { "no" }
+        );
+        for t in &k.tiers {
+            match (t.skipped.is_none() && !t.floor_rt_ns.is_empty())
+                .then(|| t.ladder_one_way(v))
+                .flatten()
+            {
+                Some(ns) => {
+                    let _ = write!(row, " {} ({:.2}x) |", fmt_ns(ns), ns / t.floor_one_way());
+                }
+                None => row.push_str(" not measured |"),
+            }
+        }
+        let _ = writeln!(out, "{row}");
     }
 }
 

@@ -15,9 +15,11 @@
 //
 // Parameters common to all: `msgs` per producer; `mode` how producers send
 // (0: rk_k2k_send, blocking; 1: rk_k2k_try_send, retried, failures counted;
-// 2: rk_k2k_reserve_wait + writes into the slot + rk_k2k_commit); `batch`
-// how the consumer takes messages (0: rk_k2k_try_consume_begin one at a
-// time, n: rk_k2k_consume_batch_begin up to n <= 32, read by the warp);
+// 2: rk_k2k_reserve_wait + writes into the slot + rk_k2k_commit; 3:
+// rk_k2k_mp_try_reserve, retried, failures counted, + writes + commit);
+// `batch` how the consumer takes messages (0: rk_k2k_try_consume_begin one
+// at a time, n: rk_k2k_consume_batch_begin up to n <= 32, read by the warp,
+// K2K_TEST_RX: rk_k2k_rx_try_begin / rk_k2k_rx_commit one at a time);
 // `delay_ns` the consumer sleeps before freeing each batch (a slow
 // consumer); `log[pos]` = (producer << 16 | index) of the message at
 // position pos, bit 31 set if it was torn; `counters`: [0] messages
@@ -28,6 +30,7 @@
 
 #define K2K_TEST_WORDS 16u        // payload: 64 bytes
 #define K2K_TEST_SLOT 128u        // header + payload
+#define K2K_TEST_RX 0xFFFFFFFFu   // `batch`: the head-keeping consumer (rk_k2k_rx)
 #define K2K_TEST_MAX_CAPACITY 64u // the shared-memory inboxes' room
 
 // The payload word `k` of message (p, i): every word differs, so a slot
@@ -55,8 +58,25 @@ template <class S>
 __device__ void k2k_produce(const rk_k2k_ref& r, rk_u32 p, rk_u32 msgs, rk_u32 mode,
                             rk_u32* counters) {
     rk_u32 failures = 0;
+    rk_k2k_mp mp = rk_k2k_mp_open<S>(r);
     for (rk_u32 i = 0; i < msgs; ++i) {
         const rk_envelope_header h = k2k_header(p, i);
+        if (mode == 3u) {
+            // rk_k2k_mp: the reserve from a guess, retried (failures = full).
+            rk_u64 pos;
+            while (!rk_k2k_mp_try_reserve<S>(mp, &pos)) {
+                ++failures;
+                rk_nanosleep(64);
+            }
+            rk_envelope_header* slot = rk_k2k_slot(r, pos);
+            rk_u32* words = reinterpret_cast<rk_u32*>(rk_envelope_payload(slot));
+            for (rk_u32 k = 0; k < K2K_TEST_WORDS; ++k) {
+                words[k] = k2k_word(p, i, k);
+            }
+            *slot = h;
+            rk_k2k_commit<S>(r, pos);
+            continue;
+        }
         if (mode == 2u) {
             const rk_u64 pos = rk_k2k_reserve_wait<S>(r);
             rk_envelope_header* slot = rk_k2k_slot(r, pos);
@@ -105,12 +125,17 @@ template <class S>
 __device__ void k2k_consume(const rk_k2k_ref& r, rk_u32 total, rk_u32 batch, rk_u32 delay_ns,
                             rk_u32* log, rk_u32* counters) {
     const rk_u32 lane = threadIdx.x & 31u;
+    const bool use_rx = batch == K2K_TEST_RX;
+    rk_k2k_rx rx = rk_k2k_rx_open<S>(r.q); // lane 0's is used
     rk_u32 got = 0, batches = 0;
     while (got < total) {
         rk_u64 pos = 0;
         rk_u32 n = 0;
         if (lane == 0u) {
-            if (batch == 0u) {
+            if (use_rx) {
+                n = rk_k2k_rx_try_begin<S>(rx) != nullptr ? 1u : 0u;
+                pos = rx.head;
+            } else if (batch == 0u) {
                 n = rk_k2k_try_consume_begin<S>(r, &pos) != nullptr ? 1u : 0u;
             } else {
                 n = rk_k2k_consume_batch_begin<S>(r, batch, &pos);
@@ -135,7 +160,9 @@ __device__ void k2k_consume(const rk_k2k_ref& r, rk_u32 total, rk_u32 batch, rk_
             if (delay_ns != 0u) {
                 rk_nanosleep(delay_ns);
             }
-            if (batch == 0u) {
+            if (use_rx) {
+                rk_k2k_rx_commit<S>(rx);
+            } else if (batch == 0u) {
                 rk_k2k_consume_commit<S>(r, pos);
             } else {
                 rk_k2k_consume_batch_commit<S>(r, pos, n);
@@ -147,7 +174,8 @@ __device__ void k2k_consume(const rk_k2k_ref& r, rk_u32 total, rk_u32 batch, rk_
     if (lane == 0u) {
         // Nothing beyond what was sent is ever committed.
         rk_u64 extra;
-        if (rk_k2k_try_consume_begin<S>(r, &extra) != nullptr) {
+        if ((use_rx ? rk_k2k_rx_try_begin<S>(rx) : rk_k2k_try_consume_begin<S>(r, &extra)) !=
+            nullptr) {
             atomicAdd(&counters[1], 1u);
         }
         counters[0] = got;
