@@ -407,10 +407,6 @@ struct rk_actor_leader {
     // this handler's messages fit one; null otherwise.
     const rk_u64* ll;
     rk_u32 ll_words;     // 8-byte words per slot of the flagged copies
-    // The outbox's flagged copies, for the compact path's replies, when the
-    // outbox has them and a lane of warp 0 can write each word; else null.
-    rk_u64* out_ll;
-    rk_u32 out_ll_words;
     rk_u64 tail_seen;    // the largest inbox tail read from memory
     rk_u64 head_stored;  // the inbox head last stored (<= tail_seen)
     rk_u64 look_tail;    // the tail the last look read (fenced when > index)
@@ -1804,35 +1800,6 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
             v = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * (w - RK_ACTOR_HEADER_WORDS));
         }
         slot[w] = v;
-        if (w < RK_ACTOR_HEADER_WORDS) {
-            // For the flagged copy: the header in the receive scratch (free
-            // on this path), next to the reply the lanes read below.
-            reinterpret_cast<rk_actor_u4*>(rk_actor_dynamic)[w] = v;
-        }
-    }
-    if (l->out_ll != nullptr) {
-        // The reply's flagged copy (rk_ring.cuh: 4 data bytes and the flag
-        // index + 1 per 8-byte word, one word per lane): the host takes the
-        // reply from it (Consumer::try_pop) as soon as every word has
-        // landed, without waiting for the fence and the tail store below,
-        // which stay the ring's publication for everything else. The host
-        // reads the counters only once the tail shows what it took
-        // (Actor::stats), and the handler has no state, so the early reply
-        // shows nothing the fence would have ordered after it.
-        __syncwarp(mask);
-        if (lane < l->out_ll_words) {
-            const rk_u32 at = 4u * lane;
-            rk_u32 v = 0u;
-            if (at < RK_ENVELOPE_HEADER_SIZE) {
-                v = *reinterpret_cast<const rk_u32*>(rk_actor_dynamic + at);
-            } else if (at < RK_ENVELOPE_HEADER_SIZE + S::reply_words * 16u) {
-                v = *reinterpret_cast<const rk_u32*>(S::reply(0) + (at - RK_ENVELOPE_HEADER_SIZE));
-            }
-            const rk_u64 index = l->outbox.index;
-            const rk_u64 flag = (rk_u64)(rk_u32)(index + 1u) << 32;
-            rk_st_relaxed_sys_u64(l->out_ll + (index & (rk_u64)l->outbox.mask) * l->out_ll_words + lane,
-                                  flag | v);
-        }
     }
     // Orders every lane's slot writes before lane 0's fence (bar.warp.sync
     // orders memory among the lanes it synchronises, as B5 does the block's).
@@ -1971,15 +1938,6 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                        l.ll_words * 4u == l.inbox.slot_size
                    ? rk_ring_ll_base(d->inbox)
                    : nullptr;
-        l.out_ll = nullptr;
-        l.out_ll_words = 0u;
-        if constexpr (rk_actor_compact<H>::value) {
-            const rk_u32 out_words = rk_ld_relaxed_sys_u32(&d->outbox->ll_words);
-            if (out_words * 4u == l.outbox.slot_size && out_words <= 32u && threads >= out_words) {
-                l.out_ll = const_cast<rk_u64*>(rk_ring_ll_base(d->outbox));
-                l.out_ll_words = out_words;
-            }
-        }
         l.look = RK_ACTOR_LOOK_NONE;
         l.look_tail = 0u;
         l.empty = 0u;

@@ -216,15 +216,6 @@ impl<M: RingMemory> Consumer<M> {
         self.tail_cache.saturating_sub(self.head) as u32
     }
 
-    /// Whether the producer's `tail` (re-read) shows every message popped:
-    /// false while a message taken from its flagged copy is ahead of the
-    /// tail store that publishes it, and with it everything the producer
-    /// ordered before that store.
-    pub fn settled(&mut self) -> bool {
-        self.tail_cache = self.mem.load(RingIndex::Tail, Acquire);
-        self.tail_cache >= self.head
-    }
-
     /// Published slots by the cached `tail`, re-reading it only when the
     /// cache says the ring is empty.
     fn ready(&mut self) -> u64 {

@@ -132,16 +132,10 @@ pub(crate) fn actor_layout(
     let ring = |capacity, slot: u64| {
         RingLayout::new(capacity, slot as u32).map_err(|e| ActorError::Layout(e.to_string()))
     };
-    let outbox = ring(options.outbox_capacity, abi.outbox_slot_size())?;
     Ok(ActorLayout {
         // Flagged copies (rk_ring.cuh) let an idle GPU actor take a call in
         // one PCIe round trip; the CPU backend reads the slots and ignores them.
         inbox: ring(options.inbox_capacity, abi.inbox_slot_size())?.with_flagged_copy(),
-        // (A/B switch while measuring: the compact path's reply copy.)
-        outbox: if std::env::var_os("RINGKERNEL_REPLY_COPY").is_some() {
-            outbox.with_flagged_copy()
-        } else {
-            outbox
-        },
+        outbox: ring(options.outbox_capacity, abi.outbox_slot_size())?,
     })
 }

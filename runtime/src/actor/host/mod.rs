@@ -504,17 +504,6 @@ impl ActorCore {
     }
 
     pub fn stats(&self) -> Result<ActorStats, ActorError> {
-        // A reply taken from its flagged copy can be ahead of the device's
-        // counters: wait (a bounded spin; the device stores the outbox tail
-        // a fence after the counters) until the tail shows every reply
-        // taken, so the counters count them.
-        {
-            let mut rx = lock(&self.rx);
-            let deadline = Instant::now() + Duration::from_millis(100);
-            while !rx.consumer.settled() && Instant::now() < deadline {
-                std::hint::spin_loop();
-            }
-        }
         let (messages_in, messages_out) = self.memory.counters();
         Ok(ActorStats {
             state: self.memory.state()?,
