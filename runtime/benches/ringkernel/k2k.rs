@@ -135,10 +135,20 @@ impl TierLatency {
         ]
     }
 
-    /// The fastest of [`TierLatency::variants`].
+    /// The fastest protocol: of [`TierLatency::variants`] and of the
+    /// ladder's protocol rows ([`LADDER`]'s third field: they move the
+    /// 64-byte envelope with their inbox's guarantees, backpressure
+    /// included, and count wrong messages; the ladder's bare flags carry
+    /// no data and never count). A ladder row named by its key.
     pub fn best(&self) -> (&'static str, f64) {
+        let ladder = LADDER
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, protocol))| *protocol)
+            .filter_map(|(v, (key, _, _))| self.ladder_one_way(v).map(|ns| (*key, ns)));
         self.variants()
             .into_iter()
+            .chain(ladder)
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .expect("four variants")
     }

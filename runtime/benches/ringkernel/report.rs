@@ -219,9 +219,9 @@ fn bars(r: &Results) -> Vec<Bar> {
                     continue;
                 }
                 let floor = t.floor_one_way();
-                // The best of the device library's K2K variants (every one
-                // moves an envelope with backpressure), named; the others
-                // are in the table. Actor routes use the multi-producer
+                // The best of the device library's K2K protocols (every one
+                // moves an envelope with backpressure; the ladder's too),
+                // named; the others are in the tables. Actor routes use the multi-producer
                 // inbox (rk_k2k) today: the line says so.
                 let (route, queue) = t.best();
                 let (ratio, holds) = measured(t.measured(), queue / floor, queue <= 1.3 * floor);
