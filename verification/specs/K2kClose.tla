@@ -106,6 +106,7 @@ Begin(p) ==
     /\ UNCHANGED ConsumerVars
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
+\* models: runtime/src/actor/k2k_queue.rs reserve
 \* Reservation, step 1: load the tail word.
 LoadTail(p) ==
     /\ pc[p] = "load"
@@ -115,6 +116,7 @@ LoadTail(p) ==
     /\ UNCHANGED ConsumerVars
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
+\* models: runtime/src/actor/k2k_queue.rs reserve
 \* Step 2: acquire-load seq of the slot.  seq = pos: go on to the CAS;
 \* seq < pos (full, or a closed word: bit 63 makes seq - pos negative):
 \* rk_k2k_reserve returns false; seq > pos: reload the tail.
@@ -130,6 +132,7 @@ LoadSeq(p) ==
     /\ UNCHANGED ConsumerVars
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
+\* models: runtime/src/actor/k2k_queue.rs reserve
 \* Step 3: CAS the tail word from what was loaded to pos + 1 (open).  A
 \* closed word never equals an open one, so no reservation succeeds after
 \* the close.  Failure: retry step 2 with the word the CAS saw.
@@ -147,7 +150,8 @@ Cas(p) ==
     /\ UNCHANGED ConsumerVars
 
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_send_to
-\* models: runtime/src/actor/cpu.rs try_push_with
+\* models: runtime/src/actor/k2k_queue.rs reserve
+\* models: runtime/src/actor/cpu.rs attempt
 \* The reservation failed: the closed bit tells a terminated destination
 \* (fault UNDELIVERABLE, nothing written) from a full inbox (send: back
 \* off and retry; try_send: return false, nothing written).
@@ -170,6 +174,7 @@ Refused(p) ==
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_commit
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_send_to
+\* models: runtime/src/actor/k2k_queue.rs try_push_with
 \* Write the envelope (K2kInbox.tla checks the write/read order), then
 \* release-store seq = pos + 1; ctx.try_send returns true.
 Commit(p) ==
@@ -189,6 +194,7 @@ ProducerVars == <<pc, mode, pos, k, owner, committed, refused, undeliverable>>
 
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_available
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_release
+\* models: runtime/src/actor/k2k_queue.rs pop
 \* The actor takes the committed message at head and runs it (also while
 \* stopping: the stop drains), then frees the slot for the next lap.
 Consume ==
@@ -217,6 +223,7 @@ Stop ==
     /\ UNCHANGED ProducerVars
 
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_shutdown
+\* models: runtime/src/actor/cpu.rs shutdown_k2k
 \* A Failed actor asked to stop dead-letters each committed K2K message
 \* (UNDELIVERABLE, to the host) and frees its slot.
 DeadLetter ==
@@ -230,7 +237,7 @@ DeadLetter ==
 
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_close
 \* models: transpiler/cuda/rk_actor.cuh rk_actor_poll
-\* models: runtime/src/actor/cpu.rs close_if_empty
+\* models: runtime/src/actor/k2k_queue.rs try_close
 \* A stopping actor (active and drained, or failed and shutting down)
 \* closes: CAS the tail word from [head, open] to [head, closed]; it fails
 \* while any position past head is reserved, and the actor polls on.  The

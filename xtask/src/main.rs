@@ -10,7 +10,8 @@
 //!   clippy with `-D warnings`, then the whole workspace test suite with the
 //!   environment that points the tests at `.tools/`, then the quickstart
 //!   example on the CPU backend, then the loom model checks of the host
-//!   ring and K2K inbox (`--cfg loom`, in `target/loom`).
+//!   ring and K2K inbox and of the CPU backend's K2K queue (`--cfg loom`,
+//!   in `target/loom`).
 //! * `env` prints that environment as shell `export`s, for running single
 //!   tests by hand: `eval "$(cargo xtask env)"`.
 //!
@@ -217,7 +218,7 @@ fn test(root: &Path, extra: &[String]) -> Result<(), String> {
     rustflags.push("--cfg loom");
     run(Command::new(&cargo)
         .current_dir(root)
-        .env("RUSTFLAGS", rustflags)
+        .env("RUSTFLAGS", &rustflags)
         .env("CARGO_TARGET_DIR", root.join("target/loom"))
         .args([
             "test",
@@ -227,6 +228,27 @@ fn test(root: &Path, extra: &[String]) -> Result<(), String> {
             "loom_ring",
             "--test",
             "loom_k2k",
+            "--release",
+            "--locked",
+        ]))?;
+    // The CPU backend's K2K queue (runtime/src/actor/k2k_queue.rs), its
+    // models in k2k_queue/loom_models.rs, run from the verification crate,
+    // which includes the queue's source by path (the runtime's test build
+    // cannot take `--cfg loom`: its dev-dependency tokio does not build
+    // with it).
+    eprintln!(
+        "xtask: loom model checks of the CPU backend's K2K queue (verification/tests/loom_k2k_queue.rs)"
+    );
+    run(Command::new(&cargo)
+        .current_dir(root)
+        .env("RUSTFLAGS", &rustflags)
+        .env("CARGO_TARGET_DIR", root.join("target/loom"))
+        .args([
+            "test",
+            "-p",
+            "ringkernel-verification",
+            "--test",
+            "loom_k2k_queue",
             "--release",
             "--locked",
         ]))?;

@@ -25,6 +25,7 @@ pub(crate) type SharedProgram = Arc<crate::kernel::Prepared>;
 
 use super::error::ActorError;
 use super::host::{host_time_ns, ActorDriver, ActorInfo};
+use super::k2k_queue::{K2kConsumer, K2kQueue, K2kRefused};
 use super::memory::ActorMemory;
 
 /// A CPU thread running one actor.
@@ -50,8 +51,9 @@ pub(crate) struct CpuActor {
     /// The memory `memory` points into, kept until the thread has ended.
     #[allow(dead_code)]
     pub keep_alive: Arc<Vec<crate::MappedBuffer>>,
-    /// The actor's K2K inbox, when other actors send to it.
-    pub k2k: Option<Arc<CpuK2k>>,
+    /// The consuming side of the actor's K2K inbox, when other actors
+    /// send to it.
+    pub k2k: Option<K2kConsumer<K2kEnvelope>>,
     /// Where `ctx.send(port, ..)` goes, by port (`None`: not wired).
     pub routes: Vec<Option<CpuRoute>>,
 }
@@ -64,71 +66,15 @@ pub(crate) struct CpuRoute {
     pub route: ringkernel_device::control::Route,
 }
 
-/// A K2K inbox on the CPU backend: the bounded multi-producer queue of
-/// `rk_k2k.cuh` (capacity from the same layout; full is backpressure, a
-/// closed inbox refuses sends), kept under a lock, since the host has no
-/// cheaper tier to model.
-#[derive(Debug)]
-pub(crate) struct CpuK2k {
-    capacity: usize,
-    queue: Mutex<K2kQueue>,
-}
+/// A K2K message on the CPU backend: its envelope header and payload.
+pub(crate) type K2kEnvelope = (EnvelopeHeader, Vec<u8>);
 
-/// The queued envelopes, and whether the consumer closed the inbox.
-type K2kQueue = (std::collections::VecDeque<(EnvelopeHeader, Vec<u8>)>, bool);
-
-/// Why a K2K push did not happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum K2kRefused {
-    Full,
-    Closed,
-}
-
-impl CpuK2k {
-    pub fn new(layout: ringkernel_device::k2k::K2kLayout, _owner: u32) -> CpuK2k {
-        CpuK2k {
-            capacity: layout.capacity() as usize,
-            queue: Mutex::new((std::collections::VecDeque::new(), false)),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, K2kQueue> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Pushes `payload` with the header `header()` makes, if the inbox is
-    /// open and has room; `header` runs only then, under the inbox's lock
-    /// (the sender stamps its clock only for a message that goes out, as
-    /// `rk_actor_send_to` does once it holds a slot).
-    pub fn try_push_with(
-        &self,
-        header: impl FnOnce() -> EnvelopeHeader,
-        payload: &[u8],
-    ) -> Result<(), K2kRefused> {
-        let mut q = self.lock();
-        if q.1 {
-            return Err(K2kRefused::Closed);
-        }
-        if q.0.len() >= self.capacity {
-            return Err(K2kRefused::Full);
-        }
-        q.0.push_back((header(), payload.to_vec()));
-        Ok(())
-    }
-
-    fn pop(&self) -> Option<(EnvelopeHeader, Vec<u8>)> {
-        self.lock().0.pop_front()
-    }
-
-    /// Closes the inbox if it is empty (the consumer's last step).
-    fn close_if_empty(&self) -> bool {
-        let mut q = self.lock();
-        if q.0.is_empty() {
-            q.1 = true;
-        }
-        q.1
-    }
-}
+/// A K2K inbox on the CPU backend: `rk_k2k.cuh`'s bounded multi-producer
+/// queue and the actor loop's close, lock-free ([`K2kQueue`]; capacity
+/// from the same layout, full is backpressure, a closed inbox refuses
+/// sends). Senders hold it through their routes; its one consumer is the
+/// owning actor's executor.
+pub(crate) type CpuK2k = K2kQueue<K2kEnvelope>;
 
 impl CpuDriver {
     pub fn start(actor: CpuActor) -> CpuDriver {
@@ -223,7 +169,7 @@ impl Ports<'_> {
             _ => return Err(Undelivered::Unrouted),
         };
         let (clock, sent, actor_id) = (&mut *self.clock, &mut *self.sent, self.actor_id);
-        let header = || {
+        let mut header = || {
             *sent += 1;
             EnvelopeHeader {
                 type_id: route.route.type_id,
@@ -237,7 +183,9 @@ impl Ports<'_> {
                 reserved: [0; 3],
             }
         };
-        match route.inbox.try_push_with(header, message) {
+        // The header (the clock's send stamp) and the payload's copy are
+        // made only once a slot is held.
+        match route.inbox.try_push_with(|| (header(), message.to_vec())) {
             Ok(()) => Ok(true),
             Err(K2kRefused::Full) => Ok(false),
             Err(K2kRefused::Closed) => Err(Undelivered::Closed),
@@ -258,6 +206,19 @@ impl K2kPorts for Ports<'_> {
 
     fn try_send(&mut self, port: u32, message: &[u8]) -> Result<bool, Undelivered> {
         self.attempt(port, message)
+    }
+}
+
+/// Waits a little longer each time (`idle` counts the calls): spins, then
+/// yields, then sleeps.
+fn backoff(idle: &mut u32) {
+    *idle = idle.saturating_add(1);
+    if *idle < 64 {
+        std::hint::spin_loop();
+    } else if *idle < 128 {
+        std::thread::yield_now();
+    } else {
+        std::thread::sleep(Duration::from_micros(20));
     }
 }
 
@@ -351,10 +312,13 @@ impl Executor {
                         continue;
                     }
                     None => {
-                        // Other actors' messages: closed only when empty.
-                        if self.actor.k2k.as_ref().is_none_or(|k| k.close_if_empty()) {
+                        // Other actors' messages: closed only when nothing
+                        // is reserved past what this actor took.
+                        if self.actor.k2k.as_mut().is_none_or(|k| k.try_close()) {
                             break;
                         }
+                        // A sender is between its reserve and its commit.
+                        std::thread::yield_now();
                         continue;
                     }
                 }
@@ -381,11 +345,10 @@ impl Executor {
 
     /// The next message: the K2K inbox and the host inbox take turns.
     fn pop(&mut self) -> Option<(EnvelopeHeader, Vec<u8>)> {
-        let k2k = self.actor.k2k.clone();
-        let k2k_first = k2k.is_some() && self.k2k_turn;
+        let k2k_first = self.actor.k2k.is_some() && self.k2k_turn;
         self.k2k_turn = !self.k2k_turn;
         if k2k_first {
-            if let Some(m) = k2k.as_ref().and_then(|k| k.pop()) {
+            if let Some(m) = self.actor.k2k.as_mut().and_then(|k| k.pop()) {
                 return Some(m);
             }
         }
@@ -393,23 +356,32 @@ impl Executor {
             return Some(m);
         }
         if !k2k_first {
-            return k2k.and_then(|k| k.pop());
+            return self.actor.k2k.as_mut().and_then(|k| k.pop());
         }
         None
     }
 
     /// A failed actor asked to stop: its K2K messages are dead-lettered to
-    /// the host (UNDELIVERABLE) and the inbox closed, as on the device.
+    /// the host (UNDELIVERABLE) until the inbox closes, as on the device
+    /// (`rk_actor_k2k_shutdown`): the close fails while a sender holds a
+    /// slot, whose message is then dead-lettered too.
     fn shutdown_k2k(&mut self) {
-        let Some(k2k) = self.actor.k2k.clone() else {
+        let Some(mut k2k) = self.actor.k2k.take() else {
             return;
         };
-        while !k2k.close_if_empty() {
-            if let Some((header, payload)) = k2k.pop() {
-                self.messages_in += 1;
-                self.dead_letter(&header, &payload, FaultKind::Undeliverable, 0, 0);
+        let mut idle = 0u32;
+        while !k2k.try_close() {
+            match k2k.pop() {
+                Some((header, payload)) => {
+                    idle = 0;
+                    self.messages_in += 1;
+                    self.dead_letter(&header, &payload, FaultKind::Undeliverable, 0, 0);
+                }
+                // A sender is between its reserve and its commit.
+                None => backoff(&mut idle),
             }
         }
+        self.actor.k2k = Some(k2k);
     }
 
     fn pop_host(&mut self) -> Option<(EnvelopeHeader, Vec<u8>)> {

@@ -8,6 +8,8 @@
 //!   executor, carved from one allocation.
 //! - `cpu`: the CPU backend's executor (a thread per actor running the
 //!   interpreter under the device protocol).
+//! - `k2k_queue`: the CPU backend's K2K inbox, `rk_k2k.cuh`'s lock-free
+//!   multi-producer queue with the actor loop's close.
 //! - `gpu`: the GPU executor: one persistent launch of the kernel the
 //!   transpiler's CUDA back end wrote over `rk_actor.cuh`, one block per
 //!   actor.
@@ -24,6 +26,7 @@ mod error;
 mod gpu;
 mod handle;
 mod host;
+mod k2k_queue;
 mod memory;
 mod placement;
 mod spawn;

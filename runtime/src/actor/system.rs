@@ -53,7 +53,7 @@ use ringkernel_device::k2k::K2kLayout;
 use ringkernel_transpiler::back::cuda::system::{compose_system_tiered, K2kTier, SystemRole};
 use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
-use super::cpu::{CpuActor, CpuDriver, CpuRoute};
+use super::cpu::{CpuActor, CpuDriver, CpuK2k, CpuRoute};
 use super::error::ActorError;
 use super::gpu::{GpuActor, GpuLaunch, GpuLaunchSpec};
 use super::host::{bytes_of, ActorCore, ActorDriver, ActorInfo};
@@ -573,11 +573,18 @@ impl SystemBuilder<'_> {
         buffers: Vec<MappedBuffer>,
         k2k_layouts: &[Option<K2kLayout>],
     ) -> Result<Vec<Box<dyn ActorDriver>>> {
-        let inboxes: Vec<Option<Arc<super::cpu::CpuK2k>>> = k2k_layouts
+        // Each inbox's senders share the queue; its consumer goes to the
+        // owning actor's executor.
+        let (inboxes, mut consumers): (Vec<Option<Arc<CpuK2k>>>, Vec<_>) = k2k_layouts
             .iter()
-            .enumerate()
-            .map(|(id, l)| l.map(|l| Arc::new(super::cpu::CpuK2k::new(l, id as u32))))
-            .collect();
+            .map(|l| match l {
+                Some(l) => {
+                    let (queue, consumer) = CpuK2k::new(l.capacity());
+                    (Some(queue), Some(consumer))
+                }
+                None => (None, None),
+            })
+            .unzip();
         let buffers = Arc::new(buffers);
         let mut drivers = Vec::new();
         for (i, m) in self.members.iter().enumerate() {
@@ -602,7 +609,7 @@ impl SystemBuilder<'_> {
                 memory: memories[i].clone(),
                 state: (m.abi.state_size > 0).then(|| m.state.clone()),
                 keep_alive: buffers.clone(),
-                k2k: inboxes[i].clone(),
+                k2k: consumers[i].take(),
                 routes,
             });
             drivers.push(Box::new(driver) as Box<dyn ActorDriver>);
