@@ -391,6 +391,9 @@ enum rk_actor_command : rk_u32 {
 #define RK_ACTOR_TRACE_LOOKS 15u    // look spins that found nothing
 #define RK_ACTOR_TRACE_WORDS 16u
 
+// Ports whose reserve starts from the sender's guess (rk_actor_leader).
+#define RK_ACTOR_K2K_GUESSES 8u
+
 // The leader's private loop state (in shared memory, used by the leader only).
 struct rk_actor_leader {
     rk_ring inbox;
@@ -422,6 +425,11 @@ struct rk_actor_leader {
     rk_u64 k2k_head;     // its next position to consume
     rk_u64 k2k_mask;
     rk_u64 sent;         // messages this actor sent (ctx.send, ctx.try_send)
+    // Per port (the first RK_ACTOR_K2K_GUESSES), where the next reserve in
+    // the destination's inbox starts: one past this actor's last claim
+    // there, or where it last found the inbox full (rk_k2k_mp: never above
+    // the inbox's tail; a port past these starts at 0).
+    rk_u64 k2k_guess[RK_ACTOR_K2K_GUESSES];
 #if RK_ACTOR_TRACE
     rk_u64 trace_at;     // when the current stage began (clock64)
     rk_u64 trace_seen_clock; // %globaltimer when the batch was seen
@@ -956,8 +964,18 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     rk_actor_leader* l = c->leader;
     rk_u64 pos = 0u;
     rk_u32 sleep = 32u;
+    // The reserve from this sender's guess of the tail (rk_k2k_mp: no
+    // tail load when nobody else claimed since, a relaxed CAS); a closed
+    // inbox's tail carries RK_ACTOR_K2K_CLOSED, so no CAS succeeds on it
+    // and every reserve reports it full (checked below).
+    rk_k2k_mp mp = rk_k2k_mp_open<K>(ref);
+    rk_u64* const guess = port < RK_ACTOR_K2K_GUESSES ? &l->k2k_guess[port] : nullptr;
+    mp.tail_guess = guess != nullptr ? *guess : 0u;
     #pragma unroll 1
-    while (!rk_k2k_reserve<K>(ref, &pos)) {
+    while (!rk_k2k_mp_try_reserve<K>(mp, &pos)) {
+        if (guess != nullptr) {
+            *guess = mp.tail_guess;
+        }
         if (K::ld_relaxed(&q->tail) & RK_ACTOR_K2K_CLOSED) {
             rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
             return RK_ACTOR_SEND_FAULTED;
@@ -968,6 +986,9 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
         rk_control_heartbeat(d->control, ++l->heartbeat);
         rk_nanosleep(sleep);
         sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+    }
+    if (guess != nullptr) {
+        *guess = mp.tail_guess;
     }
     rk_envelope_header* slot = rk_k2k_slot(ref, pos);
     const rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
@@ -1954,6 +1975,9 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.k2k_head = l.k2k != nullptr ? rk_actor_k2k_scope::ld_relaxed(&l.k2k->head) : 0u;
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
         l.sent = 0u;
+        for (rk_u32 p = 0u; p < RK_ACTOR_K2K_GUESSES; ++p) {
+            l.k2k_guess[p] = 0u;
+        }
 #if RK_ACTOR_TRACE
         l.trace_at = (rk_u64)clock64();
         for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS; ++k) {

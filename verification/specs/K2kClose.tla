@@ -3,7 +3,8 @@
 (* Closing a K2K inbox (DESIGN.md section 4), and ctx.send / ctx.try_send  *)
 (* against it, as rk_actor.cuh implements them.  K2kInbox.tla checks the   *)
 (* queue itself (slot writes and reads, commit waits); this spec keeps its *)
-(* reservation (rk_k2k_reserve: load tail, seq check, CAS) and commit, and *)
+(* reservation (rk_k2k_reserve: load tail, seq check, CAS; with GuessStart *)
+(* rk_k2k_mp's start from a guess, as rk_actor_send_to) and commit, and    *)
 (* adds what happens when the consumer stops:                              *)
 (*                                                                         *)
 (*   tail is a 64-bit word whose bit 63 is RK_ACTOR_K2K_CLOSED; here the   *)
@@ -43,9 +44,11 @@ CONSTANTS
     Producers,                 \* set of producer ids (model values)
     Cap,                       \* slots (>= 2, see K2kInbox.tla)
     M,                         \* messages per producer
-    CloseIgnoresReservations   \* planted bug
+    CloseIgnoresReservations,  \* planted bug
+    GuessStart                 \* a reserve may start from the sender's guess
 
 ASSUME Cap \in Nat \ {0, 1} /\ M \in Nat /\ CloseIgnoresReservations \in BOOLEAN
+       /\ GuessStart \in BOOLEAN
 
 Msgs == Producers \X (1 .. M)
 Total == Cardinality(Producers) * M
@@ -106,11 +109,18 @@ Begin(p) ==
     /\ UNCHANGED ConsumerVars
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
+\* models: device-lib/cuda/rk_k2k.cuh rk_k2k_mp_try_reserve
+\* models: transpiler/cuda/rk_actor.cuh rk_actor_send_to
 \* models: runtime/src/actor/k2k_queue.rs reserve
-\* Reservation, step 1: load the tail word.
+\* Reservation, step 1: load the tail word; or, with GuessStart, start from
+\* the sender's guess (rk_actor_send_to keeps one per port, rk_k2k_mp): one
+\* past its last claim, or the word of its last refusal, so any open
+\* position up to tail's, or tail itself (closed or not).  Also allowed on
+\* a reload, where the code loads tail: more behaviours, the same checks.
+Guesses == {tail} \cup {[pos |-> q, closed |-> FALSE] : q \in 0 .. tail.pos}
 LoadTail(p) ==
     /\ pc[p] = "load"
-    /\ pos' = [pos EXCEPT ![p] = tail]
+    /\ \E g \in (IF GuessStart THEN Guesses ELSE {tail}) : pos' = [pos EXCEPT ![p] = g]
     /\ pc' = [pc EXCEPT ![p] = "seq"]
     /\ UNCHANGED <<seq, tail, mode, k, owner, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars

@@ -89,7 +89,7 @@ const CASES: &[Case] = &[
         spec: "K2kClose",
         cfg: "K2kClose",
         expect: Expect::Pass {
-            distinct: 26_469,
+            distinct: 38_457,
             temporal: false,
         },
     },
