@@ -309,7 +309,7 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
             .iter()
             .map(|p| (p.port, p.message_type.as_str(), p.message_size))
             .collect();
-        assert_eq!(ports, [(0, "Hop", 40), (1, "Hop", 40)], "{placement:?}");
+        assert_eq!(ports, [(0, "Hop", 48), (1, "Hop", 48)], "{placement:?}");
         assert_eq!(
             info.actor.expect("an actor").warp,
             placement == Placement::Block

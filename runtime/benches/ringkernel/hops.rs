@@ -13,9 +13,12 @@ pub struct Hop {
     pub hops: u32,
     /// Every handler that ran folds its actor id and `hops` in.
     pub checksum: u64,
-    /// The first handler's receipt time (HLC physical ns).
+    /// The first handler's receipt time (HLC physical ns, logical).
     pub first_ns: u64,
-    /// The last handler's receipt time (HLC physical ns), 0 until then.
+    pub first_logical: u32,
+    /// The last handler's receipt time (HLC physical ns, logical), 0
+    /// until then.
+    pub last_logical: u32,
     pub last_ns: u64,
     /// The actor that ran the last handler.
     pub last_actor: u32,
@@ -29,11 +32,9 @@ pub struct Hop {
 pub fn hop(ctx: &RingContext, h: &Hop) {
     let now = ctx.now();
     let me = ctx.actor_id();
-    let first_ns = if h.hops == 0 {
-        now.physical_ns
-    } else {
-        h.first_ns
-    };
+    let first = h.hops == 0;
+    let first_ns = if first { now.physical_ns } else { h.first_ns };
+    let first_logical = if first { now.logical } else { h.first_logical };
     let checksum = (h.checksum.rotate_left(7) ^ (((h.hops as u64) << 32) | me as u64))
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     if h.left == 0 {
@@ -44,6 +45,8 @@ pub fn hop(ctx: &RingContext, h: &Hop) {
                 hops: h.hops,
                 checksum,
                 first_ns,
+                first_logical,
+                last_logical: now.logical,
                 last_ns: now.physical_ns,
                 last_actor: me,
                 pad: 0,
@@ -57,6 +60,8 @@ pub fn hop(ctx: &RingContext, h: &Hop) {
                 hops: h.hops + 1,
                 checksum,
                 first_ns,
+                first_logical,
+                last_logical: 0,
                 last_ns: 0,
                 last_actor: me,
                 pad: 0,
@@ -73,6 +78,8 @@ pub fn hops_done(ctx: &RingContext, h: &Hop) -> Hop {
         hops: h.hops,
         checksum: h.checksum,
         first_ns: h.first_ns,
+        first_logical: h.first_logical,
+        last_logical: h.last_logical,
         last_ns: h.last_ns,
         last_actor: h.last_actor,
         pad: h.pad,
