@@ -133,6 +133,12 @@ fn floors(k2k: Option<&K2kLatency>, key: &str) -> Option<(f64, f64)> {
 
 /// The actor-hop rows, under the K2K ping-pong table.
 pub fn table(out: &mut String, h: &ActorHops, k2k: Option<&K2kLatency>) {
+    if k2k.is_none() {
+        let _ = writeln!(
+            out,
+            "\n## K2K on the device\n\nNo hand-written floors in this run (no GPU): the ratios are blank."
+        );
+    }
     let _ = writeln!(
         out,
         "\n### Actor hop (ctx.send, rk_k2k inbox): two actors of an actor system ({} hops per run, median of {} runs)\n",

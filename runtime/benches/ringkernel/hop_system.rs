@@ -109,7 +109,6 @@ pub fn expected(seed: u64, hops: u32, a: u32, b: u32) -> (u64, u32) {
 
 /// The started system: A, B and the collector.
 pub struct HopSystem {
-    pub placement: Placement,
     system: System,
     a: Member<Hop, (), ()>,
     b: Member<Hop, (), ()>,
@@ -220,7 +219,6 @@ impl HopSystem {
         builder.connect(b, 1, collector).map_err(err)?;
         let system = builder.start().map_err(err)?;
         Ok(HopSystem {
-            placement,
             system,
             a,
             b,
