@@ -84,7 +84,8 @@ fn a_wrong_run_is_refused_never_timed() {
     // The handler of hop k runs on A (0) for even k: 1,000 hops end on A.
     assert_eq!(good(seed, hops).last_actor, 0);
     assert_eq!(good(seed, hops + 1).last_actor, 1);
-    let tampered: [(&str, fn(&mut Hop)); 8] = [
+    type Tamper = fn(&mut Hop);
+    let tampered: [(&str, Tamper); 8] = [
         ("a hop lost", |h| h.hops -= 1),
         ("hops left", |h| h.left = 1),
         ("the other actor last", |h| h.last_actor ^= 1),
