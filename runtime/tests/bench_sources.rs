@@ -3,10 +3,19 @@
 //! schedules the benchmark describes, and every module it loads (the actor
 //! modules and the hand-written baselines) compiles with NVRTC and
 //! assembles for sm_90 without spills. The actor loop's fallback below
-//! sm_80 (no cp.async) is compiled for sm_75 as well.
+//! sm_80 (no cp.async) is compiled for sm_75 as well. The actor-hop
+//! ping-pong's handlers (`hops.rs`) are composed into the system kernel of
+//! each placement, as `SystemBuilder::start` composes them, and compiled
+//! and assembled for sm_90 the same way.
 
+#[allow(dead_code)]
+#[path = "../benches/ringkernel/hop_system.rs"]
+mod hop_system;
+
+use ringkernel_runtime::actor::Placement;
 use ringkernel_runtime::{Compiler, CudaSource, KernelSource, SourceKind, SourceText};
 use ringkernel_toolchain::{assemble, require_nvrtc, Arch, Target};
+use ringkernel_transpiler::back::cuda::system::{compose_system_tiered, K2kTier, SystemRole};
 use ringkernel_transpiler::back::cuda::ActorSchedule;
 
 const HANDLER_100: &str = include_str!("../../transpiler/benches/data/handler_100_lines.rs");
@@ -252,6 +261,98 @@ fn speed_options_change_no_output() {
                 kernel.name,
                 tools.nvrtc_version()
             );
+        }
+    }
+}
+
+/// The actor-hop benchmark's systems (`hop_system.rs`): `hop` sends on
+/// ports 0 (the peer) and 1 (the collector), both carrying `Hop`, which
+/// `hops_done` receives and answers; per placement, the two handlers (block
+/// actors, or warp actors under `Placement::Block`) composed into the
+/// system kernel of that tier, as `SystemBuilder::start` composes it, and
+/// compiled with NVRTC and assembled for sm_90 without spills. Each tier's
+/// PTX reserves inbox slots at the tier's scope only (`.gpu`, `.cluster`
+/// with `mapa` and the cluster barriers, `.cta`).
+#[test]
+fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    const SCOPES: [&str; 3] = ["gpu", "cluster", "cta"];
+    for (placement, tier, prefix, scope, needles) in [
+        (Placement::Gpu, K2kTier::Global, "rk_system", "gpu", &[][..]),
+        (
+            Placement::Cluster,
+            K2kTier::Cluster,
+            "rk_cluster_system",
+            "cluster",
+            &["mapa.u64", "barrier.cluster.wait"][..],
+        ),
+        (
+            Placement::Block,
+            K2kTier::Block,
+            "rk_block_system",
+            "cta",
+            &[][..],
+        ),
+    ] {
+        let hop = hop_system::kernel(placement, "hop");
+        let transpiled = hop
+            .transpile()
+            .unwrap_or_else(|e| panic!("hops.rs ({placement:?}): {e}"));
+        let output = &transpiled.cuda;
+        let info = output.kernels.iter().find(|k| k.name == "hop").unwrap();
+        let wiring = info.wiring.as_ref().expect("an actor");
+        assert_eq!(wiring.message_type, "Hop");
+        let ports: Vec<(u32, &str, u64)> = wiring
+            .ports
+            .iter()
+            .map(|p| (p.port, p.message_type.as_str(), p.message_size))
+            .collect();
+        assert_eq!(ports, [(0, "Hop", 48), (1, "Hop", 48)], "{placement:?}");
+        assert_eq!(
+            info.actor.expect("an actor").warp,
+            placement == Placement::Block
+        );
+        let roles = [
+            SystemRole {
+                output,
+                kernel: "hop",
+            },
+            SystemRole {
+                output,
+                kernel: "hops_done",
+            },
+        ];
+        let symbol = format!("{prefix}_hop_hops_done");
+        let system = compose_system_tiered(&symbol, &roles, tier)
+            .unwrap_or_else(|e| panic!("{placement:?}: {e}"));
+        let src = CudaSource {
+            name: symbol.clone(),
+            source: system.source.clone(),
+            headers: system
+                .headers
+                .iter()
+                .map(|h| (h.name.to_string(), h.contents.to_string()))
+                .collect(),
+            options: system.nvrtc_options.clone(),
+        }
+        .with_device_lib();
+        let ptx = compile(&src, Arch::SM_90);
+        assert!(ptx.contains(&format!(".entry {symbol}(")), "{symbol}");
+        // The K2K reservations (CAS on an inbox's tail) at the tier's
+        // scope, and at no other tier's.
+        for other in SCOPES {
+            let cas = format!("atom.acq_rel.{other}.cas.b64");
+            assert_eq!(
+                ptx.contains(&cas),
+                other == scope,
+                "{symbol}: `{cas}` in its PTX: {}",
+                ptx.contains(&cas)
+            );
+        }
+        for needle in needles {
+            assert!(ptx.contains(needle), "{symbol}: no `{needle}` in its PTX");
         }
     }
 }

@@ -2,7 +2,8 @@
 //! (launch + synchronize, graph replay + synchronize, pipelined launches, a
 //! hand-written persistent kernel polling mapped memory, hand-written
 //! block-batched streams, hand-written K2K ping-pong per tier) and RingKernel
-//! (the same K2K ping-pong through the device library's inboxes, (`call` round trips, batched
+//! (the same K2K ping-pong through the device library's inboxes, one hop
+//! between two actors of an actor system per placement, `call` round trips, batched
 //! streams with every reply checked, restart after a fault, NVRTC cold and
 //! cached loads, transpile time), then the bars of DESIGN.md section 5 with
 //! the measured ratios. Writes `results.md`, `results.json` and
@@ -23,10 +24,12 @@
 //! ladder) and writes `k2k.md` and `k2k.json` (no bars, no other parts).
 //! BENCHMARKS.md says what each number means.
 
+mod actor_hops;
 mod actors;
 mod anatomy;
 mod baselines;
 mod compile;
+mod hop_system;
 mod k2k;
 mod report;
 mod stats;
@@ -54,6 +57,8 @@ pub struct Config {
     pub k2k_round_trips: u32,
     /// Measured runs per K2K ping-pong (after one warm-up run).
     pub k2k_runs: usize,
+    /// Hops per actor-hop ping-pong run (actor_hops.rs; `k2k_runs` runs).
+    pub actor_hops: u32,
     pub transpiles: usize,
     pub cold_compiles: usize,
     pub cache_hits: usize,
@@ -80,6 +85,7 @@ impl Config {
             restarts: 500,
             k2k_round_trips: 100_000,
             k2k_runs: 5,
+            actor_hops: 100_000,
             transpiles: 500,
             cold_compiles: 3,
             cache_hits: 20,
@@ -119,6 +125,7 @@ impl Config {
                     config.restarts = 50;
                     config.k2k_round_trips = 50_000;
                     config.k2k_runs = 3;
+                    config.actor_hops = 20_000;
                     config.transpiles = 100;
                     config.cold_compiles = 1;
                     config.cache_hits = 5;
@@ -150,6 +157,8 @@ pub struct Results {
     /// K2K one-way latency per tier, floors and inboxes; None on the CPU
     /// backend.
     pub k2k: Option<k2k::K2kLatency>,
+    /// One hop between two actors of a system, per placement.
+    pub actor_hops: actor_hops::ActorHops,
     pub call_uniform: stats::Latency,
     pub call_in_order: stats::Latency,
     /// Where echo64's round trip goes (loop traced); None on the CPU backend.
@@ -216,6 +225,17 @@ fn run() -> Result<(), String> {
         step("K2K ping-pong per tier");
         Some(k2k::run(&rt, &config)?)
     };
+    step("actor hops per placement");
+    let hops = if config.cpu {
+        step(&format!(
+            "actor hops: CPU backend, {} hops per run (checks the systems; the times mean nothing)",
+            actor_hops::CPU_HOPS
+        ));
+        config.actor_hops.min(actor_hops::CPU_HOPS)
+    } else {
+        config.actor_hops
+    };
+    let actor_hops = actor_hops::run(&rt, hops, config.k2k_runs);
     step("RingKernel round trips");
     let (call_uniform, call_in_order) = actors::calls(&rt, &config)?;
     let anatomy = if config.cpu {
@@ -248,6 +268,7 @@ fn run() -> Result<(), String> {
         host_cpu: report::host_cpu(),
         baselines,
         k2k,
+        actor_hops,
         call_uniform,
         call_in_order,
         anatomy,
@@ -265,10 +286,11 @@ fn run() -> Result<(), String> {
     if let Some(k) = &results.k2k {
         bad += k.tiers.iter().map(|t| t.errors).sum::<u64>();
     }
+    bad += results.actor_hops.errors();
     report::write(&config, &results)?;
     if bad > 0 {
         return Err(format!(
-            "{bad} streamed replies or K2K messages failed their check"
+            "{bad} streamed replies, K2K messages or actor-hop runs failed their check"
         ));
     }
     Ok(())

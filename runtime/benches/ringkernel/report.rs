@@ -9,10 +9,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use plotters::prelude::*;
 use serde_json::json;
 
-use crate::anatomy;
 use crate::compile::median;
 use crate::k2k::{K2kLatency, Tier, LADDER};
 use crate::stats::{fmt_ns, Latency, Throughput};
+use crate::{actor_hops, anatomy};
 use crate::{Config, Results};
 
 const SMI_FIELDS: &str = "name,driver_version,pci.bus_id,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,clocks.applications.graphics,pstate,temperature.gpu,power.draw,persistence_mode";
@@ -233,7 +233,7 @@ fn bars(r: &Results) -> Vec<Bar> {
                         fmt_ns(floor),
                         k.runs,
                         k.round_trips
-                    ),
+                    ) + &actor_hops::bar_text(&r.actor_hops, k, t.tier.key()),
                     ratio,
                     holds,
                 });
@@ -413,6 +413,7 @@ fn markdown(config: &Config, r: &Results) -> String {
     if let Some(k) = &r.k2k {
         k2k_table(&mut out, k);
     }
+    actor_hops::table(&mut out, &r.actor_hops, r.k2k.as_ref());
     let _ = writeln!(out, "\n## Restart after a fault\n");
     let _ = writeln!(
         out,
@@ -600,6 +601,7 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
             "runs": k.runs,
             "tiers": k.tiers.iter().map(|t| t.json()).collect::<Vec<_>>(),
         })),
+        "k2k_actor_hops": actor_hops::json(&r.actor_hops, r.k2k.as_ref()),
         "call_anatomy": r.anatomy.as_ref().map(anatomy::json),
         "streams": streams,
         "nvrtc": r.modules.iter().map(|m| json!({
