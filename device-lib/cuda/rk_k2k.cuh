@@ -484,28 +484,36 @@ RK_DEVICE rk_k2k_mp rk_k2k_mp_open(const rk_k2k_ref& r) {
     return p;
 }
 
-// Claims a slot, or returns false when the inbox is full (nothing claimed).
+// Claims a slot of `r`, starting at *guess, or returns false when the
+// inbox is full (nothing claimed); updates *guess either way. For a
+// producer that keeps its guess elsewhere (the actor loop: one per port).
 template <class S = rk_scope_gpu>
-RK_DEVICE bool rk_k2k_mp_try_reserve(rk_k2k_mp& p, rk_u64* pos_out) {
-    rk_u64 pos = p.tail_guess;
+RK_DEVICE bool rk_k2k_mp_try_reserve(const rk_k2k_ref& r, rk_u64* guess, rk_u64* pos_out) {
+    rk_u64 pos = *guess;
     for (;;) {
-        const rk_u64 s = S::ld_acquire(&p.r.seq[pos & p.r.mask]);
+        const rk_u64 s = S::ld_acquire(&r.seq[pos & r.mask]);
         const long long dif = (long long)(s - pos);
         if (dif == 0) {
-            const rk_u64 found = S::cas_relaxed(&p.r.q->tail, pos, pos + 1u);
+            const rk_u64 found = S::cas_relaxed(&r.q->tail, pos, pos + 1u);
             if (found == pos) {
-                p.tail_guess = pos + 1u;
+                *guess = pos + 1u;
                 *pos_out = pos;
                 return true;
             }
             pos = found;
         } else if (dif < 0) {
-            p.tail_guess = pos;
+            *guess = pos;
             return false; // the slot still holds the previous lap's message
         } else {
-            pos = S::ld_relaxed(&p.r.q->tail); // another producer took pos
+            pos = S::ld_relaxed(&r.q->tail); // another producer took pos
         }
     }
+}
+
+// Claims a slot, or returns false when the inbox is full (nothing claimed).
+template <class S = rk_scope_gpu>
+RK_DEVICE bool rk_k2k_mp_try_reserve(rk_k2k_mp& p, rk_u64* pos_out) {
+    return rk_k2k_mp_try_reserve<S>(p.r, &p.tail_guess, pos_out);
 }
 
 // rk_k2k_mp_try_reserve, waiting with backoff while the inbox is full.

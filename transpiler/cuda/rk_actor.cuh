@@ -968,14 +968,11 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     // tail load when nobody else claimed since, a relaxed CAS); a closed
     // inbox's tail carries RK_ACTOR_K2K_CLOSED, so no CAS succeeds on it
     // and every reserve reports it full (checked below).
-    rk_k2k_mp mp = rk_k2k_mp_open<K>(ref);
-    rk_u64* const guess = port < RK_ACTOR_K2K_GUESSES ? &l->k2k_guess[port] : nullptr;
-    mp.tail_guess = guess != nullptr ? *guess : 0u;
+    // (A port past the kept guesses starts at 0 each time: never above tail.)
+    rk_u64 scratch = 0u;
+    rk_u64* const guess = port < RK_ACTOR_K2K_GUESSES ? &l->k2k_guess[port] : &scratch;
     #pragma unroll 1
-    while (!rk_k2k_mp_try_reserve<K>(mp, &pos)) {
-        if (guess != nullptr) {
-            *guess = mp.tail_guess;
-        }
+    while (!rk_k2k_mp_try_reserve<K>(ref, guess, &pos)) {
         if (K::ld_relaxed(&q->tail) & RK_ACTOR_K2K_CLOSED) {
             rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
             return RK_ACTOR_SEND_FAULTED;
@@ -986,9 +983,6 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
         rk_control_heartbeat(d->control, ++l->heartbeat);
         rk_nanosleep(sleep);
         sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
-    }
-    if (guess != nullptr) {
-        *guess = mp.tail_guess;
     }
     rk_envelope_header* slot = rk_k2k_slot(ref, pos);
     const rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
