@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::anatomy;
 use crate::compile::median;
-use crate::k2k::{K2kLatency, Tier, LADDER};
+use crate::k2k::{ladder_applies, K2kLatency, Tier, LADDER};
 use crate::stats::{fmt_ns, Latency, Throughput};
 use crate::{Config, Results};
 
@@ -220,9 +220,11 @@ fn bars(r: &Results) -> Vec<Bar> {
                 }
                 let floor = t.floor_one_way();
                 // The best of the device library's K2K variants (every one
-                // moves an envelope with backpressure), named; the others
-                // are in the table. Actor routes use the multi-producer
-                // inbox (rk_k2k) today: the line says so.
+                // moves an envelope with backpressure; on the shared and
+                // DSMEM tiers the ladder's mbarrier rows count too, and the
+                // name says when one of them wins), named; the others are
+                // in the tables. Actor routes use the multi-producer inbox
+                // (rk_k2k) today: the line says so.
                 let (route, queue) = t.best();
                 let (ratio, holds) = measured(t.measured(), queue / floor, queue <= 1.3 * floor);
                 bars.push(Bar {
@@ -529,6 +531,7 @@ fn k2k_ladder_table(out: &mut String, k: &K2kLatency) {
                 Some(ns) => {
                     let _ = write!(row, " {} ({:.2}x) |", fmt_ns(ns), ns / t.floor_one_way());
                 }
+                None if !ladder_applies(v, t.tier) => row.push_str(" n/a (shared memory only) |"),
                 None => row.push_str(" not measured |"),
             }
         }
