@@ -230,7 +230,10 @@ fn only_uniform_replying_actors_have_the_compact_call_path() {
     }
     let warp = ptx_of("warp_actors").expect("NVRTC was found above");
     for (name, body) in functions(&warp, "rk_actor_look") {
-        assert!(!body.contains("st.v4"), "warp actors keep their loop: {name}");
+        assert!(
+            !body.contains("st.v4"),
+            "warp actors keep their loop: {name}"
+        );
     }
 }
 
