@@ -13,5 +13,6 @@
 #include "rk_hlc.cuh"
 #include "rk_k2k.cuh"
 #include "rk_k2k_ll.cuh"
+#include "rk_k2k_mbar.cuh"
 
 #endif // RINGKERNEL_CUH

@@ -28,6 +28,9 @@ pub const RK_HLC_CUH: &str = include_str!("../cuda/rk_hlc.cuh");
 pub const RK_K2K_CUH: &str = include_str!("../cuda/rk_k2k.cuh");
 /// `rk_k2k_ll.cuh`: low-latency K2K inboxes (flagged words, NCCL's LL).
 pub const RK_K2K_LL_CUH: &str = include_str!("../cuda/rk_k2k_ll.cuh");
+/// `rk_k2k_mbar.cuh`: K2K inboxes in shared memory and DSMEM handed over
+/// with mbarriers (sm_90+; racecheck sees the handoffs).
+pub const RK_K2K_MBAR_CUH: &str = include_str!("../cuda/rk_k2k_mbar.cuh");
 /// `ringkernel.cuh`: includes all of the above.
 pub const RINGKERNEL_CUH: &str = include_str!("../cuda/ringkernel.cuh");
 
@@ -44,6 +47,7 @@ pub const HEADERS: &[(&str, &str)] = &[
     ("rk_hlc.cuh", RK_HLC_CUH),
     ("rk_k2k.cuh", RK_K2K_CUH),
     ("rk_k2k_ll.cuh", RK_K2K_LL_CUH),
+    ("rk_k2k_mbar.cuh", RK_K2K_MBAR_CUH),
     ("ringkernel.cuh", RINGKERNEL_CUH),
 ];
 

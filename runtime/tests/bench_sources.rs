@@ -356,3 +356,47 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         }
     }
 }
+
+/// The ladder's mbarrier rows (`K2K_LAD_MBAR_*`) hand the slot over with
+/// mbarriers at each tier's scope: the shared-memory kernel arrives and
+/// waits at `.cta`, the DSMEM kernel arrives remotely at `.cluster` and
+/// waits locally at `.cluster`.
+#[test]
+fn the_ladder_mbarrier_rows_hand_over_with_mbarriers_per_tier() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    let src = CudaSource {
+        name: "k2k_bench".into(),
+        source: K2K_BENCH.into(),
+        headers: Vec::new(),
+        options: Vec::new(),
+    }
+    .with_device_lib();
+    let ptx = compile(&src, Arch::SM_90);
+    for (kernel, needed) in [
+        (
+            "k2k_lad_cta",
+            [
+                "mbarrier.arrive.release.cta.shared::cta.b64",
+                "mbarrier.try_wait.parity.acquire.cta.shared::cta.b64",
+            ],
+        ),
+        (
+            "k2k_lad_cluster",
+            [
+                "mbarrier.arrive.release.cluster.shared::cluster.b64",
+                "mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64",
+            ],
+        ),
+    ] {
+        let body = entry_body(&ptx, kernel);
+        for instruction in needed {
+            assert!(body.contains(instruction), "{kernel} lacks `{instruction}`");
+        }
+    }
+    assert!(
+        !entry_body(&ptx, "k2k_lad_gpu").contains("mbarrier."),
+        "the global tier has no mbarrier row"
+    );
+}

@@ -125,6 +125,40 @@ const CASES: &[Case] = &[
         expect: Expect::Violates("NoReadBeforeWrite"),
     },
     Case {
+        spec: "K2kMbar",
+        cfg: "K2kMbar",
+        expect: Expect::Pass {
+            distinct: 58_018,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kMbar",
+        cfg: "K2kMbar_cap1",
+        expect: Expect::Pass {
+            distinct: 247,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kMbar",
+        cfg: "K2kMbar_sp",
+        expect: Expect::Pass {
+            distinct: 160,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kMbar",
+        cfg: "K2kMbar_bug_consumer_parity",
+        expect: Expect::Violates("NoReadBeforeWrite"),
+    },
+    Case {
+        spec: "K2kMbar",
+        cfg: "K2kMbar_bug_no_head_cap",
+        expect: Expect::Violates("NoOverwrite"),
+    },
+    Case {
         spec: "Hlc",
         cfg: "Hlc",
         expect: Expect::Pass {
@@ -311,6 +345,11 @@ tlc_tests! {
     k2k_ll_cap1 => "K2kLl_cap1",
     k2k_ll_bug_lap_flag => "K2kLl_bug_lap_flag",
     k2k_ll_bug_first_word_only => "K2kLl_bug_first_word_only",
+    k2k_mbar => "K2kMbar",
+    k2k_mbar_cap1 => "K2kMbar_cap1",
+    k2k_mbar_sp => "K2kMbar_sp",
+    k2k_mbar_bug_consumer_parity => "K2kMbar_bug_consumer_parity",
+    k2k_mbar_bug_no_head_cap => "K2kMbar_bug_no_head_cap",
     hlc => "Hlc",
     hlc_bug_ignore_msg_counter => "Hlc_bug_ignore_msg_counter",
     actor_lifecycle => "ActorLifecycle",
@@ -336,6 +375,11 @@ fn every_case_has_a_test() {
         "K2kLl_cap1",
         "K2kLl_bug_lap_flag",
         "K2kLl_bug_first_word_only",
+        "K2kMbar",
+        "K2kMbar_cap1",
+        "K2kMbar_sp",
+        "K2kMbar_bug_consumer_parity",
+        "K2kMbar_bug_no_head_cap",
         "Hlc",
         "Hlc_bug_ignore_msg_counter",
         "ActorLifecycle",

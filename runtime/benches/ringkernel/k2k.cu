@@ -287,9 +287,21 @@ extern "C" __global__ void k2k_ll_bench_gpu(rk_k2k_ll_header* q0, rk_k2k_ll_head
 //                              critical path, the producer's release;
 //   6 K2K_LAD_K2K_MP_RX        5 with the multi-producer reserve from a guess
 //                              (rk_k2k_mp_*: seq load + relaxed CAS).
-// 0..2 carry no message and are not protocols; 3..6 move the 64-byte
+//   7 K2K_LAD_MBAR_SP          rk_k2k_mbar single-producer route (shared
+//                              and DSMEM only: mbarriers live in shared
+//                              memory): the slot handed over by the full
+//                              mbarrier (producer's arrive.release, the
+//                              consumer's try_wait.parity.acquire spin), the
+//                              envelope moved with plain stores and loads
+//                              (racecheck-clean), the consumer's empty
+//                              arrive after its reply;
+//   8 K2K_LAD_MBAR_MP          7 with the multi-producer reserve (relaxed
+//                              CAS on tail from a guess, credit from head;
+//                              the consumer adds to head with red.release).
+// 0..2 carry no message and are not protocols; 3..8 move the 64-byte
 // envelope header with every guarantee of their inbox (backpressure
-// included) and count wrong messages in `errors`.
+// included) and count wrong messages in `errors`. The global tier runs 0..6
+// (the host skips 7 and 8 there).
 
 #define K2K_LAD_FLAG_ACQREL_1T 0u
 #define K2K_LAD_FLAG_RELAXED_1T 1u
@@ -298,7 +310,14 @@ extern "C" __global__ void k2k_ll_bench_gpu(rk_k2k_ll_header* q0, rk_k2k_ll_head
 #define K2K_LAD_LL_SP_1T 4u
 #define K2K_LAD_K2K_SP_RX 5u
 #define K2K_LAD_K2K_MP_RX 6u
-#define K2K_LAD_VARIANTS 7u
+#define K2K_LAD_MBAR_SP 7u
+#define K2K_LAD_MBAR_MP 8u
+#define K2K_LAD_VARIANTS 9u
+
+// The mbarrier variants' inbox (this party's receiving one) and, after it,
+// the credit array of the route this party sends on.
+#define K2K_LAD_MBAR_CAPACITY 4u
+#define K2K_LAD_MBAR_CREDIT_OFFSET RK_K2K_MBAR_BYTES(K2K_LAD_MBAR_CAPACITY, K2K_BENCH_SLOT)
 
 // The bytes one party's memory needs for any variant: the larger inbox.
 #define K2K_LAD_BYTES                                                                      \
@@ -306,6 +325,10 @@ extern "C" __global__ void k2k_ll_bench_gpu(rk_k2k_ll_header* q0, rk_k2k_ll_head
              RK_K2K_BYTES(K2K_BENCH_CAPACITY, K2K_BENCH_SLOT)                              \
          ? RK_K2K_LL_BYTES(K2K_LL_BENCH_CAPACITY, K2K_LL_BENCH_MSG)                        \
          : RK_K2K_BYTES(K2K_BENCH_CAPACITY, K2K_BENCH_SLOT))
+
+static_assert(K2K_LAD_MBAR_CREDIT_OFFSET + RK_K2K_MBAR_CREDIT_BYTES(K2K_LAD_MBAR_CAPACITY) <=
+                  K2K_LAD_BYTES,
+              "the mbarrier inbox and its credit fit a party's memory");
 
 // u32 flag accessors per tier: generic acquire/release (as baselines.cu),
 // generic relaxed store, relaxed load through the own state space.
@@ -504,6 +527,121 @@ __device__ void k2k_lad_k2k_pp(rk_k2k_header* mine, rk_k2k_header* theirs, rk_u3
     }
 }
 
+// The route to the peer's mbarrier inbox (`credit`: this party's credit
+// array), and the credit array this party's consumer frees slots on (the
+// peer's): for cta the peer's memory itself; for cluster the same variables
+// in block `party ^ 1` (symmetric layout: the consumer names its own
+// variable and arrives remotely on the peer's).
+template <class S>
+struct k2k_lad_mbar_route;
+
+template <>
+struct k2k_lad_mbar_route<rk_scope_cta> {
+    static __device__ rk_k2k_mbar_ref open(rk_u8* /* mine */, rk_u8* theirs, rk_u64* credit,
+                                           rk_u32 /* party */) {
+        return rk_k2k_mbar_open<rk_scope_cta>(reinterpret_cast<rk_k2k_mbar_header*>(theirs),
+                                              credit, 0u);
+    }
+    static __device__ rk_u64* rx_credit(rk_u8* /* mine */, rk_u8* theirs) {
+        return reinterpret_cast<rk_u64*>(theirs + K2K_LAD_MBAR_CREDIT_OFFSET);
+    }
+};
+
+template <>
+struct k2k_lad_mbar_route<rk_scope_cluster> {
+    static __device__ rk_k2k_mbar_ref open(rk_u8* mine, rk_u8* /* theirs */, rk_u64* credit,
+                                           rk_u32 party) {
+        return rk_k2k_mbar_open<rk_scope_cluster>(reinterpret_cast<rk_k2k_mbar_header*>(mine),
+                                                  credit, party ^ 1u);
+    }
+    static __device__ rk_u64* rx_credit(rk_u8* mine, rk_u8* /* theirs */) {
+        return reinterpret_cast<rk_u64*>(mine + K2K_LAD_MBAR_CREDIT_OFFSET);
+    }
+};
+
+// 7, 8: rk_k2k_mbar, one thread per party; the consumer frees its slot
+// (empty arrive) after its next send.
+template <class S, bool MP>
+__device__ void k2k_lad_mbar_pp(rk_u8* mine, rk_u8* theirs, rk_u32 party, rk_u32 n,
+                                rk_u64* out_ns, rk_u32* errors) {
+    using R = k2k_lad_mbar_route<S>;
+    rk_u64* credit = reinterpret_cast<rk_u64*>(mine + K2K_LAD_MBAR_CREDIT_OFFSET);
+    rk_k2k_mbar_rx rx =
+        rk_k2k_mbar_rx_open<S>(reinterpret_cast<rk_k2k_mbar_header*>(mine), R::rx_credit(mine, theirs));
+    const rk_k2k_mbar_ref to = R::open(mine, theirs, credit, party);
+    rk_k2k_mbar_sp sp = rk_k2k_mbar_sp_open(to);
+    rk_k2k_mbar_mp mp = rk_k2k_mbar_mp_open<S>(to);
+    bool taken = false; // a message read and its slot not yet freed
+    rk_u32 bad = 0u;
+    const rk_u64 t0 = rk_globaltimer_ns();
+    for (rk_u32 i = 1; i <= n; ++i) {
+#pragma unroll
+        for (rk_u32 turn = 0; turn < 2u; ++turn) {
+            if ((turn == 0u) == (party == 0u)) {
+                const rk_u64 pos =
+                    MP ? rk_k2k_mbar_mp_reserve_wait<S>(mp) : rk_k2k_mbar_sp_reserve_wait<S>(sp);
+                rk_envelope_header* m = static_cast<rk_envelope_header*>(rk_k2k_mbar_slot(to, pos));
+                rk_envelope_header h = {};
+                h.type_id = 0x50494E47u; // "PING"
+                h.source_actor = party;
+                h.dest_actor = party ^ 1u;
+                h.sequence = i;
+                *m = h;
+                rk_k2k_mbar_commit<S>(to, pos);
+                if (taken) {
+                    rk_k2k_mbar_rx_commit<S>(rx);
+                    taken = false;
+                }
+            } else {
+                if (taken) {
+                    rk_k2k_mbar_rx_commit<S>(rx); // party 0's first round
+                    taken = false;
+                }
+                const rk_envelope_header* m =
+                    static_cast<const rk_envelope_header*>(rk_k2k_mbar_rx_begin_wait<S>(rx));
+                bad += m->sequence != i || m->type_id != 0x50494E47u ||
+                               m->source_actor != (party ^ 1u) || m->dest_actor != party
+                           ? 1u
+                           : 0u;
+                taken = true;
+            }
+        }
+    }
+    if (taken) {
+        rk_k2k_mbar_rx_commit<S>(rx);
+    }
+    if (party == 0u) {
+        *out_ns = rk_globaltimer_ns() - t0;
+    }
+    if (bad != 0u) {
+        atomicAdd(errors, bad);
+    }
+}
+
+// The mbarrier variants need shared memory: the global tier has none.
+template <class S>
+struct k2k_lad_mbar_party {
+    static __device__ void run(void* mine, void* theirs, rk_u32 party, rk_u32 n, bool mp,
+                               rk_u64* out_ns, rk_u32* errors) {
+        if (mp) {
+            k2k_lad_mbar_pp<S, true>(static_cast<rk_u8*>(mine), static_cast<rk_u8*>(theirs),
+                                     party, n, out_ns, errors);
+        } else {
+            k2k_lad_mbar_pp<S, false>(static_cast<rk_u8*>(mine), static_cast<rk_u8*>(theirs),
+                                      party, n, out_ns, errors);
+        }
+    }
+};
+
+template <>
+struct k2k_lad_mbar_party<rk_scope_gpu> {
+    static __device__ void run(void*, void*, rk_u32 party, rk_u32, bool, rk_u64*, rk_u32* errors) {
+        if (party == 0u) {
+            atomicAdd(errors, 1u); // not a global-memory protocol: a failed run
+        }
+    }
+};
+
 // One party of variant `variant`: every thread of the party's warp calls it
 // (1-thread variants keep lane 0 only). `mine` and `theirs` hold
 // K2K_LAD_BYTES each, set up for the variant.
@@ -545,6 +683,13 @@ __device__ void k2k_lad_party(void* mine, void* theirs, rk_u32 party, rk_u32 n, 
                                     static_cast<rk_k2k_header*>(theirs), party, n, out_ns, errors);
         }
         break;
+    case K2K_LAD_MBAR_SP:
+    case K2K_LAD_MBAR_MP:
+        if (lane0) {
+            k2k_lad_mbar_party<S>::run(mine, theirs, party, n, variant == K2K_LAD_MBAR_MP, out_ns,
+                                       errors);
+        }
+        break;
     default:
         if (lane0 && party == 0u) {
             atomicAdd(errors, 1u); // an unknown variant is a failed run
@@ -554,8 +699,10 @@ __device__ void k2k_lad_party(void* mine, void* theirs, rk_u32 party, rk_u32 n, 
 }
 
 // Sets up one party's shared memory for `variant` (every thread of the
-// block calls it; the caller synchronises after).
-__device__ void k2k_lad_init_shared(rk_u8* box, rk_u32 variant, rk_u32 owner) {
+// block calls it; the caller synchronises after). `credit_ranks`: the
+// mbarrier inbox's (0 in one block; the peer's rank bit in a cluster).
+__device__ void k2k_lad_init_shared(rk_u8* box, rk_u32 variant, rk_u32 owner,
+                                    rk_u32 credit_ranks) {
     if (variant <= K2K_LAD_FLAG_RELAXED_WARP) {
         if (threadIdx.x < 32u) {
             reinterpret_cast<rk_u32*>(box)[threadIdx.x] = 0u;
@@ -563,9 +710,14 @@ __device__ void k2k_lad_init_shared(rk_u8* box, rk_u32 variant, rk_u32 owner) {
     } else if (variant <= K2K_LAD_LL_SP_1T) {
         rk_k2k_ll_init(reinterpret_cast<rk_k2k_ll_header*>(box), K2K_LL_BENCH_CAPACITY,
                        K2K_LL_BENCH_MSG, owner);
-    } else {
+    } else if (variant <= K2K_LAD_K2K_MP_RX) {
         rk_k2k_init(reinterpret_cast<rk_k2k_header*>(box), K2K_BENCH_CAPACITY, K2K_BENCH_SLOT,
                     owner);
+    } else {
+        rk_k2k_mbar_init(reinterpret_cast<rk_k2k_mbar_header*>(box), K2K_LAD_MBAR_CAPACITY,
+                         K2K_BENCH_SLOT, owner, variant == K2K_LAD_MBAR_MP, credit_ranks);
+        rk_k2k_mbar_credit_init(reinterpret_cast<rk_u64*>(box + K2K_LAD_MBAR_CREDIT_OFFSET),
+                                K2K_LAD_MBAR_CAPACITY);
     }
 }
 
@@ -573,8 +725,8 @@ __device__ void k2k_lad_init_shared(rk_u8* box, rk_u32 variant, rk_u32 owner) {
 // block's shared memory.
 extern "C" __global__ void k2k_lad_cta(rk_u32 n, rk_u64* out_ns, rk_u32* errors, rk_u32 variant) {
     __shared__ alignas(128) rk_u8 box[2][K2K_LAD_BYTES];
-    k2k_lad_init_shared(box[0], variant, 0u);
-    k2k_lad_init_shared(box[1], variant, 1u);
+    k2k_lad_init_shared(box[0], variant, 0u, 0u);
+    k2k_lad_init_shared(box[1], variant, 1u, 0u);
     __syncthreads();
     const rk_u32 w = threadIdx.x / 32u;
     if (w > 1u) {
@@ -589,7 +741,7 @@ extern "C" __global__ void k2k_lad_cluster(rk_u32 n, rk_u64* out_ns, rk_u32* err
                                            rk_u32 variant) {
     __shared__ alignas(128) rk_u8 box[K2K_LAD_BYTES];
     const rk_u32 rank = rk_cluster_rank();
-    k2k_lad_init_shared(box, variant, rank);
+    k2k_lad_init_shared(box, variant, rank, 1u << (rank ^ 1u));
     rk_cluster_sync();
     if (threadIdx.x < 32u) {
         k2k_lad_party<rk_scope_cluster>(box, rk_cluster_map(box, rank ^ 1u), rank, n, variant,

@@ -118,10 +118,12 @@ impl TierLatency {
     /// Every variant of the device library's K2K inboxes (each moves a
     /// 64-byte envelope with backpressure; the single-producer ones need a
     /// route that is its inbox's only sender, which the host's wiring
-    /// knows), with its median one-way latency. Actor routes use the first
-    /// (`rk_k2k`) today.
-    pub fn variants(&self) -> [(&'static str, f64); 4] {
-        [
+    /// knows), with its median one-way latency: the four ping-pong kernels,
+    /// and on the shared and DSMEM tiers the ladder's mbarrier inboxes
+    /// (`rk_k2k_mbar`, the racecheck-clean ones). Actor routes use the
+    /// first (`rk_k2k`) today.
+    pub fn variants(&self) -> Vec<(&'static str, f64)> {
+        let mut v = vec![
             ("multi-producer inbox (rk_k2k)", self.queue_one_way()),
             ("single-producer route (rk_k2k_sp)", self.sp_one_way()),
             (
@@ -132,7 +134,22 @@ impl TierLatency {
                 "LL multi-producer inbox (rk_k2k_ll_mp)",
                 self.ll_mp_one_way(),
             ),
-        ]
+        ];
+        for (i, name) in [
+            (
+                LADDER_MBAR_SP,
+                "mbarrier single-producer route (rk_k2k_mbar_sp, ladder row mbar_sp)",
+            ),
+            (
+                LADDER_MBAR_MP,
+                "mbarrier multi-producer inbox (rk_k2k_mbar_mp, ladder row mbar_mp)",
+            ),
+        ] {
+            if let Some(ns) = self.ladder_one_way(i) {
+                v.push((name, ns));
+            }
+        }
+        v
     }
 
     /// The fastest protocol: of [`TierLatency::variants`] and of the
@@ -150,7 +167,7 @@ impl TierLatency {
             .into_iter()
             .chain(ladder)
             .min_by(|a, b| a.1.total_cmp(&b.1))
-            .expect("four variants")
+            .expect("at least four variants")
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -178,7 +195,7 @@ impl TierLatency {
 /// The ladder's variants (k2k.cu's `K2K_LAD_*`, in order): a key, what it
 /// is, and whether it is a protocol (moves the envelope with its inbox's
 /// guarantees) rather than a bare flag (a lower bound, no data).
-pub const LADDER: [(&str, &str, bool); 7] = [
+pub const LADDER: [(&str, &str, bool); 9] = [
     (
         "flag_acqrel_1t",
         "floor again in this module (1 thread, u32 flag, release/acquire, generic)",
@@ -214,7 +231,27 @@ pub const LADDER: [(&str, &str, bool); 7] = [
         "rk_k2k_mp reserve (guess, relaxed CAS) + rk_k2k_rx consumer",
         true,
     ),
+    (
+        "mbar_sp",
+        "rk_k2k_mbar single-producer: full/empty mbarriers per slot, plain payload (racecheck-clean; shared memory only)",
+        true,
+    ),
+    (
+        "mbar_mp",
+        "rk_k2k_mbar multi-producer reserve (relaxed CAS, head credit) + mbarrier handoff (shared memory only)",
+        true,
+    ),
 ];
+
+/// The ladder's mbarrier variants (`K2K_LAD_MBAR_*`): shared and DSMEM
+/// tiers only (mbarriers live in shared memory).
+pub const LADDER_MBAR_SP: usize = 7;
+pub const LADDER_MBAR_MP: usize = 8;
+
+/// Whether ladder variant `v` runs on `tier`.
+pub fn ladder_applies(v: usize, tier: Tier) -> bool {
+    tier != Tier::Global || !(v == LADDER_MBAR_SP || v == LADDER_MBAR_MP)
+}
 
 impl TierLatency {
     /// Median one-way latency of ladder variant `v` (None when not measured).
@@ -300,8 +337,15 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
             let sp = ping_pong(rt, &stream, &queues, tier, Kind::SingleProducer, n);
             let ll_sp = ping_pong(rt, &stream, &queues, tier, Kind::LlSingleProducer, n);
             let ll_mp = ping_pong(rt, &stream, &queues, tier, Kind::LlMultiProducer, n);
-            let ladder = (0..LADDER.len() as u32)
-                .map(|v| ping_pong(rt, &stream, &queues, tier, Kind::Ladder(v), n));
+            // A variant that does not apply to the tier runs as (NaN, 0)
+            // and is not recorded.
+            let ladder = (0..LADDER.len()).map(|v| {
+                if ladder_applies(v, tier) {
+                    ping_pong(rt, &stream, &queues, tier, Kind::Ladder(v as u32), n)
+                } else {
+                    Ok((f64::NAN, 0))
+                }
+            });
             let all = [floor, queue, sp, ll_sp, ll_mp]
                 .into_iter()
                 .chain(ladder)
@@ -316,7 +360,9 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<K2kLatency, String> {
                         t.ll_sp_rt_ns.push(all[3].0);
                         t.ll_mp_rt_ns.push(all[4].0);
                         for (v, runs) in t.ladder_rt_ns.iter_mut().enumerate() {
-                            runs.push(all[5 + v].0);
+                            if ladder_applies(v, tier) {
+                                runs.push(all[5 + v].0);
+                            }
                         }
                     }
                 }

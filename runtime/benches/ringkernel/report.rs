@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use serde_json::json;
 
 use crate::compile::median;
-use crate::k2k::{K2kLatency, Tier, LADDER};
+use crate::k2k::{ladder_applies, K2kLatency, Tier, LADDER};
 use crate::stats::{fmt_ns, Latency, Throughput};
 use crate::{actor_hops, anatomy};
 use crate::{Config, Results};
@@ -220,9 +220,10 @@ fn bars(r: &Results) -> Vec<Bar> {
                 }
                 let floor = t.floor_one_way();
                 // The best of the device library's K2K protocols (every one
-                // moves an envelope with backpressure; the ladder's too),
-                // named; the others are in the tables. Actor routes use the multi-producer
-                // inbox (rk_k2k) today: the line says so.
+                // moves an envelope with backpressure; the ladder's protocol
+                // rows too, the mbarrier ones on the shared and DSMEM tiers),
+                // named; the others are in the tables. Actor routes use the
+                // multi-producer inbox (rk_k2k) today: the line says so.
                 let (route, queue) = t.best();
                 let (ratio, holds) = measured(t.measured(), queue / floor, queue <= 1.3 * floor);
                 bars.push(Bar {
@@ -530,6 +531,7 @@ fn k2k_ladder_table(out: &mut String, k: &K2kLatency) {
                 Some(ns) => {
                     let _ = write!(row, " {} ({:.2}x) |", fmt_ns(ns), ns / t.floor_one_way());
                 }
+                None if !ladder_applies(v, t.tier) => row.push_str(" n/a (shared memory only) |"),
                 None => row.push_str(" not measured |"),
             }
         }
