@@ -11,7 +11,8 @@
 //! ```text
 //! RINGKERNEL_CUDA_ROOT=.tools/python/nvidia/cu13 \
 //!     cargo run --release -p ringkernel-runtime --example nvrtc_cold -- [--runs 5] \
-//!     [--live | --tree ROOT] [--extra OPTION]... [--drop OPTION]... [--dump DIR] [--only NAME]
+//!     [--live | --tree ROOT] [--extra OPTION]... [--drop OPTION]... [--dump DIR] [--only NAME] \
+//!     [--line-info]
 //! ```
 //! `--live` reads `rk_actor.cuh`, `rk_rust.cuh` and `device-lib/cuda/*.cuh`
 //! from this source tree at run time instead of the copies compiled into
@@ -22,7 +23,9 @@
 //! is the same at both commits); `--extra` appends an NVRTC option,
 //! `--drop` removes one of the back end's (`--drop --minimal` measures
 //! without the speed option, as before it was added);
-//! `--dump` writes each module's source, headers and PTX.
+//! `--dump` writes each module's source, headers and PTX; `--line-info`
+//! compiles with NVRTC's line information, as the runtime does with
+//! `RINGKERNEL_LINE_INFO=1` (off by default: it costs cold-compile time).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -62,6 +65,7 @@ struct Args {
     drop: Vec<String>,
     dump: Option<PathBuf>,
     only: Option<String>,
+    line_info: bool,
 }
 
 fn args() -> Args {
@@ -72,6 +76,7 @@ fn args() -> Args {
         drop: Vec::new(),
         dump: None,
         only: None,
+        line_info: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -84,6 +89,7 @@ fn args() -> Args {
             "--drop" => a.drop.push(value("--drop")),
             "--dump" => a.dump = Some(value("--dump").into()),
             "--only" => a.only = Some(value("--only")),
+            "--line-info" => a.line_info = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -166,18 +172,19 @@ fn phases(csv: &str) -> Vec<(String, f64)> {
 
 fn main() {
     let args = args();
-    let compiler = Compiler::without_cache();
+    let compiler = Compiler::without_cache().line_info(args.line_info);
     let target = Target::Cubin(Arch::SM_90);
     let tools = ringkernel_toolchain::CudaTools::locate().expect("NVRTC (RINGKERNEL_CUDA_ROOT)");
     let (major, minor) = tools.nvrtc_version();
     println!(
-        "NVRTC {major}.{minor}, cubin sm_90, {} runs per module, headers from: {}, extra: {:?}, dropped: {:?}",
+        "NVRTC {major}.{minor}, cubin sm_90, {} runs per module, headers from: {}, extra: {:?}, dropped: {:?}, line info: {}",
         args.runs,
         args.tree
             .as_ref()
             .map_or("the crates".to_string(), |t| t.display().to_string()),
         args.extra,
-        args.drop
+        args.drop,
+        args.line_info
     );
     println!(
         "| module | median s | min s | max s | CPU median s | CPU min s | phases of one more compile (ms) | regs | spill st/ld |"

@@ -85,6 +85,23 @@ fn compiles_through_the_disk_cache() {
     renamed.name = "other".into();
     assert_eq!(base, compiler.key(&renamed, cubin).unwrap());
 
+    // Line information (profilers, the sanitizer, cuda-gdb) is opt-in
+    // (`RINGKERNEL_LINE_INFO`, `Compiler::line_info`): it costs cold-compile
+    // time. Its own cache entry; the PTX carries `.loc` lines only with it.
+    assert!(!compiler.emits_line_info());
+    let lined = Compiler::with_cache_dir(&dir).line_info(true);
+    assert!(lined.emits_line_info());
+    assert_ne!(base, lined.key(&src, cubin).unwrap());
+    let ptx = Target::Ptx(Arch::SM_90);
+    let plain = compiler.compile(&src, ptx).unwrap();
+    let with_lines = lined.compile(&src, ptx).unwrap();
+    assert!(matches!(with_lines.origin, ImageOrigin::Nvrtc { .. }));
+    assert_ne!(plain.key, with_lines.key);
+    let text = |image: &[u8]| String::from_utf8(image.to_vec()).unwrap();
+    assert!(!text(&plain.image).contains("\t.loc\t"));
+    assert!(text(&with_lines.image).contains("\t.loc\t"));
+    assert!(text(&with_lines.image).contains("tests/saxpy.rs"));
+
     // Actor modules add the device library's headers; they compile with
     // the generated code.
     let mut actor = src.clone().with_device_lib();

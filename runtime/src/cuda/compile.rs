@@ -33,6 +33,22 @@ pub(crate) fn actor_trace_requested() -> bool {
     std::env::var_os(ACTOR_TRACE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// When this variable is set (and not `0`), the runtime's compiler
+/// ([`Compiler::from_env`]) asks NVRTC for line information
+/// (`--generate-line-info`), which profilers (Nsight Compute), the
+/// compute-sanitizer and cuda-gdb use to show the `#line` locations, i.e. the
+/// handler's Rust lines. Off by default: it costs NVRTC time on every cold
+/// compile and nothing at run time needs it (a fault's location comes from
+/// the fault record). The option is part of the module's cache key, so
+/// modules with and without line information never mix.
+pub const LINE_INFO_ENV: &str = "RINGKERNEL_LINE_INFO";
+
+/// Whether an environment value of [`LINE_INFO_ENV`] asks for line
+/// information: set, not empty and not `0`.
+fn line_info_requested(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != std::ffi::OsStr::new("0"))
+}
+
 /// CUDA C ready for NVRTC, with everything that determines the output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CudaSource {
@@ -149,17 +165,21 @@ pub struct Compiler {
     cache_dir: Option<PathBuf>,
     /// Load modules from PTX only (the fallback path, on purpose).
     ptx_only: bool,
+    /// Ask NVRTC for line information ([`LINE_INFO_ENV`]).
+    line_info: bool,
 }
 
 impl Compiler {
     /// The cache in [`cache::default_cache_dir`] (`RINGKERNEL_CACHE_DIR`
     /// overrides it); PTX only when `RINGKERNEL_FORCE_PTX` is set
-    /// ([`super::compat::FORCE_PTX_ENV`]).
+    /// ([`super::compat::FORCE_PTX_ENV`]); line information when
+    /// `RINGKERNEL_LINE_INFO` is set ([`LINE_INFO_ENV`]).
     pub fn from_env() -> Compiler {
         let force = std::env::var(super::compat::FORCE_PTX_ENV).ok();
         Compiler {
             cache_dir: cache::default_cache_dir(),
             ptx_only: super::compat::force_ptx_requested(force.as_deref()),
+            line_info: line_info_requested(std::env::var_os(LINE_INFO_ENV).as_deref()),
         }
     }
 
@@ -168,6 +188,7 @@ impl Compiler {
         Compiler {
             cache_dir: Some(dir.into()),
             ptx_only: false,
+            line_info: false,
         }
     }
 
@@ -176,6 +197,7 @@ impl Compiler {
         Compiler {
             cache_dir: None,
             ptx_only: false,
+            line_info: false,
         }
     }
 
@@ -191,13 +213,33 @@ impl Compiler {
         self.ptx_only
     }
 
+    /// Whether NVRTC emits line information (`--generate-line-info`) for
+    /// profilers, the sanitizer and cuda-gdb; off by default (it costs
+    /// cold-compile time), on in [`Compiler::from_env`] with
+    /// [`LINE_INFO_ENV`]. Part of every module's cache key.
+    pub fn line_info(mut self, yes: bool) -> Compiler {
+        self.line_info = yes;
+        self
+    }
+
+    /// See [`Compiler::line_info`].
+    pub fn emits_line_info(&self) -> bool {
+        self.line_info
+    }
+
     pub fn cache_dir(&self) -> Option<&Path> {
         self.cache_dir.as_deref()
     }
 
     /// The NVRTC options for `target`, with `include_dir` on the include path.
-    fn options(src: &CudaSource, target: Target, include_dir: Option<String>) -> CompileOptions {
+    fn options(
+        &self,
+        src: &CudaSource,
+        target: Target,
+        include_dir: Option<String>,
+    ) -> CompileOptions {
         let mut options = CompileOptions::new(target);
+        options.line_info = self.line_info;
         options.include_dirs.extend(include_dir);
         options.extra = src.options.clone();
         options
@@ -212,7 +254,7 @@ impl Compiler {
             .field(format!("nvrtc {major}.{minor}").as_bytes());
         // The include folder's path is not part of the key: its contents
         // (the headers) are.
-        for arg in Self::options(src, target, None).to_args() {
+        for arg in self.options(src, target, None).to_args() {
             h.field(arg.as_bytes());
         }
         h.field(b"headers");
@@ -250,7 +292,7 @@ impl Compiler {
         key: CacheKey,
     ) -> Result<CompiledImage> {
         let include = self.include_dir(src)?;
-        let options = Self::options(src, target, Some(include.display().to_string()));
+        let options = self.options(src, target, Some(include.display().to_string()));
         let start = Instant::now();
         NVRTC_INVOCATIONS.fetch_add(1, Ordering::Relaxed);
         let program = src.program_name();
@@ -304,5 +346,39 @@ fn ext(target: Target) -> &'static str {
     match target {
         Target::Ptx(_) => "ptx",
         Target::Cubin(_) => "cubin",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn the_line_info_variable_reads_like_a_flag() {
+        for yes in ["1", "yes", "true"] {
+            assert!(line_info_requested(Some(OsStr::new(yes))), "{yes:?}");
+        }
+        for no in [None, Some(OsStr::new("")), Some(OsStr::new("0"))] {
+            assert!(!line_info_requested(no), "{no:?}");
+        }
+    }
+
+    #[test]
+    fn line_info_is_an_nvrtc_option_only_when_asked() {
+        let src = CudaSource {
+            name: "k".into(),
+            source: String::new(),
+            headers: Vec::new(),
+            options: vec!["--fmad=false".into()],
+        };
+        let target = Target::Cubin(ringkernel_toolchain::Arch::SM_90);
+        let args = |c: &Compiler| c.options(&src, target, None).to_args();
+        let plain = Compiler::without_cache();
+        assert!(!plain.emits_line_info());
+        assert!(!args(&plain).iter().any(|a| a == "--generate-line-info"));
+        let lined = Compiler::without_cache().line_info(true);
+        assert!(args(&lined).iter().any(|a| a == "--generate-line-info"));
+        assert!(args(&lined).iter().any(|a| a == "--fmad=false"));
     }
 }
