@@ -17,7 +17,12 @@
 // failures counted), `delay_ns` the consumer sleeps after each message (a
 // slow consumer fills the inbox). `log[k]` = (producer << 16 | index) of
 // the k-th message received, bit 31 when any word differed; counters: [0]
-// received, [1] try-reserve failures (full), [2] producers that finished.
+// received, [1] try-reserve failures (full), [2] producers that finished,
+// [3] set by the first refused try-reserve. A slow consumer (`delay_ns` set)
+// waits for [3] before its first message, so the inbox is found full
+// whatever the timing (under compute-sanitizer a producer runs many times
+// slower than the consumer's sleep), unless mode 0 never tries.
+
 //
 // Single producer (k2k_mbar_sp_{cta,cluster}): one producer thread sends
 // `total` messages through rk_k2k_mbar_sp (mode 0: reserve_wait; 1:
@@ -78,7 +83,9 @@ __device__ void mbt_produce_mp(const rk_k2k_mbar_ref& r, rk_u32 producer, rk_u32
             pos = rk_k2k_mbar_mp_reserve_wait<S>(p);
         } else {
             while (!rk_k2k_mbar_mp_try_reserve<S>(p, &pos)) {
-                ++full;
+                if (full++ == 0u) {
+                    atomicExch(&counters[3], 1u);
+                }
                 rk_nanosleep(64u);
             }
         }
@@ -95,6 +102,13 @@ template <class S>
 __device__ void mbt_consume(rk_k2k_mbar_header* q, rk_u64* credit, rk_u32 total, rk_u32 delay_ns,
                             rk_u32* log, rk_u32* counters) {
     rk_k2k_mbar_rx rx = rk_k2k_mbar_rx_open<S>(q, credit);
+    if (delay_ns != 0u) {
+        // Until a producer has found the inbox full (bounded: a run whose
+        // producers never try is caught by the host's check instead).
+        for (rk_u32 spin = 0u; spin < (1u << 22) && atomicAdd(&counters[3], 0u) == 0u; ++spin) {
+            rk_nanosleep(delay_ns);
+        }
+    }
     for (rk_u32 k = 0; k < total; ++k) {
         const void* slot = rk_k2k_mbar_rx_begin_wait<S>(rx);
         log[k] = mbt_read(slot);
@@ -164,7 +178,9 @@ __device__ void mbt_produce_sp(const rk_k2k_mbar_ref& r, rk_u32 total, rk_u32 mo
             pos = rk_k2k_mbar_sp_reserve_wait<S>(p);
         } else {
             while (!rk_k2k_mbar_sp_try_reserve<S>(p, &pos)) {
-                ++full;
+                if (full++ == 0u) {
+                    atomicExch(&counters[3], 1u);
+                }
                 rk_nanosleep(64u);
             }
         }
