@@ -362,6 +362,14 @@ enum rk_actor_command : rk_u32 {
 // Round trips one look makes while nothing arrives, before the poll's
 // bookkeeping (stop flag, heartbeat, backoff) runs again.
 #define RK_ACTOR_LOOK_SPINS 8u
+// An actor with a K2K inbox looks once per idle poll instead (a look is a
+// PCIe round trip, about a microsecond, during which another actor's
+// message waits), and polls its K2K inbox for about as long first
+// (RK_ACTOR_K2K_SPIN_CYCLES of clock64, ~1 us at 2 GHz): a K2K message is
+// then seen within one load most of the time, a host message within two
+// microseconds.
+#define RK_ACTOR_K2K_LOOK_SPINS 1u
+#define RK_ACTOR_K2K_SPIN_CYCLES 2048u
 
 // Diagnostics: with RK_ACTOR_TRACE defined to 1 (the runtime adds
 // -DRK_ACTOR_TRACE=1 when RINGKERNEL_ACTOR_TRACE is set), the leader times
@@ -759,6 +767,23 @@ RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l) {
     return rk_actor_k2k_available<rk_actor_k2k_scope>(l, l->batch);
 }
 
+// Idle with a K2K inbox, before a look at the host inbox: polls the next
+// K2K slot's sequence word (a load in the inbox's own memory, never over
+// PCIe) for RK_ACTOR_K2K_SPIN_CYCLES; true as soon as a message is
+// committed there.
+RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
+    const rk_u64* seq = rk_k2k_seq_(l->k2k);
+    const rk_u64 head = l->k2k_head;
+    const rk_u64 start = (rk_u64)clock64();
+    #pragma unroll 1
+    do {
+        if (rk_actor_k2k_scope::ld_relaxed(&seq[head & l->k2k_mask]) == head + 1u) {
+            return true;
+        }
+    } while ((rk_u64)clock64() - start < RK_ACTOR_K2K_SPIN_CYCLES);
+    return false;
+}
+
 // Hands `n` consumed K2K slots back to the producers (their next lap).
 // Every read of them (by any thread) happened before the caller's fence.
 template <class K>
@@ -1124,7 +1149,9 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, const rk_actor_de
         rk_u64 tail = 0u;
         bool got = false;
 #pragma unroll 1
-        for (rk_u32 spin = 0u; spin < RK_ACTOR_LOOK_SPINS; ++spin) {
+        const rk_u32 spins =
+            RK_ACTOR_K2K && l->k2k != nullptr ? RK_ACTOR_K2K_LOOK_SPINS : RK_ACTOR_LOOK_SPINS;
+        for (rk_u32 spin = 0u; spin < spins; ++spin) {
             rk_u64 t = 0u;
             if (lane == 0u) {
                 t = rk_ld_relaxed_sys_u64(&l->inbox.header->tail);
@@ -1157,7 +1184,7 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, const rk_actor_de
             if (got) {
                 rk_actor_trace_mark(l, RK_ACTOR_TRACE_LOOKED);
             } else {
-                l->trace[RK_ACTOR_TRACE_LOOKS] += RK_ACTOR_LOOK_SPINS;
+                l->trace[RK_ACTOR_TRACE_LOOKS] += spins;
             }
 #endif
         }
@@ -1243,6 +1270,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
         l->k2k_turn = !l->k2k_turn;
         rk_u32 k = k2k_first ? rk_actor_k2k_ready(l) : 0u;
         rk_u32 from = RK_ACTOR_SOURCE_K2K;
+        bool k2k_spun = false; // rk_actor_k2k_spin saw a K2K message
         if (k == 0u) {
             // The tail is re-read (an acquire over PCIe) when the last value
             // read cannot fill a batch, so a busy ring gives full batches;
@@ -1255,16 +1283,23 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
                     tail = l->tail_ahead;
                 } else if (available == 0u && l->ll != nullptr) {
                     // Idle: warp 0 looks at the next slot's flagged copy and
-                    // the tail together (rk_actor_look), then polls again.
+                    // the tail together (rk_actor_look), then polls again;
+                    // an actor with a K2K inbox polls that first
+                    // (rk_actor_k2k_spin) and takes what arrives there.
                     if (l->look == RK_ACTOR_LOOK_NONE) {
-                        return RK_ACTOR_LOOK;
+                        if (!(RK_ACTOR_K2K && l->k2k != nullptr && rk_actor_k2k_spin(l))) {
+                            return RK_ACTOR_LOOK;
+                        }
+                        k2k_spun = true;
+                        tail = l->tail_seen; // nothing new read: frees nothing more
+                    } else {
+                        tail = l->look_tail; // the look fenced it when it shows more
+                        if (l->look == RK_ACTOR_LOOK_GOT) {
+                            l->inbox.other = l->inbox.index + 1u;
+                            from = RK_ACTOR_SOURCE_HOST_LL;
+                        }
+                        l->look = RK_ACTOR_LOOK_NONE;
                     }
-                    tail = l->look_tail; // the look fenced it when it shows more
-                    if (l->look == RK_ACTOR_LOOK_GOT) {
-                        l->inbox.other = l->inbox.index + 1u;
-                        from = RK_ACTOR_SOURCE_HOST_LL;
-                    }
-                    l->look = RK_ACTOR_LOOK_NONE;
                 } else {
                     tail = rk_ld_acquire_sys_u64(&l->inbox.header->tail);
                 }
@@ -1283,7 +1318,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
                 k = 1u; // only message `index` is staged
             }
         }
-        if (k == 0u && !k2k_first) {
+        if (k == 0u && (!k2k_first || k2k_spun)) {
             k = rk_actor_k2k_ready(l);
             from = RK_ACTOR_SOURCE_K2K;
         }
