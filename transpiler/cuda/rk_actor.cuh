@@ -1816,40 +1816,55 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
     stamp.physical_ns = __shfl_sync(mask, stamp.physical_ns, 0);
     stamp.logical = __shfl_sync(mask, stamp.logical, 0);
     stamp.node = __shfl_sync(mask, stamp.node, 0);
-    // The reply envelope, one 16-byte word per lane (one warp-wide store
-    // for a reply of up to 28 words): the header's four words built as
-    // rk_actor_write_replies builds them, then the payload the handler
-    // left in shared memory.
+    // The reply envelope, one 16-byte word per lane: one warp-wide store
+    // for a reply of up to 28 words. Every lane builds the header's four
+    // words (as rk_actor_write_replies builds them) from broadcast reads,
+    // and selects its own word without branching: a version that built
+    // them in four divergent branches took 770 cycles here (H200 loop
+    // trace), twice lane 0 building them alone.
     rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(&l->outbox, 0u));
-    #pragma unroll 1
-    for (rk_u32 w = lane; w < RK_ACTOR_HEADER_WORDS + S::reply_words; w += lanes) {
-        rk_actor_u4 v;
-        if (w == 0u) {
-            v.x = d->reply_type_id;
-            v.y = H::reply_size;
-            v.z = d->actor_id;
-            v.w = reinterpret_cast<const rk_actor_u4*>(S::request(0))->z; // the request's source
-        } else if (w == 1u) {
-            const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(0) + 16u);
-            const rk_u64 seq = l->sequence + 1u;
-            v.x = w1.x; // the request's correlation id
-            v.y = w1.y;
-            v.z = (rk_u32)seq;
-            v.w = (rk_u32)(seq >> 32);
-        } else if (w == 2u) {
-            v.x = (rk_u32)stamp.physical_ns;
-            v.y = (rk_u32)(stamp.physical_ns >> 32);
-            v.z = stamp.logical;
-            v.w = stamp.node;
-        } else if (w == 3u) {
-            v.x = RK_ENVELOPE_FLAG_REPLY;
-            v.y = 0u;
-            v.z = 0u;
-            v.w = 0u;
-        } else {
-            v = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * (w - RK_ACTOR_HEADER_WORDS));
+    constexpr rk_u32 words = RK_ACTOR_HEADER_WORDS + S::reply_words;
+    const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(0));
+    const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(0) + 16u);
+    const rk_u64 seq = l->sequence + 1u;
+    rk_actor_u4 header[RK_ACTOR_HEADER_WORDS];
+    header[0].x = d->reply_type_id;
+    header[0].y = H::reply_size;
+    header[0].z = d->actor_id;
+    header[0].w = w0.z; // the request's source
+    header[1].x = w1.x; // the request's correlation id
+    header[1].y = w1.y;
+    header[1].z = (rk_u32)seq;
+    header[1].w = (rk_u32)(seq >> 32);
+    header[2].x = (rk_u32)stamp.physical_ns;
+    header[2].y = (rk_u32)(stamp.physical_ns >> 32);
+    header[2].z = stamp.logical;
+    header[2].w = stamp.node;
+    header[3].x = RK_ENVELOPE_FLAG_REPLY;
+    header[3].y = 0u;
+    header[3].z = 0u;
+    header[3].w = 0u;
+    if (words <= lanes) {
+        const rk_u32 at = lane >= RK_ACTOR_HEADER_WORDS && lane < words ? lane - RK_ACTOR_HEADER_WORDS : 0u;
+        const rk_actor_u4 payload = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * at);
+        const rk_actor_u4 v = lane == 0u   ? header[0]
+                              : lane == 1u ? header[1]
+                              : lane == 2u ? header[2]
+                              : lane == 3u ? header[3]
+                                           : payload;
+        if (lane < words) {
+            slot[lane] = v;
         }
-        slot[w] = v;
+    } else {
+        if (lane == 0u) {
+            for (rk_u32 w = 0u; w < RK_ACTOR_HEADER_WORDS; ++w) {
+                slot[w] = header[w];
+            }
+        }
+        #pragma unroll 1
+        for (rk_u32 w = lane; w < S::reply_words; w += lanes) {
+            slot[RK_ACTOR_HEADER_WORDS + w] = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * w);
+        }
     }
     // Orders every lane's slot writes before lane 0's fence (bar.warp.sync
     // orders memory among the lanes it synchronises, as B5 does the block's).
