@@ -1807,64 +1807,55 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
             }
         }
     }
-    // Lane 0's verdict and stamp for the lanes (the shuffles also order its
-    // shared-memory writes, the reply, before the lanes read them).
+    // Lane 0's verdict for the lanes.
     taken = __shfl_sync(mask, taken ? 1u : 0u, 0) != 0u;
     if (!taken) {
         return false;
     }
-    stamp.physical_ns = __shfl_sync(mask, stamp.physical_ns, 0);
-    stamp.logical = __shfl_sync(mask, stamp.logical, 0);
-    stamp.node = __shfl_sync(mask, stamp.node, 0);
     // The reply envelope, one 16-byte word per lane: one warp-wide store
-    // for a reply of up to 28 words. Every lane builds the header's four
-    // words (as rk_actor_write_replies builds them) from broadcast reads,
-    // and selects its own word without branching: a version that built
-    // them in four divergent branches took 770 cycles here (H200 loop
-    // trace), twice lane 0 building them alone.
+    // for a reply of up to 28 words. Lane 0 builds the header's four words
+    // (as rk_actor_write_replies builds them) into the receive scratch
+    // (free on this path); each lane then copies its word, from there or
+    // from the reply the handler left, choosing the address, not the
+    // branch. (Lanes building their own header words in a four-way
+    // selection compiled to an indirect branch, divergent: 690-770 cycles
+    // for this stage in the H200 loop trace.)
     rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(&l->outbox, 0u));
+    rk_actor_u4* header = reinterpret_cast<rk_actor_u4*>(rk_actor_dynamic);
     constexpr rk_u32 words = RK_ACTOR_HEADER_WORDS + S::reply_words;
-    const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(0));
-    const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(0) + 16u);
-    const rk_u64 seq = l->sequence + 1u;
-    rk_actor_u4 header[RK_ACTOR_HEADER_WORDS];
-    header[0].x = d->reply_type_id;
-    header[0].y = H::reply_size;
-    header[0].z = d->actor_id;
-    header[0].w = w0.z; // the request's source
-    header[1].x = w1.x; // the request's correlation id
-    header[1].y = w1.y;
-    header[1].z = (rk_u32)seq;
-    header[1].w = (rk_u32)(seq >> 32);
-    header[2].x = (rk_u32)stamp.physical_ns;
-    header[2].y = (rk_u32)(stamp.physical_ns >> 32);
-    header[2].z = stamp.logical;
-    header[2].w = stamp.node;
-    header[3].x = RK_ENVELOPE_FLAG_REPLY;
-    header[3].y = 0u;
-    header[3].z = 0u;
-    header[3].w = 0u;
-    if (words <= lanes) {
-        const rk_u32 at = lane >= RK_ACTOR_HEADER_WORDS && lane < words ? lane - RK_ACTOR_HEADER_WORDS : 0u;
-        const rk_actor_u4 payload = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * at);
-        const rk_actor_u4 v = lane == 0u   ? header[0]
-                              : lane == 1u ? header[1]
-                              : lane == 2u ? header[2]
-                              : lane == 3u ? header[3]
-                                           : payload;
-        if (lane < words) {
-            slot[lane] = v;
-        }
-    } else {
-        if (lane == 0u) {
-            for (rk_u32 w = 0u; w < RK_ACTOR_HEADER_WORDS; ++w) {
-                slot[w] = header[w];
-            }
-        }
-        #pragma unroll 1
-        for (rk_u32 w = lane; w < S::reply_words; w += lanes) {
-            slot[RK_ACTOR_HEADER_WORDS + w] = *reinterpret_cast<const rk_actor_u4*>(S::reply(0) + 16u * w);
-        }
+    if (lane == 0u) {
+        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(0));
+        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(0) + 16u);
+        const rk_u64 seq = l->sequence + 1u;
+        rk_actor_u4 h;
+        h.x = d->reply_type_id;
+        h.y = H::reply_size;
+        h.z = d->actor_id;
+        h.w = w0.z; // the request's source
+        header[0] = h;
+        h.x = w1.x; // the request's correlation id
+        h.y = w1.y;
+        h.z = (rk_u32)seq;
+        h.w = (rk_u32)(seq >> 32);
+        header[1] = h;
+        h.x = (rk_u32)stamp.physical_ns;
+        h.y = (rk_u32)(stamp.physical_ns >> 32);
+        h.z = stamp.logical;
+        h.w = stamp.node;
+        header[2] = h;
+        h.x = RK_ENVELOPE_FLAG_REPLY;
+        h.y = 0u;
+        h.z = 0u;
+        h.w = 0u;
+        header[3] = h;
+    }
+    __syncwarp(mask);
+    #pragma unroll 1
+    for (rk_u32 w = lane; w < words; w += lanes) {
+        const unsigned char* from = w < RK_ACTOR_HEADER_WORDS
+                                        ? reinterpret_cast<const unsigned char*>(header) + 16u * w
+                                        : S::reply(0) + 16u * (w - RK_ACTOR_HEADER_WORDS);
+        slot[w] = *reinterpret_cast<const rk_actor_u4*>(from);
     }
     // Orders every lane's slot writes before lane 0's fence (bar.warp.sync
     // orders memory among the lanes it synchronises, as B5 does the block's).
