@@ -1148,9 +1148,9 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, const rk_actor_de
         // inlined into the loop, where registers are scarce.
         rk_u64 tail = 0u;
         bool got = false;
-#pragma unroll 1
         const rk_u32 spins =
             RK_ACTOR_K2K && l->k2k != nullptr ? RK_ACTOR_K2K_LOOK_SPINS : RK_ACTOR_LOOK_SPINS;
+#pragma unroll 1
         for (rk_u32 spin = 0u; spin < spins; ++spin) {
             rk_u64 t = 0u;
             if (lane == 0u) {
