@@ -14,7 +14,7 @@
 //!     [--live | --tree ROOT] [--extra OPTION]... [--drop OPTION]... [--dump DIR] [--only NAME] \
 //!     [--line-info]
 //! ```
-//! `--live` reads `rk_actor.cuh`, `rk_rust.cuh` and `device-lib/cuda/*.cuh`
+//! `--live` reads `rk_actor*.cuh`, `rk_rust.cuh` and `device-lib/cuda/*.cuh`
 //! from this source tree at run time instead of the copies compiled into
 //! the crates (to measure a header edit without rebuilding); `--tree ROOT`
 //! reads them from `ROOT/transpiler/cuda` and `ROOT/device-lib/cuda`, e.g.

@@ -62,10 +62,39 @@ pub const RUST_HEADER: Header = Header {
 
 /// `rk_actor.cuh`: the persistent actor loop, included by modules with
 /// `#[ring_kernel]` handlers (together with device-lib's protocol headers).
+/// It includes its parts ([`ACTOR_PARTS`]), one topic each.
 pub const ACTOR_HEADER: Header = Header {
     name: "rk_actor.cuh",
     contents: include_str!("../../../cuda/rk_actor.cuh"),
 };
+
+/// The parts of the actor loop that `rk_actor.cuh` includes, in its order.
+pub const ACTOR_PARTS: [Header; 6] = [
+    Header {
+        name: "rk_actor_state.cuh",
+        contents: include_str!("../../../cuda/rk_actor_state.cuh"),
+    },
+    Header {
+        name: "rk_actor_io.cuh",
+        contents: include_str!("../../../cuda/rk_actor_io.cuh"),
+    },
+    Header {
+        name: "rk_actor_k2k.cuh",
+        contents: include_str!("../../../cuda/rk_actor_k2k.cuh"),
+    },
+    Header {
+        name: "rk_actor_poll.cuh",
+        contents: include_str!("../../../cuda/rk_actor_poll.cuh"),
+    },
+    Header {
+        name: "rk_actor_receive.cuh",
+        contents: include_str!("../../../cuda/rk_actor_receive.cuh"),
+    },
+    Header {
+        name: "rk_actor_run.cuh",
+        contents: include_str!("../../../cuda/rk_actor_run.cuh"),
+    },
+];
 
 /// NVRTC options the generated code is only correct with. `--fmad=false`
 /// is the one that matters (no FMA contraction, as in Rust); the others are
@@ -330,6 +359,7 @@ pub fn write_module(
                 .map(|&(name, contents)| Header { name, contents }),
         );
         headers.push(ACTOR_HEADER);
+        headers.extend(ACTOR_PARTS);
     }
     Ok(Output {
         source,

@@ -1,0 +1,224 @@
+// rk_actor_io.cuh: part of the actor loop, rk_actor.cuh: copies between mapped host memory and shared memory (staging a batch), the outbox:
+// free slots, dead letters, writing a batch's reply envelopes.
+// Included by rk_actor.cuh only, in order, after its configuration (RK_ACTOR_K2K,
+// the tier, the schedules): the parts are one text, split by topic.
+#ifndef RK_ACTOR_IO_CUH
+#define RK_ACTOR_IO_CUH
+#ifndef RK_ACTOR_CUH
+#error "rk_actor_io.cuh is part of rk_actor.cuh: include that"
+#endif
+
+// ---- copies between mapped host memory and shared memory ----
+
+// Starts copying 16 bytes from `src` (mapped or global memory) to `dst`
+// (shared memory). sm_80+: cp.async, so every copy of a batch is in flight at
+// once without holding registers; older parts load and store. Either way
+// rk_actor_copy_wait() completes them. The reads are weak: they are ordered
+// after the leader's acquire of the ring's tail by the barrier in between.
+RK_INLINE void rk_actor_copy16_async(void* dst, const void* src) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    rk_u64 shared_addr;
+    rk_u64 global_addr;
+    asm("cvta.to.shared.u64 %0, %1;" : "=l"(shared_addr) : "l"(dst));
+    asm("cvta.to.global.u64 %0, %1;" : "=l"(global_addr) : "l"(src));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;"
+                 :
+                 : "r"((rk_u32)shared_addr), "l"(global_addr)
+                 : "memory");
+#else
+    rk_u32 a, b, c, d;
+    asm volatile("ld.relaxed.sys.global.v4.b32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(a), "=r"(b), "=r"(c), "=r"(d)
+                 : "l"(src)
+                 : "memory");
+    rk_u32* out = reinterpret_cast<rk_u32*>(dst);
+    out[0] = a;
+    out[1] = b;
+    out[2] = c;
+    out[3] = d;
+#endif
+}
+
+// Waits for the calling thread's rk_actor_copy16_async copies.
+RK_INLINE void rk_actor_copy_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("cp.async.wait_all;" ::: "memory");
+#endif
+}
+
+// Stages the first `count` published slots of `inbox` into the records
+// (S::request): S::in_words 16-byte words each (the header, then the
+// payload). Every thread of the block takes every T-th word, so a warp's
+// copies cover consecutive bytes of the ring.
+template <typename H>
+RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
+    using S = rk_actor_shape<H>;
+    using U = rk_actor_unit_of<H>;
+    const rk_u32 total = count * S::in_words;
+    const rk_u32 threads = U::threads();
+    #pragma unroll 1
+    for (rk_u32 w = U::tid(); w < total; w += threads) {
+        const rk_u32 m = w / S::in_words;
+        const rk_u32 o = w - m * S::in_words;
+        const unsigned char* src =
+            reinterpret_cast<const unsigned char*>(rk_ring_pop_slot(inbox, m)) + 16u * o;
+        rk_actor_copy16_async(S::request(m) + 16u * o, src);
+    }
+    rk_actor_copy_wait();
+}
+
+// rk_actor_stage for a batch whose slots are in this block's shared memory
+// (a cluster-placed system's K2K inbox; cp.async reads global memory only):
+// plain 16-byte copies, ordered after the leader's acquire of the slots by
+// the barrier in between, like the host path's reads.
+template <typename H>
+RK_INLINE void rk_actor_stage_shared(const rk_ring* inbox, rk_u32 count) {
+    using S = rk_actor_shape<H>;
+    using U = rk_actor_unit_of<H>;
+    const rk_u32 total = count * S::in_words;
+    const rk_u32 threads = U::threads();
+    #pragma unroll 1
+    for (rk_u32 w = U::tid(); w < total; w += threads) {
+        const rk_u32 m = w / S::in_words;
+        const rk_u32 o = w - m * S::in_words;
+        const uint4* src = reinterpret_cast<const uint4*>(
+            reinterpret_cast<const unsigned char*>(rk_ring_pop_slot(inbox, m)) + 16u * o);
+        *reinterpret_cast<uint4*>(S::request(m) + 16u * o) = *src;
+    }
+}
+
+// Writes `words` 16-byte words from `src` (shared) to `dst` (mapped).
+RK_INLINE void rk_actor_store_words(void* dst, const void* src, rk_u32 words) {
+    const rk_u32* in = reinterpret_cast<const rk_u32*>(src);
+    volatile rk_u32* out = reinterpret_cast<volatile rk_u32*>(dst);
+    #pragma unroll 1
+    for (rk_u32 i = 0; i < words * 4u; ++i) {
+        out[i] = in[i];
+    }
+}
+
+// ---- the outbox ----
+
+// Free outbox slots, at least one: re-reads the host's head when fewer
+// than `wanted` are known free, and waits (backpressure: the host drains
+// the outbox; nothing is overwritten) while there is none.
+RK_INLINE rk_u32 rk_actor_outbox_space(rk_actor_leader* l, rk_control_block* cb, rk_u32 wanted) {
+    const rk_u64 capacity = (rk_u64)l->outbox.mask + 1u;
+    rk_u32 space = (rk_u32)(capacity - (l->outbox.index - l->outbox.other));
+    rk_u32 sleep = 32u;
+    while (space < wanted) {
+        l->outbox.other = rk_ld_acquire_sys_u64(&l->outbox.header->head);
+        space = (rk_u32)(capacity - (l->outbox.index - l->outbox.other));
+        if (space > 0u) {
+            break;
+        }
+        rk_control_heartbeat(cb, ++l->heartbeat);
+        rk_nanosleep(sleep);
+        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+    }
+    return space;
+}
+
+// Dead-letters a request (leader): the original header (correlation id,
+// sequence) and `payload_bytes` of payload, flagged FAULT, the reason in
+// `reserved`; published at once. Inlined: out of line (a cold path with
+// several callers) it saved about 0.02 s of NVRTC time, but the call made
+// ptxas save live registers to the stack in the loop (spills in
+// bench_sources' echo64) once the descriptor moved to shared memory, and
+// the saving was within the noise of the same measurement since.
+static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
+                                                         const rk_actor_desc* d,
+                                                         const rk_envelope_header* request,
+                                                         const void* payload, rk_u32 payload_bytes,
+                                                         rk_u32 kind, rk_u32 line, rk_u32 column) {
+    rk_actor_outbox_space(l, d->control, 1u);
+    rk_envelope_header* slot = rk_ring_push_slot(&l->outbox, 0u);
+    rk_u32 room = l->outbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
+    rk_u32 bytes = payload_bytes < room ? payload_bytes : room;
+    rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
+    slot->type_id = request->type_id;
+    slot->payload_size = bytes;
+    slot->source_actor = d->actor_id;
+    slot->dest_actor = request->source_actor;
+    slot->correlation_id = request->correlation_id;
+    slot->sequence = request->sequence;
+    slot->hlc = t;
+    slot->flags = RK_ENVELOPE_FLAG_FAULT | RK_ENVELOPE_FLAG_REPLY;
+    slot->reserved[0] = kind;
+    slot->reserved[1] = line;
+    slot->reserved[2] = column;
+    rk_actor_store_words(rk_envelope_payload(slot), payload, bytes / 16u);
+    const unsigned char* tail_in = reinterpret_cast<const unsigned char*>(payload) + (bytes & ~15u);
+    unsigned char* tail_out = rk_envelope_payload(slot) + (bytes & ~15u);
+    #pragma unroll 1
+    for (rk_u32 i = 0; i < (bytes & 15u); ++i) {
+        tail_out[i] = tail_in[i];
+    }
+    rk_control_set_counters(d->control, l->messages_in, l->messages_out);
+    rk_ring_push_commit(&l->outbox);
+}
+
+// 16 bytes, for vector copies.
+struct alignas(16) rk_actor_u4 {
+    rk_u32 x, y, z, w;
+};
+
+// Writes the first `count` reply envelopes of a batch into the outbox's
+// free slots. Headers: thread t builds those of replies t, t + T, ... from
+// the staged requests (four 16-byte stores each). Payloads: the replies the
+// handlers left in shared memory, 16-byte word w of the batch by thread
+// w mod T, so a warp's stores cover consecutive words. Stamp m is
+// (first.l, first.c + m), or the one the leader left in S::env(m) when it
+// had to issue them one by one.
+template <typename H>
+RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
+                                      rk_u64 sequence, rk_hlc_timestamp first, bool serial) {
+    using S = rk_actor_shape<H>;
+    using U = rk_actor_unit_of<H>;
+    const rk_u32 tid = U::tid();
+    const rk_u32 threads = U::threads();
+    #pragma unroll 1
+    for (rk_u32 m = tid; m < count; m += threads) {
+        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
+        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(m) + 16u);
+        rk_hlc_timestamp t = first;
+        if (serial) {
+            t = S::env(m)->received;
+        } else {
+            t.logical = first.logical + m;
+        }
+        const rk_u64 seq = sequence + 1u + m;
+        rk_actor_u4 h[4];
+        h[0].x = d->reply_type_id;
+        h[0].y = H::reply_size;
+        h[0].z = d->actor_id;
+        h[0].w = w0.z; // the request's source
+        h[1].x = w1.x; // the request's correlation id
+        h[1].y = w1.y;
+        h[1].z = (rk_u32)seq;
+        h[1].w = (rk_u32)(seq >> 32);
+        h[2].x = (rk_u32)t.physical_ns;
+        h[2].y = (rk_u32)(t.physical_ns >> 32);
+        h[2].z = t.logical;
+        h[2].w = t.node;
+        h[3].x = RK_ENVELOPE_FLAG_REPLY;
+        h[3].y = 0u;
+        h[3].z = 0u;
+        h[3].w = 0u;
+        rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m));
+        slot[0] = h[0];
+        slot[1] = h[1];
+        slot[2] = h[2];
+        slot[3] = h[3];
+    }
+    const rk_u32 total = count * S::reply_words;
+    #pragma unroll 1
+    for (rk_u32 w = tid; w < total; w += threads) {
+        const rk_u32 m = w / S::reply_words;
+        const rk_u32 o = w - m * S::reply_words;
+        const rk_actor_u4 v = *reinterpret_cast<const rk_actor_u4*>(S::reply(m) + 16u * o);
+        reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m))[RK_ACTOR_HEADER_WORDS + o] = v;
+    }
+}
+
+#endif // RK_ACTOR_IO_CUH

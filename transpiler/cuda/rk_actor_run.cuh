@@ -1,0 +1,234 @@
+// rk_actor_run.cuh: part of the actor loop, rk_actor.cuh: running the handler over a batch under its schedule, and the compact path
+// (rk_actor_call_one: one call answered by warp 0).
+// Included by rk_actor.cuh only, in order, after its configuration (RK_ACTOR_K2K,
+// the tier, the schedules): the parts are one text, split by topic.
+#ifndef RK_ACTOR_RUN_CUH
+#define RK_ACTOR_RUN_CUH
+#ifndef RK_ACTOR_CUH
+#error "rk_actor_run.cuh is part of rk_actor.cuh: include that"
+#endif
+
+// ---- running the handler over a batch ----
+
+// Runs the handler over staged messages [0, count) under H::schedule, reply
+// i into S::reply(i) (shared memory). Returns the index of the message the
+// handler faulted on, or `count`; the same value in every thread. `fault`
+// is the block's fault record, clear on entry.
+template <typename H>
+RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, rk_u32 count,
+                                    rk_fault_record* fault) {
+    using S = rk_actor_shape<H>;
+    using U = rk_actor_unit_of<H>;
+    const rk_u32 tid = U::tid();
+    const rk_u32 threads = U::threads();
+    if constexpr (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
+        const bool uniform = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM;
+        bool faulted = false;
+        for (rk_u32 i = uniform ? tid : 0u; i < count && !faulted; i += uniform ? threads : 1u) {
+            rk_actor_ctx f;
+            f.record = fault;
+            f.faulted = false;
+            f.env = S::env(i);
+            f.desc = d;
+            f.leader = l;
+            H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i),
+                   uniform || tid == 0u);
+            faulted = f.faulted;
+        }
+        if (!U::sync_or(faulted)) {
+            return count;
+        }
+        // Some message faulted: run the batch again in order (below), which
+        // stops at the first faulting one and rewrites the replies before it.
+        if (tid == 0u) {
+            fault->state = 0u;
+        }
+        U::sync();
+    }
+    for (rk_u32 i = 0u; i < count; ++i) {
+        rk_actor_ctx f;
+        f.record = fault;
+        f.faulted = false;
+        f.env = S::env(i);
+        f.desc = d;
+        f.leader = l;
+        H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i), tid == 0u);
+        // The barrier also orders this message's state writes before the
+        // next message's reads.
+        if (U::sync_or(f.faulted)) {
+            return i;
+        }
+    }
+    return count;
+}
+
+// ---- one call by warp 0 alone (the compact path) ----
+
+// Diagnostics: the end of a traced call (the loop's close): counts it and,
+// every 64 calls, stores the accumulators to the control block's pad in
+// four 16-byte stores (fewer PCIe writes perturb less; the host subtracts
+// two readings). Leader only.
+RK_INLINE void rk_actor_trace_close(rk_actor_leader* l, rk_control_block* cb) {
+#if RK_ACTOR_TRACE
+    rk_actor_trace_mark(l, RK_ACTOR_TRACE_CLOSE);
+    l->trace[RK_ACTOR_TRACE_BATCHES] += 1u;
+    if (l->trace[RK_ACTOR_TRACE_BATCHES] % 64u == 0u) {
+        rk_actor_u4* out = reinterpret_cast<rk_actor_u4*>(cb->device_pad);
+        const rk_actor_u4* in = reinterpret_cast<const rk_actor_u4*>(l->trace);
+        for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS / 4u; ++k) {
+            out[k] = in[k];
+        }
+    }
+#else
+    (void)l;
+    (void)cb;
+#endif
+}
+
+// A call the look found alone (message `index` staged in record 0 from its
+// flagged copy, the tail showing nothing after it), answered by the first
+// min(32, threads) threads while the rest of the actor waits at the look's
+// barrier: lane 0 checks and receives it (rk_actor_receive_one), runs the
+// handler, stamps the reply; the lanes write the reply envelope (one
+// 16-byte word each); lane 0 then closes the batch exactly as the loop
+// closes a batch of one (counters, the fence, the outbox tail, the inbox
+// head, the heartbeat). The same effects, clock steps and order as the
+// loop's path for that batch, without its five block barriers, its poll
+// and its publication: the round trip's device time is then one thread's
+// instructions, a warp's reply stores and the fence.
+// Not taken (returns false, nothing changed, the poll takes the message
+// as before) when the outbox has no slot known free, the envelope is not
+// this actor's message (the loop dead-letters it) or the handler faults
+// (the loop runs it again, in order, and dead-letters it: UNIFORM means
+// running it again is the same run; the clock is restored, so the
+// receipt is issued once).
+// Inlined into the look (out of line itself, so the handler's second
+// copy here gets the look's registers, not the loop's); a call of its own
+// cost about 400 cycles on the call path (H200, loop trace).
+template <typename H>
+__device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_actor_leader* l,
+                                                  rk_fault_record* fault, rk_u32 lane,
+                                                  rk_u32 threads) {
+    using S = rk_actor_shape<H>;
+    const unsigned mask = threads >= 32u ? 0xFFFFFFFFu : ((1u << threads) - 1u);
+    const rk_u32 lanes = threads < 32u ? threads : 32u;
+    const rk_u64 capacity = (rk_u64)l->outbox.mask + 1u;
+    if (l->outbox.index - l->outbox.other >= capacity) {
+        return false; // the poll waits for a slot (rk_actor_outbox_space)
+    }
+    bool taken = false;
+    rk_hlc_timestamp stamp = {};
+    if (lane == 0u) {
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_POLL);
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_PUBLISH);
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_STAGE);
+        const rk_hlc_clock before = l->clock;
+        fault->state = 0u;
+        const rk_u64 pt = rk_hlc_physical_now(&l->clock);
+        if (rk_actor_receive_one<H>(l, d, pt) != 0u) {
+            rk_actor_trace_mark(l, RK_ACTOR_TRACE_RECEIVE);
+            rk_actor_ctx f;
+            f.record = fault;
+            f.faulted = false;
+            f.env = S::env(0);
+            f.desc = d;
+            f.leader = l;
+            H::run(&f, d->state, S::request(0) + RK_ENVELOPE_HEADER_SIZE, S::reply(0), true);
+            rk_actor_trace_mark(l, RK_ACTOR_TRACE_HANDLER);
+            if (RK_LIKELY(!f.faulted)) {
+                stamp = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
+                rk_actor_trace_mark(l, RK_ACTOR_TRACE_STAMP);
+                taken = true;
+            } else {
+                l->clock = before;
+            }
+        }
+    }
+    // Lane 0's verdict for the lanes.
+    taken = __shfl_sync(mask, taken ? 1u : 0u, 0) != 0u;
+    if (!taken) {
+        return false;
+    }
+    // The reply envelope, one 16-byte word per lane: one warp-wide store
+    // for a reply of up to 28 words. Lane 0 builds the header's four words
+    // (as rk_actor_write_replies builds them) into the receive scratch
+    // (free on this path); each lane then copies its word, from there or
+    // from the reply the handler left, choosing the address, not the
+    // branch. (Lanes building their own header words in a four-way
+    // selection compiled to an indirect branch, divergent: 690-770 cycles
+    // for this stage in the H200 loop trace.)
+    rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(&l->outbox, 0u));
+    rk_actor_u4* header = reinterpret_cast<rk_actor_u4*>(rk_actor_dynamic);
+    constexpr rk_u32 words = RK_ACTOR_HEADER_WORDS + S::reply_words;
+    if (lane == 0u) {
+        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(0));
+        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(0) + 16u);
+        const rk_u64 seq = l->sequence + 1u;
+        rk_actor_u4 h;
+        h.x = d->reply_type_id;
+        h.y = H::reply_size;
+        h.z = d->actor_id;
+        h.w = w0.z; // the request's source
+        header[0] = h;
+        h.x = w1.x; // the request's correlation id
+        h.y = w1.y;
+        h.z = (rk_u32)seq;
+        h.w = (rk_u32)(seq >> 32);
+        header[1] = h;
+        h.x = (rk_u32)stamp.physical_ns;
+        h.y = (rk_u32)(stamp.physical_ns >> 32);
+        h.z = stamp.logical;
+        h.w = stamp.node;
+        header[2] = h;
+        h.x = RK_ENVELOPE_FLAG_REPLY;
+        h.y = 0u;
+        h.z = 0u;
+        h.w = 0u;
+        header[3] = h;
+    }
+    __syncwarp(mask);
+    #pragma unroll 1
+    for (rk_u32 w = lane; w < words; w += lanes) {
+        const unsigned char* from = w < RK_ACTOR_HEADER_WORDS
+                                        ? reinterpret_cast<const unsigned char*>(header) + 16u * w
+                                        : S::reply(0) + 16u * (w - RK_ACTOR_HEADER_WORDS);
+        slot[w] = *reinterpret_cast<const rk_actor_u4*>(from);
+    }
+    // Orders every lane's slot writes before lane 0's fence (bar.warp.sync
+    // orders memory among the lanes it synchronises, as B5 does the block's).
+    __syncwarp(mask);
+    if (lane == 0u) {
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_WRITE);
+        rk_control_block* cb = d->control;
+        l->messages_in += 1u;
+        l->messages_out += 1u;
+        l->sequence += 1u;
+        rk_control_set_counters(cb, l->messages_in, l->messages_out);
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_COUNTERS);
+        // The release pattern of both rings, as the loop's close: the fence
+        // orders the reply's writes and the request's reads (its flagged
+        // copy, and the staged record it came from) before both stores.
+        rk_fence_acq_rel_sys();
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_FENCE);
+        l->outbox.index += 1u;
+        rk_st_relaxed_sys_u64(&l->outbox.header->tail, l->outbox.index);
+        rk_actor_trace_mark(l, RK_ACTOR_TRACE_TAIL);
+        // The poll's bookkeeping for a message taken from its copy: the
+        // look's tail (no fence needed: no slot is read by it), then the
+        // head, never past a tail read.
+        const rk_u64 tail = l->look_tail;
+        l->inbox.index += 1u;
+        l->inbox.other = tail > l->inbox.index ? tail : l->inbox.index;
+        l->tail_ahead = 0u;
+        rk_actor_free_inbox(l, tail, false);
+        l->look = RK_ACTOR_LOOK_NONE;
+        l->empty = 0u;
+        l->sleep = 32u;
+        rk_control_heartbeat(cb, ++l->heartbeat);
+        rk_actor_trace_close(l, cb);
+    }
+    __syncwarp(mask);
+    return true;
+}
+
+#endif // RK_ACTOR_RUN_CUH
