@@ -12,17 +12,14 @@
 //! `RINGKERNEL_REQUIRE_GPU=1 cargo test -p ringkernel-runtime --test k2k -- --include-ignored`.
 
 use std::ffi::c_void;
-use std::time::{Duration, Instant};
 
 use ringkernel_device::k2k::K2kLayout;
 use ringkernel_runtime::testing::gpu_runtime;
-use ringkernel_runtime::{
-    Compiler, CudaSource, DeviceBuffer, Error, LaunchConfigError, LaunchHandle, Runtime,
-};
+use ringkernel_runtime::{Compiler, CudaSource, DeviceBuffer, Error, LaunchConfigError, Runtime};
 use ringkernel_toolchain::{assemble, require_nvrtc, Arch, CudaTools, Target};
 
 mod k2k_log;
-use k2k_log::check_log;
+use k2k_log::{check_log, wait};
 
 const KERNELS: &str = include_str!("k2k/k2k_tests.cu");
 const SLOT: u32 = 128;
@@ -122,20 +119,6 @@ const RX: u32 = u32::MAX;
 struct Outcome {
     log: Vec<u32>,
     counters: Vec<u32>,
-}
-
-fn wait(handle: &LaunchHandle, what: &str) {
-    let start = Instant::now();
-    while !handle
-        .is_complete()
-        .unwrap_or_else(|e| panic!("{what}: {e}"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{what}: the kernel did not finish in 60 s (a lost or stuck message)"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 fn run(rt: &Runtime, tier: Tier, r: Run) -> Outcome {

@@ -14,15 +14,14 @@
 //! `RINGKERNEL_REQUIRE_GPU=1 cargo test -p ringkernel-runtime --test k2k_ll -- --include-ignored`.
 
 use std::ffi::c_void;
-use std::time::{Duration, Instant};
 
 use ringkernel_device::k2k::K2kLlLayout;
 use ringkernel_runtime::testing::gpu_runtime;
-use ringkernel_runtime::{Compiler, CudaSource, DeviceBuffer, LaunchHandle, Runtime};
+use ringkernel_runtime::{Compiler, CudaSource, DeviceBuffer, Runtime};
 use ringkernel_toolchain::{assemble, require_nvrtc, Arch, CudaTools, Target};
 
 mod k2k_log;
-use k2k_log::check_log;
+use k2k_log::{check_log, device_ptr, wait};
 
 const KERNELS: &str = include_str!("k2k_ll/k2k_ll_tests.cu");
 /// `LLT_MSG` and `LLT_PP_MSG` of the kernels.
@@ -110,24 +109,6 @@ struct Run {
     /// Consumer lanes: 32 (one word each) or 1 (lane 0 loads every word).
     lanes: u32,
     delay_ns: u32,
-}
-
-fn wait(handle: &LaunchHandle, what: &str) {
-    let start = Instant::now();
-    while !handle
-        .is_complete()
-        .unwrap_or_else(|e| panic!("{what}: {e}"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{what}: the kernel did not finish in 60 s (a lost or stuck message)"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn device_ptr<T: ringkernel_runtime::DeviceCopy>(b: &DeviceBuffer<T>) -> u64 {
-    b.device_ptr().expect("a CUDA buffer")
 }
 
 /// One many-producer run: (log, counters).

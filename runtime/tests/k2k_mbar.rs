@@ -15,14 +15,13 @@
 //! `compute-sanitizer --tool racecheck --racecheck-report all BIN --include-ignored --test-threads=1`.
 
 use std::ffi::c_void;
-use std::time::{Duration, Instant};
 
 use ringkernel_runtime::testing::gpu_runtime;
-use ringkernel_runtime::{Compiler, CudaSource, DeviceBuffer, LaunchHandle, Runtime};
+use ringkernel_runtime::{Compiler, CudaSource, DeviceBuffer, Runtime};
 use ringkernel_toolchain::{assemble, require_nvrtc, Arch, CudaTools, Target};
 
 mod k2k_log;
-use k2k_log::check_log;
+use k2k_log::{check_log, device_ptr, wait};
 
 const KERNELS: &str = include_str!("k2k_mbar/k2k_mbar_tests.cu");
 const PRODUCERS: u32 = 128;
@@ -125,24 +124,6 @@ struct Run {
     delay_ns: u32,
     /// Many producers (`k2k_mbar_mp_*`) or one (`k2k_mbar_sp_*`).
     multi_producer: bool,
-}
-
-fn wait(handle: &LaunchHandle, what: &str) {
-    let start = Instant::now();
-    while !handle
-        .is_complete()
-        .unwrap_or_else(|e| panic!("{what}: {e}"))
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{what}: the kernel did not finish in 60 s (a lost or stuck message)"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-fn device_ptr<T: ringkernel_runtime::DeviceCopy>(b: &DeviceBuffer<T>) -> u64 {
-    b.device_ptr().expect("a CUDA buffer")
 }
 
 /// One fan-in run: (log, counters). Many producers: 128 threads × `MSGS`;

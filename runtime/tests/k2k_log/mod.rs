@@ -1,6 +1,34 @@
-//! The fan-in kernels' consumer log and its check, shared by the K2K inbox
-//! tests (`k2k.rs`: `rk_k2k`) and the LL inbox tests (`k2k_ll.rs`:
-//! `rk_k2k_ll`): the same exactly-once, untorn, per-producer-order rules.
+//! Shared by the device-library K2K inbox tests (`k2k.rs`: `rk_k2k`,
+//! `k2k_ll.rs`: `rk_k2k_ll`, `k2k_mbar.rs`: `rk_k2k_mbar`): the fan-in
+//! kernels' consumer log and its check (the same exactly-once, untorn,
+//! per-producer-order rules), and the launch helpers their harnesses share.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use ringkernel_runtime::{DeviceBuffer, DeviceCopy, LaunchHandle};
+
+/// Waits for a test kernel, failing after 60 s (a lost or stuck message
+/// would otherwise hang the test).
+pub fn wait(handle: &LaunchHandle, what: &str) {
+    let start = Instant::now();
+    while !handle
+        .is_complete()
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what}: the kernel did not finish in 60 s (a lost or stuck message)"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A CUDA buffer's device address, for raw kernel arguments.
+pub fn device_ptr<T: DeviceCopy>(b: &DeviceBuffer<T>) -> u64 {
+    b.device_ptr().expect("a CUDA buffer")
+}
 
 /// The kernels' `log` entries: producer << 16 | index, bit 31 when torn.
 pub const TORN: u32 = 0x8000_0000;
