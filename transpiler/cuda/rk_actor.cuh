@@ -544,7 +544,18 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             // One fence orders every slot write (all threads', through the
             // barrier) and every slot read before both index stores: the
             // release pattern of the ring protocol, for both rings at once.
-            rk_fence_acq_rel_sys();
+            // A K2K batch that wrote nothing to the host (no reply) orders
+            // only its K2K slot reads before their release, at the K2K
+            // inbox's scope: a system fence waits for every store to mapped
+            // memory to land (about 0.6 us), and the next K2K message,
+            // often already there, would wait for it. (The counters are
+            // statistics; dead letters and fault records publish themselves
+            // with their own release stores.)
+            if (RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K && answered == 0u) {
+                rk_actor_k2k_scope::fence_acq_rel();
+            } else {
+                rk_fence_acq_rel_sys();
+            }
             if (traced) {
                 rk_actor_trace_mark(&l, RK_ACTOR_TRACE_FENCE);
             }
