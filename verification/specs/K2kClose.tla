@@ -97,8 +97,8 @@ ConsumerVars == <<head, cstate, stop, taken, closedAt>>
 
 (* ---------------------------- producers -------------------------------- *)
 
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_send
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_try_send
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_try_send
 \* The handler sends its next message with ctx.send or ctx.try_send.
 Begin(p) ==
     /\ pc[p] = "idle"
@@ -110,7 +110,7 @@ Begin(p) ==
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_mp_try_reserve
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_send_to
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send_to
 \* models: runtime/src/actor/k2k_queue.rs reserve
 \* Reservation, step 1: load the tail word; or, with GuessStart, start from
 \* the sender's guess (rk_actor_send_to keeps one per port, rk_k2k_mp): one
@@ -159,7 +159,7 @@ Cas(p) ==
     /\ UNCHANGED <<seq, mode, k, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
 
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_send_to
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send_to
 \* models: runtime/src/actor/k2k_queue.rs reserve
 \* models: runtime/src/actor/cpu.rs attempt
 \* The reservation failed: the closed bit tells a terminated destination
@@ -183,7 +183,7 @@ Refused(p) ==
     /\ UNCHANGED ConsumerVars
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_commit
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_send_to
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send_to
 \* models: runtime/src/actor/k2k_queue.rs try_push_with
 \* Write the envelope (K2kInbox.tla checks the write/read order), then
 \* release-store seq = pos + 1; ctx.try_send returns true.
@@ -202,8 +202,8 @@ Ready == seq[Slot(head)] = head + 1   \* the message at head is committed
 
 ProducerVars == <<pc, mode, pos, k, owner, committed, refused, undeliverable>>
 
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_available
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_release
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_available
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_release
 \* models: runtime/src/actor/k2k_queue.rs pop
 \* The actor takes the committed message at head and runs it (also while
 \* stopping: the stop drains), then frees the slot for the next lap.
@@ -232,7 +232,7 @@ Stop ==
     /\ UNCHANGED <<seq, tail, head, cstate, taken, closedAt>>
     /\ UNCHANGED ProducerVars
 
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_shutdown
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_shutdown
 \* models: runtime/src/actor/cpu.rs shutdown_k2k
 \* A Failed actor asked to stop dead-letters each committed K2K message
 \* (UNDELIVERABLE, to the host) and frees its slot.
@@ -245,8 +245,8 @@ DeadLetter ==
     /\ UNCHANGED <<tail, cstate, stop, closedAt>>
     /\ UNCHANGED ProducerVars
 
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_close
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_poll
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_close
+\* models: transpiler/cuda/rk_actor_poll.cuh rk_actor_poll
 \* models: runtime/src/actor/k2k_queue.rs try_close
 \* A stopping actor (active and drained, or failed and shutting down)
 \* closes: CAS the tail word from [head, open] to [head, closed]; it fails

@@ -89,7 +89,7 @@ Init ==
 (* ---------------------------- producers -------------------------------- *)
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_send
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send
 \* models: device-lib/src/k2k/host.rs try_send
 \* Reservation, step 1: load tail.
 ReserveLoadTail(p) ==
@@ -153,7 +153,7 @@ WriteSlot(p) ==
     /\ UNCHANGED <<seq, tail, head, pos, k, cpc, got, owner, recv, wrongFull>>
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_commit
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_send
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send
 \* Release-store seq = pos + 1: the slot is published to the consumer.
 Commit(p) ==
     /\ pc[p] = "commit"
@@ -166,7 +166,7 @@ Commit(p) ==
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_try_consume_begin
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_rx_try_begin
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_available
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_available
 \* models: device-lib/src/k2k/host.rs try_recv
 \* Acquire-load the slot's sequence number; head + 1 means committed.
 \* (The actor loop takes a batch: it checks the next n slots' sequence
@@ -189,7 +189,7 @@ ReadSlot ==
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_consume_commit
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_rx_commit
-\* models: transpiler/cuda/rk_actor.cuh rk_actor_k2k_release
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_release
 \* Release-store seq = head + Cap (slot free for the next lap), head + 1.
 ConsumeCommit ==
     /\ cpc = "commit"

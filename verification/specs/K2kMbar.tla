@@ -83,6 +83,8 @@ Claim(p) ==
     /\ tail' = tail + 1
     /\ ppc' = [ppc EXCEPT ![p] = "waitE"]
 
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_mp_try_reserve
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_sp_try_reserve
 Reserve(p) ==
     /\ ppc[p] = "idle" /\ sent[p] < M /\ tail < N
     /\ IF ~MP \/ Bug = "no_head_cap"
@@ -93,18 +95,22 @@ Reserve(p) ==
                        /\ UNCHANGED <<tail, ppos, ppc>>
     /\ UNCHANGED <<head, full, empty, slot, sent, cpc, log, readset>>
 
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_mp_reserve_wait
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_sp_reserve_wait
 WaitEmpty(p) ==
     /\ ppc[p] = "waitE"
     /\ Passes(empty[Slot(ppos[p])], Xor1(Lap(ppos[p]) % 2))
     /\ ppc' = [ppc EXCEPT ![p] = "write"]
     /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppos, sent, cpc, log, readset>>
 
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_slot
 Write(p) ==
     /\ ppc[p] = "write"
     /\ slot' = [slot EXCEPT ![Slot(ppos[p])] = [pos |-> ppos[p], who |-> p, idx |-> sent[p]]]
     /\ ppc' = [ppc EXCEPT ![p] = "commit"]
     /\ UNCHANGED <<tail, head, fu, full, empty, ppos, sent, cpc, log, readset>>
 
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_commit
 Commit(p) ==
     /\ ppc[p] = "commit"
     /\ full' = [full EXCEPT ![Slot(ppos[p])] = @ + 1]
@@ -114,6 +120,8 @@ Commit(p) ==
 
 ConsumerParity == IF Bug = "consumer_parity" THEN Xor1(Lap(head) % 2) ELSE Lap(head) % 2
 
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_rx_try_begin
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_rx_begin_wait
 CWait ==
     /\ cpc = "wait" /\ head < N
     /\ Passes(full[Slot(head)], ConsumerParity)
@@ -127,6 +135,7 @@ CRead ==
     /\ cpc' = "free"
     /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppc, ppos, sent>>
 
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_rx_commit
 CFree ==
     /\ cpc = "free"
     /\ empty' = [empty EXCEPT ![Slot(head)] = @ + 1]
