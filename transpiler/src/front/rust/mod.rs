@@ -28,6 +28,8 @@ mod expr;
 pub mod gpu_type;
 pub mod host;
 pub mod infer;
+mod ops;
+mod place;
 pub mod precheck;
 mod range;
 mod send;
