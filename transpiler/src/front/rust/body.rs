@@ -109,7 +109,7 @@ pub(super) struct FnLowerer<'a> {
     pub try_sends: Vec<(Handle<Local>, proc_macro2::Span)>,
     /// Lowering a `#[ring_kernel(warps = 1)]` handler: its actor is one
     /// warp packed with others into a block, so intrinsics that expose the
-    /// block itself are rejected (`calls::warp_actor_rejects`).
+    /// block itself are rejected (`intrinsics::warp_actor_rejects`).
     pub warp_actor: bool,
 }
 

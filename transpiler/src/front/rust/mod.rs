@@ -28,6 +28,7 @@ mod expr;
 pub mod gpu_type;
 pub mod host;
 pub mod infer;
+mod intrinsics;
 mod ops;
 mod place;
 pub mod precheck;
