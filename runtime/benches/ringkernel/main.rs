@@ -27,10 +27,12 @@
 mod actor_hops;
 mod actors;
 mod anatomy;
+mod bars;
 mod baselines;
 mod compile;
 mod hop_system;
 mod k2k;
+mod machine;
 mod report;
 mod stats;
 
@@ -210,7 +212,7 @@ fn run() -> Result<(), String> {
     if config.only_k2k {
         return only_k2k(&rt, &config);
     }
-    let smi_before = report::nvidia_smi();
+    let smi_before = machine::nvidia_smi();
     step("transpile");
     let transpile = compile::transpile(&config)?;
     let baselines = if config.cpu {
@@ -251,7 +253,7 @@ fn run() -> Result<(), String> {
     else {
         return Err("three RingKernel streams".into());
     };
-    let smi_after = report::nvidia_smi();
+    let smi_after = machine::nvidia_smi();
     step("restarts");
     let restart = actors::restarts(&rt, &config)?;
     let modules = if config.cpu {
@@ -261,11 +263,11 @@ fn run() -> Result<(), String> {
         compile::nvrtc(&config)?
     };
     let results = Results {
-        date: report::utc_now(),
+        date: machine::utc_now(),
         device,
         smi_before,
         smi_after,
-        host_cpu: report::host_cpu(),
+        host_cpu: machine::host_cpu(),
         baselines,
         k2k,
         actor_hops,
