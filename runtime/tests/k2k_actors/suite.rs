@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ringkernel_device::control::FaultKind;
 use ringkernel_runtime::actor::{
-    ActorError, ClusterLimit, Placement, PlacementError, SpawnOptions,
+    ActorError, ClusterLimit, Member, Placement, PlacementError, SpawnOptions, System,
 };
 use ringkernel_runtime::{Error, Runtime};
 use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
@@ -483,7 +483,24 @@ pub fn stop_drains(rt: &Runtime, placement: Placement) {
         .expect("forwarder");
     b.connect(forwarder, 0, collector).expect("wire");
     let system = b.start().expect("start");
-    for index in 0..200 {
+    // Forwarder first, then the collector, as added... here the collector
+    // was added first, so stop the forwarder explicitly before the system.
+    forward_and_drain(&system, forwarder, 200);
+    system.stop(Duration::from_secs(10)).expect("stop");
+    let collect = system.actor(collector);
+    let mut got = 0;
+    while let Ok(Some(r)) = collect.try_recv() {
+        assert_eq!(r.index, got);
+        got += 1;
+    }
+    assert_eq!(got, 200, "every queued item was forwarded and answered");
+}
+
+/// Sends items 0..n (producer 0) to the forwarder from the host, then
+/// stops it: it drains, so every item has been forwarded (committed into
+/// its destination's inbox) when this returns.
+fn forward_and_drain(system: &System, forwarder: Member<Work, (), ()>, n: u32) {
+    for index in 0..n {
         system
             .actor(forwarder)
             .send(&Work {
@@ -493,20 +510,10 @@ pub fn stop_drains(rt: &Runtime, placement: Placement) {
             })
             .expect("send");
     }
-    // Forwarder first, then the collector, as added... here the collector
-    // was added first, so stop the forwarder explicitly before the system.
     system
         .actor(forwarder)
         .stop()
         .expect("the forwarder drains");
-    system.stop(Duration::from_secs(10)).expect("stop");
-    let collect = system.actor(collector);
-    let mut got = 0;
-    while let Ok(Some(r)) = collect.try_recv() {
-        assert_eq!(r.index, got);
-        got += 1;
-    }
-    assert_eq!(got, 200, "every queued item was forwarded and answered");
 }
 
 /// A stopped actor closes its K2K inbox: a producer that sends to it
@@ -578,21 +585,8 @@ pub fn failed_actor_dead_letters_its_k2k_queue(rt: &Runtime, placement: Placemen
         .expect("forwarder");
     b.connect(forwarder, 0, picky).expect("wire");
     let system = b.start().expect("start");
-    for index in 0..n {
-        system
-            .actor(forwarder)
-            .send(&Work {
-                producer: 0,
-                index,
-                words: [index; 14],
-            })
-            .expect("send");
-    }
     // Every item is in picky's inbox (committed) once the forwarder drained.
-    system
-        .actor(forwarder)
-        .stop()
-        .expect("the forwarder drains");
+    forward_and_drain(&system, forwarder, n);
     let line = HANDLERS
         .lines()
         .position(|l| l.contains("s.words[(s.index + 14) as usize]"))
