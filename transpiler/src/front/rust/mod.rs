@@ -35,6 +35,7 @@ pub mod precheck;
 mod range;
 mod send;
 pub mod signature;
+mod stmt;
 pub mod types;
 mod uniform;
 
