@@ -298,10 +298,13 @@ extern "C" __global__ void k2k_ll_bench_gpu(rk_k2k_ll_header* q0, rk_k2k_ll_head
 //   8 K2K_LAD_MBAR_MP          7 with the multi-producer reserve (relaxed
 //                              CAS on tail from a guess, credit from head;
 //                              the consumer adds to head with red.release).
-// 0..2 carry no message and are not protocols; 3..8 move the 64-byte
+//   9 K2K_LAD_MBAR_SP_DEFERRED 7 with the loads and check of a received
+//                              message after the next send (as 3): the
+//                              full barrier's wait stays on the hop.
+// 0..2 carry no message and are not protocols; 3..9 move the 64-byte
 // envelope header with every guarantee of their inbox (backpressure
 // included) and count wrong messages in `errors`. The global tier runs 0..6
-// (the host skips 7 and 8 there).
+// (the host skips 7, 8 and 9 there).
 
 #define K2K_LAD_FLAG_ACQREL_1T 0u
 #define K2K_LAD_FLAG_RELAXED_1T 1u
@@ -312,7 +315,8 @@ extern "C" __global__ void k2k_ll_bench_gpu(rk_k2k_ll_header* q0, rk_k2k_ll_head
 #define K2K_LAD_K2K_MP_RX 6u
 #define K2K_LAD_MBAR_SP 7u
 #define K2K_LAD_MBAR_MP 8u
-#define K2K_LAD_VARIANTS 9u
+#define K2K_LAD_MBAR_SP_DEFERRED 9u
+#define K2K_LAD_VARIANTS 10u
 
 // The mbarrier variants' inbox (this party's receiving one) and, after it,
 // the credit array of the route this party sends on.
@@ -559,9 +563,12 @@ struct k2k_lad_mbar_route<rk_scope_cluster> {
     }
 };
 
-// 7, 8: rk_k2k_mbar, one thread per party; the consumer frees its slot
-// (empty arrive) after its next send.
-template <class S, bool MP>
+// 7, 8, 9: rk_k2k_mbar, one thread per party; the consumer frees its slot
+// (empty arrive) after its next send. DEFER (9): the loads and the check of
+// a received message also wait until after the next send (as variant 3):
+// the wait for the full barrier stays on the hop, the bench's own reading
+// of the message does not.
+template <class S, bool MP, bool DEFER>
 __device__ void k2k_lad_mbar_pp(rk_u8* mine, rk_u8* theirs, rk_u32 party, rk_u32 n,
                                 rk_u64* out_ns, rk_u32* errors) {
     using R = k2k_lad_mbar_route<S>;
@@ -573,6 +580,13 @@ __device__ void k2k_lad_mbar_pp(rk_u8* mine, rk_u8* theirs, rk_u32 party, rk_u32
     rk_k2k_mbar_mp mp = rk_k2k_mbar_mp_open<S>(to);
     bool taken = false; // a message read and its slot not yet freed
     rk_u32 bad = 0u;
+    rk_u32 pending = 0u; // DEFER: the sequence the taken message must carry
+    const auto check = [&](const rk_envelope_header* m, rk_u32 i) {
+        bad += m->sequence != i || m->type_id != 0x50494E47u || m->source_actor != (party ^ 1u) ||
+                       m->dest_actor != party
+                   ? 1u
+                   : 0u;
+    };
     const rk_u64 t0 = rk_globaltimer_ns();
     for (rk_u32 i = 1; i <= n; ++i) {
 #pragma unroll
@@ -589,25 +603,37 @@ __device__ void k2k_lad_mbar_pp(rk_u8* mine, rk_u8* theirs, rk_u32 party, rk_u32
                 *m = h;
                 rk_k2k_mbar_commit<S>(to, pos);
                 if (taken) {
+                    if (DEFER) {
+                        check(static_cast<const rk_envelope_header*>(rk_k2k_mbar_slot(rx.r, rx.head)),
+                              pending);
+                    }
                     rk_k2k_mbar_rx_commit<S>(rx);
                     taken = false;
                 }
             } else {
-                if (taken) {
-                    rk_k2k_mbar_rx_commit<S>(rx); // party 0's first round
+                if (taken) { // party 0's first round
+                    if (DEFER) {
+                        check(static_cast<const rk_envelope_header*>(rk_k2k_mbar_slot(rx.r, rx.head)),
+                              pending);
+                    }
+                    rk_k2k_mbar_rx_commit<S>(rx);
                     taken = false;
                 }
                 const rk_envelope_header* m =
                     static_cast<const rk_envelope_header*>(rk_k2k_mbar_rx_begin_wait<S>(rx));
-                bad += m->sequence != i || m->type_id != 0x50494E47u ||
-                               m->source_actor != (party ^ 1u) || m->dest_actor != party
-                           ? 1u
-                           : 0u;
+                if (DEFER) {
+                    pending = i;
+                } else {
+                    check(m, i);
+                }
                 taken = true;
             }
         }
     }
     if (taken) {
+        if (DEFER) {
+            check(static_cast<const rk_envelope_header*>(rk_k2k_mbar_slot(rx.r, rx.head)), pending);
+        }
         rk_k2k_mbar_rx_commit<S>(rx);
     }
     if (party == 0u) {
@@ -621,21 +647,23 @@ __device__ void k2k_lad_mbar_pp(rk_u8* mine, rk_u8* theirs, rk_u32 party, rk_u32
 // The mbarrier variants need shared memory: the global tier has none.
 template <class S>
 struct k2k_lad_mbar_party {
-    static __device__ void run(void* mine, void* theirs, rk_u32 party, rk_u32 n, bool mp,
+    static __device__ void run(void* mine, void* theirs, rk_u32 party, rk_u32 n, rk_u32 variant,
                                rk_u64* out_ns, rk_u32* errors) {
-        if (mp) {
-            k2k_lad_mbar_pp<S, true>(static_cast<rk_u8*>(mine), static_cast<rk_u8*>(theirs),
-                                     party, n, out_ns, errors);
+        rk_u8* m = static_cast<rk_u8*>(mine);
+        rk_u8* t = static_cast<rk_u8*>(theirs);
+        if (variant == K2K_LAD_MBAR_MP) {
+            k2k_lad_mbar_pp<S, true, false>(m, t, party, n, out_ns, errors);
+        } else if (variant == K2K_LAD_MBAR_SP_DEFERRED) {
+            k2k_lad_mbar_pp<S, false, true>(m, t, party, n, out_ns, errors);
         } else {
-            k2k_lad_mbar_pp<S, false>(static_cast<rk_u8*>(mine), static_cast<rk_u8*>(theirs),
-                                      party, n, out_ns, errors);
+            k2k_lad_mbar_pp<S, false, false>(m, t, party, n, out_ns, errors);
         }
     }
 };
 
 template <>
 struct k2k_lad_mbar_party<rk_scope_gpu> {
-    static __device__ void run(void*, void*, rk_u32 party, rk_u32, bool, rk_u64*, rk_u32* errors) {
+    static __device__ void run(void*, void*, rk_u32 party, rk_u32, rk_u32, rk_u64*, rk_u32* errors) {
         if (party == 0u) {
             atomicAdd(errors, 1u); // not a global-memory protocol: a failed run
         }
@@ -685,9 +713,9 @@ __device__ void k2k_lad_party(void* mine, void* theirs, rk_u32 party, rk_u32 n, 
         break;
     case K2K_LAD_MBAR_SP:
     case K2K_LAD_MBAR_MP:
+    case K2K_LAD_MBAR_SP_DEFERRED:
         if (lane0) {
-            k2k_lad_mbar_party<S>::run(mine, theirs, party, n, variant == K2K_LAD_MBAR_MP, out_ns,
-                                       errors);
+            k2k_lad_mbar_party<S>::run(mine, theirs, party, n, variant, out_ns, errors);
         }
         break;
     default:

@@ -195,7 +195,7 @@ impl TierLatency {
 /// The ladder's variants (k2k.cu's `K2K_LAD_*`, in order): a key, what it
 /// is, and whether it is a protocol (moves the envelope with its inbox's
 /// guarantees) rather than a bare flag (a lower bound, no data).
-pub const LADDER: [(&str, &str, bool); 9] = [
+pub const LADDER: [(&str, &str, bool); 10] = [
     (
         "flag_acqrel_1t",
         "floor again in this module (1 thread, u32 flag, release/acquire, generic)",
@@ -241,16 +241,23 @@ pub const LADDER: [(&str, &str, bool); 9] = [
         "rk_k2k_mbar multi-producer reserve (relaxed CAS, head credit) + mbarrier handoff (shared memory only)",
         true,
     ),
+    (
+        "mbar_sp_deferred",
+        "rk_k2k_mbar single-producer, the message's loads and check after the next send (racecheck-clean; shared memory only)",
+        true,
+    ),
 ];
 
 /// The ladder's mbarrier variants (`K2K_LAD_MBAR_*`): shared and DSMEM
 /// tiers only (mbarriers live in shared memory).
 pub const LADDER_MBAR_SP: usize = 7;
 pub const LADDER_MBAR_MP: usize = 8;
+pub const LADDER_MBAR_SP_DEFERRED: usize = 9;
 
 /// Whether ladder variant `v` runs on `tier`.
 pub fn ladder_applies(v: usize, tier: Tier) -> bool {
-    tier != Tier::Global || !(v == LADDER_MBAR_SP || v == LADDER_MBAR_MP)
+    tier != Tier::Global
+        || !(v == LADDER_MBAR_SP || v == LADDER_MBAR_MP || v == LADDER_MBAR_SP_DEFERRED)
 }
 
 impl TierLatency {
