@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# compute-sanitizer racecheck over the K2K kernels (issue 10: "racecheck clean
+# on these kernels"), on a machine with an H100/H200 and the CUDA toolkit's
+# compute-sanitizer. Run from the checkout with the GPU test binaries packed
+# by ../shared/tools/gpu-pack.sh in .gpu/bin (the machine needs no Rust):
+#
+#   ../shared/tools/gpu-pack.sh -p ringkernel-runtime --test k2k_mbar --test gpu_k2k_actors
+#   cargo test --release --no-run -p ringkernel --test pipeline   # copied to .gpu/bin/pipeline
+#   bash tools/gpu-racecheck.sh            # on the GPU machine
+#
+# Each listed test runs alone under `--tool racecheck --racecheck-report all`
+# (hazards and analysis warnings); the script fails when any run reports a
+# hazard, fails its test, or is missing. Racecheck slows kernels by 10-100x,
+# so the list holds one representative of each kernel shape rather than
+# every scenario: the 128 x 8 fan-in (global memory), warp-actor fan-in in
+# one block (shared memory), the cluster fan-in (DSMEM), a drain on stop,
+# the device library's mbarrier inbox tests, and the pipeline example.
+set -uo pipefail
+bin=${RACECHECK_BIN:-.gpu/bin}
+cs=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
+[ -n "$cs" ] || { echo "compute-sanitizer not found"; exit 2; }
+export RINGKERNEL_REQUIRE_GPU=1
+out=${RACECHECK_OUT:-/tmp/racecheck}
+mkdir -p "$out"
+status=0
+run() { # binary test-name
+    local b=$1 t=$2 log="$out/$1.$2.log"
+    if [ ! -x "$bin/$b" ]; then echo "MISSING $bin/$b"; status=1; return; fi
+    timeout "${RACECHECK_TIMEOUT:-300}" "$cs" --tool racecheck --racecheck-report all --print-limit 20 \
+        "$bin/$b" --include-ignored --test-threads=1 --exact "$t" >"$log" 2>&1
+    local rc=$?
+    local summary passed
+    summary=$(grep -a 'RACECHECK SUMMARY' "$log" | tail -1)
+    passed=$(grep -a -c '^test result: ok. 1 passed' "$log")
+    if [ $rc -ne 0 ] || [ "$passed" != 1 ] || ! grep -q '0 hazards displayed (0 errors, 0 warnings)' <<<"$summary"; then
+        echo "FAIL $b $t rc=$rc ${summary:-no summary} (log: $log)"
+        status=1
+    else
+        echo "ok   $b $t: $summary"
+    fi
+}
+run gpu_k2k_actors gpu_fan_in_128_producers_x_8_exactly_once_through_a_small_inbox
+run gpu_k2k_actors gpu_block_fan_in_7_warp_producers_exactly_once_through_a_full_inbox
+run gpu_k2k_actors gpu_cluster_fan_in_7_producers_exactly_once_through_a_full_inbox
+run gpu_k2k_actors gpu_stop_drains_every_stage
+run gpu_k2k_actors gpu_block_stop_drains_every_stage
+run gpu_k2k_actors gpu_cluster_stop_drains_every_stage
+run pipeline gpu_the_pipeline_equals_the_reference
+# Every GPU test of the device library's mbarrier inboxes (its ignored ones).
+for t in $("$bin/k2k_mbar" --list --ignored 2>/dev/null | sed -n 's/^\([a-z0-9_]*\): test$/\1/p'); do
+    run k2k_mbar "$t"
+done
+exit $status
