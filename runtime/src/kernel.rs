@@ -112,7 +112,7 @@ pub(crate) fn memo_key(source: &KernelSource) -> CacheKey {
     let mut h = KeyHasher::new();
     h.field(b"kernel-source")
         .field(format!("{:?} {}", source.kind, source.overflow_checks).as_bytes())
-        .field(&[crate::cuda::compile::actor_trace_requested() as u8]);
+        .field(&[crate::cuda::compile::actor_trace_mode()]);
     for item in &source.items {
         h.field(item.file.as_bytes())
             .field(&item.line.to_le_bytes())

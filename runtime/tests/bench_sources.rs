@@ -400,3 +400,50 @@ fn the_ladder_mbarrier_rows_hand_over_with_mbarriers_per_tier() {
         "the global tier has no mbarrier row"
     );
 }
+
+/// The hop anatomy's loop trace of K2K batches (`RINGKERNEL_ACTOR_TRACE=k2k`
+/// → `-DRK_ACTOR_TRACE=2`, `hop_anatomy.rs`): each placement's hop system
+/// compiles and assembles with it without spills, and its loop reads the
+/// timer where the plain one does not (the K2K batches' marks are there).
+#[test]
+fn the_hop_systems_compile_with_the_k2k_loop_trace() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    for (placement, tier) in [
+        (Placement::Gpu, K2kTier::Global),
+        (Placement::Cluster, K2kTier::Cluster),
+        (Placement::Block, K2kTier::Block),
+    ] {
+        let transpiled = hop_system::kernel(placement, "hop")
+            .transpile()
+            .unwrap_or_else(|e| panic!("hops.rs ({placement:?}): {e}"));
+        let output = &transpiled.cuda;
+        let roles = ["hop", "hops_done"].map(|kernel| SystemRole { output, kernel });
+        let system = compose_system_tiered("rk_traced_hops", &roles, tier)
+            .unwrap_or_else(|e| panic!("{placement:?}: {e}"));
+        let plain = CudaSource {
+            name: format!("hops_{placement:?}"),
+            source: system.source.clone(),
+            headers: system
+                .headers
+                .iter()
+                .map(|h| (h.name.to_string(), h.contents.to_string()))
+                .collect(),
+            options: system.nvrtc_options.clone(),
+        }
+        .with_device_lib();
+        let mut traced = plain.clone();
+        traced.name.push_str("_k2k_traced");
+        traced.options.push("-DRK_ACTOR_TRACE=2".into());
+        let timer_reads = |ptx: &str| ptx.matches("%globaltimer").count();
+        let (p, t) = (
+            timer_reads(&compile(&plain, Arch::SM_90)),
+            timer_reads(&compile(&traced, Arch::SM_90)),
+        );
+        assert!(
+            t > p,
+            "{placement:?}: the K2K-traced loop reads %globaltimer {t} times, the plain one {p}"
+        );
+    }
+}

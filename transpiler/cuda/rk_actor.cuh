@@ -413,9 +413,10 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             ctl.clock_c = (rk_i64)l.clock.last.logical;
         }
         U::sync(); // B1
-        // (Diagnostics: host batches only; a K2K batch's time counts as idle.)
-        const bool traced = RK_ACTOR_TRACE && leader && ctl.command == RK_ACTOR_RUN &&
-                            ctl.source != RK_ACTOR_SOURCE_K2K;
+        // (Diagnostics: host batches, or K2K batches with RK_ACTOR_TRACE 2;
+        // the other kind's time counts as idle.)
+        const bool traced =
+            leader && ctl.command == RK_ACTOR_RUN && RK_ACTOR_TRACED_SOURCE(ctl.source);
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_PUBLISH);
         }

@@ -76,7 +76,7 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, const rk_actor_de
         if (lane == 0u) {
 #if RK_ACTOR_TRACE
             if (got) {
-                rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE);
+                rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_IDLE);
             }
 #endif
             // The relaxed tail read, as an acquire, when the poll may read
@@ -90,7 +90,7 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, const rk_actor_de
             l->look = got ? RK_ACTOR_LOOK_GOT : RK_ACTOR_LOOK_EMPTY;
 #if RK_ACTOR_TRACE
             if (got) {
-                rk_actor_trace_mark(l, RK_ACTOR_TRACE_LOOKED);
+                rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_LOOKED);
             } else {
                 l->trace[RK_ACTOR_TRACE_LOOKS] += spins;
             }
@@ -238,7 +238,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             }
             *count = k;
             *source = from;
-            if (RK_ACTOR_TRACE && from != RK_ACTOR_SOURCE_K2K) {
+            if (RK_ACTOR_TRACED_SOURCE(from)) {
                 if (from != RK_ACTOR_SOURCE_HOST_LL) {
                     rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE); // seen at this poll
                     rk_actor_trace_mark(l, RK_ACTOR_TRACE_LOOKED);

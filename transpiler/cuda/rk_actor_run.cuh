@@ -119,14 +119,14 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
     bool taken = false;
     rk_hlc_timestamp stamp = {};
     if (lane == 0u) {
-        rk_actor_trace_mark(l, RK_ACTOR_TRACE_POLL);
-        rk_actor_trace_mark(l, RK_ACTOR_TRACE_PUBLISH);
-        rk_actor_trace_mark(l, RK_ACTOR_TRACE_STAGE);
+        rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_POLL);
+        rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_PUBLISH);
+        rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_STAGE);
         const rk_hlc_clock before = l->clock;
         fault->state = 0u;
         const rk_u64 pt = rk_hlc_physical_now(&l->clock);
         if (rk_actor_receive_one<H>(l, d, pt) != 0u) {
-            rk_actor_trace_mark(l, RK_ACTOR_TRACE_RECEIVE);
+            rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_RECEIVE);
             rk_actor_ctx f;
             f.record = fault;
             f.faulted = false;
@@ -134,10 +134,10 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
             f.desc = d;
             f.leader = l;
             H::run(&f, d->state, S::request(0) + RK_ENVELOPE_HEADER_SIZE, S::reply(0), true);
-            rk_actor_trace_mark(l, RK_ACTOR_TRACE_HANDLER);
+            rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_HANDLER);
             if (RK_LIKELY(!f.faulted)) {
                 stamp = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
-                rk_actor_trace_mark(l, RK_ACTOR_TRACE_STAMP);
+                rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_STAMP);
                 taken = true;
             } else {
                 l->clock = before;
@@ -198,21 +198,21 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
     // orders memory among the lanes it synchronises, as B5 does the block's).
     __syncwarp(mask);
     if (lane == 0u) {
-        rk_actor_trace_mark(l, RK_ACTOR_TRACE_WRITE);
+        rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_WRITE);
         rk_control_block* cb = d->control;
         l->messages_in += 1u;
         l->messages_out += 1u;
         l->sequence += 1u;
         rk_control_set_counters(cb, l->messages_in, l->messages_out);
-        rk_actor_trace_mark(l, RK_ACTOR_TRACE_COUNTERS);
+        rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_COUNTERS);
         // The release pattern of both rings, as the loop's close: the fence
         // orders the reply's writes and the request's reads (its flagged
         // copy, and the staged record it came from) before both stores.
         rk_fence_acq_rel_sys();
-        rk_actor_trace_mark(l, RK_ACTOR_TRACE_FENCE);
+        rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_FENCE);
         l->outbox.index += 1u;
         rk_st_relaxed_sys_u64(&l->outbox.header->tail, l->outbox.index);
-        rk_actor_trace_mark(l, RK_ACTOR_TRACE_TAIL);
+        rk_actor_trace_host_mark(l, RK_ACTOR_TRACE_TAIL);
         // The poll's bookkeeping for a message taken from its copy: the
         // look's tail (no fence needed: no slot is read by it), then the
         // head, never past a tail read.
@@ -225,7 +225,9 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
         l->empty = 0u;
         l->sleep = 32u;
         rk_control_heartbeat(cb, ++l->heartbeat);
-        rk_actor_trace_close(l, cb);
+        if (!RK_ACTOR_TRACE_K2K) {
+            rk_actor_trace_close(l, cb);
+        }
     }
     __syncwarp(mask);
     return true;

@@ -184,6 +184,14 @@ enum rk_actor_command : rk_u32 {
 #ifndef RK_ACTOR_TRACE
 #define RK_ACTOR_TRACE 0
 #endif
+// RK_ACTOR_TRACE 2 (RINGKERNEL_ACTOR_TRACE=k2k) times the K2K batches
+// instead, with the same stages (a K2K batch is "seen" when the poll takes
+// it; its handlers' sends are in the handler stage); host batches then
+// count as idle. One kind at a time: the two share the accumulators.
+#define RK_ACTOR_TRACE_K2K (RK_ACTOR_TRACE == 2)
+// Whether a batch from `source` (RK_ACTOR_SOURCE_*) is traced.
+#define RK_ACTOR_TRACED_SOURCE(source) \
+    (RK_ACTOR_TRACE && (((source) == RK_ACTOR_SOURCE_K2K) == RK_ACTOR_TRACE_K2K))
 #define RK_ACTOR_TRACE_BATCHES 0u   // host batches traced
 #define RK_ACTOR_TRACE_IDLE 1u      // last batch's end -> this one seen (look or tail)
 #define RK_ACTOR_TRACE_LOOKED 2u    // seen -> the look's end (its fence)
@@ -266,6 +274,14 @@ RK_INLINE void rk_actor_trace_mark(rk_actor_leader* l, rk_u32 k) {
     (void)l;
     (void)k;
 #endif
+}
+
+// rk_actor_trace_mark on a path only host messages take (the look, the
+// compact call path): nothing when the trace times K2K batches.
+RK_INLINE void rk_actor_trace_host_mark(rk_actor_leader* l, rk_u32 k) {
+    if (!RK_ACTOR_TRACE_K2K) {
+        rk_actor_trace_mark(l, k);
+    }
 }
 
 // What the leader publishes to the block for one batch (shared memory).

@@ -19,7 +19,7 @@
 
 use std::time::Duration;
 
-use ringkernel_runtime::actor::{Actor, Member, Placement, SpawnOptions, System};
+use ringkernel_runtime::actor::{Actor, LoopTrace, Member, Placement, SpawnOptions, System};
 use ringkernel_runtime::{KernelSource, Runtime, SourceKind, SourceText};
 
 pub const FILE: &str = "runtime/benches/ringkernel/hops.rs";
@@ -245,6 +245,16 @@ impl HopSystem {
             .map_err(failed)?;
         let done = self.collector().recv_timeout(timeout).map_err(failed)?;
         check(&done, seed, hops, self.a.id(), self.b.id())
+    }
+
+    /// A's and B's loop traces (`Actor::loop_trace`; all zero unless the
+    /// system was started with `RINGKERNEL_ACTOR_TRACE` set).
+    #[allow(dead_code)] // the bench's hop anatomy; the tests including this file trace nothing
+    pub fn loop_traces(&self) -> (LoopTrace, LoopTrace) {
+        (
+            self.system.actor(self.a).loop_trace(),
+            self.system.actor(self.b).loop_trace(),
+        )
     }
 
     /// Stops every actor.

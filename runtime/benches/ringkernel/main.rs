@@ -20,8 +20,9 @@
 //! `--quick` is a smoke run (1 s streams, 20000 calls), not a recorded one;
 //! `--cpu` runs the RingKernel part on the CPU backend (no GPU: checks the
 //! benchmark itself; its numbers mean nothing);
-//! `--only k2k` runs only the K2K ping-pong per tier (floors, inboxes, the
-//! ladder) and writes `k2k.md` and `k2k.json` (no bars, no other parts).
+//! `--only k2k` runs only the K2K parts (the ping-pong per tier: floors,
+//! inboxes, the ladder; the actor hops and their traced anatomy) and writes
+//! `k2k.md` and `k2k.json` (no bars, no other parts).
 //! BENCHMARKS.md says what each number means.
 
 mod actor_hops;
@@ -30,6 +31,7 @@ mod anatomy;
 mod bars;
 mod baselines;
 mod compile;
+mod hop_anatomy;
 mod hop_system;
 mod k2k;
 mod machine;
@@ -161,6 +163,9 @@ pub struct Results {
     pub k2k: Option<k2k::K2kLatency>,
     /// One hop between two actors of a system, per placement.
     pub actor_hops: actor_hops::ActorHops,
+    /// Where a hop goes (loop traced), per placement; empty on the CPU
+    /// backend.
+    pub hop_anatomy: Vec<Result<hop_anatomy::HopAnatomy, String>>,
     pub call_uniform: stats::Latency,
     pub call_in_order: stats::Latency,
     /// Where echo64's round trip goes (loop traced); None on the CPU backend.
@@ -238,6 +243,12 @@ fn run() -> Result<(), String> {
         config.actor_hops
     };
     let actor_hops = actor_hops::run(&rt, hops, config.k2k_runs);
+    let hop_anatomy = if config.cpu {
+        Vec::new()
+    } else {
+        step("anatomy of an actor hop (loop traced)");
+        hop_anatomy::run(&rt, hops)
+    };
     step("RingKernel round trips");
     let (call_uniform, call_in_order) = actors::calls(&rt, &config)?;
     let anatomy = if config.cpu {
@@ -271,6 +282,7 @@ fn run() -> Result<(), String> {
         baselines,
         k2k,
         actor_hops,
+        hop_anatomy,
         call_uniform,
         call_in_order,
         anatomy,
@@ -298,22 +310,31 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// `--only k2k`: the K2K ping-pong per tier, its tables to stdout and to
-/// `k2k.md`, its numbers to `k2k.json`; fails when a message was wrong.
+/// `--only k2k`: the K2K ping-pong per tier and the actor hops (with their
+/// traced anatomy), the tables to stdout and to `k2k.md`, the numbers to
+/// `k2k.json`; fails when a message or a hop run was wrong.
 fn only_k2k(rt: &Runtime, config: &Config) -> Result<(), String> {
     if config.cpu {
         return Err("--only k2k needs a GPU (the K2K ping-pong runs on the device)".into());
     }
     step("K2K ping-pong per tier");
     let k = k2k::run(rt, config)?;
+    step("actor hops per placement");
+    let hops = actor_hops::run(rt, config.actor_hops, config.k2k_runs);
+    step("anatomy of an actor hop (loop traced)");
+    let anatomy = hop_anatomy::run(rt, config.actor_hops);
     let mut md = String::new();
     report::k2k_table(&mut md, &k);
+    actor_hops::table(&mut md, &hops, Some(&k));
+    hop_anatomy::table(&mut md, &anatomy);
     print!("{md}");
     let json = serde_json::json!({
         "command": config.command,
         "round_trips": k.round_trips,
         "runs": k.runs,
         "tiers": k.tiers.iter().map(k2k::TierLatency::json).collect::<Vec<_>>(),
+        "actor_hops": actor_hops::json(&hops, Some(&k)),
+        "actor_hop_anatomy": hop_anatomy::json(&anatomy),
     });
     std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
     for (name, text) in [
@@ -326,9 +347,11 @@ fn only_k2k(rt: &Runtime, config: &Config) -> Result<(), String> {
         let path = config.out.join(name);
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    let bad: u64 = k.tiers.iter().map(|t| t.errors).sum();
+    let bad: u64 = k.tiers.iter().map(|t| t.errors).sum::<u64>() + hops.errors();
     if bad > 0 {
-        return Err(format!("{bad} K2K messages failed their check"));
+        return Err(format!(
+            "{bad} K2K messages or actor-hop runs failed their check"
+        ));
     }
     Ok(())
 }

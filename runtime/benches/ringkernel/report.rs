@@ -12,7 +12,7 @@ use crate::compile::median;
 use crate::k2k::{ladder_applies, K2kLatency, LADDER};
 use crate::machine::smi;
 use crate::stats::{fmt_ns, Latency, Throughput};
-use crate::{actor_hops, anatomy};
+use crate::{actor_hops, anatomy, hop_anatomy};
 use crate::{Config, Results};
 
 fn latency_row(out: &mut String, l: &Latency) {
@@ -155,6 +155,9 @@ fn markdown(config: &Config, r: &Results) -> String {
         k2k_table(&mut out, k);
     }
     actor_hops::table(&mut out, &r.actor_hops, r.k2k.as_ref());
+    if !r.hop_anatomy.is_empty() {
+        hop_anatomy::table(&mut out, &r.hop_anatomy);
+    }
     let _ = writeln!(out, "\n## Restart after a fault\n");
     let _ = writeln!(
         out,
@@ -345,6 +348,7 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
         })),
         "k2k_actor_hops": actor_hops::json(&r.actor_hops, r.k2k.as_ref()),
         "call_anatomy": r.anatomy.as_ref().map(anatomy::json),
+        "actor_hop_anatomy": hop_anatomy::json(&r.hop_anatomy),
         "streams": streams,
         "nvrtc": r.modules.iter().map(|m| json!({
             "module": m.module,

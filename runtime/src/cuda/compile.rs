@@ -23,14 +23,23 @@ use crate::error::{Error, Result};
 
 /// Diagnostics: when this variable is set (and not `0`), actor modules
 /// prepared from then on time their loop's stages (`RK_ACTOR_TRACE` in
-/// rk_actor.cuh), read with [`crate::Actor::loop_trace`]. The option is
-/// part of the module's cache key, so traced and plain modules never mix.
+/// rk_actor.cuh), read with [`crate::Actor::loop_trace`]: the batches of
+/// host messages, or with the value `k2k` the batches of K2K messages
+/// (other actors' `ctx.send`). The option is part of the module's cache
+/// key, so traced and plain modules never mix.
 pub const ACTOR_TRACE_ENV: &str = "RINGKERNEL_ACTOR_TRACE";
 
-/// Whether [`ACTOR_TRACE_ENV`] asks for traced actor loops (read when a
-/// kernel is prepared; part of the runtime's memo key).
-pub(crate) fn actor_trace_requested() -> bool {
-    std::env::var_os(ACTOR_TRACE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+/// What [`ACTOR_TRACE_ENV`] asks for, as `RK_ACTOR_TRACE`'s value: 0 no
+/// trace, 1 host batches, 2 K2K batches (read when a kernel is prepared;
+/// part of the runtime's memo key).
+pub(crate) fn actor_trace_mode() -> u8 {
+    match std::env::var(ACTOR_TRACE_ENV) {
+        Ok(v) if v == "k2k" => 2,
+        Ok(v) if v.is_empty() || v == "0" => 0,
+        Ok(_) => 1,
+        Err(std::env::VarError::NotPresent) => 0,
+        Err(std::env::VarError::NotUnicode(_)) => 1,
+    }
 }
 
 /// When this variable is set (and not `0`), the runtime's compiler
@@ -95,8 +104,9 @@ impl CudaSource {
         match kernel.kind {
             SourceKind::RingKernel => {
                 let mut src = src.with_device_lib();
-                if actor_trace_requested() {
-                    src.options.push("-DRK_ACTOR_TRACE=1".to_string());
+                let trace = actor_trace_mode();
+                if trace != 0 {
+                    src.options.push(format!("-DRK_ACTOR_TRACE={trace}"));
                 }
                 src
             }

@@ -3,7 +3,10 @@
 //! from the control block (`ActorMemory::trace_words`).
 
 /// Where an actor's loop spent its time (diagnostics): the stages of its
-/// host batches summed over `batches`, in SM clock cycles of the leader
+/// host batches (or, in modules prepared with `RINGKERNEL_ACTOR_TRACE=k2k`,
+/// of its K2K batches: the messages other actors sent it, each "seen"
+/// when the poll takes it, its handler's own sends in the handler stage)
+/// summed over `batches`, in SM clock cycles of the leader
 /// thread (exact), and the busy stages also in the device's `%globaltimer`
 /// nanoseconds (the clock rate that converts them). Recorded only by
 /// modules prepared with [`crate::ACTOR_TRACE_ENV`] set; otherwise every
@@ -11,7 +14,7 @@
 /// readings with [`LoopTrace::since`] taken less than about 2 s apart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoopTrace {
-    /// Host batches traced.
+    /// Batches traced (host batches, or K2K batches).
     pub batches: u32,
     /// Summed SM cycles per stage, in the order of [`LoopTrace::STAGES`].
     pub stages_cycles: [u32; 13],
