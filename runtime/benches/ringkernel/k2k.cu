@@ -372,10 +372,11 @@ K2K_LAD_FLAG(rk_scope_gpu, gpu, "gpu", "global")
 
 #undef K2K_LAD_FLAG
 
-// 0, 1, 2: a flag per party at the start of its memory (zeroed).
-template <class S>
-__device__ void k2k_lad_flag_pp(rk_u32* mine, rk_u32* theirs, rk_u32 party, rk_u32 n,
-                                rk_u32 variant, rk_u64* out_ns) {
+// 0, 1, 2: a flag per party at the start of its memory (zeroed). The
+// variant and the party are template arguments, so the loop has no branch
+// but the spin (as the floor's kernel, where each party's code is its own).
+template <class S, rk_u32 VARIANT, rk_u32 PARTY>
+__device__ void k2k_lad_flag_loop(rk_u32* mine, rk_u32* theirs, rk_u32 n, rk_u64* out_ns) {
     using F = k2k_lad_flag<S>;
     const unsigned all = 0xFFFFFFFFu;
     const rk_u32 lane = threadIdx.x & 31u;
@@ -384,16 +385,16 @@ __device__ void k2k_lad_flag_pp(rk_u32* mine, rk_u32* theirs, rk_u32 party, rk_u
     for (rk_u32 i = 1; i <= n; ++i) {
 #pragma unroll
         for (rk_u32 turn = 0; turn < 2u; ++turn) {
-            if ((turn == 0u) == (party == 0u)) {
-                if (variant == K2K_LAD_FLAG_ACQREL_1T) {
+            if ((turn == 0u) == (PARTY == 0u)) {
+                if (VARIANT == K2K_LAD_FLAG_ACQREL_1T) {
                     F::st_release(theirs, i);
-                } else if (variant == K2K_LAD_FLAG_RELAXED_1T || lane == 0u) {
+                } else if (VARIANT == K2K_LAD_FLAG_RELAXED_1T || lane == 0u) {
                     F::st_relaxed(theirs, i);
                 }
-            } else if (variant == K2K_LAD_FLAG_ACQREL_1T) {
+            } else if (VARIANT == K2K_LAD_FLAG_ACQREL_1T) {
                 while (F::ld_acquire(mine) != i) {
                 }
-            } else if (variant == K2K_LAD_FLAG_RELAXED_1T) {
+            } else if (VARIANT == K2K_LAD_FLAG_RELAXED_1T) {
                 while (F::ld_own_relaxed(own) != i) {
                 }
             } else {
@@ -402,8 +403,18 @@ __device__ void k2k_lad_flag_pp(rk_u32* mine, rk_u32* theirs, rk_u32 party, rk_u
             }
         }
     }
-    if (party == 0u && lane == 0u) {
+    if (PARTY == 0u && lane == 0u) {
         *out_ns = rk_globaltimer_ns() - t0;
+    }
+}
+
+template <class S, rk_u32 VARIANT>
+__device__ void k2k_lad_flag_pp(rk_u32* mine, rk_u32* theirs, rk_u32 party, rk_u32 n,
+                                rk_u64* out_ns) {
+    if (party == 0u) {
+        k2k_lad_flag_loop<S, VARIANT, 0u>(mine, theirs, n, out_ns);
+    } else {
+        k2k_lad_flag_loop<S, VARIANT, 1u>(mine, theirs, n, out_ns);
     }
 }
 
@@ -568,9 +579,11 @@ struct k2k_lad_mbar_route<rk_scope_cluster> {
 // a received message also wait until after the next send (as variant 3):
 // the wait for the full barrier stays on the hop, the bench's own reading
 // of the message does not.
-template <class S, bool MP, bool DEFER>
-__device__ void k2k_lad_mbar_pp(rk_u8* mine, rk_u8* theirs, rk_u32 party, rk_u32 n,
-                                rk_u64* out_ns, rk_u32* errors) {
+// The party is a template argument (no branch on it in the loop).
+template <class S, bool MP, bool DEFER, rk_u32 PARTY>
+__device__ void k2k_lad_mbar_loop(rk_u8* mine, rk_u8* theirs, rk_u32 n, rk_u64* out_ns,
+                                  rk_u32* errors) {
+    constexpr rk_u32 party = PARTY;
     using R = k2k_lad_mbar_route<S>;
     rk_u64* credit = reinterpret_cast<rk_u64*>(mine + K2K_LAD_MBAR_CREDIT_OFFSET);
     rk_k2k_mbar_rx rx =
@@ -644,6 +657,16 @@ __device__ void k2k_lad_mbar_pp(rk_u8* mine, rk_u8* theirs, rk_u32 party, rk_u32
     }
 }
 
+template <class S, bool MP, bool DEFER>
+__device__ void k2k_lad_mbar_pp(rk_u8* mine, rk_u8* theirs, rk_u32 party, rk_u32 n,
+                                rk_u64* out_ns, rk_u32* errors) {
+    if (party == 0u) {
+        k2k_lad_mbar_loop<S, MP, DEFER, 0u>(mine, theirs, n, out_ns, errors);
+    } else {
+        k2k_lad_mbar_loop<S, MP, DEFER, 1u>(mine, theirs, n, out_ns, errors);
+    }
+}
+
 // The mbarrier variants need shared memory: the global tier has none.
 template <class S>
 struct k2k_lad_mbar_party {
@@ -679,15 +702,23 @@ __device__ void k2k_lad_party(void* mine, void* theirs, rk_u32 party, rk_u32 n, 
     const bool lane0 = (threadIdx.x & 31u) == 0u;
     switch (variant) {
     case K2K_LAD_FLAG_ACQREL_1T:
+        if (lane0) {
+            k2k_lad_flag_pp<S, K2K_LAD_FLAG_ACQREL_1T>(static_cast<rk_u32*>(mine),
+                                                       static_cast<rk_u32*>(theirs), party, n,
+                                                       out_ns);
+        }
+        break;
     case K2K_LAD_FLAG_RELAXED_1T:
         if (lane0) {
-            k2k_lad_flag_pp<S>(static_cast<rk_u32*>(mine), static_cast<rk_u32*>(theirs), party, n,
-                               variant, out_ns);
+            k2k_lad_flag_pp<S, K2K_LAD_FLAG_RELAXED_1T>(static_cast<rk_u32*>(mine),
+                                                        static_cast<rk_u32*>(theirs), party, n,
+                                                        out_ns);
         }
         break;
     case K2K_LAD_FLAG_RELAXED_WARP:
-        k2k_lad_flag_pp<S>(static_cast<rk_u32*>(mine), static_cast<rk_u32*>(theirs), party, n,
-                           variant, out_ns);
+        k2k_lad_flag_pp<S, K2K_LAD_FLAG_RELAXED_WARP>(static_cast<rk_u32*>(mine),
+                                                      static_cast<rk_u32*>(theirs), party, n,
+                                                      out_ns);
         break;
     case K2K_LAD_LL_SP_DEFERRED:
         k2k_lad_ll_pp<S, 32u>(static_cast<rk_k2k_ll_header*>(mine),

@@ -42,6 +42,16 @@ pub(crate) fn actor_trace_mode() -> u8 {
     }
 }
 
+/// Adds the loop trace's define that [`ACTOR_TRACE_ENV`] asks for (if any)
+/// to an actor module's NVRTC options: an actor's own module, or an actor
+/// system's composed one.
+pub(crate) fn push_actor_trace_option(options: &mut Vec<String>) {
+    let trace = actor_trace_mode();
+    if trace != 0 {
+        options.push(format!("-DRK_ACTOR_TRACE={trace}"));
+    }
+}
+
 /// When this variable is set (and not `0`), the runtime's compiler
 /// ([`Compiler::from_env`]) asks NVRTC for line information
 /// (`--generate-line-info`), which profilers (Nsight Compute), the
@@ -104,10 +114,7 @@ impl CudaSource {
         match kernel.kind {
             SourceKind::RingKernel => {
                 let mut src = src.with_device_lib();
-                let trace = actor_trace_mode();
-                if trace != 0 {
-                    src.options.push(format!("-DRK_ACTOR_TRACE={trace}"));
-                }
+                push_actor_trace_option(&mut src.options);
                 src
             }
             SourceKind::GpuKernel => src,

@@ -47,7 +47,7 @@ impl SystemBuilder<'_> {
                 problem: e.to_string(),
             })
         })?;
-        let cuda = CudaSource {
+        let mut cuda = CudaSource {
             name: symbol.clone(),
             source: system.source.clone(),
             headers: system
@@ -58,6 +58,7 @@ impl SystemBuilder<'_> {
             options: system.nvrtc_options.clone(),
         }
         .with_device_lib();
+        crate::cuda::compile::push_actor_trace_option(&mut cuda.options);
         let (module, _) = rt.load_module(&cuda)?;
         let function = module.function(&symbol)?;
         let offset = GpuLaunch::hlc_offset(rt)?;
