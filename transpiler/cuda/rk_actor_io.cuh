@@ -10,6 +10,38 @@
 
 // ---- copies between mapped host memory and shared memory ----
 
+// Copies a handler's message (`size` bytes at `src`: its local or shared
+// memory) into an envelope's payload at `dst` (16-byte aligned: a slot in
+// global memory, this block's shared memory or another block's over
+// DSMEM), in the widest words both addresses and the size allow. A memcpy
+// here is a byte loop: the send is out of line, so NVVM knows neither the
+// size nor the alignment, and 48 bytes copied one at a time cost about a
+// microsecond per send (the hop anatomy's handler stage, H100).
+RK_INLINE void rk_actor_copy_message(void* dst, const void* src, rk_u32 size) {
+    const rk_u64 align = reinterpret_cast<rk_u64>(dst) | reinterpret_cast<rk_u64>(src) | size;
+    if ((align & 15u) == 0u) {
+        #pragma unroll 4
+        for (rk_u32 i = 0u; i < size / 16u; ++i) {
+            static_cast<uint4*>(dst)[i] = static_cast<const uint4*>(src)[i];
+        }
+    } else if ((align & 7u) == 0u) {
+        #pragma unroll 4
+        for (rk_u32 i = 0u; i < size / 8u; ++i) {
+            static_cast<rk_u64*>(dst)[i] = static_cast<const rk_u64*>(src)[i];
+        }
+    } else if ((align & 3u) == 0u) {
+        #pragma unroll 1
+        for (rk_u32 i = 0u; i < size / 4u; ++i) {
+            static_cast<rk_u32*>(dst)[i] = static_cast<const rk_u32*>(src)[i];
+        }
+    } else {
+        #pragma unroll 1
+        for (rk_u32 i = 0u; i < size; ++i) {
+            static_cast<rk_u8*>(dst)[i] = static_cast<const rk_u8*>(src)[i];
+        }
+    }
+}
+
 // Starts copying 16 bytes from `src` (mapped or global memory) to `dst`
 // (shared memory). sm_80+: cp.async, so every copy of a batch is in flight at
 // once without holding registers; older parts load and store. Either way

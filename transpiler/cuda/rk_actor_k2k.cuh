@@ -327,7 +327,7 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     slot->reserved[0] = 0u;
     slot->reserved[1] = 0u;
     slot->reserved[2] = 0u;
-    memcpy(rk_envelope_payload(slot), msg, size);
+    rk_actor_copy_message(rk_envelope_payload(slot), msg, size);
     rk_k2k_commit<K>(ref, pos);
     return RK_ACTOR_SEND_SENT;
 #endif
