@@ -58,11 +58,12 @@ use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
 use super::cpu::{CpuActor, CpuDriver, CpuK2k, CpuRoute};
 use super::error::ActorError;
-use super::gpu::{GpuActor, GpuLaunch, GpuLaunchSpec};
+use super::gpu::{GpuActor, GpuLaunch, GpuLaunchSpec, K2kCredits};
 use super::host::{bytes_of, ActorCore, ActorDriver, ActorInfo};
 use super::memory::{ActorLayout, ActorMemory};
 use super::placement::{
-    check_cluster_fit, route_table, Link, Placement, PlacementError, RouteDest, MAX_BLOCK_ACTORS,
+    check_cluster_fit, credit_ranks, route_table, Link, Placement, PlacementError, RouteDest,
+    MAX_BLOCK_ACTORS,
 };
 use super::supervisor::{self, RestartPolicy};
 use super::{actor_abi, actor_layout, Actor, SpawnOptions};
