@@ -54,6 +54,12 @@
 //     inbox's `credit_ranks` (each producer block keeps its own credit
 //     array, so any producer there can wait on its own copy: one arrive per
 //     producer block per message).
+//   * closing (multi-producer; the actor loop's inboxes): bit 63 of tail
+//     (RK_K2K_MBAR_CLOSED_BIT). The consumer CASes tail from its head to
+//     head | bit (rk_k2k_mbar_close), which succeeds only when nothing is
+//     claimed past head; a claim CASes an open position, so none succeeds
+//     after, and the failed CAS returns the bit: rk_k2k_mbar_mp_try_claim
+//     says CLOSED, apart from FULL (K2kMbar.tla's Close).
 // Orderings: payload stores -> (po) full arrive.release -> (the phase) ->
 // consumer's try_wait.acquire -> (po) payload loads: no slot is read before
 // all of it is written (untorn). Payload loads -> (po) empty arrive.release

@@ -638,6 +638,19 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
     rk_actor_cluster_exit();
 }
 
+// Copies a descriptor into shared memory, a word per thread (`t` of
+// `threads`): one struct assignment by one thread kept the whole 104 bytes
+// live in its registers, and ptxas spilled in a packed warp actor's entry.
+RK_INLINE void rk_actor_desc_copy(rk_actor_desc* dst, const rk_actor_desc* src, rk_u32 t,
+                                  rk_u32 threads) {
+    static_assert(sizeof(rk_actor_desc) % 8u == 0u, "whole words");
+    const rk_u64* from = reinterpret_cast<const rk_u64*>(src);
+    rk_u64* to = reinterpret_cast<rk_u64*>(dst);
+    for (rk_u32 i = t; i < sizeof(rk_actor_desc) / 8u; i += threads) {
+        to[i] = from[i];
+    }
+}
+
 template <typename H>
 __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u32 actor_count) {
     using U = rk_actor_unit_of<H>;
@@ -661,9 +674,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         __shared__ rk_actor_leader leader_states[RK_ACTOR_MAX_PACK];
         const rk_u32 w = U::slot();
         // The warp's descriptor in shared memory, as a block actor's.
-        if (U::tid() == 0u) {
-            descs[w] = actors[U::index()];
-        }
+        rk_actor_desc_copy(&descs[w], &actors[U::index()], U::tid(), 32u);
         U::sync();
         rk_actor_loop<H>(&descs[w], actor_count, faults[w], ctls[w], leader_states[w]);
     } else {
@@ -682,9 +693,8 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         // the L1) is an L2 round trip of several hundred cycles on the call path.
         // The runtime never changes a descriptor while its launch runs.
         __shared__ rk_actor_desc desc_copy;
-        if (rk_thread_id() == 0u) {
-            desc_copy = actors[blockIdx.x];
-        }
+        rk_actor_desc_copy(&desc_copy, &actors[blockIdx.x], rk_thread_id(),
+                           blockDim.x * blockDim.y * blockDim.z);
         __syncthreads();
         // The leader's loop state lives in shared memory, not registers: kept
         // in registers it is live across every handler call, and ptxas spills
