@@ -152,7 +152,8 @@ struct rk_route {
     rk_u32 payload_size; // the destination's message size
     rk_u32 tier;         // RK_ROUTE_TIER_*
     rk_u32 rank;         // DSMEM: the destination block's rank in the cluster
-    rk_u32 reserved;
+    rk_u32 credit;       // DSMEM, SHARED: the byte offset of the inbox's credit array
+                         // (rk_k2k_mbar's empty barriers) in the sender's own block
 };
 
 RK_ASSERT_SIZE(rk_route, 32);
@@ -162,6 +163,7 @@ RK_ASSERT_OFFSET(rk_route, type_id, 12);
 RK_ASSERT_OFFSET(rk_route, payload_size, 16);
 RK_ASSERT_OFFSET(rk_route, tier, 20);
 RK_ASSERT_OFFSET(rk_route, rank, 24);
+RK_ASSERT_OFFSET(rk_route, credit, 28);
 
 // Delivery tiers (rk_route::tier).
 #define RK_ROUTE_TIER_GLOBAL 0u  // the inbox is in device global memory (.gpu scope)
@@ -191,9 +193,16 @@ struct rk_actor_desc {
     rk_u32 role;               // which handler of a system kernel runs this actor
     rk_u32 k2k_capacity;       // the K2K inbox's slots and slot size: what a block lays
     rk_u32 k2k_slot_size;      // its shared-memory inbox out with (0 without one)
+    // The shared-memory tiers (block and cluster placements), whose inboxes
+    // are rk_k2k_mbar's: byte offsets in the dynamic shared memory; 0 in
+    // the global tier.
+    rk_u32 k2k_credit;         // this inbox's credit array (its empty barriers), 0 without one
+    rk_u32 k2k_credit_ranks;   // cluster: the ranks holding a copy of it (its senders'); 0 (block)
+    rk_u32 k2k_credits;        // the system's credit arrays, one run (8-byte aligned) ...
+    rk_u32 k2k_credits_bytes;  // ... of this many bytes; a cluster block lays all of it out
 };
 
-RK_ASSERT_SIZE(rk_actor_desc, 88);
+RK_ASSERT_SIZE(rk_actor_desc, 104);
 RK_ASSERT_OFFSET(rk_actor_desc, control, 0);
 RK_ASSERT_OFFSET(rk_actor_desc, inbox, 8);
 RK_ASSERT_OFFSET(rk_actor_desc, outbox, 16);
@@ -209,5 +218,9 @@ RK_ASSERT_OFFSET(rk_actor_desc, route_count, 72);
 RK_ASSERT_OFFSET(rk_actor_desc, role, 76);
 RK_ASSERT_OFFSET(rk_actor_desc, k2k_capacity, 80);
 RK_ASSERT_OFFSET(rk_actor_desc, k2k_slot_size, 84);
+RK_ASSERT_OFFSET(rk_actor_desc, k2k_credit, 88);
+RK_ASSERT_OFFSET(rk_actor_desc, k2k_credit_ranks, 92);
+RK_ASSERT_OFFSET(rk_actor_desc, k2k_credits, 96);
+RK_ASSERT_OFFSET(rk_actor_desc, k2k_credits_bytes, 100);
 
 #endif // RK_CONTROL_CUH

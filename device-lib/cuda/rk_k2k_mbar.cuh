@@ -54,6 +54,12 @@
 //     inbox's `credit_ranks` (each producer block keeps its own credit
 //     array, so any producer there can wait on its own copy: one arrive per
 //     producer block per message).
+//   * closing (multi-producer; the actor loop's inboxes): bit 63 of tail
+//     (RK_K2K_MBAR_CLOSED_BIT). The consumer CASes tail from its head to
+//     head | bit (rk_k2k_mbar_close), which succeeds only when nothing is
+//     claimed past head; a claim CASes an open position, so none succeeds
+//     after, and the failed CAS returns the bit: rk_k2k_mbar_mp_try_claim
+//     says CLOSED, apart from FULL (K2kMbar.tla's Close).
 // Orderings: payload stores -> (po) full arrive.release -> (the phase) ->
 // consumer's try_wait.acquire -> (po) payload loads: no slot is read before
 // all of it is written (untorn). Payload loads -> (po) empty arrive.release
@@ -414,24 +420,43 @@ RK_DEVICE rk_k2k_mbar_mp rk_k2k_mbar_mp_open(const rk_k2k_mbar_ref& r) {
     return p;
 }
 
+// What a multi-producer claim came to (rk_k2k_mbar_mp_try_claim).
+#define RK_K2K_MBAR_CLAIMED 0u // a position is held: store the payload, commit
+#define RK_K2K_MBAR_FULL 1u    // capacity positions are claimed past head: nothing claimed
+#define RK_K2K_MBAR_CLOSED 2u  // the consumer closed the inbox: nothing claimed, ever
+
+// Bit 63 of a multi-producer inbox's tail: the consumer has closed it
+// (rk_k2k_mbar_close; positions never reach 2^63). A claim CASes tail from
+// an open position (bit clear), so none succeeds on a closed tail, and the
+// CAS's failure returns the tail with the bit: the claim tells closed from
+// full by it.
+#define RK_K2K_MBAR_CLOSED_BIT 0x8000000000000000ull
+
 // Claims a position (lock-free; any number of producer threads, each with
-// its own `p`), or returns false when the inbox is full (nothing claimed).
-// On success the slot's empty barrier has been waited for: the caller
-// stores the payload and commits.
+// its own `p`): RK_K2K_MBAR_CLAIMED with *pos_out, or RK_K2K_MBAR_FULL
+// (capacity positions claimed past head) or RK_K2K_MBAR_CLOSED (the
+// consumer closed the inbox), nothing claimed. On success the slot's empty
+// barrier has been waited for: the caller stores the payload and commits.
+// `tail_guess` never carries the closed bit (a CAS from it compares an
+// open position; one that finds the bit returns CLOSED, keeping the guess).
 template <class S>
-RK_DEVICE bool rk_k2k_mbar_mp_try_reserve(rk_k2k_mbar_mp& p, rk_u64* pos_out) {
+RK_DEVICE rk_u32 rk_k2k_mbar_mp_try_claim(rk_k2k_mbar_mp& p, rk_u64* pos_out) {
     rk_u64 pos = p.tail_guess;
     for (;;) {
         if (pos >= p.free_until) {
             p.free_until = rk_mbar_atom<S>::load_acquire(&p.r.q->head) + p.r.mask + 1u;
             if (pos >= p.free_until) {
                 p.tail_guess = pos;
-                return false; // pos <= tail, so tail - head >= capacity: full
+                return RK_K2K_MBAR_FULL; // pos <= tail, so tail - head >= capacity
             }
         }
         const rk_u64 found = rk_mbar_atom<S>::cas_relaxed(&p.r.q->tail, pos, pos + 1u);
         if (found == pos) {
             break;
+        }
+        if (found & RK_K2K_MBAR_CLOSED_BIT) {
+            p.tail_guess = pos;
+            return RK_K2K_MBAR_CLOSED;
         }
         pos = found; // someone else claimed pos: try the real tail
     }
@@ -441,7 +466,14 @@ RK_DEVICE bool rk_k2k_mbar_mp_try_reserve(rk_k2k_mbar_mp& p, rk_u64* pos_out) {
     // L - 1 is complete, L is not: nobody else holds lap L or L + 1).
     rk_mbar_io<S>::wait(rk_k2k_mbar_empty_sa_(p.r, pos), rk_k2k_mbar_empty_parity_(p.r, pos));
     *pos_out = pos;
-    return true;
+    return RK_K2K_MBAR_CLAIMED;
+}
+
+// rk_k2k_mbar_mp_try_claim for an inbox that is never closed: false when
+// nothing was claimed.
+template <class S>
+RK_DEVICE bool rk_k2k_mbar_mp_try_reserve(rk_k2k_mbar_mp& p, rk_u64* pos_out) {
+    return rk_k2k_mbar_mp_try_claim<S>(p, pos_out) == RK_K2K_MBAR_CLAIMED;
 }
 
 // rk_k2k_mbar_mp_try_reserve, waiting with backoff while the inbox is full.
@@ -513,6 +545,17 @@ RK_DEVICE void rk_k2k_mbar_rx_commit(rk_k2k_mbar_rx& rx) {
     if (rx.multi_producer) {
         rk_mbar_atom<S>::add_release(&rx.r.q->head, 1u);
     }
+}
+
+// Closes a multi-producer inbox for good (its consumer stops): CAS tail
+// from `head` (the consumer's next position) to head | CLOSED_BIT, which
+// succeeds only when nothing is claimed past head (a producer that holds a
+// position commits into an inbox that is still read). False while one is:
+// the consumer goes on taking messages and tries again. Afterwards every
+// claim returns RK_K2K_MBAR_CLOSED. Modelled in K2kMbar.tla (Close).
+template <class S>
+RK_DEVICE bool rk_k2k_mbar_close(rk_k2k_mbar_header* q, rk_u64 head) {
+    return rk_mbar_atom<S>::cas_relaxed(&q->tail, head, head | RK_K2K_MBAR_CLOSED_BIT) == head;
 }
 
 #endif // sm_90+

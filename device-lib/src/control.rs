@@ -270,6 +270,21 @@ pub struct ActorDesc {
     pub k2k_capacity: u32,
     /// The K2K inbox's slot size in bytes.
     pub k2k_slot_size: u32,
+    /// The shared-memory tiers (block and cluster placements, whose inboxes
+    /// are `rk_k2k_mbar`'s): the byte offset of this actor's inbox's credit
+    /// array (its empty barriers) in the dynamic shared memory; 0 without an
+    /// inbox and in the global tier.
+    pub k2k_credit: u32,
+    /// Cluster placement: the ranks (bit r: block r) holding a copy of the
+    /// credit array, one per block that sends to this inbox; 0 otherwise.
+    pub k2k_credit_ranks: u32,
+    /// The system's credit arrays, one run of 8-byte barriers at this
+    /// offset in every block's dynamic shared memory (a cluster block lays
+    /// all of it out; in a block-placed system each receiver its own array);
+    /// 0 in the global tier.
+    pub k2k_credits: u32,
+    /// Bytes of that run.
+    pub k2k_credits_bytes: u32,
 }
 
 /// `struct rk_route`: where `ctx.send(port, ..)` goes (one per port).
@@ -293,7 +308,10 @@ pub struct Route {
     pub tier: u32,
     /// [`ROUTE_TIER_DSMEM`]: the destination block's rank in the cluster.
     pub rank: u32,
-    pub reserved: u32,
+    /// [`ROUTE_TIER_DSMEM`], [`ROUTE_TIER_SHARED`]: the byte offset of the
+    /// destination inbox's credit array (`rk_k2k_mbar`'s empty barriers) in
+    /// the sender's own block's dynamic shared memory; 0 for the global tier.
+    pub credit: u32,
 }
 
 /// `RK_ROUTE_TIER_GLOBAL`: the inbox is in device global memory.
@@ -313,10 +331,11 @@ const _: () = {
     assert!(offset_of!(Route, payload_size) == 16);
     assert!(offset_of!(Route, tier) == 20);
     assert!(offset_of!(Route, rank) == 24);
+    assert!(offset_of!(Route, credit) == 28);
 };
 
 const _: () = {
-    assert!(size_of::<ActorDesc>() == 88);
+    assert!(size_of::<ActorDesc>() == 104);
     assert!(align_of::<ActorDesc>() == 8);
     assert!(offset_of!(ActorDesc, control) == 0);
     assert!(offset_of!(ActorDesc, inbox) == 8);
@@ -333,6 +352,10 @@ const _: () = {
     assert!(offset_of!(ActorDesc, role) == 76);
     assert!(offset_of!(ActorDesc, k2k_capacity) == 80);
     assert!(offset_of!(ActorDesc, k2k_slot_size) == 84);
+    assert!(offset_of!(ActorDesc, k2k_credit) == 88);
+    assert!(offset_of!(ActorDesc, k2k_credit_ranks) == 92);
+    assert!(offset_of!(ActorDesc, k2k_credits) == 96);
+    assert!(offset_of!(ActorDesc, k2k_credits_bytes) == 100);
 };
 
 #[cfg(test)]

@@ -67,10 +67,10 @@ fn shared_structs() -> Vec<StructLayout> {
         layout!(ActorDesc => "rk_actor_desc" {
             control, inbox, outbox, state, hlc_offset_ns, actor_id, message_type_id,
             reply_type_id, batch, k2k_inbox, routes, route_count, role, k2k_capacity,
-            k2k_slot_size,
+            k2k_slot_size, k2k_credit, k2k_credit_ranks, k2k_credits, k2k_credits_bytes,
         }),
         layout!(Route => "rk_route" {
-            inbox, dest_actor, type_id, payload_size, tier, rank, reserved,
+            inbox, dest_actor, type_id, payload_size, tier, rank, credit,
         }),
         layout!(ControlBlock => "rk_control_block" {
             state, actor_id, heartbeat, messages_in, messages_out, fault_count, last_fault,

@@ -286,14 +286,22 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
             K2kTier::Cluster,
             "rk_cluster_system",
             "cluster",
-            &["mapa.u64", "barrier.cluster.wait"][..],
+            &[
+                "mapa.u64",
+                "barrier.cluster.wait",
+                "mbarrier.arrive.release.cluster.shared::cluster.b64",
+                "mbarrier.test_wait.parity.acquire.cluster.shared::cta.b64",
+            ][..],
         ),
         (
             Placement::Block,
             K2kTier::Block,
             "rk_block_system",
             "cta",
-            &[][..],
+            &[
+                "mbarrier.arrive.release.cta.shared::cta.b64",
+                "mbarrier.test_wait.parity.acquire.cta.shared::cta.b64",
+            ][..],
         ),
     ] {
         let hop = hop_system::kernel(placement, "hop");
@@ -340,16 +348,18 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         .with_device_lib();
         let ptx = compile(&src, Arch::SM_90);
         assert!(ptx.contains(&format!(".entry {symbol}(")), "{symbol}");
-        // The K2K reservations (CAS on an inbox's tail) at the tier's
-        // scope, and at no other tier's.
+        // The K2K claims (a relaxed CAS on an inbox's tail, from the
+        // sender's guess: rk_k2k_mp in global memory, rk_k2k_mbar_mp in the
+        // shared tiers) at the tier's scope, and no CAS at any other tier's.
         for other in SCOPES {
-            let cas = format!("atom.acq_rel.{other}.cas.b64");
-            assert_eq!(
-                ptx.contains(&cas),
-                other == scope,
-                "{symbol}: `{cas}` in its PTX: {}",
-                ptx.contains(&cas)
-            );
+            for order in ["relaxed", "acq_rel"] {
+                let cas = format!("atom.{order}.{other}.cas.b64");
+                if other == scope && order == "relaxed" {
+                    assert!(ptx.contains(&cas), "{symbol}: no `{cas}` in its PTX");
+                } else if other != scope {
+                    assert!(!ptx.contains(&cas), "{symbol}: `{cas}` in its PTX");
+                }
+            }
         }
         for needle in needles {
             assert!(ptx.contains(needle), "{symbol}: no `{needle}` in its PTX");

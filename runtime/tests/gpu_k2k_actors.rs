@@ -300,3 +300,35 @@ fn gpu_block_a_failed_actor_dead_letters_its_k2k_queue_when_stopped() {
     // The faulting warp actor parks alone; its neighbour keeps forwarding.
     suite::failed_actor_dead_letters_its_k2k_queue(&rt, Placement::Block);
 }
+
+// ---- a stop racing senders that wait on the stopped actor's full inbox ----
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_a_stop_racing_waiting_senders_strands_nothing() {
+    let Some(rt) = gpu_runtime("gpu_stop_racing_senders") else {
+        return;
+    };
+    suite::stop_while_senders_wait(&rt, Placement::Gpu);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_a_stop_racing_waiting_senders_strands_nothing() {
+    let Some(rt) = gpu_runtime("gpu_cluster_stop_racing_senders") else {
+        return;
+    };
+    // Three producer blocks wait on the collector block's 2 DSMEM slots
+    // (each with its own copy of the credit barriers) when it closes.
+    suite::stop_while_senders_wait(&rt, Placement::Cluster);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_a_stop_racing_waiting_senders_strands_nothing() {
+    let Some(rt) = gpu_runtime("gpu_block_stop_racing_senders") else {
+        return;
+    };
+    // Three producer warps wait on the collector warp's 2 shared slots.
+    suite::stop_while_senders_wait(&rt, Placement::Block);
+}

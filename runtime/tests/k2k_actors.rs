@@ -64,6 +64,13 @@ fn a_send_to_a_stopped_actor_is_undeliverable() {
 }
 
 #[test]
+fn a_stop_racing_waiting_senders_strands_nothing() {
+    for placement in PLACEMENTS {
+        suite::stop_while_senders_wait(&Runtime::cpu(), placement);
+    }
+}
+
+#[test]
 fn a_send_on_an_unwired_port_faults_at_its_line() {
     suite::unrouted_send_faults(&Runtime::cpu());
 }

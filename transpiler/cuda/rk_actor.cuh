@@ -157,6 +157,9 @@
 #ifndef RK_ACTOR_WARP_STRIDE
 #error "RK_ACTOR_K2K_BLOCK needs RK_ACTOR_WARP_STRIDE (the system's staging slice per warp)"
 #endif
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+#error "a block-placed actor system hands its K2K slots over with mbarriers (sm_90 or newer)"
+#endif
 typedef rk_scope_cta rk_actor_k2k_scope;
 #define RK_ACTOR_K2K_TIER RK_ROUTE_TIER_SHARED
 #elif RK_ACTOR_K2K_CLUSTER
@@ -171,6 +174,21 @@ typedef rk_scope_cluster rk_actor_k2k_scope;
 #else
 typedef rk_scope_gpu rk_actor_k2k_scope;
 #define RK_ACTOR_K2K_TIER RK_ROUTE_TIER_GLOBAL
+#endif
+
+// The shared-memory tiers (block and cluster) hand K2K slots over with
+// mbarriers (rk_k2k_mbar.cuh, multi-producer): compute-sanitizer's
+// racecheck sees an mbarrier handoff with a plain payload as
+// synchronisation, where it reports every rk_k2k sequence-word handoff in
+// shared memory as a hazard, and the handoff is faster (the benchmark
+// ladder's mbar_mp rows). The global tier keeps rk_k2k.cuh (no mbarriers in
+// global memory; racecheck checks shared memory only). The inbox type
+// follows (rk_actor_k2k_inbox).
+#define RK_ACTOR_K2K_MBAR (RK_ACTOR_K2K_BLOCK || RK_ACTOR_K2K_CLUSTER)
+#if RK_ACTOR_K2K_MBAR
+typedef rk_k2k_mbar_header rk_actor_k2k_inbox;
+#else
+typedef rk_k2k_header rk_actor_k2k_inbox;
 #endif
 
 static_assert(RK_ACTOR_FAULT_INDEX_OUT_OF_BOUNDS == RK_FAULT_INDEX_OUT_OF_BOUNDS, "fault codes agree");
@@ -282,11 +300,14 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
 #if RK_ACTOR_K2K_CLUSTER
     // This actor's K2K inbox, laid out by the whole block in its shared
     // memory; published to the other blocks by the cluster barrier below.
-    rk_k2k_header* const k2k_shared = rk_actor_k2k_cluster_open(d);
+    rk_k2k_mbar_header* const k2k_shared = rk_actor_k2k_cluster_open(d);
+    // Every block lays out the system's credit arrays (its copies of each
+    // inbox's empty barriers), also published by the cluster barrier.
+    const bool credits_ok = rk_actor_k2k_credits_open(d, staging_bytes);
 #elif RK_ACTOR_K2K_BLOCK
     // Likewise by the warp in the block's shared memory; published to the
     // other warps by the block's start barrier below.
-    rk_k2k_header* const k2k_shared = rk_actor_k2k_block_open(d);
+    rk_k2k_mbar_header* const k2k_shared = rk_actor_k2k_block_open(d);
 #else
     (void)actor_count;
 #endif
@@ -327,11 +348,23 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
 #else
         l.k2k = RK_ACTOR_K2K ? static_cast<rk_k2k_header*>(d->k2k_inbox) : nullptr;
 #endif
+#if RK_ACTOR_K2K_MBAR
+        // Laid out afresh at start: head 0, every barrier at phase 0.
+        l.k2k_head = 0u;
+        l.k2k_full_sa = l.k2k != nullptr ? rk_mbar_sa_(l.k2k) + RK_K2K_MBAR_FULL_OFFSET : 0u;
+        l.k2k_credit_sa = rk_mbar_sa_(rk_actor_dynamic + d->k2k_credit);
+        l.k2k_credit_ranks = d->k2k_credit_ranks;
+        l.k2k_lap_shift = l.k2k != nullptr ? (rk_u32)(__ffs((int)d->k2k_capacity) - 1) : 0u;
+#else
         l.k2k_head = l.k2k != nullptr ? rk_actor_k2k_scope::ld_relaxed(&l.k2k->head) : 0u;
+#endif
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
         l.sent = 0u;
         for (rk_u32 p = 0u; p < RK_ACTOR_K2K_GUESSES; ++p) {
             l.k2k_guess[p] = 0u;
+#if RK_ACTOR_K2K_MBAR
+            l.k2k_free[p] = 0u;
+#endif
         }
 #if RK_ACTOR_TRACE
         l.trace_at = (rk_u64)clock64();
@@ -349,7 +382,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
 #if RK_ACTOR_K2K_CLUSTER
         // The launch is the one cluster of the system, the inbox the host
         // asked for is laid out, and it starts after the staging area.
-        geometry_ok = geometry_ok && rk_cluster_size() == actor_count &&
+        geometry_ok = geometry_ok && rk_cluster_size() == actor_count && credits_ok &&
                       (d->k2k_inbox != nullptr) == (l.k2k != nullptr) &&
                       reinterpret_cast<rk_u64>(d->k2k_inbox) >= (l.k2k != nullptr ? staging_bytes : 0u);
 #elif RK_ACTOR_K2K_BLOCK
@@ -357,7 +390,8 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         // asked for is laid out (after every slice: rk_actor_k2k_block_open).
         geometry_ok = geometry_ok && S::fits && gridDim.x == 1u &&
                       actor_count <= (blockDim.x >> 5) &&
-                      (d->k2k_inbox != nullptr) == (l.k2k != nullptr);
+                      (d->k2k_inbox != nullptr) == (l.k2k != nullptr) &&
+                      rk_actor_k2k_credits_fit(d, (rk_u64)(blockDim.x >> 5) * RK_ACTOR_WARP_STRIDE);
 #endif
         if (!geometry_ok) {
             // The host sized the rings (or the staging area) for another
@@ -399,12 +433,11 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             if (RK_ACTOR_K2K && source == RK_ACTOR_SOURCE_K2K) {
                 // The K2K slots, seen through a ring view for staging.
                 ctl.inbox.header = nullptr;
-                ctl.inbox.slots = reinterpret_cast<unsigned char*>(l.k2k) +
-                                  rk_k2k_slots_offset(l.k2k->capacity);
+                ctl.inbox.slots = rk_actor_k2k_slots(&l);
                 ctl.inbox.index = l.k2k_head;
                 ctl.inbox.other = l.k2k_head + count;
                 ctl.inbox.mask = (rk_u32)l.k2k_mask;
-                ctl.inbox.slot_size = l.k2k->slot_size;
+                ctl.inbox.slot_size = rk_actor_k2k_slot_size(&l);
             }
             ctl.outbox = l.outbox;
             ctl.sequence = l.sequence;
@@ -468,7 +501,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                 rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
                                      RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
                 if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
-                    rk_actor_k2k_scope::fence_acq_rel();
+                    rk_actor_k2k_fence_reads<rk_actor_k2k_scope>();
                     rk_actor_k2k_release<rk_actor_k2k_scope>(&l, 1u);
                 } else {
                     l.inbox.index += 1u;
@@ -551,9 +584,10 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             // memory to land (about 0.6 us), and the next K2K message,
             // often already there, would wait for it. (The counters are
             // statistics; dead letters and fault records publish themselves
-            // with their own release stores.)
+            // with their own release stores.) The mbarrier tiers need no
+            // fence for the slot reads: the empty arrives are releases.
             if (RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K && answered == 0u) {
-                rk_actor_k2k_scope::fence_acq_rel();
+                rk_actor_k2k_fence_reads<rk_actor_k2k_scope>();
             } else {
                 rk_fence_acq_rel_sys();
             }
@@ -605,6 +639,19 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
     rk_actor_cluster_exit();
 }
 
+// Copies a descriptor into shared memory, a word per thread (`t` of
+// `threads`): one struct assignment by one thread kept the whole 104 bytes
+// live in its registers, and ptxas spilled in a packed warp actor's entry.
+RK_INLINE void rk_actor_desc_copy(rk_actor_desc* dst, const rk_actor_desc* src, rk_u32 t,
+                                  rk_u32 threads) {
+    static_assert(sizeof(rk_actor_desc) % 8u == 0u, "whole words");
+    const rk_u64* from = reinterpret_cast<const rk_u64*>(src);
+    rk_u64* to = reinterpret_cast<rk_u64*>(dst);
+    for (rk_u32 i = t; i < sizeof(rk_actor_desc) / 8u; i += threads) {
+        to[i] = from[i];
+    }
+}
+
 template <typename H>
 __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u32 actor_count) {
     using U = rk_actor_unit_of<H>;
@@ -628,9 +675,7 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         __shared__ rk_actor_leader leader_states[RK_ACTOR_MAX_PACK];
         const rk_u32 w = U::slot();
         // The warp's descriptor in shared memory, as a block actor's.
-        if (U::tid() == 0u) {
-            descs[w] = actors[U::index()];
-        }
+        rk_actor_desc_copy(&descs[w], &actors[U::index()], U::tid(), 32u);
         U::sync();
         rk_actor_loop<H>(&descs[w], actor_count, faults[w], ctls[w], leader_states[w]);
     } else {
@@ -649,9 +694,8 @@ __device__ __forceinline__ void rk_actor_main(const rk_actor_desc* actors, rk_u3
         // the L1) is an L2 round trip of several hundred cycles on the call path.
         // The runtime never changes a descriptor while its launch runs.
         __shared__ rk_actor_desc desc_copy;
-        if (rk_thread_id() == 0u) {
-            desc_copy = actors[blockIdx.x];
-        }
+        rk_actor_desc_copy(&desc_copy, &actors[blockIdx.x], rk_thread_id(),
+                           blockDim.x * blockDim.y * blockDim.z);
         __syncthreads();
         // The leader's loop state lives in shared memory, not registers: kept
         // in registers it is live across every handler call, and ptxas spills

@@ -10,34 +10,88 @@
 
 // ---- kernel-to-kernel messages (ctx.send, the K2K inbox) ----
 //
-// An actor with senders has a K2K inbox (rk_k2k.cuh: a multi-producer
-// queue with a sequence number per slot) next to its host inbox; the loop
+// An actor with senders has a K2K inbox next to its host inbox; the loop
 // takes batches from both in turn. A handler's `ctx.send(port, &msg)`
 // (or `ctx.try_send`) goes through route `port` of the actor's table
 // (built by the host from the system's wiring), from the leader thread,
-// stamped by the actor's clock. Closing: an actor that terminates marks its K2K tail closed
-// (RK_ACTOR_K2K_CLOSED, with a CAS that succeeds only when no slot is
-// reserved past what it consumed), so a later send fails to reserve and
-// reports the destination as gone instead of queueing a message nobody
-// will read.
+// stamped by the actor's clock. The inbox by tier (RK_ACTOR_K2K_MBAR):
+//   * global memory (Placement::Gpu): rk_k2k.cuh, a multi-producer queue
+//     with a sequence number per slot (acquire/release on the words);
+//   * shared memory and DSMEM (Placement::Block, Placement::Cluster):
+//     rk_k2k_mbar.cuh's multi-producer inbox: a full mbarrier per slot in
+//     the inbox, the empty ("credit") barriers in the sender's block (every
+//     sending block of a cluster keeps a copy, the consumer arrives on each:
+//     rk_actor_desc::k2k_credit_ranks), a claim is a CAS on tail under a
+//     head credit, the payload moves by plain stores and loads: racecheck
+//     sees every handoff. Every slot read of a batch (the staging copies,
+//     by all the actor's threads) is ordered before the empty arrive by the
+//     loop's barriers: the leader arrives after them (rk_actor_k2k_release).
+// Closing: an actor that terminates marks its K2K tail closed (bit 63:
+// RK_ACTOR_K2K_CLOSED, rk_k2k_mbar's RK_K2K_MBAR_CLOSED_BIT), with a CAS
+// from its head that succeeds only when no slot is reserved past what it
+// consumed, so a later send fails to reserve and reports the destination
+// as gone instead of queueing a message nobody will read.
 //
 // Every function below is a template over the scope tag K (rk_sync.cuh):
-// the kernel instantiates them with rk_actor_k2k_scope, gpu or cluster by
-// the system's placement; the text is the same for both tiers. In a
-// cluster-placed system an actor's inbox is laid out by its own block at
-// start (rk_actor_k2k_cluster_open) and senders reach it through mapa;
-// since other blocks may touch it until they end, no block of the
-// cluster returns before all of them are done (rk_actor_cluster_exit).
+// the kernel instantiates them with rk_actor_k2k_scope, cta, cluster or
+// gpu by the system's placement. In a cluster-placed system an actor's
+// inbox is laid out by its own block at start (rk_actor_k2k_cluster_open,
+// with every credit array of the system: rk_actor_k2k_credits_open) and
+// senders reach it through mapa; since other blocks may touch it until
+// they end, no block of the cluster returns before all of them are done
+// (rk_actor_cluster_exit).
 
 // Bit 63 of a K2K tail: the consumer has terminated.
 #define RK_ACTOR_K2K_CLOSED 0x8000000000000000ull
+#if RK_ACTOR_K2K_MBAR
+static_assert(RK_ACTOR_K2K_CLOSED == RK_K2K_MBAR_CLOSED_BIT, "one closed bit");
+#endif
+
+// The slots of the leader's K2K inbox, and its slot size.
+RK_INLINE unsigned char* rk_actor_k2k_slots(const rk_actor_leader* l) {
+#if RK_ACTOR_K2K_MBAR
+    return reinterpret_cast<unsigned char*>(l->k2k) + RK_K2K_MBAR_SLOTS_OFFSET(l->k2k->capacity);
+#else
+    return reinterpret_cast<unsigned char*>(l->k2k) + rk_k2k_slots_offset(l->k2k->capacity);
+#endif
+}
+RK_INLINE rk_u32 rk_actor_k2k_slot_size(const rk_actor_leader* l) {
+#if RK_ACTOR_K2K_MBAR
+    return l->k2k->msg_bytes;
+#else
+    return l->k2k->slot_size;
+#endif
+}
+
+#if RK_ACTOR_K2K_MBAR
+// The parity of position `pos`'s lap (rk_k2k_mbar.cuh: the full barrier's
+// phase L completes when lap L is committed).
+RK_INLINE rk_u32 rk_actor_k2k_parity(const rk_actor_leader* l, rk_u64 pos) {
+    return (rk_u32)(pos >> l->k2k_lap_shift) & 1u;
+}
+#endif
 
 // How many consecutive slots from the leader's K2K head are committed (at
-// most `most`). Relaxed loads of the sequence words, eight at a time so
-// their latencies overlap, then one fence if any is committed: the
-// acquire pattern that orders the slot reads after the producers' commits.
+// most `most`), each read afterwards ordered after its producer's writes.
+// mbarrier tiers: test_wait.acquire on each slot's full barrier in turn.
+// Global tier: relaxed loads of the sequence words, eight at a time so
+// their latencies overlap, then one fence if any is committed: the acquire
+// pattern that orders the slot reads after the producers' commits.
 template <class K>
 RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
+#if RK_ACTOR_K2K_MBAR
+    rk_u32 n = 0u;
+    #pragma unroll 1
+    while (n < most) {
+        const rk_u64 pos = l->k2k_head + n;
+        const rk_u32 sa = l->k2k_full_sa + 8u * (rk_u32)(pos & l->k2k_mask);
+        if (!rk_mbar_io<K>::test(sa, rk_actor_k2k_parity(l, pos))) {
+            break;
+        }
+        ++n;
+    }
+    return n;
+#else
     const rk_u64* seq = rk_k2k_seq_(l->k2k);
     rk_u32 n = 0u;
     #pragma unroll 1
@@ -60,6 +114,7 @@ RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
         K::fence_acq_rel();
     }
     return n;
+#endif
 }
 
 // The K2K messages the loop may take now: 0 without a K2K inbox (or
@@ -72,26 +127,67 @@ RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l) {
 }
 
 // Idle with a K2K inbox, before a look at the host inbox: polls the next
-// K2K slot's sequence word (a load in the inbox's own memory, never over
-// PCIe) for RK_ACTOR_K2K_SPIN_CYCLES; true as soon as a message is
-// committed there.
+// K2K slot (its full barrier, test_wait; in the global tier its sequence
+// word: a load in the inbox's own memory, never over PCIe) for
+// RK_ACTOR_K2K_SPIN_CYCLES; true as soon as a message is committed there.
 RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
-    const rk_u64* seq = rk_k2k_seq_(l->k2k);
     const rk_u64 head = l->k2k_head;
+#if RK_ACTOR_K2K_MBAR
+    const rk_u32 sa = l->k2k_full_sa + 8u * (rk_u32)(head & l->k2k_mask);
+    const rk_u32 parity = rk_actor_k2k_parity(l, head);
+#else
+    const rk_u64* seq = rk_k2k_seq_(l->k2k);
+#endif
     const rk_u64 start = (rk_u64)clock64();
     #pragma unroll 1
     do {
+#if RK_ACTOR_K2K_MBAR
+        if (rk_mbar_io<rk_actor_k2k_scope>::test(sa, parity)) {
+            return true;
+        }
+#else
         if (rk_actor_k2k_scope::ld_relaxed(&seq[head & l->k2k_mask]) == head + 1u) {
             return true;
         }
+#endif
     } while ((rk_u64)clock64() - start < RK_ACTOR_K2K_SPIN_CYCLES);
     return false;
 }
 
+// Orders the leader's (and, through the barrier before it, every thread's)
+// reads of consumed K2K slots before their release. The mbarrier tiers
+// need nothing: the empty arrive is a release (cumulative over the
+// barrier), and that arrive is what racecheck sees.
+template <class K>
+RK_INLINE void rk_actor_k2k_fence_reads() {
+#if !RK_ACTOR_K2K_MBAR
+    K::fence_acq_rel();
+#endif
+}
+
 // Hands `n` consumed K2K slots back to the producers (their next lap).
-// Every read of them (by any thread) happened before the caller's fence.
+// Every read of them (by any thread) happened before the caller's barrier
+// (and, global tier, its fence). mbarrier tiers: the empty arrive
+// (release) on each slot's credit barrier, in every block holding a copy
+// (cluster) or this block's (block), then head + n (red.release: a
+// producer that reads it sees the arrives).
 template <class K>
 RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
+#if RK_ACTOR_K2K_MBAR
+    #pragma unroll 1
+    for (rk_u32 i = 0u; i < n; ++i) {
+        const rk_u32 sa = l->k2k_credit_sa + 8u * (rk_u32)((l->k2k_head + i) & l->k2k_mask);
+#if RK_ACTOR_K2K_CLUSTER
+        for (rk_u32 ranks = l->k2k_credit_ranks; ranks != 0u; ranks &= ranks - 1u) {
+            rk_mbar_io<K>::arrive(sa, (rk_u32)(__ffs((int)ranks) - 1));
+        }
+#else
+        rk_mbar_io<K>::arrive(sa, 0u);
+#endif
+    }
+    l->k2k_head += n;
+    rk_mbar_atom<K>::add_release(&l->k2k->head, n);
+#else
     rk_u64* seq = rk_k2k_seq_(l->k2k);
     const rk_u64 capacity = l->k2k_mask + 1u;
     #pragma unroll 1
@@ -101,6 +197,7 @@ RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
     }
     l->k2k_head += n;
     K::st_relaxed(&l->k2k->head, l->k2k_head);
+#endif
 }
 
 // Closes the K2K inbox for good if nothing is reserved past the head;
@@ -108,7 +205,11 @@ RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
 template <class K>
 RK_INLINE bool rk_actor_k2k_close(rk_actor_leader* l) {
     const rk_u64 head = l->k2k_head;
+#if RK_ACTOR_K2K_MBAR
+    return rk_k2k_mbar_close<K>(l->k2k, head);
+#else
     return K::cas_acq_rel(&l->k2k->tail, head, head | RK_ACTOR_K2K_CLOSED) == head;
+#endif
 }
 
 // A failed actor asked to stop: nothing will run its K2K messages, so each
@@ -120,14 +221,15 @@ RK_INLINE void rk_actor_k2k_shutdown(rk_actor_leader* l, const rk_actor_desc* d)
     #pragma unroll 1
     while (!rk_actor_k2k_close<K>(l)) {
         if (rk_actor_k2k_available<K>(l, 1u) == 1u) {
-            const rk_u32 slot_size = l->k2k->slot_size;
-            rk_envelope_header* env = rk_k2k_slot(l->k2k, l->k2k_head);
+            const rk_u32 slot_size = rk_actor_k2k_slot_size(l);
+            rk_envelope_header* env = reinterpret_cast<rk_envelope_header*>(
+                rk_actor_k2k_slots(l) + (rk_u64)(rk_u32)(l->k2k_head & l->k2k_mask) * slot_size);
             const rk_u32 room = slot_size - RK_ENVELOPE_HEADER_SIZE;
             const rk_u32 bytes = env->payload_size < room ? env->payload_size : room;
             l->messages_in += 1u;
             rk_actor_dead_letter(l, d, env, rk_envelope_payload(env), bytes,
                                  RK_ACTOR_FAULT_UNDELIVERABLE, 0u, 0u);
-            K::fence_acq_rel();
+            rk_actor_k2k_fence_reads<K>();
             rk_actor_k2k_release<K>(l, 1u);
             continue;
         }
@@ -136,65 +238,126 @@ RK_INLINE void rk_actor_k2k_shutdown(rk_actor_leader* l, const rk_actor_desc* d)
     }
 }
 
-#if RK_ACTOR_K2K_CLUSTER || RK_ACTOR_K2K_BLOCK
-// Bytes of a K2K inbox of this geometry (rk_k2k.cuh's layout).
+#if RK_ACTOR_K2K_MBAR
+// Bytes of a K2K inbox of this geometry (rk_k2k_mbar.cuh's layout; the
+// same bytes as rk_k2k.cuh's: a 384-byte header, 8 bytes per slot padded
+// to a line, the slots).
 RK_INLINE rk_u64 rk_actor_k2k_bytes(rk_u32 capacity, rk_u32 slot_size) {
-    return RK_K2K_BYTES(capacity, slot_size);
+    return RK_K2K_MBAR_BYTES(capacity, slot_size);
+}
+
+// The dynamic shared memory's size.
+RK_INLINE rk_u64 rk_actor_dynamic_bytes() {
+    rk_u32 dynamic_bytes;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
+    return dynamic_bytes;
+}
+
+// Whether the system's credit run the descriptor names is one the host
+// could have chosen: 8-byte aligned, at least `min_offset` (past the
+// staging area), inside the dynamic shared memory. An empty run (no inbox
+// in the system) is fine.
+RK_INLINE bool rk_actor_k2k_credits_fit(const rk_actor_desc* d, rk_u64 min_offset) {
+    const rk_u64 at = d->k2k_credits;
+    const rk_u64 bytes = d->k2k_credits_bytes;
+    return bytes == 0u ||
+           (at % 8u == 0u && bytes % 8u == 0u && at >= min_offset && at + bytes <= rk_actor_dynamic_bytes());
+}
+
+// Whether `capacity` credit barriers at byte offset `credit` lie inside the
+// system's credit run (so they are ones some block lays out), 8-byte aligned.
+RK_INLINE bool rk_actor_k2k_credit_inside(const rk_actor_desc* d, rk_u64 credit, rk_u64 capacity) {
+    return credit % 8u == 0u && credit >= d->k2k_credits &&
+           credit + capacity * 8u <= (rk_u64)d->k2k_credits + d->k2k_credits_bytes;
 }
 
 // Where this actor's shared-memory K2K inbox goes: the offset the host
 // chose (d->k2k_inbox) in the dynamic shared memory, when the descriptor's
 // geometry is one the host could have chosen (a line-aligned offset of at
 // least `min_offset`, a power-of-two capacity of at least 2, whole 64-byte
-// slots that hold a header, the inbox inside the dynamic shared memory).
-// Null otherwise, or when the actor has no inbox: nothing is written then,
-// and the leader's geometry check fails the actor.
-RK_INLINE rk_k2k_header* rk_actor_k2k_shared_place(const rk_actor_desc* d, rk_u64 min_offset) {
+// slots that hold a header, the inbox inside the dynamic shared memory,
+// its credit array inside the system's credit run and clear of the inbox,
+// that run past `min_offset` too; a cluster inbox's credit ranks inside
+// the cluster). Null otherwise, or when the actor has no inbox: nothing is
+// written then, and the leader's geometry check fails the actor.
+RK_INLINE rk_k2k_mbar_header* rk_actor_k2k_shared_place(const rk_actor_desc* d, rk_u64 min_offset) {
     const rk_u64 offset = reinterpret_cast<rk_u64>(d->k2k_inbox);
     const rk_u32 capacity = d->k2k_capacity;
     const rk_u32 slot_size = d->k2k_slot_size;
     if (offset == 0u) {
         return nullptr;
     }
-    rk_u32 dynamic_bytes;
-    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
-    const bool fits = offset % RK_LINE == 0u && offset >= min_offset && capacity >= 2u &&
-                      (capacity & (capacity - 1u)) == 0u && slot_size >= RK_ENVELOPE_HEADER_SIZE &&
-                      slot_size % 64u == 0u &&
-                      offset + rk_actor_k2k_bytes(capacity, slot_size) <= dynamic_bytes;
-    return fits ? reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset) : nullptr;
+    const rk_u64 end = offset + rk_actor_k2k_bytes(capacity, slot_size);
+    const rk_u64 credit = d->k2k_credit;
+    bool fits = offset % RK_LINE == 0u && offset >= min_offset && capacity >= 2u &&
+                (capacity & (capacity - 1u)) == 0u && slot_size >= RK_ENVELOPE_HEADER_SIZE &&
+                slot_size % 64u == 0u && end <= rk_actor_dynamic_bytes() &&
+                rk_actor_k2k_credits_fit(d, min_offset) &&
+                rk_actor_k2k_credit_inside(d, credit, capacity) &&
+                (credit >= end || credit + (rk_u64)capacity * 8u <= offset);
+#if RK_ACTOR_K2K_CLUSTER
+    const rk_u32 ranks = d->k2k_credit_ranks;
+    fits = fits && ranks != 0u && (rk_cluster_size() >= 32u || (ranks >> rk_cluster_size()) == 0u);
+#endif
+    return fits ? reinterpret_cast<rk_k2k_mbar_header*>(rk_actor_dynamic + offset) : nullptr;
+}
+
+// The inbox's header (multi-producer: producers claim with a CAS on tail,
+// the consumer keeps head) and full barriers, over `threads` threads of
+// which this is `t`: t == 0 writes the header, each thread initialises a
+// share of the barriers. The caller's barrier (the block's start barrier,
+// the cluster barrier) publishes them.
+RK_INLINE void rk_actor_k2k_lay_out(rk_k2k_mbar_header* q, const rk_actor_desc* d, rk_u32 t,
+                                    rk_u32 threads, rk_u32 credit_ranks) {
+    const rk_u32 capacity = d->k2k_capacity;
+    if (t == 0u) {
+        q->tail = 0u;
+        q->head = 0u;
+        q->capacity = capacity;
+        q->msg_bytes = d->k2k_slot_size;
+        q->magic = RK_K2K_MBAR_MAGIC;
+        q->owner_actor = d->actor_id;
+        q->multi_producer = 1u;
+        q->credit_ranks = credit_ranks;
+    }
+    rk_u64* full = reinterpret_cast<rk_u64*>(reinterpret_cast<unsigned char*>(q) + RK_K2K_MBAR_FULL_OFFSET);
+    for (rk_u32 i = t; i < capacity; i += threads) {
+        rk_mbar_init_(&full[i], 1u);
+    }
+    rk_mbar_fence_init_();
+}
+
+// Initialises `bytes / 8` credit barriers (arrival count 1) at byte offset
+// `at` of the dynamic shared memory, over `threads` threads of which this
+// is `t`.
+RK_INLINE void rk_actor_k2k_credit_lay_out(rk_u64 at, rk_u64 bytes, rk_u32 t, rk_u32 threads) {
+    rk_u64* credit = reinterpret_cast<rk_u64*>(rk_actor_dynamic + at);
+    for (rk_u32 i = t; i < bytes / 8u; i += threads) {
+        rk_mbar_init_(&credit[i], 1u);
+    }
+    rk_mbar_fence_init_();
 }
 #endif
 
 #if RK_ACTOR_K2K_BLOCK
 // A block-placed warp actor's K2K inbox, laid out by its warp in the
 // block's dynamic shared memory at the offset the host chose (d->k2k_inbox,
-// after every warp's staging slice): called by every lane at start (the
-// block's start barrier, rk_actor_k2k_start, publishes it to the other
-// warps). Null when the actor has none or the geometry is not one the host
-// could have chosen (then nothing is written and the leader's geometry
-// check fails the actor), as rk_actor_k2k_cluster_open.
-RK_INLINE rk_k2k_header* rk_actor_k2k_block_open(const rk_actor_desc* d) {
-    rk_k2k_header* q =
+// after every warp's staging slice), with its credit array (d->k2k_credit,
+// in the system's credit run: the one block's only copy, which every
+// sending warp waits on): called by every lane at start (the block's start
+// barrier, rk_actor_k2k_start, publishes it to the other warps). Null when
+// the actor has none or the geometry is not one the host could have chosen
+// (then nothing is written and the leader's geometry check fails the
+// actor), as rk_actor_k2k_cluster_open.
+RK_INLINE rk_k2k_mbar_header* rk_actor_k2k_block_open(const rk_actor_desc* d) {
+    rk_k2k_mbar_header* q =
         rk_actor_k2k_shared_place(d, (rk_u64)(blockDim.x >> 5) * RK_ACTOR_WARP_STRIDE);
     if (q == nullptr) {
         return nullptr;
     }
-    const rk_u32 capacity = d->k2k_capacity;
-    // rk_k2k_init over the warp's lanes (it spreads over the whole block).
     const rk_u32 lane = threadIdx.x & 31u;
-    rk_u64* seq = rk_k2k_seq_(q);
-    for (rk_u32 i = lane; i < capacity; i += 32u) {
-        seq[i] = i;
-    }
-    if (lane == 0u) {
-        q->tail = 0u;
-        q->head = 0u;
-        q->capacity = capacity;
-        q->slot_size = d->k2k_slot_size;
-        q->magic = RK_K2K_MAGIC;
-        q->owner_actor = d->actor_id;
-    }
+    rk_actor_k2k_lay_out(q, d, lane, 32u, 0u);
+    rk_actor_k2k_credit_lay_out(d->k2k_credit, (rk_u64)d->k2k_capacity * 8u, lane, 32u);
     __syncwarp();
     return q;
 }
@@ -207,52 +370,93 @@ RK_INLINE rk_k2k_header* rk_actor_k2k_block_open(const rk_actor_desc* d) {
 // staging area): called by every thread at start. Null when the actor has
 // none, or when the geometry is not one the host could have chosen (the
 // offset unaligned, the inbox past the dynamic shared memory, a capacity
-// that is no power of two): nothing is written then, and the leader's
-// geometry check fails the actor. Every block then meets the others at
-// the cluster barrier (rk_actor_main) before anyone sends.
-RK_INLINE rk_k2k_header* rk_actor_k2k_cluster_open(const rk_actor_desc* d) {
-    rk_k2k_header* q = rk_actor_k2k_shared_place(d, 0u);
+// that is no power of two, its credit array outside the system's credit
+// run): nothing is written then, and the leader's geometry check fails the
+// actor. Every block then meets the others at the cluster barrier
+// (rk_actor_main) before anyone sends.
+RK_INLINE rk_k2k_mbar_header* rk_actor_k2k_cluster_open(const rk_actor_desc* d) {
+    rk_k2k_mbar_header* q = rk_actor_k2k_shared_place(d, 0u);
     if (q == nullptr) {
         return nullptr;
     }
-    rk_k2k_init(q, d->k2k_capacity, d->k2k_slot_size, d->actor_id);
+    rk_actor_k2k_lay_out(q, d, rk_thread_id(), blockDim.x * blockDim.y * blockDim.z,
+                         d->k2k_credit_ranks);
     return q;
+}
+
+// Every credit array of the system in this block (d->k2k_credits, the same
+// run at the same offset in every block: a sender here waits on its own
+// copy of a destination's empty barriers, the destination's consumer
+// arrives on each copy through mapa): called by every thread at start,
+// before the cluster barrier, whether or not this actor has an inbox.
+// False (nothing written) when the run is not one the host could have
+// chosen (past the staging area, `min_offset`); the leader's geometry
+// check then fails the actor.
+RK_INLINE bool rk_actor_k2k_credits_open(const rk_actor_desc* d, rk_u64 min_offset) {
+    if (!rk_actor_k2k_credits_fit(d, min_offset)) {
+        return false;
+    }
+    rk_actor_k2k_credit_lay_out(d->k2k_credits, d->k2k_credits_bytes, rk_thread_id(),
+                                blockDim.x * blockDim.y * blockDim.z);
+    return true;
 }
 #endif
 
-// Where a route's inbox is, as a generic address the sender can use: the
-// device address (global tier), or the destination block's shared memory
-// mapped into this block's view (DSMEM tier, mapa). Null for a route this
-// kernel cannot follow: no inbox, a tier other than the one the system was
-// composed for, a rank outside the cluster or an offset outside the shared
-// memory (a send then faults UNROUTED; it never writes anywhere).
-RK_INLINE rk_k2k_header* rk_actor_k2k_target(const rk_route* r) {
+// Where a route's inbox is, as an address the sender can use: the device
+// address (global tier); in the mbarrier tiers the inbox's offset in THIS
+// block's shared memory (rk_k2k_mbar_open maps it into the destination
+// block, rank r->rank, for DSMEM: mapa maps by offset). Null for a route
+// this kernel cannot follow: no inbox, a tier other than the one the
+// system was composed for, a rank outside the cluster (or other than 0 in
+// one block) or an offset outside the shared memory (a send then faults
+// UNROUTED; it never writes anywhere).
+RK_INLINE rk_actor_k2k_inbox* rk_actor_k2k_target(const rk_route* r) {
     if (r->inbox == nullptr || r->tier != RK_ACTOR_K2K_TIER) {
         return nullptr;
     }
-#if RK_ACTOR_K2K_CLUSTER
+#if RK_ACTOR_K2K_MBAR
     const rk_u64 offset = reinterpret_cast<rk_u64>(r->inbox);
-    rk_u32 dynamic_bytes;
-    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
-    if (r->rank >= rk_cluster_size() || offset % RK_LINE != 0u ||
-        offset + RK_K2K_SEQ_OFFSET > dynamic_bytes) {
-        return nullptr;
-    }
-    return rk_cluster_map(reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset), r->rank);
-#elif RK_ACTOR_K2K_BLOCK
+#if RK_ACTOR_K2K_CLUSTER
+    const bool rank_ok = r->rank < rk_cluster_size();
+#else
     // Another warp's inbox in this block's shared memory (rank 0: the
     // system is this block).
-    const rk_u64 offset = reinterpret_cast<rk_u64>(r->inbox);
-    rk_u32 dynamic_bytes;
-    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(dynamic_bytes));
-    if (r->rank != 0u || offset % RK_LINE != 0u || offset + RK_K2K_SEQ_OFFSET > dynamic_bytes) {
+    const bool rank_ok = r->rank == 0u;
+#endif
+    if (!rank_ok || offset % RK_LINE != 0u || offset + RK_K2K_MBAR_FULL_OFFSET > rk_actor_dynamic_bytes()) {
         return nullptr;
     }
-    return reinterpret_cast<rk_k2k_header*>(rk_actor_dynamic + offset);
+    return reinterpret_cast<rk_k2k_mbar_header*>(rk_actor_dynamic + offset);
 #else
     return static_cast<rk_k2k_header*>(r->inbox);
 #endif
 }
+
+#if RK_ACTOR_K2K_MBAR
+// A route's mbarrier inbox as this sender sees it (rk_k2k_mbar_open: the
+// destination's geometry, read once; for DSMEM each header read is a round
+// trip), when the inbox is laid out as the host said (the magic, a
+// power-of-two capacity of at least 2, whole 64-byte slots holding the
+// message) and the route's credit array lies inside the system's credit
+// run and, in a cluster, this block holds a copy of it (its rank is in the
+// inbox's credit ranks: the consumer returns the slots here). False
+// otherwise (the send faults UNROUTED, nothing written).
+RK_INLINE bool rk_actor_k2k_open_route(const rk_actor_desc* d, const rk_route* r,
+                                       rk_k2k_mbar_header* local, rk_u32 size, rk_k2k_mbar_ref* out) {
+    rk_u64* const credit = reinterpret_cast<rk_u64*>(rk_actor_dynamic + r->credit);
+    const rk_k2k_mbar_ref ref = rk_k2k_mbar_open<rk_actor_k2k_scope>(local, credit, r->rank);
+    const rk_u64 capacity = (rk_u64)ref.mask + 1u;
+    const rk_u32 magic = ref.q->magic;
+    bool ok = magic == RK_K2K_MBAR_MAGIC && capacity >= 2u && (capacity & ref.mask) == 0u &&
+              ref.msg_bytes % 64u == 0u && ref.msg_bytes >= RK_ENVELOPE_HEADER_SIZE + size &&
+              rk_actor_k2k_credit_inside(d, r->credit, capacity);
+#if RK_ACTOR_K2K_CLUSTER
+    ok = ok && ((ref.credit_ranks >> rk_cluster_rank()) & 1u) != 0u;
+#endif
+    *out = ref;
+    return ok;
+}
+#endif
 
 // What the leader's send attempt came to (rk_actor_send_to).
 #define RK_ACTOR_SEND_SENT 0u
@@ -282,17 +486,57 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     const rk_actor_desc* d = c->desc;
     using K = rk_actor_k2k_scope;
     const rk_route* r = port < d->route_count ? &d->routes[port] : nullptr;
-    rk_k2k_header* q = r != nullptr && r->payload_size == size ? rk_actor_k2k_target(r) : nullptr;
+    rk_actor_k2k_inbox* q = r != nullptr && r->payload_size == size ? rk_actor_k2k_target(r) : nullptr;
     if (q == nullptr) {
         rk_fault(f, RK_FAULT_UNROUTED, line, column);
         return RK_ACTOR_SEND_FAULTED;
     }
-    // The geometry once (for a DSMEM inbox each header read is a round
-    // trip to the other block).
-    const rk_k2k_ref ref = rk_k2k_open(q);
     rk_actor_leader* l = c->leader;
     rk_u64 pos = 0u;
     rk_u32 sleep = 32u;
+#if RK_ACTOR_K2K_MBAR
+    rk_k2k_mbar_ref ref;
+    if (!rk_actor_k2k_open_route(d, r, q, size, &ref)) {
+        rk_fault(f, RK_FAULT_UNROUTED, line, column);
+        return RK_ACTOR_SEND_FAULTED;
+    }
+    // The claim from this sender's guess of the tail and its head credit
+    // (rk_k2k_mbar_mp: a relaxed CAS under the credit, no head read while
+    // it lasts); a closed inbox's tail carries the closed bit, so no CAS
+    // succeeds on it and the claim says CLOSED, apart from FULL.
+    // (A port past the kept guesses starts at 0 each time: never above tail.)
+    rk_k2k_mbar_mp mp;
+    mp.r = ref;
+    const bool kept = port < RK_ACTOR_K2K_GUESSES;
+    mp.tail_guess = kept ? l->k2k_guess[port] : 0u;
+    mp.free_until = kept ? l->k2k_free[port] : 0u;
+    #pragma unroll 1
+    for (;;) {
+        const rk_u32 claim = rk_k2k_mbar_mp_try_claim<K>(mp, &pos);
+        if (kept) {
+            l->k2k_guess[port] = mp.tail_guess;
+            l->k2k_free[port] = mp.free_until;
+        }
+        if (claim == RK_K2K_MBAR_CLAIMED) {
+            break;
+        }
+        if (claim == RK_K2K_MBAR_CLOSED) {
+            rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
+            return RK_ACTOR_SEND_FAULTED;
+        }
+        if constexpr (!Wait) {
+            return RK_ACTOR_SEND_FULL;
+        }
+        rk_control_heartbeat(d->control, ++l->heartbeat);
+        rk_nanosleep(sleep);
+        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
+    }
+    // Plain stores into the claimed slot (through the mapped address, in
+    // a cluster), published by the commit's full arrive (release).
+    rk_envelope_header* slot = static_cast<rk_envelope_header*>(rk_k2k_mbar_slot(ref, pos));
+#else
+    // The geometry once.
+    const rk_k2k_ref ref = rk_k2k_open(q);
     // The reserve from this sender's guess of the tail (rk_k2k_mp: no
     // tail load when nobody else claimed since, a relaxed CAS); a closed
     // inbox's tail carries RK_ACTOR_K2K_CLOSED, so no CAS succeeds on it
@@ -314,6 +558,7 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
         sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
     }
     rk_envelope_header* slot = rk_k2k_slot(ref, pos);
+#endif
     const rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
     l->sent += 1u;
     slot->type_id = r->type_id;
@@ -328,7 +573,11 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     slot->reserved[1] = 0u;
     slot->reserved[2] = 0u;
     rk_actor_copy_message(rk_envelope_payload(slot), msg, size);
+#if RK_ACTOR_K2K_MBAR
+    rk_k2k_mbar_commit<K>(ref, pos);
+#else
     rk_k2k_commit<K>(ref, pos);
+#endif
     return RK_ACTOR_SEND_SENT;
 #endif
 }

@@ -239,16 +239,30 @@ struct rk_actor_leader {
     rk_u32 restarts_seen;
     bool failed;
     bool k2k_turn;       // poll the K2K inbox first next time (fairness)
-    rk_k2k_header* k2k;  // the K2K inbox (other actors' messages), or null; in a
-                         // cluster-placed system in this block's shared memory
+    rk_actor_k2k_inbox* k2k; // the K2K inbox (other actors' messages), or null; in a
+                             // cluster- or block-placed system in this block's shared memory
     rk_u64 k2k_head;     // its next position to consume
     rk_u64 k2k_mask;
     rk_u64 sent;         // messages this actor sent (ctx.send, ctx.try_send)
     // Per port (the first RK_ACTOR_K2K_GUESSES), where the next reserve in
     // the destination's inbox starts: one past this actor's last claim
-    // there, or where it last found the inbox full (rk_k2k_mp: never above
-    // the inbox's tail; a port past these starts at 0).
+    // there, or where it last found the inbox full (rk_k2k_mp, and
+    // rk_k2k_mbar_mp's tail_guess: never above the inbox's tail; a port past
+    // these starts at 0).
     rk_u64 k2k_guess[RK_ACTOR_K2K_GUESSES];
+#if RK_ACTOR_K2K_MBAR
+    // Per port likewise, rk_k2k_mbar_mp's free_until: positions below it
+    // are known free (a head read + capacity; 0: read head first).
+    rk_u64 k2k_free[RK_ACTOR_K2K_GUESSES];
+    // The consumer's view of its mbarrier inbox (rk_k2k_mbar_rx): the
+    // shared::cta addresses of full[0] and of its credit array (in this
+    // block's layout; a cluster inbox's copies are at the same offset in
+    // every rank of credit_ranks), log2(capacity).
+    rk_u32 k2k_full_sa;
+    rk_u32 k2k_credit_sa;
+    rk_u32 k2k_credit_ranks;
+    rk_u32 k2k_lap_shift;
+#endif
 #if RK_ACTOR_TRACE
     rk_u64 trace_at;     // when the current stage began (clock64)
     rk_u64 trace_seen_clock; // %globaltimer when the batch was seen

@@ -99,9 +99,8 @@ fn the_cluster_system_kernel_composes_compiles_and_assembles() {
             "mapa.u64",
             "barrier.cluster.arrive",
             "barrier.cluster.wait",
-            "atom.acq_rel.cluster.cas.b64",
-            "st.release.cluster",
-            "fence.acq_rel.cluster",
+            "atom.relaxed.cluster.cas.b64",
+            "mbarrier.arrive.release.cluster.shared::cluster",
         ] {
             assert!(
                 ptx.contains(needle),
@@ -111,6 +110,10 @@ fn the_cluster_system_kernel_composes_compiles_and_assembles() {
         // The global tier's scope is gone from the K2K paths.
         assert!(
             !ptx.contains("atom.acq_rel.gpu.cas"),
+            "a gpu-scoped CAS is left"
+        );
+        assert!(
+            !ptx.contains("atom.relaxed.gpu.cas"),
             "a gpu-scoped CAS is left"
         );
     }
@@ -184,9 +187,9 @@ fn the_cluster_try_send_system_kernel_composes_compiles_and_assembles() {
         .contains("rk_actor_try_send(__rk_f, 0u, &rk_sent"));
     if let Some(ptx) = assemble_without_spills(&system, symbol) {
         for needle in [
-            "mapa.u64",
-            "atom.acq_rel.cluster.cas.b64",
-            "st.release.cluster",
+            "mapa.shared::cluster",
+            "atom.relaxed.cluster.cas.b64",
+            "mbarrier.arrive.release.cluster.shared::cluster",
             "bar.red.or.pred",
         ] {
             assert!(
@@ -195,9 +198,136 @@ fn the_cluster_try_send_system_kernel_composes_compiles_and_assembles() {
             );
         }
         assert!(
-            !ptx.contains("atom.acq_rel.gpu.cas"),
+            !ptx.contains("atom.acq_rel.gpu.cas") && !ptx.contains("atom.relaxed.gpu.cas"),
             "a gpu-scoped CAS is left"
         );
+    }
+}
+
+/// How a system kernel's K2K inboxes hand slots over, read off its PTX
+/// (issue 10: racecheck sees only mbarrier handoffs with a plain payload
+/// in shared memory as synchronisation).
+#[derive(Debug, PartialEq, Eq)]
+enum Handoff {
+    /// `rk_k2k_mbar` at this scope: full and empty mbarriers per slot
+    /// (arrive.release, test_wait / try_wait.parity.acquire), the claim a
+    /// relaxed CAS on tail, the head a red.release; and none of rk_k2k's
+    /// sequence-word protocol (relaxed/acquire loads, release or relaxed
+    /// stores of sequence words, acq_rel fences and CASes) at this scope or
+    /// the global one.
+    Mbarrier(&'static str),
+    /// `rk_k2k` at gpu scope: sequence words (relaxed loads, release
+    /// commits, relaxed frees), acq_rel fences and the closing CAS; no
+    /// mbarrier anywhere.
+    SequenceWords,
+}
+
+fn handoff(ptx: &str) -> Result<Handoff, String> {
+    let has = |needle: &str| ptx.contains(needle);
+    let seq_protocol = |scope: &str| -> Vec<String> {
+        [
+            format!("ld.relaxed.{scope}."),
+            format!("ld.acquire.{scope}."),
+            format!("st.release.{scope}."),
+            format!("st.relaxed.{scope}."),
+            format!("fence.acq_rel.{scope}"),
+            format!("atom.acq_rel.{scope}.cas"),
+        ]
+        .into_iter()
+        .filter(|n| has(n))
+        .collect()
+    };
+    if has("mbarrier.") {
+        let scope = if has("mbarrier.arrive.release.cluster.shared::cluster") {
+            "cluster"
+        } else {
+            "cta"
+        };
+        let mut missing: Vec<String> = [
+            "mbarrier.init.shared::cta.b64".to_string(),
+            format!("mbarrier.arrive.release.{scope}."),
+            format!("mbarrier.test_wait.parity.acquire.{scope}.shared::cta.b64"),
+            format!("mbarrier.try_wait.parity.acquire.{scope}.shared::cta.b64"),
+            format!("atom.relaxed.{scope}.cas.b64"),
+            format!("red.release.{scope}.add.u64"),
+        ]
+        .into_iter()
+        .filter(|n| !has(n))
+        .collect();
+        missing.extend(
+            seq_protocol(scope)
+                .into_iter()
+                .map(|n| format!("unexpected {n}")),
+        );
+        missing.extend(
+            seq_protocol("gpu")
+                .into_iter()
+                .map(|n| format!("unexpected {n}")),
+        );
+        if !missing.is_empty() {
+            return Err(format!("mbarrier handoff at {scope} scope: {missing:?}"));
+        }
+        return Ok(Handoff::Mbarrier(scope));
+    }
+    let missing: Vec<&str> = [
+        "ld.relaxed.gpu.b64",
+        "st.release.gpu.b64",
+        "st.relaxed.gpu.b64",
+        "fence.acq_rel.gpu",
+        "atom.acq_rel.gpu.cas.b64",
+    ]
+    .into_iter()
+    .filter(|n| !has(n))
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!("sequence-word handoff: missing {missing:?}"));
+    }
+    Ok(Handoff::SequenceWords)
+}
+
+/// The switch of issue 10: a block-placed system (warp actors, inboxes in
+/// the block's shared memory) and a cluster-placed one (inboxes reached
+/// over DSMEM) hand their K2K slots over with mbarriers (`rk_k2k_mbar`,
+/// what racecheck sees), with none of `rk_k2k`'s sequence-word protocol
+/// left in them; a GPU-placed one (inboxes in global memory, which has no
+/// mbarriers) still uses `rk_k2k`. All of them with the suite's send and
+/// try_send handlers, assembled for sm_90 with no spills.
+#[test]
+fn shared_tiers_hand_k2k_slots_over_with_mbarriers_and_the_global_tier_keeps_sequence_words() {
+    let output = transpile(HANDLERS);
+    let warp = HANDLERS.replace(
+        "#[ring_kernel(block_size = 32)]",
+        "#[ring_kernel(warps = 1)]",
+    );
+    let warp_output = transpile(&warp);
+    let roles = |output| {
+        ["collect", "forward", "drain", "flood"]
+            .map(|kernel| SystemRole { output, kernel })
+            .to_vec()
+    };
+    let cases = [
+        (
+            "rk_handoff_gpu",
+            compose_system("rk_handoff_gpu", &roles(&output)).unwrap(),
+            Handoff::SequenceWords,
+        ),
+        (
+            "rk_handoff_block",
+            compose_system_tiered("rk_handoff_block", &roles(&warp_output), K2kTier::Block)
+                .unwrap(),
+            Handoff::Mbarrier("cta"),
+        ),
+        (
+            "rk_handoff_cluster",
+            compose_system_tiered("rk_handoff_cluster", &roles(&output), K2kTier::Cluster).unwrap(),
+            Handoff::Mbarrier("cluster"),
+        ),
+    ];
+    for (symbol, system, expected) in cases {
+        let Some(ptx) = assemble_without_spills(&system, symbol) else {
+            return;
+        };
+        assert_eq!(handoff(&ptx), Ok(expected), "{symbol}");
     }
 }
 

@@ -25,6 +25,16 @@
 (*             read    - the payload's plain loads (one step);             *)
 (*             free    - arrive on empty[slot]; then head + 1 (red).       *)
 (*                                                                         *)
+(* Closing (Close = TRUE; rk_k2k_mbar_close, as the actor loop's          *)
+(* rk_actor_k2k_close uses it when an actor terminates): bit 63 of tail,   *)
+(* here `closed`.  The consumer, between messages, CASes tail from head    *)
+(* to head | bit: it succeeds only when nothing is claimed past head       *)
+(* (tail = head), else the consumer goes on consuming.  A claim CASes an   *)
+(* open position, so none succeeds on a closed tail; the failed CAS        *)
+(* returns the tail with the bit and the claim says CLOSED (not FULL):     *)
+(* the send faults UNDELIVERABLE and the producer gives up its remaining   *)
+(* messages (ghost `undelivered`).                                         *)
+(*                                                                         *)
 (* Planted bugs (Bug):                                                     *)
 (*   "consumer_parity" the consumer waits for parity (lap + 1) % 2: lap 0  *)
 (*                     passes on a fresh barrier, before anything is       *)
@@ -32,15 +42,26 @@
 (*   "no_head_cap"     the MP reserve claims tail without the head check   *)
 (*                     (a bare atomicAdd): a producer two laps ahead finds *)
 (*                     the empty barrier's parity right two phases early   *)
-(*                     and overwrites an unread message (NoOverwrite).     *)
+(*                     and overwrites an unread message (NoOverwrite);     *)
+(*   "cas_ignores_closed" the claim's CAS compares the position only (the  *)
+(*                     closed bit masked off): a producer claims a closed  *)
+(*                     inbox and commits a message nobody will read        *)
+(*                     (CloseStrandsNothing);                              *)
+(*   "close_ignores_reservations" the consumer closes once nothing is      *)
+(*                     committed at head (its full barrier has not         *)
+(*                     completed), setting the bit on whatever tail is: a  *)
+(*                     producer that had claimed is stranded               *)
+(*                     (CloseStrandsNothing).                              *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
 
-CONSTANTS Producers, Cap, M, MP, Bug
+CONSTANTS Producers, Cap, M, MP, Bug, Close
 
-ASSUME Cap \in Nat \ {0} /\ M \in Nat \ {0} /\ MP \in BOOLEAN
-ASSUME Bug \in {"none", "consumer_parity", "no_head_cap"}
+ASSUME Cap \in Nat \ {0} /\ M \in Nat \ {0} /\ MP \in BOOLEAN /\ Close \in BOOLEAN
+ASSUME Bug \in {"none", "consumer_parity", "no_head_cap", "cas_ignores_closed",
+                "close_ignores_reservations"}
 ASSUME ~MP => Cardinality(Producers) = 1
+ASSUME Close => MP \* only multi-producer inboxes (the actors') are closed
 
 N == Cardinality(Producers) * M
 Slots == 0 .. (Cap - 1)
@@ -53,20 +74,24 @@ Passes(c, parity) == c % 2 # parity
 NoMsg == [pos |-> N, who |-> CHOOSE x \in Producers : TRUE, idx |-> 0]
 Msg == [pos : Pos, who : Producers, idx : 0 .. (M - 1)]
 
-VARIABLES tail, head, fu, full, empty, slot, ppc, ppos, sent, cpc, log, readset
+VARIABLES tail, head, fu, full, empty, slot, ppc, ppos, sent, cpc, log, readset,
+          closed, undelivered
 
-vars == <<tail, head, fu, full, empty, slot, ppc, ppos, sent, cpc, log, readset>>
+vars == <<tail, head, fu, full, empty, slot, ppc, ppos, sent, cpc, log, readset,
+          closed, undelivered>>
+CloseVars == <<closed, undelivered>>
 
 TypeOK ==
     /\ tail \in 0 .. N /\ head \in 0 .. N
     /\ fu \in [Producers -> 0 .. (N + Cap)]
     /\ full \in [Slots -> 0 .. N] /\ empty \in [Slots -> 0 .. N]
     /\ slot \in [Slots -> Msg \cup {NoMsg}]
-    /\ ppc \in [Producers -> {"idle", "waitE", "write", "commit", "done"}]
+    /\ ppc \in [Producers -> {"idle", "waitE", "write", "commit", "done", "gone"}]
     /\ ppos \in [Producers -> 0 .. N]
     /\ sent \in [Producers -> 0 .. M]
-    /\ cpc \in {"wait", "read", "free", "head", "done"}
+    /\ cpc \in {"wait", "read", "free", "head", "done", "closed"}
     /\ readset \subseteq Pos
+    /\ closed \in BOOLEAN /\ undelivered \in 0 .. N
 
 Init ==
     /\ tail = 0 /\ head = 0
@@ -77,22 +102,35 @@ Init ==
     /\ ppos = [p \in Producers |-> 0]
     /\ sent = [p \in Producers |-> 0]
     /\ cpc = "wait" /\ log = << >> /\ readset = {}
+    /\ closed = FALSE /\ undelivered = 0
 
 Claim(p) ==
     /\ ppos' = [ppos EXCEPT ![p] = tail]
     /\ tail' = tail + 1
     /\ ppc' = [ppc EXCEPT ![p] = "waitE"]
 
+\* The claim's CAS on a closed tail: it fails and returns the tail with the
+\* bit, so the claim says CLOSED; the send faults UNDELIVERABLE and the
+\* producer gives up (its remaining messages are undelivered).
+Refused(p) ==
+    /\ ppc' = [ppc EXCEPT ![p] = "gone"]
+    /\ undelivered' = undelivered + (M - sent[p])
+    /\ UNCHANGED <<tail, fu, ppos, closed>>
+
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_mp_try_claim
 \* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_mp_try_reserve
 \* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_sp_try_reserve
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send_to
 Reserve(p) ==
     /\ ppc[p] = "idle" /\ sent[p] < M /\ tail < N
     /\ IF ~MP \/ Bug = "no_head_cap"
-          THEN Claim(p) /\ UNCHANGED fu
+          THEN Claim(p) /\ UNCHANGED <<fu, CloseVars>>
           ELSE IF tail < fu[p]
-                  THEN Claim(p) /\ UNCHANGED fu
-                  ELSE /\ fu' = [fu EXCEPT ![p] = head + Cap] \* a failed try: retried later
-                       /\ UNCHANGED <<tail, ppos, ppc>>
+                  THEN IF closed /\ Bug # "cas_ignores_closed"
+                          THEN Refused(p)
+                          ELSE Claim(p) /\ UNCHANGED <<fu, CloseVars>>
+                  ELSE /\ fu' = [fu EXCEPT ![p] = head + Cap] \* FULL: retried later
+                       /\ UNCHANGED <<tail, ppos, ppc, CloseVars>>
     /\ UNCHANGED <<head, full, empty, slot, sent, cpc, log, readset>>
 
 \* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_mp_reserve_wait
@@ -101,14 +139,14 @@ WaitEmpty(p) ==
     /\ ppc[p] = "waitE"
     /\ Passes(empty[Slot(ppos[p])], Xor1(Lap(ppos[p]) % 2))
     /\ ppc' = [ppc EXCEPT ![p] = "write"]
-    /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppos, sent, cpc, log, readset>>
+    /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppos, sent, cpc, log, readset, closed, undelivered>>
 
 \* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_slot
 Write(p) ==
     /\ ppc[p] = "write"
     /\ slot' = [slot EXCEPT ![Slot(ppos[p])] = [pos |-> ppos[p], who |-> p, idx |-> sent[p]]]
     /\ ppc' = [ppc EXCEPT ![p] = "commit"]
-    /\ UNCHANGED <<tail, head, fu, full, empty, ppos, sent, cpc, log, readset>>
+    /\ UNCHANGED <<tail, head, fu, full, empty, ppos, sent, cpc, log, readset, closed, undelivered>>
 
 \* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_commit
 Commit(p) ==
@@ -116,7 +154,7 @@ Commit(p) ==
     /\ full' = [full EXCEPT ![Slot(ppos[p])] = @ + 1]
     /\ sent' = [sent EXCEPT ![p] = @ + 1]
     /\ ppc' = [ppc EXCEPT ![p] = IF sent[p] + 1 = M THEN "done" ELSE "idle"]
-    /\ UNCHANGED <<tail, head, fu, empty, slot, ppos, cpc, log, readset>>
+    /\ UNCHANGED <<tail, head, fu, empty, slot, ppos, cpc, log, readset, closed, undelivered>>
 
 ConsumerParity == IF Bug = "consumer_parity" THEN Xor1(Lap(head) % 2) ELSE Lap(head) % 2
 
@@ -126,35 +164,51 @@ CWait ==
     /\ cpc = "wait" /\ head < N
     /\ Passes(full[Slot(head)], ConsumerParity)
     /\ cpc' = "read"
-    /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppc, ppos, sent, log, readset>>
+    /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppc, ppos, sent, log, readset, closed, undelivered>>
 
 CRead ==
     /\ cpc = "read"
     /\ log' = Append(log, slot[Slot(head)])
     /\ readset' = readset \cup {head}
     /\ cpc' = "free"
-    /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppc, ppos, sent>>
+    /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppc, ppos, sent, closed, undelivered>>
 
 \* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_rx_commit
 CFree ==
     /\ cpc = "free"
     /\ empty' = [empty EXCEPT ![Slot(head)] = @ + 1]
     /\ cpc' = "head"
-    /\ UNCHANGED <<tail, head, fu, full, slot, ppc, ppos, sent, log, readset>>
+    /\ UNCHANGED <<tail, head, fu, full, slot, ppc, ppos, sent, log, readset, closed, undelivered>>
 
 CHead ==
     /\ cpc = "head"
     /\ head' = head + 1
     /\ cpc' = IF head + 1 = N THEN "done" ELSE "wait"
-    /\ UNCHANGED <<tail, fu, full, empty, slot, ppc, ppos, sent, log, readset>>
+    /\ UNCHANGED <<tail, fu, full, empty, slot, ppc, ppos, sent, log, readset, closed, undelivered>>
+
+\* models: device-lib/cuda/rk_k2k_mbar.cuh rk_k2k_mbar_close
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_close
+\* The consumer stops between messages: the CAS from [head, open] to
+\* [head, closed] succeeds only when tail = head (nothing claimed past it);
+\* otherwise it goes on consuming and tries again.  The planted bug closes
+\* when nothing is committed at head (the full barrier's phase for head's
+\* lap is not complete), whatever tail is.
+CClose ==
+    /\ Close /\ cpc = "wait" /\ ~closed
+    /\ IF Bug = "close_ignores_reservations"
+          THEN ~Passes(full[Slot(head)], Lap(head) % 2)
+          ELSE tail = head
+    /\ closed' = TRUE
+    /\ cpc' = "closed"
+    /\ UNCHANGED <<tail, head, fu, full, empty, slot, ppc, ppos, sent, log, readset, undelivered>>
 
 Done ==
-    /\ cpc = "done" /\ \A p \in Producers : ppc[p] = "done"
+    /\ cpc \in {"done", "closed"} /\ \A p \in Producers : ppc[p] \in {"done", "gone"}
     /\ UNCHANGED vars
 
 Next ==
     \/ \E p \in Producers : Reserve(p) \/ WaitEmpty(p) \/ Write(p) \/ Commit(p)
-    \/ CWait \/ CRead \/ CFree \/ CHead \/ Done
+    \/ CWait \/ CRead \/ CFree \/ CHead \/ CClose \/ Done
 
 Spec == Init /\ [][Next]_vars
 
@@ -173,6 +227,18 @@ NoLoss ==
     /\ \A j, k \in 1 .. Len(log) :
           (j < k /\ log[j].who = log[k].who) => log[j].idx < log[k].idx
     /\ (cpc = "done") => Len(log) = N
+
+(* Closing strands nothing: once the inbox is closed, no producer holds a  *)
+(* claim (it would commit into an inbox nobody reads) and every claimed    *)
+(* position was consumed.                                                  *)
+CloseStrandsNothing ==
+    closed => (tail = head /\ \A p \in Producers : ppc[p] \notin {"waitE", "write", "commit"})
+
+(* Every message is delivered exactly once or reported undeliverable to    *)
+(* its sender: none is lost silently.                                      *)
+Accounted ==
+    (cpc \in {"done", "closed"} /\ \A p \in Producers : ppc[p] \in {"done", "gone"})
+        => Len(log) + undelivered = N
 
 (* The parity waits are never more than one phase apart from their lap.    *)
 PhasesInStep == \A s \in Slots : full[s] <= empty[s] + 1 /\ empty[s] <= full[s]

@@ -159,6 +159,24 @@ const CASES: &[Case] = &[
         expect: Expect::Violates("NoOverwrite"),
     },
     Case {
+        spec: "K2kMbar",
+        cfg: "K2kMbar_close",
+        expect: Expect::Pass {
+            distinct: 66_267,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kMbar",
+        cfg: "K2kMbar_bug_cas_ignores_closed",
+        expect: Expect::Violates("CloseStrandsNothing"),
+    },
+    Case {
+        spec: "K2kMbar",
+        cfg: "K2kMbar_bug_close_ignores_reservations",
+        expect: Expect::Violates("CloseStrandsNothing"),
+    },
+    Case {
         spec: "Hlc",
         cfg: "Hlc",
         expect: Expect::Pass {
@@ -350,6 +368,9 @@ tlc_tests! {
     k2k_mbar_sp => "K2kMbar_sp",
     k2k_mbar_bug_consumer_parity => "K2kMbar_bug_consumer_parity",
     k2k_mbar_bug_no_head_cap => "K2kMbar_bug_no_head_cap",
+    k2k_mbar_close => "K2kMbar_close",
+    k2k_mbar_bug_cas_ignores_closed => "K2kMbar_bug_cas_ignores_closed",
+    k2k_mbar_bug_close_ignores_reservations => "K2kMbar_bug_close_ignores_reservations",
     hlc => "Hlc",
     hlc_bug_ignore_msg_counter => "Hlc_bug_ignore_msg_counter",
     actor_lifecycle => "ActorLifecycle",
@@ -380,6 +401,9 @@ fn every_case_has_a_test() {
         "K2kMbar_sp",
         "K2kMbar_bug_consumer_parity",
         "K2kMbar_bug_no_head_cap",
+        "K2kMbar_close",
+        "K2kMbar_bug_cas_ignores_closed",
+        "K2kMbar_bug_close_ignores_reservations",
         "Hlc",
         "Hlc_bug_ignore_msg_counter",
         "ActorLifecycle",

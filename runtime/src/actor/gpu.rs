@@ -113,12 +113,11 @@ fn staging(
 }
 
 /// How a cluster-placed system is launched ([`cluster_shape`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ClusterShape {
-    /// Where each K2K inbox starts in its block's dynamic shared memory.
-    pub inbox_offset: u64,
-    /// The dynamic shared memory per block: staging area, then inbox.
-    pub shared_bytes: u64,
+    /// Where each K2K inbox and credit array goes in every block's dynamic
+    /// shared memory, and its size (staging area, inbox, credit run).
+    pub layout: super::placement::SharedLayout,
     /// The most blocks per cluster the launch may ask for.
     pub max_blocks: u64,
 }
@@ -154,7 +153,7 @@ pub(crate) fn cluster_shape(
     block: [u32; 3],
     actors: u32,
     staging: u64,
-    inboxes: &[ringkernel_device::k2k::K2kLayout],
+    inboxes: &[Option<ringkernel_device::k2k::K2kLayout>],
 ) -> Result<ClusterShape> {
     use super::placement::{check_cluster_fit, cluster_shared_layout, PlacementError};
     let placement = |e: PlacementError| Error::Actor(ActorError::Placement(e));
@@ -164,9 +163,8 @@ pub(crate) fn cluster_shape(
     };
     device.bind()?;
     let available = optin_room(ordinal, function)?;
-    let layouts: Vec<_> = inboxes.iter().copied().map(Some).collect();
-    let (inbox_offset, shared_bytes) =
-        cluster_shared_layout(staging, &layouts, available).map_err(placement)?;
+    let layout = cluster_shared_layout(staging, inboxes, available).map_err(placement)?;
+    let shared_bytes = layout.bytes;
     let set = |attribute, value: i32| -> Result<()> {
         // SAFETY: a live function handle of the current context.
         unsafe { sys::cuFuncSetAttribute(function.cu_function(), attribute, value) }
@@ -226,17 +224,32 @@ pub(crate) fn cluster_shape(
         }));
     }
     Ok(ClusterShape {
-        inbox_offset,
-        shared_bytes,
+        layout,
         max_blocks: u64::from(actors).max(portable),
     })
 }
 
+/// What a block-placed system needs of the device before its kernel is
+/// compiled (the block kernel does not compile below sm_90): the
+/// mbarrier handoffs of its shared-memory inboxes (`rk_k2k_mbar`).
+pub(crate) fn block_precheck(rt: &Runtime) -> Result<()> {
+    use super::placement::PlacementError;
+    let device = rt.cuda_device().ok_or(Error::NotCuda {
+        operation: "launching a block-placed actor system",
+    })?;
+    if device.arch.0 < 9 {
+        return Err(Error::Actor(ActorError::Placement(
+            PlacementError::NoMbarriers { arch: device.arch },
+        )));
+    }
+    Ok(())
+}
+
 /// The dynamic shared memory of a block-placed system (one block, a warp
 /// per actor): every warp's staging slice of `stride` bytes, then each
-/// receiver's K2K inbox on a line ([`block_shared_layout`]); the kernel is
-/// opted in past 48 KiB when it needs more. Returns each actor's inbox
-/// offset (0: none) and the dynamic bytes.
+/// receiver's K2K inbox on a line, then their credit arrays
+/// ([`block_shared_layout`]); the kernel is opted in past 48 KiB when it
+/// needs more.
 ///
 /// [`block_shared_layout`]: super::placement::block_shared_layout
 pub(crate) fn block_shape(
@@ -244,16 +257,16 @@ pub(crate) fn block_shape(
     function: &KernelFunction,
     stride: u64,
     inboxes: &[Option<ringkernel_device::k2k::K2kLayout>],
-) -> Result<(Vec<u64>, u64)> {
+) -> Result<super::placement::SharedLayout> {
     use super::placement::{block_shared_layout, PlacementError};
     let placement = |e: PlacementError| Error::Actor(ActorError::Placement(e));
     let Backend::Cuda { ordinal, .. } = rt.backend() else {
         unreachable!("block_shape is asked on a CUDA runtime");
     };
     let available = optin_room(ordinal, function)?;
-    let (offsets, bytes) = block_shared_layout(stride, inboxes, available).map_err(placement)?;
-    opt_in(function, bytes)?;
-    Ok((offsets, bytes))
+    let layout = block_shared_layout(stride, inboxes, available).map_err(placement)?;
+    opt_in(function, layout.bytes)?;
+    Ok(layout)
 }
 
 /// How many warp actors share a block: what the spawn asked for, else as
@@ -369,9 +382,26 @@ pub(crate) struct GpuActor<'a> {
     /// The inbox's slots and slot size (0, 0: none).
     pub k2k_capacity: u32,
     pub k2k_slot_size: u32,
+    /// The shared-memory tiers' credit arrays (`rk_k2k_mbar`): default
+    /// (zeros) in the global tier.
+    pub k2k_credits: K2kCredits,
     /// Device address of its route table and its entries (0, 0: none).
     pub routes: u64,
     pub route_count: u32,
+}
+
+/// Where an actor of a shared-memory tier finds the credit arrays
+/// (`rk_k2k_mbar`'s empty barriers; `rk_actor_desc::k2k_credit*`): byte
+/// offsets in the dynamic shared memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct K2kCredits {
+    /// Its inbox's credit array (0: none).
+    pub credit: u32,
+    /// Cluster: the ranks holding a copy (its senders').
+    pub ranks: u32,
+    /// The system's run of credit arrays, and its bytes.
+    pub run: u32,
+    pub run_bytes: u32,
 }
 
 /// What [`GpuLaunch::launch`] runs: a loaded actor kernel and its actors.
@@ -431,6 +461,7 @@ impl GpuLaunch {
                 k2k_inbox: 0,
                 k2k_capacity: 0,
                 k2k_slot_size: 0,
+                k2k_credits: K2kCredits::default(),
                 routes: 0,
                 route_count: 0,
             })
@@ -496,6 +527,10 @@ impl GpuLaunch {
                 role: actor.role,
                 k2k_capacity: actor.k2k_capacity,
                 k2k_slot_size: actor.k2k_slot_size,
+                k2k_credit: actor.k2k_credits.credit,
+                k2k_credit_ranks: actor.k2k_credits.ranks,
+                k2k_credits: actor.k2k_credits.run,
+                k2k_credits_bytes: actor.k2k_credits.run_bytes,
             };
             states.push(state);
             descs.push(desc);

@@ -72,6 +72,14 @@ pub enum PlacementError {
         arch.1
     )]
     NoClusters { arch: (u32, u32) },
+    /// A block-placed system on a device older than Hopper.
+    #[error(
+        "Placement::Block hands K2K messages over with mbarriers (compute capability 9.0 or \
+         newer); the device is {}.{}; use Placement::Gpu",
+        arch.0,
+        arch.1
+    )]
+    NoMbarriers { arch: (u32, u32) },
     /// More warp actors than one block holds.
     #[error(
         "a block-placed system is one block of warp actors, one warp each, and {actors} actors do \
@@ -95,8 +103,9 @@ pub enum PlacementError {
     /// memory.
     #[error(
         "a cluster- or block-placed system keeps each K2K inbox in shared memory: the staging \
-         area ({staging} bytes) and inboxes of {inbox} bytes need {needed} bytes of dynamic \
-         shared memory, the kernel can have {available}; lower k2k_capacity"
+         area ({staging} bytes) and inboxes (with their credit barriers) of {inbox} bytes need \
+         {needed} bytes of dynamic shared memory, the kernel can have {available}; lower \
+         k2k_capacity"
     )]
     SharedMemory {
         staging: u64,
@@ -152,17 +161,61 @@ pub fn check_cluster_fit(actors: u32, driver_limit: Option<u32>) -> Result<(), P
 /// Bytes a K2K inbox in shared memory is aligned to (`RK_LINE`).
 const INBOX_ALIGN: u64 = 128;
 
+/// Bytes of an inbox's credit array: one 8-byte mbarrier per slot
+/// (`RK_K2K_MBAR_CREDIT_BYTES`).
+fn credit_bytes(layout: &K2kLayout) -> u64 {
+    u64::from(layout.capacity()) * 8
+}
+
+/// Where a shared-memory tier's K2K inboxes go in the dynamic shared
+/// memory (the same offsets in every block of a cluster): each receiver's
+/// inbox (`rk_k2k_mbar`: header, full barriers, slots), then one run of
+/// credit arrays, one per receiver (its empty barriers: in a cluster every
+/// block keeps a copy at the same offset, since `mapa` maps by offset, and
+/// a sender waits on its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedLayout {
+    /// Each actor's inbox offset (0: none).
+    pub inboxes: Vec<u64>,
+    /// Each actor's credit array offset (0: none), inside the run.
+    pub credits: Vec<u64>,
+    /// The run of credit arrays: its offset (on a line) ...
+    pub credit_run: u64,
+    /// ... and bytes (0 when no actor has an inbox).
+    pub credit_run_bytes: u64,
+    /// The dynamic shared memory a block needs.
+    pub bytes: u64,
+}
+
+/// The credit run from `start`, one array per inbox, in actor order: the
+/// arrays' offsets (0: none) and the run's end.
+fn credit_run(start: u64, inboxes: &[Option<K2kLayout>]) -> (Vec<u64>, u64) {
+    let mut end = start;
+    let credits = inboxes
+        .iter()
+        .map(|inbox| match inbox {
+            Some(l) => {
+                let at = end;
+                end += credit_bytes(l);
+                at
+            }
+            None => 0,
+        })
+        .collect();
+    (credits, end)
+}
+
 /// Where the K2K inboxes of a cluster-placed system go in each block's
 /// dynamic shared memory: at one offset in every block, the largest
-/// staging area rounded up to a line, so the dynamic shared memory is that
-/// offset plus the largest inbox. Returns (offset, dynamic bytes), or the
-/// error when that exceeds `available` (the kernel's opt-in maximum less
+/// staging area rounded up to a line, then (after the largest inbox, on a
+/// line) the credit run, the same in every block. Returns the layout, or
+/// the error when it exceeds `available` (the kernel's opt-in maximum less
 /// its static shared memory).
 pub fn cluster_shared_layout(
     staging: u64,
     inboxes: &[Option<K2kLayout>],
     available: u64,
-) -> Result<(u64, u64), PlacementError> {
+) -> Result<SharedLayout, PlacementError> {
     let offset = staging.next_multiple_of(INBOX_ALIGN);
     let inbox = inboxes
         .iter()
@@ -170,28 +223,54 @@ pub fn cluster_shared_layout(
         .map(|l| l.bytes() as u64)
         .max()
         .unwrap_or(0);
-    let needed = if inbox == 0 { staging } else { offset + inbox };
+    if inbox == 0 {
+        if staging > available {
+            return Err(PlacementError::SharedMemory {
+                staging,
+                inbox: 0,
+                needed: staging,
+                available,
+            });
+        }
+        return Ok(SharedLayout {
+            inboxes: vec![0; inboxes.len()],
+            credits: vec![0; inboxes.len()],
+            credit_run: 0,
+            credit_run_bytes: 0,
+            bytes: staging,
+        });
+    }
+    let run = (offset + inbox).next_multiple_of(INBOX_ALIGN);
+    let (credits, needed) = credit_run(run, inboxes);
     if needed > available {
         return Err(PlacementError::SharedMemory {
             staging,
-            inbox,
+            inbox: needed - staging,
             needed,
             available,
         });
     }
-    Ok((offset, needed))
+    Ok(SharedLayout {
+        inboxes: inboxes
+            .iter()
+            .map(|i| if i.is_some() { offset } else { 0 })
+            .collect(),
+        credits,
+        credit_run: run,
+        credit_run_bytes: needed - run,
+        bytes: needed,
+    })
 }
 
 /// Where the K2K inboxes of a block-placed system go in its block's dynamic
 /// shared memory: after the `actors` warps' staging slices of `stride`
-/// bytes each, one after another, each on a line. Returns each actor's
-/// offset (0 for one without an inbox) and the dynamic bytes, or the error
-/// when they exceed `available`.
+/// bytes each, one after another, each on a line, then the credit run on a
+/// line. Returns the layout, or the error when it exceeds `available`.
 pub fn block_shared_layout(
     stride: u64,
     inboxes: &[Option<K2kLayout>],
     available: u64,
-) -> Result<(Vec<u64>, u64), PlacementError> {
+) -> Result<SharedLayout, PlacementError> {
     let staging = stride * inboxes.len() as u64;
     let mut end = staging;
     let mut offsets = Vec::with_capacity(inboxes.len());
@@ -205,15 +284,39 @@ pub fn block_shared_layout(
             None => offsets.push(0),
         }
     }
-    if end > available {
+    let any = inboxes.iter().any(Option::is_some);
+    let run = if any {
+        end.next_multiple_of(INBOX_ALIGN)
+    } else {
+        0
+    };
+    let (credits, run_end) = credit_run(run, inboxes);
+    let needed = if any { run_end } else { end };
+    if needed > available {
         return Err(PlacementError::SharedMemory {
             staging,
-            inbox: end - staging,
-            needed: end,
+            inbox: needed - staging,
+            needed,
             available,
         });
     }
-    Ok((offsets, end))
+    Ok(SharedLayout {
+        inboxes: offsets,
+        credits,
+        credit_run: run,
+        credit_run_bytes: if any { run_end - run } else { 0 },
+        bytes: needed,
+    })
+}
+
+/// Cluster placement: for each actor, the ranks (bit r: block r) that send
+/// to it, and so hold a copy of its credit array the consumer arrives on.
+pub(crate) fn credit_ranks(links: &[Link], actors: usize) -> Vec<u32> {
+    let mut ranks = vec![0u32; actors];
+    for l in links {
+        ranks[l.to] |= 1 << l.from;
+    }
+    ranks
 }
 
 /// A system's wire from port `port` of actor `from` to actor `to`.
@@ -263,7 +366,7 @@ pub(crate) fn route_table(
             payload_size: dest.payload_size,
             tier,
             rank,
-            reserved: 0,
+            credit: 0,
         });
     }
     table
@@ -366,24 +469,35 @@ mod tests {
     }
 
     /// Inboxes follow the warps' slices, each on a 128-byte line, in actor
-    /// order; actors without one take no room; too much is an error that
-    /// says how much was needed.
+    /// order, then the credit run on a line (one array of 8 bytes per slot
+    /// per inbox); actors without one take no room; too much is an error
+    /// that says how much was needed.
     #[test]
     fn block_inboxes_follow_every_slice_on_lines() {
         let small = K2kLayout::new(4, 128).unwrap();
         let big = K2kLayout::new(16, 128).unwrap();
-        let (offsets, bytes) =
-            block_shared_layout(1000, &[Some(small), None, Some(big)], 1 << 20).unwrap();
-        assert_eq!(offsets[0], 3072, "3 slices of 1000 bytes, on a line");
-        assert_eq!(offsets[1], 0);
+        let l = block_shared_layout(1000, &[Some(small), None, Some(big)], 1 << 20).unwrap();
+        assert_eq!(l.inboxes[0], 3072, "3 slices of 1000 bytes, on a line");
+        assert_eq!(l.inboxes[1], 0);
         let after_small = 3072 + small.bytes() as u64;
-        assert_eq!(offsets[2], after_small.next_multiple_of(128));
-        assert_eq!(bytes, offsets[2] + big.bytes() as u64);
+        assert_eq!(l.inboxes[2], after_small.next_multiple_of(128));
+        let run = (l.inboxes[2] + big.bytes() as u64).next_multiple_of(128);
+        assert_eq!(l.credit_run, run);
+        assert_eq!(l.credits, vec![run, 0, run + 4 * 8]);
+        assert_eq!(l.credit_run_bytes, (4 + 16) * 8);
+        assert_eq!(l.bytes, run + (4 + 16) * 8);
         // No inbox: the slices alone.
         assert_eq!(
             block_shared_layout(1000, &[None, None], 2000),
-            Ok((vec![0, 0], 2000))
+            Ok(SharedLayout {
+                inboxes: vec![0, 0],
+                credits: vec![0, 0],
+                credit_run: 0,
+                credit_run_bytes: 0,
+                bytes: 2000
+            })
         );
+        let bytes = l.bytes;
         let e = block_shared_layout(1000, &[Some(small), None, Some(big)], bytes - 1).unwrap_err();
         assert_eq!(
             e,
@@ -394,6 +508,12 @@ mod tests {
                 available: bytes - 1
             }
         );
+    }
+
+    /// The ranks that hold a copy of each inbox's credit array: its senders.
+    #[test]
+    fn credit_ranks_are_the_senders() {
+        assert_eq!(credit_ranks(&LINKS, 4), vec![0b0110, 0, 0b1000, 0b0010]);
     }
 
     #[test]
@@ -447,21 +567,32 @@ mod tests {
     fn inboxes_go_after_the_largest_staging_area_on_a_line() {
         let small = K2kLayout::new(8, 128).unwrap();
         let big = K2kLayout::new(256, 128).unwrap();
-        let (offset, bytes) =
-            cluster_shared_layout(1000, &[None, Some(small), Some(big)], 1 << 20).unwrap();
-        assert_eq!(offset, 1024);
-        assert_eq!(bytes, 1024 + big.bytes() as u64);
+        let l = cluster_shared_layout(1000, &[None, Some(small), Some(big)], 1 << 20).unwrap();
+        assert_eq!(l.inboxes, vec![0, 1024, 1024]);
+        // Every block's credit run after the largest inbox, on a line: an
+        // array per inbox, at the same offsets in every block.
+        let run = (1024 + big.bytes() as u64).next_multiple_of(128);
+        assert_eq!(l.credit_run, run);
+        assert_eq!(l.credits, vec![0, run, run + 8 * 8]);
+        assert_eq!(l.credit_run_bytes, (8 + 256) * 8);
+        assert_eq!(l.bytes, run + (8 + 256) * 8);
         // No receiver: no inbox, just the staging area.
         assert_eq!(
             cluster_shared_layout(1000, &[None, None], 1000),
-            Ok((1024, 1000))
+            Ok(SharedLayout {
+                inboxes: vec![0, 0],
+                credits: vec![0, 0],
+                credit_run: 0,
+                credit_run_bytes: 0,
+                bytes: 1000
+            })
         );
         // An aligned staging area is not moved.
         assert_eq!(
             cluster_shared_layout(1024, &[Some(small)], 1 << 20)
                 .unwrap()
-                .0,
-            1024
+                .inboxes,
+            vec![1024]
         );
     }
 
@@ -470,12 +601,12 @@ mod tests {
         let big = K2kLayout::new(4096, 128).unwrap();
         let available = 227 * 1024;
         let e = cluster_shared_layout(5000, &[Some(big)], available).unwrap_err();
-        let needed = 5120 + big.bytes() as u64;
+        let needed = (5120 + big.bytes() as u64).next_multiple_of(128) + 4096 * 8;
         assert_eq!(
             e,
             PlacementError::SharedMemory {
                 staging: 5000,
-                inbox: big.bytes() as u64,
+                inbox: needed - 5000,
                 needed,
                 available,
             }

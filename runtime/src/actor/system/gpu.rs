@@ -19,6 +19,9 @@ impl SystemBuilder<'_> {
         if cluster {
             crate::actor::gpu::cluster_precheck(rt, self.members.len() as u32)?;
         }
+        if block_placed {
+            crate::actor::gpu::block_precheck(rt)?;
+        }
         // Roles: one per distinct handler, in order of first appearance. A
         // prepared module (memoised by content) can hold several handlers,
         // so a handler is its module and its name.
@@ -70,45 +73,62 @@ impl SystemBuilder<'_> {
             .max()
             .unwrap_or(0);
         // Cluster placement: the driver's limits, and the inboxes after
-        // the staging area in every block's shared memory.
-        let shape = if cluster {
-            let inboxes: Vec<K2kLayout> = k2k_layouts.iter().flatten().copied().collect();
+        // the staging area in every block's shared memory, then the credit
+        // run (every block's copies of each inbox's empty barriers).
+        let mut cluster_blocks = None;
+        let shared = if cluster {
             let shape = crate::actor::gpu::cluster_shape(
                 rt,
                 &function,
                 system.block,
                 self.members.len() as u32,
                 staging_bytes,
-                &inboxes,
+                k2k_layouts,
             )?;
-            staging_bytes = shape.shared_bytes;
-            Some(shape)
+            cluster_blocks = Some(shape.max_blocks);
+            Some(shape.layout)
+        } else if block_placed {
+            // Block placement: every warp's slice, then each inbox on a
+            // line, then the credit run.
+            Some(crate::actor::gpu::block_shape(
+                rt,
+                &function,
+                system.warp_stride,
+                k2k_layouts,
+            )?)
         } else {
             None
         };
-        // Block placement: every warp's slice, then each inbox on a line.
-        let block_inboxes = if block_placed {
-            let (offsets, bytes) =
-                crate::actor::gpu::block_shape(rt, &function, system.warp_stride, k2k_layouts)?;
-            staging_bytes = bytes;
-            Some(offsets)
+        if let Some(shared) = &shared {
+            staging_bytes = shared.bytes;
+        }
+        // Cluster: the consumer of inbox i returns its slots to every block
+        // that sends to it (each keeps a copy of its credit array).
+        let ranks = if cluster {
+            credit_ranks(&self.links, self.members.len())
         } else {
-            None
+            vec![0; self.members.len()]
         };
+        let credits: Vec<K2kCredits> = (0..self.members.len())
+            .map(|id| match &shared {
+                Some(shared) => K2kCredits {
+                    credit: shared.credits[id] as u32,
+                    ranks: ranks[id],
+                    run: shared.credit_run as u32,
+                    run_bytes: shared.credit_run_bytes as u32,
+                },
+                None => K2kCredits::default(),
+            })
+            .collect();
 
         // K2K inboxes, then route tables (which point at them): device
-        // memory with the initial image, or (cluster) the offset in each
-        // block's shared memory, where the block lays the inbox out.
+        // memory with the initial image, or (shared tiers) the offset in
+        // the block's shared memory, where the actor lays the inbox out.
         let mut keep = Vec::new();
         let mut inbox_ptrs = Vec::new();
         for (id, layout) in k2k_layouts.iter().enumerate() {
-            if let Some(offsets) = &block_inboxes {
-                // Where the actor's warp lays its inbox out (0: none).
-                inbox_ptrs.push(offsets[id]);
-                continue;
-            }
-            match (layout, shape) {
-                (Some(_), Some(shape)) => inbox_ptrs.push(shape.inbox_offset),
+            match (layout, &shared) {
+                (Some(_), Some(shared)) => inbox_ptrs.push(shared.inboxes[id]),
                 (Some(layout), None) => {
                     let buffer = rt.upload(&layout.initial_image(id as u32))?;
                     inbox_ptrs.push(buffer.device_ptr().unwrap_or(0));
@@ -125,6 +145,7 @@ impl SystemBuilder<'_> {
                 .map(|r| {
                     r.map_or(Route::default(), |r| Route {
                         inbox: inbox_ptrs[r.dest_actor as usize],
+                        credit: credits[r.dest_actor as usize].credit,
                         ..r
                     })
                 })
@@ -154,6 +175,7 @@ impl SystemBuilder<'_> {
                 k2k_inbox: inbox_ptrs[i],
                 k2k_capacity: k2k_layouts[i].map_or(0, |l| l.capacity()),
                 k2k_slot_size: k2k_layouts[i].map_or(0, |l| l.slot_size()),
+                k2k_credits: credits[i],
                 routes: route_ptrs[i].0,
                 route_count: route_ptrs[i].1,
             })
@@ -172,7 +194,7 @@ impl SystemBuilder<'_> {
                 function,
                 block,
                 staging_bytes,
-                cluster: shape.map(|s| s.max_blocks),
+                cluster: cluster_blocks,
                 actors_per_block,
                 hlc_offset_ns: offset,
                 actors,

@@ -32,7 +32,15 @@
 //! destination's cluster rank (senders write through `mapa`). A stopped
 //! actor closes its inbox (later sends fault Undeliverable), and its block
 //! waits at the cluster's exit barrier, so its shared memory outlives every
-//! sender; dead letters still go to the host through the outbox. `start`
+//! sender; dead letters still go to the host through the outbox. In both
+//! shared-memory placements (cluster and block) an inbox hands its slots
+//! over with mbarriers (`rk_k2k_mbar.cuh`'s multi-producer inbox: a full
+//! barrier per slot in the inbox, the empty "credit" barriers in the
+//! sender's block, racecheck-visible), so the host also lays out a run of
+//! credit arrays at one offset in every block (the cluster's blocks each
+//! keep a copy of every inbox's array; the consumer arrives on its
+//! senders' copies: `rk_actor_desc::k2k_credit_ranks`), and the block
+//! placement needs sm_90 ([`PlacementError::NoMbarriers`]). `start`
 //! refuses a system that does not fit (too many actors, no clusters on the
 //! device, inboxes too large for shared memory: [`PlacementError`]). The
 //! CPU backend accepts every placement and runs the same protocol, with
@@ -58,11 +66,12 @@ use ringkernel_transpiler::back::cuda::{ActorAbi, KernelInfo};
 
 use super::cpu::{CpuActor, CpuDriver, CpuK2k, CpuRoute};
 use super::error::ActorError;
-use super::gpu::{GpuActor, GpuLaunch, GpuLaunchSpec};
+use super::gpu::{GpuActor, GpuLaunch, GpuLaunchSpec, K2kCredits};
 use super::host::{bytes_of, ActorCore, ActorDriver, ActorInfo};
 use super::memory::{ActorLayout, ActorMemory};
 use super::placement::{
-    check_cluster_fit, route_table, Link, Placement, PlacementError, RouteDest, MAX_BLOCK_ACTORS,
+    check_cluster_fit, credit_ranks, route_table, Link, Placement, PlacementError, RouteDest,
+    MAX_BLOCK_ACTORS,
 };
 use super::supervisor::{self, RestartPolicy};
 use super::{actor_abi, actor_layout, Actor, SpawnOptions};
