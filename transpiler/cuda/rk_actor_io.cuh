@@ -99,23 +99,32 @@ RK_INLINE void rk_actor_stage(const rk_ring* inbox, rk_u32 count) {
     rk_actor_copy_wait();
 }
 
-// rk_actor_stage for a batch whose slots are in this block's shared memory
-// (a cluster-placed system's K2K inbox; cp.async reads global memory only):
-// plain 16-byte copies, ordered after the leader's acquire of the slots by
-// the barrier in between, like the host path's reads.
+// rk_actor_stage for a batch whose slots are in shared memory (the
+// mbarrier inboxes of the block and cluster placements; cp.async reads
+// global memory only): copied by the leader alone, the thread whose
+// test_wait (acquire) on each slot's full barrier made the producer's
+// writes visible, and which arrives on the slot's empty barrier after
+// these reads (rk_actor_k2k_release). compute-sanitizer's racecheck sees an
+// mbarrier's acquire and release only for the thread that performs them:
+// when the unit's threads shared the copy (ordered by the loop's barriers,
+// which is right under the memory model), it reported every other
+// thread's slot reads as races with the producers' writes (H100, 17:02
+// UTC). The unit reads the staged copies after B2, as it reads a host batch.
 template <typename H>
 RK_INLINE void rk_actor_stage_shared(const rk_ring* inbox, rk_u32 count) {
     using S = rk_actor_shape<H>;
     using U = rk_actor_unit_of<H>;
-    const rk_u32 total = count * S::in_words;
-    const rk_u32 threads = U::threads();
+    if (U::tid() != 0u) {
+        return;
+    }
     #pragma unroll 1
-    for (rk_u32 w = U::tid(); w < total; w += threads) {
-        const rk_u32 m = w / S::in_words;
-        const rk_u32 o = w - m * S::in_words;
-        const uint4* src = reinterpret_cast<const uint4*>(
-            reinterpret_cast<const unsigned char*>(rk_ring_pop_slot(inbox, m)) + 16u * o);
-        *reinterpret_cast<uint4*>(S::request(m) + 16u * o) = *src;
+    for (rk_u32 m = 0u; m < count; ++m) {
+        const uint4* src = reinterpret_cast<const uint4*>(rk_ring_pop_slot(inbox, m));
+        uint4* dst = reinterpret_cast<uint4*>(S::request(m));
+        #pragma unroll 2
+        for (rk_u32 o = 0u; o < S::in_words; ++o) {
+            dst[o] = src[o];
+        }
     }
 }
 
