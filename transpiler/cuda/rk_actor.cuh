@@ -462,20 +462,12 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         if constexpr (H::reply_size > 0u) {
             if (leader && answered > 0u) {
                 rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                // Reply m is stamped (first.l, first.c + m), unless the
+                // logical counter is about to wrap: then the close below
+                // issues stamps 1.. one by one, by the rule (rk_hlc_send
+                // bumps the physical part instead), into the written replies.
                 const bool serial = (rk_u64)first.logical + (answered - 1u) > 0xFFFFFFFFull;
-                if (RK_UNLIKELY(serial)) {
-                    // The logical counter is about to wrap: issue each stamp by
-                    // the rule (rk_hlc_send bumps the physical part instead),
-                    // into the receipts' places (the handlers are done with them).
-                    // (Not unrolled: NVVM unrolls a counted loop by
-                    // default, and copies of this cold one cost ~0.02 s of
-                    // NVRTC time.)
-                    S::env(0)->received = first;
-                    #pragma unroll 1
-                    for (rk_u32 i = 1u; i < answered; ++i) {
-                        S::env(i)->received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
-                    }
-                } else {
+                if (RK_LIKELY(!serial)) {
                     l.clock.last.logical = first.logical + (answered - 1u);
                 }
                 ctl.stamp = first;
@@ -488,8 +480,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         }
         if constexpr (H::reply_size > 0u) {
             if (answered > 0u) {
-                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
-                                          ctl.serial_stamps != 0u);
+                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp);
             }
         }
         U::sync(); // B5
@@ -527,6 +518,19 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             // often already there, would wait for it. (The counters are
             // statistics; dead letters and fault records publish themselves
             // with their own release stores.)
+            if (H::reply_size > 0u && RK_UNLIKELY(answered > 0u && ctl.serial_stamps != 0u)) {
+                // The logical counter was about to wrap (the stamp step):
+                // stamp replies 1.. by the rule, in order, over the stamps
+                // written (the barrier B5 orders the block's writes before
+                // these, and the fence below publishes them with the tail).
+                // Out of the reply writes, whose loop NVVM would otherwise
+                // compile twice (NVRTC time). (Not unrolled: a cold loop.)
+                #pragma unroll 1
+                for (rk_u32 m = 1u; m < answered; ++m) {
+                    rk_ring_push_slot(&l.outbox, m)->hlc =
+                        rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                }
+            }
             if (RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K && answered == 0u) {
                 rk_actor_k2k_scope::fence_acq_rel();
             } else {

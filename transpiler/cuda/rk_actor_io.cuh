@@ -166,11 +166,11 @@ static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
 // the staged requests (four 16-byte stores each). Payloads: the replies the
 // handlers left in shared memory, 16-byte word w of the batch by thread
 // w mod T, so a warp's stores cover consecutive words. Stamp m is
-// (first.l, first.c + m), or the one the leader left in S::env(m) when it
-// had to issue them one by one.
+// (first.l, first.c + m) (when the logical counter would wrap, the
+// leader's close stamps replies 1.. again, one by one).
 template <typename H>
 RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
-                                      rk_u64 sequence, rk_hlc_timestamp first, bool serial) {
+                                      rk_u64 sequence, rk_hlc_timestamp first) {
     using S = rk_actor_shape<H>;
     using U = rk_actor_unit_of<H>;
     const rk_u32 tid = U::tid();
@@ -180,11 +180,7 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
         const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
         const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(m) + 16u);
         rk_hlc_timestamp t = first;
-        if (serial) {
-            t = S::env(m)->received;
-        } else {
-            t.logical = first.logical + m;
-        }
+        t.logical = first.logical + m;
         const rk_u64 seq = sequence + 1u + m;
         rk_actor_u4 h[4];
         h[0].x = d->reply_type_id;
