@@ -484,34 +484,10 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_RECEIVE);
         }
-        if (RK_UNLIKELY(good == 0u)) {
-            // The first envelope is not this actor's message: dead-letter
-            // it (from the slot, with whatever payload it carries) and go on.
-            U::sync(); // everyone has read `good` before the leader reuses ctl
-            if (leader) {
-                if (ctl.source == RK_ACTOR_SOURCE_HOST_LL) {
-                    // Seen through its flagged copy only: the fence makes the
-                    // slot's own bytes (written before the copy) visible.
-                    rk_fence_acq_rel_sys();
-                }
-                rk_envelope_header* env = rk_ring_pop_slot(&ctl.inbox, 0u);
-                rk_u32 bytes = env->payload_size;
-                rk_u32 room = ctl.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
-                l.messages_in += 1u;
-                rk_actor_dead_letter(&l, d, env, rk_envelope_payload(env), bytes < room ? bytes : room,
-                                     RK_ACTOR_FAULT_BAD_MESSAGE, 0u, 0u);
-                if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
-                    rk_actor_k2k_fence_reads<rk_actor_k2k_scope>();
-                    rk_actor_k2k_release<rk_actor_k2k_scope>(&l, 1u);
-                } else {
-                    l.inbox.index += 1u;
-                    rk_actor_free_inbox(&l, l.tail_seen, true);
-                }
-                l.tail_ahead = 0u; // no acquire fence followed that read
-                rk_control_heartbeat(d->control, ++l.heartbeat);
-            }
-            continue;
-        }
+        // good == 0: the first envelope is not this actor's message. It
+        // goes through the rest of the loop as a batch of none (no handler
+        // runs, nothing is answered), and the close dead-letters it from
+        // its slot: one dead-letter site for both reasons (NVRTC time).
         const rk_u32 done = rk_actor_run_batch<H>(d, &l, good, &fault);
         if (traced) {
             rk_actor_trace_mark(&l, RK_ACTOR_TRACE_HANDLER);
@@ -520,20 +496,12 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         if constexpr (H::reply_size > 0u) {
             if (leader && answered > 0u) {
                 rk_hlc_timestamp first = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                // Reply m is stamped (first.l, first.c + m), unless the
+                // logical counter is about to wrap: then the close below
+                // issues stamps 1.. one by one, by the rule (rk_hlc_send
+                // bumps the physical part instead), into the written replies.
                 const bool serial = (rk_u64)first.logical + (answered - 1u) > 0xFFFFFFFFull;
-                if (RK_UNLIKELY(serial)) {
-                    // The logical counter is about to wrap: issue each stamp by
-                    // the rule (rk_hlc_send bumps the physical part instead),
-                    // into the receipts' places (the handlers are done with them).
-                    // (Not unrolled: NVVM unrolls a counted loop by
-                    // default, and copies of this cold one cost ~0.02 s of
-                    // NVRTC time.)
-                    S::env(0)->received = first;
-                    #pragma unroll 1
-                    for (rk_u32 i = 1u; i < answered; ++i) {
-                        S::env(i)->received = rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
-                    }
-                } else {
+                if (RK_LIKELY(!serial)) {
                     l.clock.last.logical = first.logical + (answered - 1u);
                 }
                 ctl.stamp = first;
@@ -546,8 +514,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         }
         if constexpr (H::reply_size > 0u) {
             if (answered > 0u) {
-                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
-                                          ctl.serial_stamps != 0u);
+                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp);
             }
         }
         U::sync(); // B5
@@ -586,6 +553,19 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             // statistics; dead letters and fault records publish themselves
             // with their own release stores.) The mbarrier tiers need no
             // fence for the slot reads: the empty arrives are releases.
+            if (H::reply_size > 0u && RK_UNLIKELY(answered > 0u && ctl.serial_stamps != 0u)) {
+                // The logical counter was about to wrap (the stamp step):
+                // stamp replies 1.. by the rule, in order, over the stamps
+                // written (the barrier B5 orders the block's writes before
+                // these, and the fence below publishes them with the tail).
+                // Out of the reply writes, whose loop NVVM would otherwise
+                // compile twice (NVRTC time). (Not unrolled: a cold loop.)
+                #pragma unroll 1
+                for (rk_u32 m = 1u; m < answered; ++m) {
+                    rk_ring_push_slot(&l.outbox, m)->hlc =
+                        rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
+                }
+            }
             if (RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K && answered == 0u) {
                 rk_actor_k2k_fence_reads<rk_actor_k2k_scope>();
             } else {
@@ -602,19 +582,50 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             if (traced) {
                 rk_actor_trace_mark(&l, RK_ACTOR_TRACE_TAIL);
             }
-            if (RK_UNLIKELY(done < good)) {
-                // Message `done` faulted. Fault record and Failed state
-                // first: the dead letter's release store publishes them with
-                // it, so a host that sees the dead letter sees the actor Failed.
-                const rk_envelope_header* req =
-                    reinterpret_cast<const rk_envelope_header*>(S::request(done));
+            if (RK_UNLIKELY(done < good || good == 0u)) {
+                // Dead-letter message `done`: with good == 0 the first
+                // envelope, which is not this actor's message, from its slot
+                // (with whatever payload it carries, read after the fence
+                // above, which also makes a message taken from its flagged
+                // copy visible in its slot); otherwise the message the
+                // handler faulted on, from its staged record, after the
+                // fault record and the Failed state (the dead letter's
+                // release store publishes them with it, so a host that sees
+                // the dead letter sees the actor Failed).
+                const rk_envelope_header* req;
+                const unsigned char* payload;
+                rk_u32 bytes;
+                rk_u32 kind = RK_ACTOR_FAULT_BAD_MESSAGE;
+                rk_u32 line = 0u;
+                rk_u32 column = 0u;
+                if (good == 0u) {
+                    req = rk_ring_pop_slot(&ctl.inbox, 0u);
+                    payload = rk_envelope_payload_const(req);
+                    const rk_u32 room = ctl.inbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
+                    const rk_u32 size = req->payload_size;
+                    bytes = size < room ? size : room;
+                } else {
+                    req = reinterpret_cast<const rk_envelope_header*>(S::request(done));
+                    payload = S::request(done) + RK_ENVELOPE_HEADER_SIZE;
+                    bytes = H::message_size;
+                    kind = fault.kind;
+                    line = fault.line;
+                    column = fault.column;
+                    rk_control_record_fault(cb, kind, 0u, line, column, req->sequence);
+                    l.failed = true;
+                    rk_control_set_state(cb, RK_STATE_FAILED);
+                }
                 l.messages_in += 1u;
-                rk_control_record_fault(cb, fault.kind, 0u, fault.line, fault.column, req->sequence);
-                l.failed = true;
-                rk_control_set_state(cb, RK_STATE_FAILED);
-                rk_actor_dead_letter(&l, d, req, S::request(done) + RK_ENVELOPE_HEADER_SIZE,
-                                     H::message_size, fault.kind, fault.line, fault.column);
+                // A handler that replies had the poll take no more messages
+                // than free outbox slots (rk_actor_outbox_space), and message
+                // `done`'s slot is unused: no wait for one.
+                rk_actor_dead_letter(&l, d, req, payload, bytes, kind, line, column,
+                                     H::reply_size == 0u);
                 if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
+                    if (good == 0u) {
+                        // The dead letter read the K2K slot itself.
+                        rk_actor_k2k_fence_reads<rk_actor_k2k_scope>();
+                    }
                     rk_actor_k2k_release<rk_actor_k2k_scope>(&l, done + 1u);
                 } else {
                     l.inbox.index += done + 1u;

@@ -128,17 +128,13 @@ RK_INLINE void rk_actor_stage_shared(const rk_ring* inbox, rk_u32 count) {
     }
 }
 
-// Writes `words` 16-byte words from `src` (shared) to `dst` (mapped).
-RK_INLINE void rk_actor_store_words(void* dst, const void* src, rk_u32 words) {
-    const rk_u32* in = reinterpret_cast<const rk_u32*>(src);
-    volatile rk_u32* out = reinterpret_cast<volatile rk_u32*>(dst);
-    #pragma unroll 1
-    for (rk_u32 i = 0; i < words * 4u; ++i) {
-        out[i] = in[i];
-    }
-}
-
 // ---- the outbox ----
+
+// 16 bytes, for vector copies.
+struct alignas(16) rk_actor_u4 {
+    rk_u32 x, y, z, w;
+};
+
 
 // Free outbox slots, at least one: re-reads the host's head when fewer
 // than `wanted` are known free, and waits (backpressure: the host drains
@@ -162,17 +158,25 @@ RK_INLINE rk_u32 rk_actor_outbox_space(rk_actor_leader* l, rk_control_block* cb,
 
 // Dead-letters a request (leader): the original header (correlation id,
 // sequence) and `payload_bytes` of payload, flagged FAULT, the reason in
-// `reserved`; published at once. Inlined: out of line (a cold path with
-// several callers) it saved about 0.02 s of NVRTC time, but the call made
-// ptxas save live registers to the stack in the loop (spills in
-// bench_sources' echo64) once the descriptor moved to shared memory, and
-// the saving was within the noise of the same measurement since.
+// `reserved`; published at once. `wait`: wait for a free outbox slot
+// first; a caller that knows one is free (the loop of a handler that
+// replies: its poll took no more messages than free slots, and the faulting
+// message's slot is left unused) passes false, and the wait's loop is not
+// compiled. The payload is copied in whole 16-byte words (`payload` and
+// the slot's payload are 16-byte aligned, and slots are multiples of 64
+// bytes, so the last word stays inside both; the host reads
+// `payload_size` bytes). Inlined, and called from one place in the loop
+// (both reasons, a bad envelope and a handler fault, meet there): out of
+// line, the call made ptxas save live registers to the stack in the loop.
 static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
-                                                         const rk_actor_desc* d,
-                                                         const rk_envelope_header* request,
-                                                         const void* payload, rk_u32 payload_bytes,
-                                                         rk_u32 kind, rk_u32 line, rk_u32 column) {
-    rk_actor_outbox_space(l, d->control, 1u);
+                                                            const rk_actor_desc* d,
+                                                            const rk_envelope_header* request,
+                                                            const void* payload, rk_u32 payload_bytes,
+                                                            rk_u32 kind, rk_u32 line, rk_u32 column,
+                                                            bool wait = true) {
+    if (wait) {
+        rk_actor_outbox_space(l, d->control, 1u);
+    }
     rk_envelope_header* slot = rk_ring_push_slot(&l->outbox, 0u);
     rk_u32 room = l->outbox.slot_size - RK_ENVELOPE_HEADER_SIZE;
     rk_u32 bytes = payload_bytes < room ? payload_bytes : room;
@@ -188,32 +192,26 @@ static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
     slot->reserved[0] = kind;
     slot->reserved[1] = line;
     slot->reserved[2] = column;
-    rk_actor_store_words(rk_envelope_payload(slot), payload, bytes / 16u);
-    const unsigned char* tail_in = reinterpret_cast<const unsigned char*>(payload) + (bytes & ~15u);
-    unsigned char* tail_out = rk_envelope_payload(slot) + (bytes & ~15u);
+    const rk_actor_u4* in = reinterpret_cast<const rk_actor_u4*>(payload);
+    rk_actor_u4* out = reinterpret_cast<rk_actor_u4*>(rk_envelope_payload(slot));
     #pragma unroll 1
-    for (rk_u32 i = 0; i < (bytes & 15u); ++i) {
-        tail_out[i] = tail_in[i];
+    for (rk_u32 w = 0u; w < RK_ACTOR_WORDS(bytes); ++w) {
+        out[w] = in[w];
     }
     rk_control_set_counters(d->control, l->messages_in, l->messages_out);
     rk_ring_push_commit(&l->outbox);
 }
-
-// 16 bytes, for vector copies.
-struct alignas(16) rk_actor_u4 {
-    rk_u32 x, y, z, w;
-};
 
 // Writes the first `count` reply envelopes of a batch into the outbox's
 // free slots. Headers: thread t builds those of replies t, t + T, ... from
 // the staged requests (four 16-byte stores each). Payloads: the replies the
 // handlers left in shared memory, 16-byte word w of the batch by thread
 // w mod T, so a warp's stores cover consecutive words. Stamp m is
-// (first.l, first.c + m), or the one the leader left in S::env(m) when it
-// had to issue them one by one.
+// (first.l, first.c + m) (when the logical counter would wrap, the
+// leader's close stamps replies 1.. again, one by one).
 template <typename H>
 RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
-                                      rk_u64 sequence, rk_hlc_timestamp first, bool serial) {
+                                      rk_u64 sequence, rk_hlc_timestamp first) {
     using S = rk_actor_shape<H>;
     using U = rk_actor_unit_of<H>;
     const rk_u32 tid = U::tid();
@@ -223,11 +221,7 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
         const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
         const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(m) + 16u);
         rk_hlc_timestamp t = first;
-        if (serial) {
-            t = S::env(m)->received;
-        } else {
-            t.logical = first.logical + m;
-        }
+        t.logical = first.logical + m;
         const rk_u64 seq = sequence + 1u + m;
         rk_actor_u4 h[4];
         h[0].x = d->reply_type_id;

@@ -166,8 +166,10 @@ RK_INLINE void rk_actor_k2k_fence_reads() {
 }
 
 // Hands `n` consumed K2K slots back to the producers (their next lap).
-// Every read of them (by any thread) happened before the caller's barrier
-// (and, global tier, its fence). mbarrier tiers: the empty arrive
+// Every read of them happened before: the global tier's reads (by any
+// thread) before the caller's barrier and fence; the mbarrier tiers' by the
+// leader itself (rk_actor_stage_shared, the dead letters), in program
+// order before this. mbarrier tiers: the empty arrive
 // (release) on each slot's credit barrier, in every block holding a copy
 // (cluster) or this block's (block), then head + n (red.release: a
 // producer that reads it sees the arrives).

@@ -111,6 +111,22 @@ RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc
     return __shfl_sync(mask, good, 0);
 }
 
+// A warp actor's one-message receive, by its leader (lane 0): the check and
+// rk_hlc_receive of rk_actor_receive's one-message path; 1 when the message
+// is this actor's. (Inlined: ptxas' report on cuda_out's `tally` is 32
+// registers, no spill; out of line it saved nothing.)
+template <typename H>
+RK_INLINE rk_u32 rk_actor_receive_one(rk_actor_leader* l, const rk_actor_desc* d, rk_u64 pt) {
+    using S = rk_actor_shape<H>;
+    const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
+    const bool ok = h->type_id == d->message_type_id && h->payload_size == H::message_size;
+    if (ok) {
+        S::env(0)->actor_id = d->actor_id;
+        S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, pt);
+    }
+    return ok ? 1u : 0u;
+}
+
 // Called by every thread after the batch is staged (it has barriers; the
 // second one is the loop's B3). Checks each staged header (type id and
 // payload size) and returns the number of messages before the first bad
@@ -144,147 +160,122 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk
         __syncthreads();
         return ctl->good;
     }
-    if (count == 1u) {
-        // One message (a call): the leader checks it and applies
-        // rk_hlc_receive itself, the rule the scans below reproduce. Their
-        // shuffles and the two barriers around them are a serial chain of
-        // about 1,500 cycles, most of a call's time on the device.
-        if (rk_thread_id() == 0u) {
-            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
-            const bool ok = h->type_id == d->message_type_id && h->payload_size == H::message_size;
-            if (ok) {
-                S::env(0)->actor_id = d->actor_id;
-                S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, ctl->pt);
-            }
-            ctl->good = ok ? 1u : 0u;
-        }
-        __syncthreads(); // B3
-        return ctl->good;
-    }
-    constexpr rk_u32 warps = H::threads / 32u; // full warps only
-    const rk_u32 tid = rk_thread_id();
-    const rk_u32 warp = tid / 32u;
-    const rk_u32 lane = tid % 32u;
-    const rk_u32 chunk_count = (count + 31u) / 32u;
-    const rk_u64 pt = ctl->pt;
-    // Pass 1: per chunk, the header checks and the inclusive prefix maximum
-    // of Q, kept in S::env (l in physical_ns, c's two halves in logical and
-    // node) until pass 2.
-    if (warp < warps) {
-        #pragma unroll 1
-        for (rk_u32 c = warp; c < chunk_count; c += warps) {
-            const rk_u32 i = c * 32u + lane;
-            const bool in = i < count;
-            rk_actor_u4 w0 = {0u, 0u, 0u, 0u};
-            rk_actor_u4 w2 = {0u, 0u, 0u, 0u};
-            if (in) {
-                w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(i));
-                w2 = *reinterpret_cast<const rk_actor_u4*>(S::request(i) + 32u);
-            }
-            const bool bad = in && (w0.x != d->message_type_id || w0.y != H::message_size);
-            const unsigned bad_lanes = __ballot_sync(0xFFFFFFFFu, bad);
-            rk_u64 ql = 0u;
-            rk_i64 qc = (rk_i64)(-9223372036854775807LL - 1LL);
-            if (in) {
-                const rk_u64 ml = (rk_u64)w2.x | ((rk_u64)w2.y << 32);
-                ql = ml > pt ? ml : pt;
-                qc = (ml >= pt ? (rk_i64)w2.z + 1 : 0) - (rk_i64)(i + 1u);
-            }
-            for (rk_u32 offset = 1u; offset < 32u; offset <<= 1u) {
-                const rk_u64 ol = __shfl_up_sync(0xFFFFFFFFu, ql, offset);
-                const rk_i64 oc = __shfl_up_sync(0xFFFFFFFFu, qc, offset);
-                if (lane >= offset && rk_actor_lex_less(ql, qc, ol, oc)) {
-                    ql = ol;
-                    qc = oc;
-                }
-            }
-            if (in) {
-                S::env(i)->received.physical_ns = ql;
-                S::env(i)->received.logical = (rk_u32)(rk_u64)qc;
-                S::env(i)->received.node = (rk_u32)((rk_u64)qc >> 32);
-            }
-            if (lane == 31u) {
-                S::chunk(c)->max_l = ql;
-                S::chunk(c)->max_c = qc;
-                S::chunk(c)->first_bad =
-                    bad_lanes != 0u ? c * 32u + (rk_u32)(__ffs((int)bad_lanes) - 1) : 0xFFFFFFFFu;
-            }
-        }
-    }
-    __syncthreads();
-    rk_u32 good = count;
-    #pragma unroll 1
-    for (rk_u32 c = 0u; c < chunk_count; ++c) {
-        const rk_u32 b = S::chunk(c)->first_bad;
-        good = b < good ? b : good;
-    }
-    // Pass 2: combine with the clock and the chunks before; the final
-    // receipts. Messages from the first bad one on are not received.
-    bool overflow = false;
-    if (warp < warps) {
-        #pragma unroll 1
-        for (rk_u32 c = warp; c * 32u < good; c += warps) {
-            rk_u64 carry_l = ctl->clock_l;
-            rk_i64 carry_c = ctl->clock_c;
+    if (count > 1u) {
+        constexpr rk_u32 warps = H::threads / 32u; // full warps only
+        const rk_u32 tid = rk_thread_id();
+        const rk_u32 warp = tid / 32u;
+        const rk_u32 lane = tid % 32u;
+        const rk_u32 chunk_count = (count + 31u) / 32u;
+        const rk_u64 pt = ctl->pt;
+        // Pass 1: per chunk, the header checks and the inclusive prefix maximum
+        // of Q, kept in S::env (l in physical_ns, c's two halves in logical and
+        // node) until pass 2.
+        if (warp < warps) {
             #pragma unroll 1
-            for (rk_u32 k = 0u; k < c; ++k) {
-                if (rk_actor_lex_less(carry_l, carry_c, S::chunk(k)->max_l, S::chunk(k)->max_c)) {
-                    carry_l = S::chunk(k)->max_l;
-                    carry_c = S::chunk(k)->max_c;
+            for (rk_u32 c = warp; c < chunk_count; c += warps) {
+                const rk_u32 i = c * 32u + lane;
+                const bool in = i < count;
+                rk_actor_u4 w0 = {0u, 0u, 0u, 0u};
+                rk_actor_u4 w2 = {0u, 0u, 0u, 0u};
+                if (in) {
+                    w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(i));
+                    w2 = *reinterpret_cast<const rk_actor_u4*>(S::request(i) + 32u);
+                }
+                const bool bad = in && (w0.x != d->message_type_id || w0.y != H::message_size);
+                const unsigned bad_lanes = __ballot_sync(0xFFFFFFFFu, bad);
+                rk_u64 ql = 0u;
+                rk_i64 qc = (rk_i64)(-9223372036854775807LL - 1LL);
+                if (in) {
+                    const rk_u64 ml = (rk_u64)w2.x | ((rk_u64)w2.y << 32);
+                    ql = ml > pt ? ml : pt;
+                    qc = (ml >= pt ? (rk_i64)w2.z + 1 : 0) - (rk_i64)(i + 1u);
+                }
+                for (rk_u32 offset = 1u; offset < 32u; offset <<= 1u) {
+                    const rk_u64 ol = __shfl_up_sync(0xFFFFFFFFu, ql, offset);
+                    const rk_i64 oc = __shfl_up_sync(0xFFFFFFFFu, qc, offset);
+                    if (lane >= offset && rk_actor_lex_less(ql, qc, ol, oc)) {
+                        ql = ol;
+                        qc = oc;
+                    }
+                }
+                if (in) {
+                    S::env(i)->received.physical_ns = ql;
+                    S::env(i)->received.logical = (rk_u32)(rk_u64)qc;
+                    S::env(i)->received.node = (rk_u32)((rk_u64)qc >> 32);
+                }
+                if (lane == 31u) {
+                    S::chunk(c)->max_l = ql;
+                    S::chunk(c)->max_c = qc;
+                    S::chunk(c)->first_bad =
+                        bad_lanes != 0u ? c * 32u + (rk_u32)(__ffs((int)bad_lanes) - 1) : 0xFFFFFFFFu;
                 }
             }
-            const rk_u32 i = c * 32u + lane;
-            if (i < good) {
-                rk_u64 ql = S::env(i)->received.physical_ns;
-                rk_i64 qc = (rk_i64)((rk_u64)S::env(i)->received.logical |
-                                     ((rk_u64)S::env(i)->received.node << 32));
-                if (rk_actor_lex_less(ql, qc, carry_l, carry_c)) {
-                    ql = carry_l;
-                    qc = carry_c;
-                }
-                const rk_i64 cf = qc + (rk_i64)(i + 1u);
-                overflow = overflow || cf > (rk_i64)0xFFFFFFFFLL;
-                S::env(i)->actor_id = d->actor_id;
-                S::env(i)->received.physical_ns = ql;
-                S::env(i)->received.logical = (rk_u32)cf;
-                S::env(i)->received.node = d->actor_id; // the clock's node
-                if (i + 1u == good) {
-                    ctl->last_l = ql;
-                    ctl->last_c = cf;
-                }
-            }
-        }
-    }
-    if (__syncthreads_or(overflow)) { // B3
-        if (tid == 0u) {
-            const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
-            S::env(0)->actor_id = d->actor_id;
-            S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, pt);
         }
         __syncthreads();
-        return 1u;
+        rk_u32 good = count;
+        #pragma unroll 1
+        for (rk_u32 c = 0u; c < chunk_count; ++c) {
+            const rk_u32 b = S::chunk(c)->first_bad;
+            good = b < good ? b : good;
+        }
+        // Pass 2: combine with the clock and the chunks before; the final
+        // receipts. Messages from the first bad one on are not received.
+        bool overflow = false;
+        if (warp < warps) {
+            #pragma unroll 1
+            for (rk_u32 c = warp; c * 32u < good; c += warps) {
+                rk_u64 carry_l = ctl->clock_l;
+                rk_i64 carry_c = ctl->clock_c;
+                #pragma unroll 1
+                for (rk_u32 k = 0u; k < c; ++k) {
+                    if (rk_actor_lex_less(carry_l, carry_c, S::chunk(k)->max_l, S::chunk(k)->max_c)) {
+                        carry_l = S::chunk(k)->max_l;
+                        carry_c = S::chunk(k)->max_c;
+                    }
+                }
+                const rk_u32 i = c * 32u + lane;
+                if (i < good) {
+                    rk_u64 ql = S::env(i)->received.physical_ns;
+                    rk_i64 qc = (rk_i64)((rk_u64)S::env(i)->received.logical |
+                                         ((rk_u64)S::env(i)->received.node << 32));
+                    if (rk_actor_lex_less(ql, qc, carry_l, carry_c)) {
+                        ql = carry_l;
+                        qc = carry_c;
+                    }
+                    const rk_i64 cf = qc + (rk_i64)(i + 1u);
+                    overflow = overflow || cf > (rk_i64)0xFFFFFFFFLL;
+                    S::env(i)->actor_id = d->actor_id;
+                    S::env(i)->received.physical_ns = ql;
+                    S::env(i)->received.logical = (rk_u32)cf;
+                    S::env(i)->received.node = d->actor_id; // the clock's node
+                    if (i + 1u == good) {
+                        ctl->last_l = ql;
+                        ctl->last_c = cf;
+                    }
+                }
+            }
+        }
+        if (!__syncthreads_or(overflow)) { // B3
+            if (tid == 0u && good > 0u) {
+                l->clock.last.physical_ns = ctl->last_l;
+                l->clock.last.logical = (rk_u32)ctl->last_c;
+            }
+            return good;
+        }
+        // A receipt would pass the logical counter's 2^32 - 1: the batch
+        // is cut to its first message (good, since a receipt was issued),
+        // received as a call's below.
     }
-    if (tid == 0u && good > 0u) {
-        l->clock.last.physical_ns = ctl->last_l;
-        l->clock.last.logical = (rk_u32)ctl->last_c;
+    // One message (a call), or the first of a batch cut by the overflow
+    // rule: the leader checks it and applies rk_hlc_receive itself, the
+    // rule the scans above reproduce (one place for both: NVRTC time).
+    // Their shuffles and the two barriers around them are a serial chain of
+    // about 1,500 cycles, most of a call's time on the device.
+    if (rk_thread_id() == 0u) {
+        ctl->good = rk_actor_receive_one<H>(l, d, ctl->pt);
     }
-    return good;
-}
-
-// A warp actor's one-message receive, by its leader (lane 0): the check and
-// rk_hlc_receive of rk_actor_receive's one-message path; 1 when the message
-// is this actor's. (Inlined: ptxas' report on cuda_out's `tally` is 32
-// registers, no spill; out of line it saved nothing.)
-template <typename H>
-RK_INLINE rk_u32 rk_actor_receive_one(rk_actor_leader* l, const rk_actor_desc* d, rk_u64 pt) {
-    using S = rk_actor_shape<H>;
-    const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(S::request(0));
-    const bool ok = h->type_id == d->message_type_id && h->payload_size == H::message_size;
-    if (ok) {
-        S::env(0)->actor_id = d->actor_id;
-        S::env(0)->received = rk_hlc_receive(&l->clock, &h->hlc, pt);
-    }
-    return ok ? 1u : 0u;
+    __syncthreads(); // B3, or after it for a cut batch
+    return ctl->good;
 }
 
 // The receive step of a warp actor (rk_actor_receive for its one warp):
