@@ -16,7 +16,7 @@ use ringkernel_runtime::Runtime;
 
 use crate::compile::median;
 use crate::hop_system::{self, HopError, HopSystem};
-use crate::k2k::K2kLatency;
+use crate::k2k::{ladder_applies, K2kLatency, LADDER_MBAR_MP};
 use crate::stats::fmt_ns;
 
 /// Hops per run on the CPU backend: a hop there is a thread hand-off, and
@@ -25,10 +25,11 @@ pub const CPU_HOPS: u32 = 2_000;
 
 /// What one sample (one hop) includes, for the table and BENCHMARKS.md.
 pub const ONE_HOP: &str = "from one actor's receipt stamp (ctx.now()) to the peer's: the rest of \
-     the receiving batch up to the send's commit (handler, route lookup, rk_k2k reserve, write, \
-     commit into the peer's inbox), then the peer's poll (K2K and host inbox in turn), staging of \
+     the receiving batch up to the send's commit (handler, route lookup, the reserve, write and \
+     commit into the peer's inbox: rk_k2k_mbar's multi-producer inbox in shared memory and DSMEM, \
+     rk_k2k's in global memory), then the peer's poll (K2K and host inbox in turn), staging of \
      the slot into shared memory, header check and HLC receive stamp; each actor's loop close \
-     (counters, system fence, slot release) overlaps the peer's part";
+     (counters, fence, slot release) overlaps the peer's part";
 
 /// One placement's runs.
 #[derive(Debug, Clone)]
@@ -122,13 +123,21 @@ pub fn run(rt: &Runtime, hops: u32, runs: usize) -> ActorHops {
     }
 }
 
-/// The tier's (floor, rk_k2k inbox) one-way latencies from `k2k.rs`'s
-/// run, when it measured that tier.
+/// The tier's (floor, route inbox) one-way latencies from `k2k.rs`'s
+/// run, when it measured that tier: the inbox actor routes use there, the
+/// ladder's `rk_k2k_mbar` multi-producer row in shared memory and DSMEM,
+/// `rk_k2k`'s multi-producer inbox in global memory.
 fn floors(k2k: Option<&K2kLatency>, key: &str) -> Option<(f64, f64)> {
     k2k?.tiers
         .iter()
         .find(|t| t.tier.key() == key && t.measured())
-        .map(|t| (t.floor_one_way(), t.queue_one_way()))
+        .map(|t| {
+            let route = t
+                .ladder_one_way(LADDER_MBAR_MP)
+                .filter(|_| ladder_applies(LADDER_MBAR_MP, t.tier))
+                .unwrap_or_else(|| t.queue_one_way());
+            (t.floor_one_way(), route)
+        })
 }
 
 /// The actor-hop rows, under the K2K ping-pong table.
@@ -141,13 +150,13 @@ pub fn table(out: &mut String, h: &ActorHops, k2k: Option<&K2kLatency>) {
     }
     let _ = writeln!(
         out,
-        "\n### Actor hop (ctx.send, rk_k2k inbox): two actors of an actor system ({} hops per run, median of {} runs)\n",
+        "\n### Actor hop (ctx.send): two actors of an actor system ({} hops per run, median of {} runs)\n",
         h.hops, h.runs
     );
     let _ = writeln!(out, "One hop is {ONE_HOP}.\n");
     let _ = writeln!(
         out,
-        "| tier | system | actor hop one-way | ns per hop, each run | floor one-way | ratio to floor | rk_k2k inbox one-way | ratio to inbox | wrong runs |"
+        "| tier | system | actor hop one-way | ns per hop, each run | floor one-way | ratio to floor | the route's inbox one-way (mbar MP / rk_k2k) | ratio to inbox | wrong runs |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for p in &h.placements {
@@ -191,7 +200,7 @@ pub fn bar_text(h: &ActorHops, k2k: &K2kLatency, key: &str) -> String {
     };
     match (p.one_way(), floors(Some(k2k), key), &p.failed) {
         (Some(hop), Some((floor, _)), _) => format!(
-            "; actor hop (ctx.send, rk_k2k inbox): {} = {:.2}x the floor",
+            "; actor hop (ctx.send): {} = {:.2}x the floor",
             fmt_ns(hop),
             hop / floor
         ),
@@ -202,7 +211,7 @@ pub fn bar_text(h: &ActorHops, k2k: &K2kLatency, key: &str) -> String {
 
 pub fn json(h: &ActorHops, k2k: Option<&K2kLatency>) -> serde_json::Value {
     serde_json::json!({
-        "what": format!("actor hop (ctx.send, rk_k2k inbox): one hop is {ONE_HOP}"),
+        "what": format!("actor hop (ctx.send): one hop is {ONE_HOP}"),
         "hops_per_run": h.hops,
         "runs": h.runs,
         "placements": h.placements.iter().map(|p| {

@@ -141,13 +141,14 @@ pub(crate) fn bars(r: &Results) -> Vec<Bar> {
                 // moves an envelope with backpressure; the ladder's protocol
                 // rows too, the mbarrier ones on the shared and DSMEM tiers),
                 // named; the others are in the tables. Actor routes use the
-                // multi-producer inbox (rk_k2k) today: the line says so.
+                // multi-producer inboxes (rk_k2k_mbar in shared memory and
+                // DSMEM, rk_k2k in global memory): the line says so.
                 let (route, queue) = t.best();
                 let (ratio, holds) = measured(t.measured(), queue / floor, queue <= 1.3 * floor);
                 bars.push(Bar {
                     bar,
                     measured: format!(
-                        "best device-library variant, {route}: {} vs {} floor (one-way, median of {} runs of {} round trips; actor routes use the multi-producer inbox, rk_k2k, today)",
+                        "best device-library variant, {route}: {} vs {} floor (one-way, median of {} runs of {} round trips; actor routes use the multi-producer inboxes: rk_k2k_mbar in shared memory and DSMEM, rk_k2k in global memory)",
                         fmt_ns(queue),
                         fmt_ns(floor),
                         k.runs,

@@ -121,7 +121,8 @@ impl TierLatency {
     /// knows), with its median one-way latency: the four ping-pong kernels,
     /// and on the shared and DSMEM tiers the ladder's mbarrier inboxes
     /// (`rk_k2k_mbar`, the racecheck-clean ones). Actor routes use the
-    /// first (`rk_k2k`) today.
+    /// first (`rk_k2k`) in global memory and `rk_k2k_mbar`'s
+    /// multi-producer inbox in shared memory and DSMEM.
     pub fn variants(&self) -> Vec<(&'static str, f64)> {
         let mut v = vec![
             ("multi-producer inbox (rk_k2k)", self.queue_one_way()),
