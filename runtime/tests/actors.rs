@@ -65,6 +65,15 @@ fn a_fault_in_a_batch_stops_it_there_and_a_restart_resumes_it() {
 }
 
 #[test]
+fn foreign_envelopes_are_rejected_in_order_and_the_actor_goes_on() {
+    let cpu = cpu();
+    suite::rejects_foreign_envelopes(&cpu.spawn_echo(1, &suite::options()).remove(0));
+    for name in suite::STATELESS {
+        suite::rejects_foreign_envelopes(&suite::spawn_stateless(&cpu, name, &suite::options()));
+    }
+}
+
+#[test]
 fn calls_one_at_a_time_are_answered_and_a_faulting_one_is_dead_lettered_once() {
     let cpu = cpu();
     suite::calls_one_at_a_time(&cpu.spawn_echo(1, &suite::options()).remove(0), 200);

@@ -106,6 +106,18 @@ fn gpu_calls_one_at_a_time_are_answered_and_a_faulting_one_is_dead_lettered_once
 
 #[test]
 #[ignore = "needs a GPU"]
+fn gpu_foreign_envelopes_are_rejected_in_order_and_the_actor_goes_on() {
+    let Some(gpu) = gpu("gpu_foreign_envelopes") else {
+        return;
+    };
+    suite::rejects_foreign_envelopes(&gpu.spawn_echo(1, &suite::options()).remove(0));
+    for name in suite::STATELESS {
+        suite::rejects_foreign_envelopes(&suite::spawn_stateless(&gpu, name, &suite::options()));
+    }
+}
+
+#[test]
+#[ignore = "needs a GPU"]
 fn gpu_stopping_a_failed_actor_dead_letters_its_queue() {
     let Some(gpu) = gpu("gpu_stop_while_failed") else {
         return;

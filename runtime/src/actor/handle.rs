@@ -70,6 +70,18 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
         self.core.send_value(msg)
     }
 
+    /// Tests and diagnostics: sends `payload` as an envelope of type
+    /// `type_id` without the typed checks, waiting while the inbox is full;
+    /// returns its correlation id. For checking that an actor rejects what
+    /// is not its message (another type id, another size): the actor
+    /// dead-letters it as `FaultKind::BadMessage`, the reply in its place
+    /// is [`ActorError::Rejected`], and the actor goes on. A well-formed
+    /// message goes through [`Actor::send`].
+    #[doc(hidden)]
+    pub fn send_unchecked(&self, type_id: u32, payload: &[u8]) -> Result<u64, ActorError> {
+        self.core.send_unchecked(type_id, payload)
+    }
+
     /// Sends `msg` if the inbox has room, else [`ActorError::Full`].
     pub fn try_send(&self, msg: &M) -> Result<u64, ActorError> {
         self.core.try_send(&bytes_of(msg))

@@ -676,6 +676,102 @@ pub fn calls_one_at_a_time<S: Copy + Default>(actor: &Actor<Ping, Pong, S>, call
     actor.stop().unwrap();
 }
 
+/// Envelopes that are not the actor's message (another type id, another
+/// payload size; `Actor::send_unchecked`) are rejected one by one, in
+/// order among good messages: each becomes a `BadMessage` dead letter with
+/// its payload (its place in the reply order is `ActorError::Rejected`),
+/// the actor is not Failed, counts each as a message in and answers every
+/// good message around them (alone, for the compact call path, and queued
+/// behind each other, for the batch loop).
+pub fn rejects_foreign_envelopes<S: Copy + Default>(actor: &Actor<Ping, Pong, S>) {
+    let bytes = |p: &Ping| -> Vec<u8> {
+        // SAFETY: Ping is plain #[repr(C)] data without padding (u64 + 12 u32).
+        unsafe { std::slice::from_raw_parts((p as *const Ping).cast::<u8>(), size_of::<Ping>()) }
+            .to_vec()
+    };
+    let mut last_receipt = (0u64, 0u32);
+    let timeout = Duration::from_secs(10);
+    let rejected = |r: Result<Pong, ActorError>, sequence: u64| match r {
+        Err(ActorError::Rejected {
+            kind, sequence: s, ..
+        }) => {
+            assert_eq!(kind, FaultKind::BadMessage);
+            assert_eq!(s, sequence, "the rejection names the envelope");
+        }
+        other => panic!("expected envelope {sequence} rejected, got {other:?}"),
+    };
+    // Alone: each sent and answered before the next.
+    let pong = actor.call(&ping(1)).unwrap();
+    check_reply(actor.id(), &pong, 1, &mut last_receipt);
+    let wrong_type = actor
+        .send_unchecked(PING_TYPE ^ 0x100, &bytes(&ping(2)))
+        .unwrap();
+    rejected(actor.recv_timeout(timeout), wrong_type);
+    let wrong_size = actor.send_unchecked(PING_TYPE, &[7u8; 8]).unwrap();
+    rejected(actor.recv_timeout(timeout), wrong_size);
+    let pong = actor.call(&ping(3)).unwrap();
+    check_reply(actor.id(), &pong, 3, &mut last_receipt);
+    // Queued together: good, foreign, good, foreign, good.
+    actor.send(&ping(4)).unwrap();
+    let a = actor
+        .send_unchecked(PING_TYPE ^ 0x100, &bytes(&ping(5)))
+        .unwrap();
+    actor.send(&ping(6)).unwrap();
+    let b = actor
+        .send_unchecked(PING_TYPE, &bytes(&ping(7))[..16])
+        .unwrap();
+    actor.send(&ping(8)).unwrap();
+    for (i, expected) in [Some(4), None, Some(6), None, Some(8)]
+        .into_iter()
+        .enumerate()
+    {
+        let r = actor.recv_timeout(timeout);
+        match expected {
+            Some(seq) => check_reply(actor.id(), &r.unwrap(), seq, &mut last_receipt),
+            None => rejected(r, if i == 1 { a } else { b }),
+        }
+    }
+    let letters = actor.dead_letters();
+    let seen: Vec<(FaultKind, u32, u64, usize)> = letters
+        .iter()
+        .map(|l| (l.kind, l.header.type_id, l.header.sequence, l.payload.len()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                FaultKind::BadMessage,
+                PING_TYPE ^ 0x100,
+                wrong_type,
+                size_of::<Ping>()
+            ),
+            (FaultKind::BadMessage, PING_TYPE, wrong_size, 8),
+            (
+                FaultKind::BadMessage,
+                PING_TYPE ^ 0x100,
+                a,
+                size_of::<Ping>()
+            ),
+            (FaultKind::BadMessage, PING_TYPE, b, 16),
+        ]
+    );
+    assert_eq!(
+        letters[0].payload,
+        bytes(&ping(2)),
+        "the rejected payload comes back"
+    );
+    assert_eq!(letters[1].payload, [7u8; 8]);
+    assert_eq!(letters[3].payload, bytes(&ping(7))[..16]);
+    let stats = actor.stats().unwrap();
+    assert_eq!(stats.state, Lifecycle::Active);
+    assert_eq!(
+        (stats.messages_in, stats.messages_out, stats.faults),
+        (9, 5, 0),
+        "every envelope counted in, the good ones answered, no fault"
+    );
+    actor.stop().unwrap();
+}
+
 /// An actor stopped while Failed runs nothing more: each request queued
 /// behind the faulting one becomes a dead letter (undeliverable) with its
 /// payload, so nothing accepted is lost silently.

@@ -243,6 +243,14 @@ impl ActorCore {
 
     /// Pushes one request; `Ok(None)` when the inbox is full.
     fn try_send_bytes(&self, payload: &[u8]) -> Result<Option<u64>, ActorError> {
+        self.try_send_envelope(self.info.message_type_id, payload)
+    }
+
+    /// Pushes one envelope of type `type_id` carrying `payload` as it is
+    /// (its size is the envelope's payload size); `Ok(None)` when the
+    /// inbox is full. [`ActorCore::send_unchecked`] with another type id
+    /// or size sends a message the actor must reject.
+    fn try_send_envelope(&self, type_id: u32, payload: &[u8]) -> Result<Option<u64>, ActorError> {
         let mut tx = lock(&self.tx);
         if tx.stopped {
             return Err(ActorError::Stopped {
@@ -254,7 +262,7 @@ impl ActorCore {
         let correlation = tx.next_correlation;
         let hlc = lock(&self.clock).send(host_time_ns());
         let header = EnvelopeHeader {
-            type_id: self.info.message_type_id,
+            type_id,
             payload_size: payload.len() as u32,
             source_actor: ACTOR_HOST,
             dest_actor: self.info.id,
@@ -276,6 +284,33 @@ impl ActorCore {
             Err(ringkernel_device::ring::PushError::Full(_)) => Ok(None),
             Err(e) => Err(ActorError::Protocol(e.to_string())),
         }
+    }
+
+    /// Tests and diagnostics: one envelope of type `type_id` with `payload`
+    /// as it is, without the typed handle's checks (waits while the inbox
+    /// is full). An envelope that is not the actor's message (another type
+    /// id, another size) must be rejected: dead-lettered as
+    /// `FaultKind::BadMessage` (its reply in order is
+    /// [`ActorError::Rejected`]) while the actor goes on answering.
+    pub fn send_unchecked(&self, type_id: u32, payload: &[u8]) -> Result<u64, ActorError> {
+        let max = lock(&self.tx).producer.memory().layout().max_payload();
+        if payload.len() > max {
+            return Err(ActorError::Protocol(format!(
+                "actor {}: a {}-byte payload does not fit a slot's {max} payload bytes",
+                self.actor(),
+                payload.len()
+            )));
+        }
+        poll(None, |full| {
+            if let Some(c) = self.try_send_envelope(type_id, payload)? {
+                return Ok(Some(c));
+            }
+            if full {
+                self.check_alive()?;
+            }
+            Ok(None)
+        })
+        .map(|c| c.expect("no deadline"))
     }
 
     pub fn try_send(&self, payload: &[u8]) -> Result<u64, ActorError> {
