@@ -265,6 +265,30 @@ fn speed_options_change_no_output() {
     }
 }
 
+/// The hop system's kernel (`hop` and `hops_done` of hops.rs, transpiled
+/// into `output`) composed for `tier` as `SystemBuilder::start` composes
+/// it, as the runtime compiles it.
+fn hop_system_source(
+    output: &ringkernel_transpiler::back::cuda::Output,
+    symbol: &str,
+    tier: K2kTier,
+) -> CudaSource {
+    let roles = ["hop", "hops_done"].map(|kernel| SystemRole { output, kernel });
+    let system = compose_system_tiered(symbol, &roles, tier)
+        .unwrap_or_else(|e| panic!("{symbol} ({tier:?}): {e}"));
+    CudaSource {
+        name: symbol.to_string(),
+        source: system.source.clone(),
+        headers: system
+            .headers
+            .iter()
+            .map(|h| (h.name.to_string(), h.contents.to_string()))
+            .collect(),
+        options: system.nvrtc_options.clone(),
+    }
+    .with_device_lib()
+}
+
 /// The actor-hop benchmark's systems (`hop_system.rs`): `hop` sends on
 /// ports 0 (the peer) and 1 (the collector), both carrying `Hop`, which
 /// `hops_done` receives and answers; per placement, the two handlers (block
@@ -322,30 +346,8 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
             info.actor.expect("an actor").warp,
             placement == Placement::Block
         );
-        let roles = [
-            SystemRole {
-                output,
-                kernel: "hop",
-            },
-            SystemRole {
-                output,
-                kernel: "hops_done",
-            },
-        ];
         let symbol = format!("{prefix}_hop_hops_done");
-        let system = compose_system_tiered(&symbol, &roles, tier)
-            .unwrap_or_else(|e| panic!("{placement:?}: {e}"));
-        let src = CudaSource {
-            name: symbol.clone(),
-            source: system.source.clone(),
-            headers: system
-                .headers
-                .iter()
-                .map(|h| (h.name.to_string(), h.contents.to_string()))
-                .collect(),
-            options: system.nvrtc_options.clone(),
-        }
-        .with_device_lib();
+        let src = hop_system_source(output, &symbol, tier);
         let ptx = compile(&src, Arch::SM_90);
         assert!(ptx.contains(&format!(".entry {symbol}(")), "{symbol}");
         // The K2K claims (a relaxed CAS on an inbox's tail, from the
@@ -428,21 +430,7 @@ fn the_hop_systems_compile_with_the_k2k_loop_trace() {
         let transpiled = hop_system::kernel(placement, "hop")
             .transpile()
             .unwrap_or_else(|e| panic!("hops.rs ({placement:?}): {e}"));
-        let output = &transpiled.cuda;
-        let roles = ["hop", "hops_done"].map(|kernel| SystemRole { output, kernel });
-        let system = compose_system_tiered("rk_traced_hops", &roles, tier)
-            .unwrap_or_else(|e| panic!("{placement:?}: {e}"));
-        let plain = CudaSource {
-            name: format!("hops_{placement:?}"),
-            source: system.source.clone(),
-            headers: system
-                .headers
-                .iter()
-                .map(|h| (h.name.to_string(), h.contents.to_string()))
-                .collect(),
-            options: system.nvrtc_options.clone(),
-        }
-        .with_device_lib();
+        let plain = hop_system_source(&transpiled.cuda, "rk_traced_hops", tier);
         let mut traced = plain.clone();
         traced.name.push_str("_k2k_traced");
         traced.options.push("-DRK_ACTOR_TRACE=2".into());
