@@ -74,6 +74,23 @@ fn foreign_envelopes_are_rejected_in_order_and_the_actor_goes_on() {
 }
 
 #[test]
+fn stamps_carry_over_when_the_logical_counter_runs_out() {
+    let cpu = cpu();
+    suite::clock_runs_into_the_logical_limit(
+        &cpu.spawn_echo(1, &suite::options()).remove(0),
+        4,
+        64,
+    );
+    for name in suite::STATELESS {
+        suite::clock_runs_into_the_logical_limit(
+            &suite::spawn_stateless(&cpu, name, &suite::options()),
+            4,
+            64,
+        );
+    }
+}
+
+#[test]
 fn calls_one_at_a_time_are_answered_and_a_faulting_one_is_dead_lettered_once() {
     let cpu = cpu();
     suite::calls_one_at_a_time(&cpu.spawn_echo(1, &suite::options()).remove(0), 200);

@@ -118,6 +118,26 @@ fn gpu_foreign_envelopes_are_rejected_in_order_and_the_actor_goes_on() {
 
 #[test]
 #[ignore = "needs a GPU"]
+fn gpu_stamps_carry_over_when_the_logical_counter_runs_out() {
+    let Some(gpu) = gpu("gpu_logical_limit") else {
+        return;
+    };
+    suite::clock_runs_into_the_logical_limit(
+        &gpu.spawn_echo(1, &suite::options()).remove(0),
+        8,
+        200,
+    );
+    for name in suite::STATELESS {
+        suite::clock_runs_into_the_logical_limit(
+            &suite::spawn_stateless(&gpu, name, &suite::options()),
+            8,
+            200,
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs a GPU"]
 fn gpu_stopping_a_failed_actor_dead_letters_its_queue() {
     let Some(gpu) = gpu("gpu_stop_while_failed") else {
         return;

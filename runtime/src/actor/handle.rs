@@ -79,7 +79,18 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
     /// message goes through [`Actor::send`].
     #[doc(hidden)]
     pub fn send_unchecked(&self, type_id: u32, payload: &[u8]) -> Result<u64, ActorError> {
-        self.core.send_unchecked(type_id, payload)
+        self.core.send_unchecked(type_id, payload, None)
+    }
+
+    /// Tests and diagnostics: sends `msg` stamped `stamp` instead of by the
+    /// host clock (a sender whose clock is far ahead, a logical counter
+    /// about to wrap), waiting while the inbox is full; returns its
+    /// correlation id. The actor's receipts and replies must still follow
+    /// the HLC rules: each after what caused it, strictly increasing.
+    #[doc(hidden)]
+    pub fn send_stamped(&self, msg: &M, stamp: HlcTimestamp) -> Result<u64, ActorError> {
+        self.core
+            .send_unchecked(self.core.info.message_type_id, &bytes_of(msg), Some(stamp))
     }
 
     /// Sends `msg` if the inbox has room, else [`ActorError::Full`].

@@ -243,14 +243,20 @@ impl ActorCore {
 
     /// Pushes one request; `Ok(None)` when the inbox is full.
     fn try_send_bytes(&self, payload: &[u8]) -> Result<Option<u64>, ActorError> {
-        self.try_send_envelope(self.info.message_type_id, payload)
+        self.try_send_envelope(self.info.message_type_id, payload, None)
     }
 
     /// Pushes one envelope of type `type_id` carrying `payload` as it is
-    /// (its size is the envelope's payload size); `Ok(None)` when the
-    /// inbox is full. [`ActorCore::send_unchecked`] with another type id
-    /// or size sends a message the actor must reject.
-    fn try_send_envelope(&self, type_id: u32, payload: &[u8]) -> Result<Option<u64>, ActorError> {
+    /// (its size is the envelope's payload size), stamped `stamp` or, when
+    /// None, by the host clock's send rule; `Ok(None)` when the inbox is
+    /// full. [`ActorCore::send_unchecked`] with another type id or size
+    /// sends a message the actor must reject.
+    fn try_send_envelope(
+        &self,
+        type_id: u32,
+        payload: &[u8],
+        stamp: Option<HlcTimestamp>,
+    ) -> Result<Option<u64>, ActorError> {
         let mut tx = lock(&self.tx);
         if tx.stopped {
             return Err(ActorError::Stopped {
@@ -260,7 +266,7 @@ impl ActorCore {
         // Nothing is accepted into the ring of a lost context.
         self.check_context()?;
         let correlation = tx.next_correlation;
-        let hlc = lock(&self.clock).send(host_time_ns());
+        let hlc = stamp.unwrap_or_else(|| lock(&self.clock).send(host_time_ns()));
         let header = EnvelopeHeader {
             type_id,
             payload_size: payload.len() as u32,
@@ -288,11 +294,16 @@ impl ActorCore {
 
     /// Tests and diagnostics: one envelope of type `type_id` with `payload`
     /// as it is, without the typed handle's checks (waits while the inbox
-    /// is full). An envelope that is not the actor's message (another type
+    /// is full), stamped `stamp` instead of by the host clock when given. An envelope that is not the actor's message (another type
     /// id, another size) must be rejected: dead-lettered as
     /// `FaultKind::BadMessage` (its reply in order is
     /// [`ActorError::Rejected`]) while the actor goes on answering.
-    pub fn send_unchecked(&self, type_id: u32, payload: &[u8]) -> Result<u64, ActorError> {
+    pub fn send_unchecked(
+        &self,
+        type_id: u32,
+        payload: &[u8],
+        stamp: Option<HlcTimestamp>,
+    ) -> Result<u64, ActorError> {
         let max = lock(&self.tx).producer.memory().layout().max_payload();
         if payload.len() > max {
             return Err(ActorError::Protocol(format!(
@@ -302,7 +313,7 @@ impl ActorCore {
             )));
         }
         poll(None, |full| {
-            if let Some(c) = self.try_send_envelope(type_id, payload)? {
+            if let Some(c) = self.try_send_envelope(type_id, payload, stamp)? {
                 return Ok(Some(c));
             }
             if full {
