@@ -29,6 +29,7 @@ pub mod gpu_type;
 pub mod host;
 pub mod infer;
 mod intrinsics;
+mod loops;
 mod ops;
 mod place;
 pub mod precheck;
