@@ -9,7 +9,9 @@
 #   bash tools/gpu-racecheck.sh            # on the GPU machine
 #
 # Each listed test runs alone under `--tool racecheck --racecheck-report all`
-# (hazards and analysis warnings); the script fails when any run reports a
+# (hazards and analysis warnings; RACECHECK_TIMEOUT seconds each, default
+# 300, and RACECHECK_SLOW_TIMEOUT for the cluster fan-in, default 540: give
+# it a device call of its own, RACECHECK_ONLY=cluster); the script fails when any run reports a
 # hazard, fails its test, or is missing. Racecheck slows kernels by 10-100x,
 # so the list holds one representative of each kernel shape rather than
 # every scenario: the 128 x 8 fan-in (global memory), warp-actor fan-in in
@@ -23,10 +25,10 @@ export RINGKERNEL_REQUIRE_GPU=1
 out=${RACECHECK_OUT:-/tmp/racecheck}
 mkdir -p "$out"
 status=0
-run() { # binary test-name
-    local b=$1 t=$2 log="$out/$1.$2.log"
+run() { # binary test-name [seconds]
+    local b=$1 t=$2 log="$out/$1.$2.log" limit=${3:-${RACECHECK_TIMEOUT:-300}}
     if [ ! -x "$bin/$b" ]; then echo "MISSING $bin/$b"; status=1; return; fi
-    timeout "${RACECHECK_TIMEOUT:-300}" "$cs" --tool racecheck --racecheck-report all --print-limit 20 \
+    timeout "$limit" "$cs" --tool racecheck --racecheck-report all --print-limit 20 \
         "$bin/$b" --include-ignored --test-threads=1 --exact "$t" >"$log" 2>&1
     local rc=$?
     local summary passed
@@ -39,9 +41,16 @@ run() { # binary test-name
         echo "ok   $b $t: $summary"
     fi
 }
+if [ "${RACECHECK_ONLY:-}" = cluster ]; then
+    run gpu_k2k_actors gpu_cluster_fan_in_7_producers_exactly_once_through_a_full_inbox "${RACECHECK_SLOW_TIMEOUT:-540}"
+    exit $status
+fi
 run gpu_k2k_actors gpu_fan_in_128_producers_x_8_exactly_once_through_a_small_inbox
 run gpu_k2k_actors gpu_block_fan_in_7_warp_producers_exactly_once_through_a_full_inbox
-run gpu_k2k_actors gpu_cluster_fan_in_7_producers_exactly_once_through_a_full_inbox
+# The cluster fan-in took more than 150 s under the sanitizer (H100, 17:17
+# UTC, no hazard reported until it was stopped): it runs alone, with its
+# own limit, in a call of its own (RACECHECK_ONLY=cluster).
+echo "note: the cluster fan-in runs alone: RACECHECK_ONLY=cluster bash tools/gpu-racecheck.sh"
 run gpu_k2k_actors gpu_stop_drains_every_stage
 run gpu_k2k_actors gpu_block_stop_drains_every_stage
 run gpu_k2k_actors gpu_cluster_stop_drains_every_stage
