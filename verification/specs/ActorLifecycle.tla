@@ -113,7 +113,7 @@ Send ==
     /\ UNCHANGED <<state, inflight, fault, handled, answered, dlq, restarts, stopping>>
 
 \* The host's stop: no more sends are accepted; the actor drains.
-\* models: runtime/src/actor/host/mod.rs stop
+\* models: runtime/src/actor/host/lifecycle.rs stop
 \* models: runtime/src/actor/memory.rs request_stop
 Stop ==
     /\ ~stopping
@@ -203,7 +203,7 @@ Finish ==
 \* the fault as reason, reset the user state to Default, re-initialize.
 \* The inbox is kept: queued messages are processed after the restart.
 \* models: runtime/src/actor/supervisor.rs check
-\* models: runtime/src/actor/host/mod.rs restart
+\* models: runtime/src/actor/host/lifecycle.rs restart
 \* models: device-lib/cuda/rk_control.cuh rk_control_set_state
 Restart ==
     /\ state = "Failed"
@@ -219,8 +219,8 @@ Restart ==
 \* Restart budget exhausted: dead-letter the faulting message and everything
 \* still queued, and terminate the actor; later sends are rejected.
 \* models: runtime/src/actor/supervisor.rs check
-\* models: runtime/src/actor/host/mod.rs give_up
-\* models: runtime/src/actor/host/mod.rs dead_letter_unprocessed
+\* models: runtime/src/actor/host/lifecycle.rs give_up
+\* models: runtime/src/actor/host/lifecycle.rs dead_letter_unprocessed
 \* models: device-lib/cuda/rk_control.cuh rk_control_set_state
 GiveUp ==
     /\ state = "Failed"
