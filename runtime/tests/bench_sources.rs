@@ -276,17 +276,7 @@ fn hop_system_source(
     let roles = ["hop", "hops_done"].map(|kernel| SystemRole { output, kernel });
     let system = compose_system_tiered(symbol, &roles, tier)
         .unwrap_or_else(|e| panic!("{symbol} ({tier:?}): {e}"));
-    CudaSource {
-        name: symbol.to_string(),
-        source: system.source.clone(),
-        headers: system
-            .headers
-            .iter()
-            .map(|h| (h.name.to_string(), h.contents.to_string()))
-            .collect(),
-        options: system.nvrtc_options.clone(),
-    }
-    .with_device_lib()
+    CudaSource::from_system(symbol, &system)
 }
 
 /// The actor-hop benchmark's systems (`hop_system.rs`): `hop` sends on

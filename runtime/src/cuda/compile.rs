@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ringkernel_toolchain::{CompileError, CompileOptions, CudaTools, Target};
-use ringkernel_transpiler::back::cuda::Output;
+use ringkernel_transpiler::back::cuda::system::SystemOutput;
+use ringkernel_transpiler::back::cuda::{Header, Output};
 use ringkernel_transpiler::source::{KernelSource, SourceKind};
 
 use super::cache::{self, CacheKey, KeyHasher};
@@ -88,13 +89,23 @@ impl CudaSource {
         CudaSource {
             name: name.to_string(),
             source: output.source.clone(),
-            headers: output
-                .headers
-                .iter()
-                .map(|h| (h.name.to_string(), h.contents.to_string()))
-                .collect(),
+            headers: header_texts(&output.headers),
             options: output.nvrtc_options.clone(),
         }
+    }
+
+    /// A composed actor system's kernel (`compose_system_tiered`), with its
+    /// headers, its required options and the device library's headers, as
+    /// `SystemBuilder::start` compiles it (less the loop trace's option,
+    /// which it adds when asked).
+    pub fn from_system(name: &str, system: &SystemOutput) -> CudaSource {
+        CudaSource {
+            name: name.to_string(),
+            source: system.source.clone(),
+            headers: header_texts(&system.headers),
+            options: system.nvrtc_options.clone(),
+        }
+        .with_device_lib()
     }
 
     /// What the runtime compiles for `kernel`: its transpiled CUDA, with
@@ -364,6 +375,14 @@ fn ext(target: Target) -> &'static str {
         Target::Ptx(_) => "ptx",
         Target::Cubin(_) => "cubin",
     }
+}
+
+/// The back end's headers as (name, text) pairs.
+fn header_texts(headers: &[Header]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|h| (h.name.to_string(), h.contents.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -50,17 +50,7 @@ impl SystemBuilder<'_> {
                 problem: e.to_string(),
             })
         })?;
-        let mut cuda = CudaSource {
-            name: symbol.clone(),
-            source: system.source.clone(),
-            headers: system
-                .headers
-                .iter()
-                .map(|h| (h.name.to_string(), h.contents.to_string()))
-                .collect(),
-            options: system.nvrtc_options.clone(),
-        }
-        .with_device_lib();
+        let mut cuda = CudaSource::from_system(&symbol, &system);
         crate::cuda::compile::push_actor_trace_option(&mut cuda.options);
         let (module, _) = rt.load_module(&cuda)?;
         let function = module.function(&symbol)?;
