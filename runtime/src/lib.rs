@@ -36,8 +36,8 @@ pub mod testing;
 pub use buffer::{DeviceBuffer, DeviceCopy};
 pub use cuda::cache::{default_cache_dir, CacheKey, CACHE_DIR_ENV};
 pub use cuda::compile::{
-    nvrtc_invocations, CompiledImage, Compiler, CudaSource, ImageOrigin, ACTOR_TRACE_ENV,
-    LINE_INFO_ENV,
+    nvrtc_invocations, CompiledImage, Compiler, CudaSource, ImageOrigin, ACTOR_DEFINES_ENV,
+    ACTOR_TRACE_ENV, LINE_INFO_ENV,
 };
 pub use cuda::memory::MappedBuffer;
 pub use cuda::module::{KernelFunction, LoadReport, LoadedModule, ModuleOrigin};

@@ -49,6 +49,37 @@ extern "C" __global__ void bl_persistent_echo(bl_mailbox* mb, u64 n) {
     }
 }
 
+// limits.cu's persistent_echo_multi: W warps poll the command word, their
+// first reads staggered by 150 ns each, so that several PCIe reads are in
+// flight; each warp acknowledges in its own 128-byte line (the host
+// watches all). Not the bar's floor (the bar is against one poller): it
+// shows what overlapping the reads buys. On the H200 (20:27 UTC, 2026-11-21)
+// it took twice the one-poller round trip (5.1-5.5 us against 2.7-2.8), and
+// an actor look by 2 or 4 staggered warps measured no faster than by one
+// (with 4, the closing fence went from 0.54 to 1.9 us), so the actor's
+// look stays one warp (BENCHMARKS.md).
+struct alignas(128) bl_multibox {
+    u64 cmd;
+    char pad1[120];
+    u64 ack[16][16]; // one 128 B line per warp
+};
+
+extern "C" __global__ void bl_persistent_echo_multi(bl_multibox* mb, u64 n) {
+    const unsigned w = threadIdx.x / 32u;
+    if (threadIdx.x % 32u != 0u || blockIdx.x != 0) {
+        return;
+    }
+    __nanosleep(w * 150u);
+    u64 expect = 1;
+    while (expect <= n) {
+        u64 c = ld_acq_sys(&mb->cmd);
+        if (c >= expect) {
+            st_rel_sys(&mb->ack[w][0], c);
+            expect = c + 1;
+        }
+    }
+}
+
 // ---------------------------------- host -> kernel -> host streaming rings
 // limits.cu's protocol: `head` is the producer's published count, `tail`
 // the consumer's; one block drains up to blockDim.x messages per batch, one

@@ -28,6 +28,9 @@ pub struct Baselines {
     /// Nanoseconds per launch, many launches then one synchronize.
     pub launch_pipelined_ns: f64,
     pub persistent: Latency,
+    /// The same with 4 warps polling, staggered (limits.cu's "pollers"
+    /// round trip): a reference, not the bar's floor.
+    pub persistent_multi: Latency,
     /// The cost of the host's store alone: not a latency (nothing waits for
     /// the device), printed so that nobody mistakes one for the other.
     pub host_store: Latency,
@@ -167,6 +170,8 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<Baselines, String> {
 
     // 4. persistent kernel echoing a command word in mapped memory.
     let (persistent, host_store) = persistent_echo(rt, &function("bl_persistent_echo")?, config)?;
+    let persistent_multi =
+        persistent_echo_multi(rt, &function("bl_persistent_echo_multi")?, config)?;
 
     // 5. block-batched streams.
     let stream64 = batched_stream(
@@ -215,6 +220,7 @@ pub fn run(rt: &Runtime, config: &Config) -> Result<Baselines, String> {
         graph_sync,
         launch_pipelined_ns,
         persistent,
+        persistent_multi,
         host_store,
         stream64,
         stream128,
@@ -306,6 +312,64 @@ fn persistent_echo(
         w,
     );
     Ok((persistent, host_store))
+}
+
+/// Warps polling in [`persistent_echo_multi`].
+const POLLERS: u32 = 4;
+
+/// limits.cu's multi-poller round trip: the host stores the command word,
+/// then waits until any warp's acknowledgement shows it.
+fn persistent_echo_multi(
+    rt: &Runtime,
+    echo: &KernelFunction,
+    config: &Config,
+) -> Result<Latency, String> {
+    // bl_multibox: cmd at byte 0, warp w's ack at byte 128 + 128 w.
+    let mailbox = rt.alloc_mapped(128 + 16 * 128).map_err(|e| e.to_string())?;
+    let stream = rt.new_stream().map_err(|e| e.to_string())?;
+    let warm = config.warmup as u64;
+    let total = warm + config.calls as u64;
+    let mut ptr = mailbox.device_ptr();
+    let mut n = total;
+    let mut params = [
+        (&mut ptr as *mut u64).cast::<c_void>(),
+        (&mut n as *mut u64).cast::<c_void>(),
+    ];
+    // SAFETY: bl_persistent_echo_multi(bl_multibox*, u64): the mapped
+    // mailbox's device address (alive until the kernel ends: waited on
+    // below) and n.
+    let handle = unsafe {
+        rt.launch_raw(
+            echo,
+            [1, 1, 1],
+            [32 * POLLERS, 1, 1],
+            0,
+            &stream,
+            &mut params,
+        )
+    }
+    .map_err(|e| e.to_string())?;
+    let cmd = mailbox.atomic_u64(0);
+    let acks: Vec<_> = (0..POLLERS as usize)
+        .map(|w| mailbox.atomic_u64(128 + 128 * w))
+        .collect();
+    let mut v = Vec::with_capacity(config.calls);
+    for i in 1..=total {
+        let t0 = Instant::now();
+        cmd.store(i, Release);
+        while !acks.iter().any(|a| a.load(Acquire) >= i) {
+            std::hint::spin_loop();
+        }
+        if i > warm {
+            v.push(ns_since(t0));
+        }
+    }
+    handle.wait().map_err(|e| e.to_string())?;
+    Ok(Latency::new(
+        "persistent floor, 4 pollers",
+        "limits.cu's multi-poller variant: 4 warps poll the command word, staggered 150 ns; not the bar's floor",
+        v,
+    ))
 }
 
 struct StreamSpec {

@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! cargo bench -p ringkernel-runtime --bench ringkernel -- [--duration SECS] [--calls N]
-//!     [--out DIR] [--quick] [--only k2k]
+//!     [--out DIR] [--quick] [--only k2k|calls]
 //! ```
 //! `--duration` is per stream (default 10 s, the recorded setting);
 //! `--calls` round trips per measurement after warm-up (default 200000);
@@ -22,7 +22,9 @@
 //! benchmark itself; its numbers mean nothing);
 //! `--only k2k` runs only the K2K parts (the ping-pong per tier: floors,
 //! inboxes, the ladder; the actor hops and their traced anatomy) and writes
-//! `k2k.md` and `k2k.json` (no bars, no other parts).
+//! `k2k.md` and `k2k.json` (no bars, no other parts); `--only calls` runs
+//! the baselines and the round trips with the call's anatomy and writes
+//! `calls.md` (for A/B runs of the round trip).
 //! BENCHMARKS.md says what each number means.
 
 mod actor_hops;
@@ -73,6 +75,8 @@ pub struct Config {
     pub cpu: bool,
     /// `--only k2k`: the K2K ping-pong alone.
     pub only_k2k: bool,
+    /// `--only calls`: the round trips alone (see [`only_calls`]).
+    pub only_calls: bool,
     /// The command line, for the report.
     pub command: String,
 }
@@ -97,6 +101,7 @@ impl Config {
             quick: false,
             cpu: false,
             only_k2k: false,
+            only_calls: false,
             command: args.join(" "),
         };
         let mut it = args.iter().skip(1);
@@ -137,7 +142,12 @@ impl Config {
                 "--cpu" => config.cpu = true,
                 "--only" => match value("--only")?.as_str() {
                     "k2k" => config.only_k2k = true,
-                    other => return Err(format!("--only: unknown part `{other}` (known: k2k)")),
+                    "calls" => config.only_calls = true,
+                    other => {
+                        return Err(format!(
+                            "--only: unknown part `{other}` (known: k2k, calls)"
+                        ))
+                    }
                 },
                 // What `cargo bench` passes to every bench target.
                 "--bench" => {}
@@ -216,6 +226,9 @@ fn run() -> Result<(), String> {
     };
     if config.only_k2k {
         return only_k2k(&rt, &config);
+    }
+    if config.only_calls {
+        return only_calls(&rt, &config);
     }
     let smi_before = machine::nvidia_smi();
     step("transpile");
@@ -308,6 +321,46 @@ fn run() -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// `--only calls`: the baselines and the actor round trips with the call's
+/// anatomy, to stdout and `calls.md` (for A/B runs of the round trip, e.g.
+/// with `RINGKERNEL_ACTOR_DEFINES`, without the rest of the program).
+fn only_calls(rt: &Runtime, config: &Config) -> Result<(), String> {
+    if config.cpu {
+        return Err("--only calls needs a GPU (the floors run on the device)".into());
+    }
+    step("baselines");
+    let b = baselines::run(rt, config)?;
+    step("RingKernel round trips");
+    let (uniform, in_order) = actors::calls(rt, config)?;
+    step("anatomy of a call (loop traced)");
+    let a = anatomy::call_anatomy(rt, config)?;
+    let mut md = String::from("| measurement | n | p50 | p90 | p99 | ratio to the floor (p50) |\n|---|---|---|---|---|---|\n");
+    let floor = b.persistent.p50();
+    for l in [
+        &b.launch_sync,
+        &b.persistent,
+        &b.persistent_multi,
+        &uniform,
+        &in_order,
+    ] {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {:.3} |\n",
+            l.name,
+            l.n(),
+            stats::fmt_ns(l.p50()),
+            stats::fmt_ns(l.quantile(0.90)),
+            stats::fmt_ns(l.quantile(0.99)),
+            l.p50() / floor
+        ));
+    }
+    md.push('\n');
+    anatomy::table(&mut md, &a, Some(floor));
+    print!("{md}");
+    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
+    let path = config.out.join("calls.md");
+    std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// `--only k2k`: the K2K ping-pong per tier and the actor hops (with their

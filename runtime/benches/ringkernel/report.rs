@@ -111,7 +111,12 @@ fn markdown(config: &Config, r: &Results) -> String {
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     if let Some(b) = b {
-        for l in [&b.launch_sync, &b.graph_sync, &b.persistent] {
+        for l in [
+            &b.launch_sync,
+            &b.graph_sync,
+            &b.persistent,
+            &b.persistent_multi,
+        ] {
             latency_row(&mut out, l);
         }
     }
@@ -300,7 +305,15 @@ fn json(config: &Config, r: &Results) -> serde_json::Value {
         )
     };
     let baseline_latencies = b
-        .map(|b| vec![&b.launch_sync, &b.graph_sync, &b.persistent, &b.host_store])
+        .map(|b| {
+            vec![
+                &b.launch_sync,
+                &b.graph_sync,
+                &b.persistent,
+                &b.persistent_multi,
+                &b.host_store,
+            ]
+        })
         .unwrap_or_default();
     let baseline_streams = b
         .map(|b| vec![&b.stream64, &b.stream128, &b.stream128_two])

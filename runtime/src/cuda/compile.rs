@@ -43,14 +43,45 @@ pub(crate) fn actor_trace_mode() -> u8 {
     }
 }
 
+/// Diagnostics: whitespace-separated `NAME=VALUE` pairs that actor modules
+/// prepared from then on are compiled with as `-DNAME=VALUE`, to measure
+/// the loop's tunables without rebuilding (an A/B of `RK_ACTOR_LOOK_WARPS`,
+/// say: see BENCHMARKS.md). Part of the options, hence of the cache key.
+pub const ACTOR_DEFINES_ENV: &str = "RINGKERNEL_ACTOR_DEFINES";
+
 /// Adds the loop trace's define that [`ACTOR_TRACE_ENV`] asks for (if any)
-/// to an actor module's NVRTC options: an actor's own module, or an actor
-/// system's composed one.
+/// and the defines of [`ACTOR_DEFINES_ENV`] to an actor module's NVRTC
+/// options: an actor's own module, or an actor system's composed one.
 pub(crate) fn push_actor_trace_option(options: &mut Vec<String>) {
     let trace = actor_trace_mode();
     if trace != 0 {
         options.push(format!("-DRK_ACTOR_TRACE={trace}"));
     }
+    if let Ok(defines) = std::env::var(ACTOR_DEFINES_ENV) {
+        options.extend(actor_defines(&defines));
+    }
+}
+
+/// `-D` options from [`ACTOR_DEFINES_ENV`]'s value: each `NAME=VALUE` (or
+/// `NAME`) whose name is a C identifier; anything else is left out with a
+/// warning rather than handed to NVRTC as an option of its own.
+fn actor_defines(value: &str) -> Vec<String> {
+    value
+        .split_whitespace()
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or("");
+            let ok = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                eprintln!("ringkernel: {ACTOR_DEFINES_ENV}: `{pair}` is not NAME=VALUE; left out");
+            }
+            ok
+        })
+        .map(|pair| format!("-D{pair}"))
+        .collect()
 }
 
 /// When this variable is set (and not `0`), the runtime's compiler
@@ -389,6 +420,20 @@ fn header_texts(headers: &[Header]) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn actor_defines_are_d_options_of_identifiers_only() {
+        assert_eq!(
+            actor_defines(" RK_ACTOR_LOOK_WARPS=1  RK_X\tRK_Y=2 "),
+            ["-DRK_ACTOR_LOOK_WARPS=1", "-DRK_X", "-DRK_Y=2"]
+        );
+        assert!(actor_defines("").is_empty());
+        // Nothing that NVRTC would read as another option, or a bad name.
+        assert_eq!(
+            actor_defines("--use_fast_math 1X=2 A-B=3 =4 OK=5"),
+            ["-DOK=5"]
+        );
+    }
 
     #[test]
     fn the_line_info_variable_reads_like_a_flag() {
