@@ -102,6 +102,19 @@ fn gpu_a_failed_actor_dead_letters_its_k2k_queue_when_stopped() {
 
 #[test]
 #[ignore = "needs a GPU"]
+fn gpu_a_sender_switching_ports_reaches_each_destination_with_its_own_items() {
+    let Some(rt) = gpu_runtime("gpu_split_by_port") else {
+        return;
+    };
+    // The sender's kept route (rk_actor_k2k_route) changes with every
+    // message: under each placement, 2001 items alternate between ports.
+    for placement in [Placement::Gpu, Placement::Cluster, Placement::Block] {
+        suite::split_by_port(&rt, placement, 2001);
+    }
+}
+
+#[test]
+#[ignore = "needs a GPU"]
 fn gpu_cluster_fan_in_7_producers_exactly_once_through_a_full_inbox() {
     let Some(rt) = gpu_runtime("gpu_cluster_fan_in") else {
         return;

@@ -26,6 +26,13 @@ fn fan_in_128_producers_x_8_exactly_once() {
 }
 
 #[test]
+fn a_sender_switching_ports_reaches_each_destination_with_its_own_items() {
+    for placement in PLACEMENTS {
+        suite::split_by_port(&Runtime::cpu(), placement, 301);
+    }
+}
+
+#[test]
 fn cluster_fan_in_7_producers_exactly_once_through_a_full_inbox() {
     // The largest fan-in a portable cluster holds: 7 producers + 1
     // collector, 256 items each (1,792) through 8 slots (backpressure).

@@ -187,8 +187,10 @@ typedef rk_scope_gpu rk_actor_k2k_scope;
 #define RK_ACTOR_K2K_MBAR (RK_ACTOR_K2K_BLOCK || RK_ACTOR_K2K_CLUSTER)
 #if RK_ACTOR_K2K_MBAR
 typedef rk_k2k_mbar_header rk_actor_k2k_inbox;
+typedef rk_k2k_mbar_ref rk_actor_k2k_ref; // an inbox as a sender sees it
 #else
 typedef rk_k2k_header rk_actor_k2k_inbox;
+typedef rk_k2k_ref rk_actor_k2k_ref;
 #endif
 
 static_assert(RK_ACTOR_FAULT_INDEX_OUT_OF_BOUNDS == RK_FAULT_INDEX_OUT_OF_BOUNDS, "fault codes agree");
@@ -360,6 +362,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
 #endif
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
         l.sent = 0u;
+        l.route_port = RK_ACTOR_NO_ROUTE;
         for (rk_u32 p = 0u; p < RK_ACTOR_K2K_GUESSES; ++p) {
             l.k2k_guess[p] = 0u;
 #if RK_ACTOR_K2K_MBAR

@@ -460,20 +460,54 @@ RK_INLINE bool rk_actor_k2k_open_route(const rk_actor_desc* d, const rk_route* r
 }
 #endif
 
+// The route on `port` for a `size`-byte message, opened: the inbox as
+// this sender sees it and the header fields the route gives; false (the
+// send faults UNROUTED, nothing written) when the port has no route, a
+// route for another message size, or one this kernel cannot follow
+// (rk_actor_k2k_target, rk_actor_k2k_open_route). The last route opened is
+// kept in the leader's state (route_port): the checks and the header reads
+// run once per change of port.
+RK_INLINE bool rk_actor_k2k_route(const rk_actor_desc* d, rk_actor_leader* l, rk_u32 port,
+                                  rk_u32 size) {
+    if (l->route_port == port && l->route_size == size) {
+        return true;
+    }
+    const rk_route* r = port < d->route_count ? &d->routes[port] : nullptr;
+    rk_actor_k2k_inbox* q = r != nullptr && r->payload_size == size ? rk_actor_k2k_target(r) : nullptr;
+    if (q == nullptr) {
+        return false;
+    }
+    rk_actor_k2k_ref ref;
+#if RK_ACTOR_K2K_MBAR
+    if (!rk_actor_k2k_open_route(d, r, q, size, &ref)) {
+        return false;
+    }
+#else
+    // The geometry once.
+    ref = rk_k2k_open(q);
+#endif
+    l->route_ref = ref;
+    l->route_type_id = r->type_id;
+    l->route_dest = r->dest_actor;
+    l->route_size = size;
+    l->route_port = port;
+    return true;
+}
+
 // What the leader's send attempt came to (rk_actor_send_to).
 #define RK_ACTOR_SEND_SENT 0u
 #define RK_ACTOR_SEND_FULL 1u    // one attempt found the inbox full: nothing written
 #define RK_ACTOR_SEND_FAULTED 2u // the fault is recorded in f
 
-// The leader's send of `msg` (`size` bytes) on `port`: the route, a slot of
-// the destination's K2K inbox (Wait: retried with backoff while the inbox is
-// full; otherwise one reservation attempt), the envelope stamped by the
-// actor's clock (only once a slot is held, so a refused try_send leaves the
-// clock alone), the commit. Faults (recorded at the Rust line:column):
-// UNROUTED when the port has no route (or a route for another message size),
-// UNDELIVERABLE when the destination has closed its inbox (terminated): a
-// reservation fails on a closed tail, and the closed bit tells it apart from
-// a full inbox.
+// The leader's send of `msg` (`size` bytes) on `port`: the route
+// (rk_actor_k2k_route), a slot of the destination's K2K inbox (Wait:
+// retried with backoff while the inbox is full; otherwise one reservation
+// attempt), the envelope stamped by the actor's clock (only once a slot is
+// held, so a refused try_send leaves the clock alone), the commit. Faults
+// (recorded at the Rust line:column): UNROUTED when the port has no route
+// (or a route for another message size), UNDELIVERABLE when the
+// destination has closed its inbox (terminated): a reservation fails on a
+// closed tail, and the closed bit tells it apart from a full inbox.
 template <bool Wait>
 __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port, const void* msg,
                                                    rk_u32 size, rk_u32 line, rk_u32 column) {
@@ -486,22 +520,16 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
 #else
     rk_actor_ctx* c = static_cast<rk_actor_ctx*>(f);
     const rk_actor_desc* d = c->desc;
+    rk_actor_leader* l = c->leader;
     using K = rk_actor_k2k_scope;
-    const rk_route* r = port < d->route_count ? &d->routes[port] : nullptr;
-    rk_actor_k2k_inbox* q = r != nullptr && r->payload_size == size ? rk_actor_k2k_target(r) : nullptr;
-    if (q == nullptr) {
+    if (!rk_actor_k2k_route(d, l, port, size)) {
         rk_fault(f, RK_FAULT_UNROUTED, line, column);
         return RK_ACTOR_SEND_FAULTED;
     }
-    rk_actor_leader* l = c->leader;
+    const rk_actor_k2k_ref ref = l->route_ref;
     rk_u64 pos = 0u;
     rk_u32 sleep = 32u;
 #if RK_ACTOR_K2K_MBAR
-    rk_k2k_mbar_ref ref;
-    if (!rk_actor_k2k_open_route(d, r, q, size, &ref)) {
-        rk_fault(f, RK_FAULT_UNROUTED, line, column);
-        return RK_ACTOR_SEND_FAULTED;
-    }
     // The claim from this sender's guess of the tail and its head credit
     // (rk_k2k_mbar_mp: a relaxed CAS under the credit, no head read while
     // it lasts); a closed inbox's tail carries the closed bit, so no CAS
@@ -537,8 +565,6 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     // a cluster), published by the commit's full arrive (release).
     rk_envelope_header* slot = static_cast<rk_envelope_header*>(rk_k2k_mbar_slot(ref, pos));
 #else
-    // The geometry once.
-    const rk_k2k_ref ref = rk_k2k_open(q);
     // The reserve from this sender's guess of the tail (rk_k2k_mp: no
     // tail load when nobody else claimed since, a relaxed CAS); a closed
     // inbox's tail carries RK_ACTOR_K2K_CLOSED, so no CAS succeeds on it
@@ -548,7 +574,7 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     rk_u64* const guess = port < RK_ACTOR_K2K_GUESSES ? &l->k2k_guess[port] : &scratch;
     #pragma unroll 1
     while (!rk_k2k_mp_try_reserve<K>(ref, guess, &pos)) {
-        if (K::ld_relaxed(&q->tail) & RK_ACTOR_K2K_CLOSED) {
+        if (K::ld_relaxed(&ref.q->tail) & RK_ACTOR_K2K_CLOSED) {
             rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
             return RK_ACTOR_SEND_FAULTED;
         }
@@ -563,10 +589,10 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
 #endif
     const rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
     l->sent += 1u;
-    slot->type_id = r->type_id;
+    slot->type_id = l->route_type_id;
     slot->payload_size = size;
     slot->source_actor = d->actor_id;
-    slot->dest_actor = r->dest_actor;
+    slot->dest_actor = l->route_dest;
     slot->correlation_id = 0u;
     slot->sequence = l->sent;
     slot->hlc = t;

@@ -212,6 +212,8 @@ enum rk_actor_command : rk_u32 {
 
 // Ports whose reserve starts from the sender's guess (rk_actor_leader).
 #define RK_ACTOR_K2K_GUESSES 8u
+// rk_actor_leader::route_port before any send has opened a route.
+#define RK_ACTOR_NO_ROUTE 0xFFFFFFFFu
 
 // The leader's private loop state (in shared memory, used by the leader only).
 struct rk_actor_leader {
@@ -244,6 +246,20 @@ struct rk_actor_leader {
     rk_u64 k2k_head;     // its next position to consume
     rk_u64 k2k_mask;
     rk_u64 sent;         // messages this actor sent (ctx.send, ctx.try_send)
+    // The route the last send opened (rk_actor_send_to): its port and
+    // message size (RK_ACTOR_NO_ROUTE: none yet), the header fields it
+    // gives and the inbox as the sender sees it. The route table and every
+    // inbox's geometry are fixed from the start (a closed inbox is told by
+    // its tail, at the claim), so the next send on that port skips the
+    // route checks and the header reads: measured 0.4-0.8 us per send
+    // (H200 loop trace, BENCHMARKS.md). One entry: a handler that sends on
+    // one port (a pipeline stage) hits it every time; others pay the
+    // checks as before.
+    rk_u32 route_port;
+    rk_u32 route_size;
+    rk_u32 route_type_id;
+    rk_u32 route_dest;
+    rk_actor_k2k_ref route_ref;
     // Per port (the first RK_ACTOR_K2K_GUESSES), where the next reserve in
     // the destination's inbox starts: one past this actor's last claim
     // there, or where it last found the inbox full (rk_k2k_mp, and

@@ -60,6 +60,27 @@ pub fn forward(ctx: &RingContext, w: &Work) {
     );
 }
 
+/// Forwards work item i on port i % 2 (two collectors), stamped as
+/// `forward` stamps it: a sender whose port changes with every message,
+/// so no route opened for one port may carry the next message.
+#[ring_kernel(block_size = 32)]
+pub fn split(ctx: &RingContext, w: &Work) {
+    let now = ctx.now();
+    let s = Stamped {
+        producer: w.producer,
+        index: w.index,
+        words: w.words,
+        sent_by: ctx.actor_id(),
+        cause_logical: now.logical,
+        cause_physical: now.physical_ns,
+    };
+    if w.index % 2 == 0 {
+        ctx.send(0, &s);
+    } else {
+        ctx.send(1, &s);
+    }
+}
+
 /// Counts every forwarded item and answers the host with a checksum of its
 /// words (the whole warp reads them) and both timestamps.
 #[ring_kernel(block_size = 32)]

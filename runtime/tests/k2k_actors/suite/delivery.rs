@@ -83,6 +83,84 @@ pub fn fan_in(
     assert_eq!(stats.messages_out, u64::from(total));
 }
 
+/// One `split` actor sends item i of `n` to collector i % 2 (its ports 0
+/// and 1 lead to two collectors), the port changing with every message:
+/// each collector receives exactly its items, once, untorn, in order, each
+/// stamped after its cause, and nothing of the other's (a send must never
+/// follow the route it opened for another port).
+pub fn split_by_port(rt: &Runtime, placement: Placement, n: u32) {
+    let mut b = rt.system();
+    b.k2k_capacity(8).placement(placement);
+    let collectors: Vec<_> = (0..2)
+        .map(|_| {
+            b.actor::<Stamped, Receipt, Tally>(
+                &kernel_in(placement, "collect"),
+                Tally::default(),
+                &collect_options(),
+            )
+            .expect("collector")
+        })
+        .collect();
+    let splitter = b
+        .actor::<Work, (), ()>(&kernel_in(placement, "split"), (), &forward_options())
+        .expect("splitter");
+    for (port, c) in collectors.iter().enumerate() {
+        b.connect(splitter, port as u32, *c).expect("wire");
+    }
+    let system = b.start().expect("start");
+    let mut got = [Vec::new(), Vec::new()];
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for index in 0..n {
+                let mut words = [0u32; 14];
+                for (w, x) in words.iter_mut().enumerate() {
+                    *x = word(0, index, w as u32);
+                }
+                system
+                    .actor(splitter)
+                    .send(&Work {
+                        producer: 0,
+                        index,
+                        words,
+                    })
+                    .expect("send");
+            }
+        });
+        // Both collectors' outboxes (2048 slots) hold what they answer.
+        for (k, c) in collectors.iter().enumerate() {
+            let collect = system.actor(*c);
+            for _ in 0..(n + 1 - k as u32) / 2 {
+                let r: Receipt = collect
+                    .recv_timeout(Duration::from_secs(30))
+                    .expect("a receipt");
+                let mut words = [0u32; 14];
+                for (w, x) in words.iter_mut().enumerate() {
+                    *x = word(0, r.index, w as u32);
+                }
+                assert_eq!(r.checksum, checksum(&words), "torn payload: {r:?}");
+                assert_eq!(r.sent_by, splitter.id(), "sender id");
+                assert_eq!(r.node, c.id(), "the collector's clock");
+                assert!(
+                    (r.physical, r.logical) > (r.cause_physical, r.cause_logical),
+                    "the receipt is not after its cause: {r:?}"
+                );
+                got[k].push(r.index);
+            }
+        }
+    });
+    for (k, indices) in got.iter().enumerate() {
+        let expected: Vec<u32> = (0..n).filter(|i| i % 2 == k as u32).collect();
+        assert_eq!(indices, &expected, "collector {k} (port {k})");
+    }
+    system.stop(Duration::from_secs(10)).expect("stop");
+    for (k, c) in collectors.iter().enumerate() {
+        let stats = system.actor(*c).stats().expect("stats");
+        assert_eq!(stats.messages_in, got[k].len() as u64, "collector {k}");
+    }
+    let stats = system.actor(splitter).stats().expect("stats");
+    assert_eq!(stats.messages_in, u64::from(n));
+}
+
 #[allow(clippy::too_many_arguments)]
 fn receive_all(
     collect: &ringkernel_runtime::actor::Actor<Stamped, Receipt, Tally>,
