@@ -241,6 +241,13 @@ pub fn transactions(count: u64, seed: u64) -> Vec<Transaction> {
         .collect()
 }
 
+/// The pipeline's actors in a system being built: ingest, score, alert.
+pub type Stages = (
+    Member<Transaction, (), Ledger>,
+    Member<Enriched, (), ()>,
+    Member<Scored, Verdict, AlertBook>,
+);
+
 /// The running pipeline.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -255,22 +262,30 @@ impl Pipeline {
     /// stopping drains stage by stage).
     pub fn start(rt: &Runtime) -> Result<Pipeline, ringkernel::runtime::Error> {
         let mut b = rt.system();
-        let options = SpawnOptions {
-            inbox_capacity: 1024,
-            outbox_capacity: 4096,
-            ..SpawnOptions::default()
-        };
-        let ingest = ingest::add_to(&mut b, options.clone())?;
-        let score = score::add_to(&mut b, options.clone())?;
-        let alert = alert::add_to(&mut b, options)?;
-        b.connect(ingest, 0, score)?;
-        b.connect(score, 0, alert)?;
+        let (ingest, score, alert) = Pipeline::wire(&mut b)?;
         Ok(Pipeline {
             system: b.start()?,
             ingest,
             score,
             alert,
         })
+    }
+
+    /// Adds the three stages to `b` and wires them, ingest → score →
+    /// alert: the system `start` starts (`tests/pipeline_sources.rs`
+    /// compiles its kernel without a GPU).
+    pub fn wire(b: &mut SystemBuilder<'_>) -> Result<Stages, ringkernel::runtime::Error> {
+        let options = SpawnOptions {
+            inbox_capacity: 1024,
+            outbox_capacity: 4096,
+            ..SpawnOptions::default()
+        };
+        let ingest = ingest::add_to(b, options.clone())?;
+        let score = score::add_to(b, options.clone())?;
+        let alert = alert::add_to(b, options)?;
+        b.connect(ingest, 0, score)?;
+        b.connect(score, 0, alert)?;
+        Ok((ingest, score, alert))
     }
 
     /// Feeds every transaction and collects one verdict each, in order:

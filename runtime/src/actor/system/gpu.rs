@@ -3,25 +3,20 @@
 //! route tables in device memory, or in the blocks' shared memory for the
 //! cluster and block placements.
 
+use ringkernel_transpiler::back::cuda::system::SystemOutput;
+
 use super::*;
 
 impl SystemBuilder<'_> {
-    /// One launch of the system kernel; K2K inboxes and route tables in
-    /// device memory.
-    pub(super) fn start_gpu(
-        &self,
-        buffers: Vec<MappedBuffer>,
-        k2k_layouts: &[Option<K2kLayout>],
-    ) -> Result<Vec<Box<dyn ActorDriver>>> {
-        let rt = self.rt;
-        let cluster = self.placement == Placement::Cluster;
-        let block_placed = self.placement == Placement::Block;
-        if cluster {
-            crate::actor::gpu::cluster_precheck(rt, self.members.len() as u32)?;
-        }
-        if block_placed {
-            crate::actor::gpu::block_precheck(rt)?;
-        }
+    /// The system kernel for this builder's actors and placement, as
+    /// `start_gpu` compiles and launches it (and [`cuda_source`] hands out):
+    /// one role per distinct handler, in order of first appearance, composed
+    /// for the placement's tier under the symbol `rk_system_`,
+    /// `rk_cluster_system_` or `rk_block_system_` followed by the roles'
+    /// handler names joined by `_`.
+    ///
+    /// [`cuda_source`]: SystemBuilder::cuda_source
+    pub(super) fn compose(&self) -> Result<ComposedSystem> {
         // Roles: one per distinct handler, in order of first appearance. A
         // prepared module (memoised by content) can hold several handlers,
         // so a handler is its module and its name.
@@ -52,6 +47,36 @@ impl SystemBuilder<'_> {
         })?;
         let mut cuda = CudaSource::from_system(&symbol, &system);
         crate::cuda::compile::push_actor_trace_option(&mut cuda.options);
+        Ok(ComposedSystem {
+            symbol,
+            system,
+            role_of,
+            cuda,
+        })
+    }
+
+    /// One launch of the system kernel; K2K inboxes and route tables in
+    /// device memory.
+    pub(super) fn start_gpu(
+        &self,
+        buffers: Vec<MappedBuffer>,
+        k2k_layouts: &[Option<K2kLayout>],
+    ) -> Result<Vec<Box<dyn ActorDriver>>> {
+        let rt = self.rt;
+        let cluster = self.placement == Placement::Cluster;
+        let block_placed = self.placement == Placement::Block;
+        if cluster {
+            crate::actor::gpu::cluster_precheck(rt, self.members.len() as u32)?;
+        }
+        if block_placed {
+            crate::actor::gpu::block_precheck(rt)?;
+        }
+        let ComposedSystem {
+            symbol,
+            system,
+            role_of,
+            cuda,
+        } = self.compose()?;
         let (module, _) = rt.load_module(&cuda)?;
         let function = module.function(&symbol)?;
         let offset = GpuLaunch::hlc_offset(rt)?;
@@ -196,6 +221,18 @@ impl SystemBuilder<'_> {
             .map(|id| Box::new(launch.driver(id)) as Box<dyn ActorDriver>)
             .collect())
     }
+}
+
+/// A system kernel composed for the GPU ([`SystemBuilder::compose`]).
+pub(super) struct ComposedSystem {
+    /// The dispatching entry's symbol (also `cuda`'s name).
+    pub(super) symbol: String,
+    pub(super) system: SystemOutput,
+    /// Each member's role (its index in the system's roles).
+    pub(super) role_of: Vec<u32>,
+    /// The kernel as the runtime compiles it: the composition's source,
+    /// headers and options, the device library, the loop trace's options.
+    pub(super) cuda: CudaSource,
 }
 
 /// Each member's role and each role's first member, for members keyed by

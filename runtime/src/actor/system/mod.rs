@@ -273,20 +273,7 @@ impl SystemBuilder<'_> {
 
     /// Checks the wiring and starts every actor.
     pub fn start(self) -> Result<System> {
-        let wiring_error = |problem: String| Error::Actor(ActorError::Wiring { problem });
-        if self.members.is_empty() {
-            return Err(wiring_error("the system has no actors".into()));
-        }
-        for (i, m) in self.members.iter().enumerate() {
-            for p in &m.info.wiring.as_ref().expect("an actor kernel").ports {
-                if !self.links.iter().any(|l| l.from == i && l.port == p.port) {
-                    return Err(wiring_error(format!(
-                        "port {} of `{}` (actor {i}) is not wired to any actor",
-                        p.port, m.info.name
-                    )));
-                }
-            }
-        }
+        self.check_wiring()?;
         self.check_actor_kinds()?;
         if self.placement == Placement::Cluster && !self.rt.is_cuda() {
             // The GPU asks the driver (start_gpu); the CPU backend holds a
@@ -367,6 +354,49 @@ impl SystemBuilder<'_> {
             .map(|(c, m)| (m.make_handle)(c.clone(), self.rt))
             .collect();
         Ok(System { cores, handles })
+    }
+
+    /// The CUDA source of the system kernel that [`start`](Self::start)
+    /// compiles (NVRTC) and launches on a GPU for these actors, this wiring
+    /// and this placement, byte for byte: the same composition (one role
+    /// per distinct handler, the placement's K2K tier, the entry symbol
+    /// `rk_system_*`, `rk_cluster_system_*` or `rk_block_system_*`), headers
+    /// and options, including the loop trace's and
+    /// `RINGKERNEL_ACTOR_DEFINES`' options when they are set. Nothing is
+    /// compiled, started or asked of the device, so it works on any backend.
+    ///
+    /// It exists so that a machine without a GPU (CI) can check the kernel
+    /// of every system a program starts: compile it with NVRTC and assemble
+    /// it with ptxas (`runtime/tests/k2k_sources.rs` does that for the K2K
+    /// suites' systems, `tests/pipeline_sources.rs` for the pipeline
+    /// example's), checking exactly what `start` would compile rather than
+    /// a re-implementation of it. The wiring and placement checks that
+    /// `start` makes before composing are made here too (a system `start`
+    /// refuses has no kernel); the device's own limits (cluster size,
+    /// shared memory, compute capability) are not, as no device is asked.
+    pub fn cuda_source(&self) -> Result<CudaSource> {
+        self.check_wiring()?;
+        self.check_actor_kinds()?;
+        Ok(self.compose()?.cuda)
+    }
+
+    /// At least one actor, and every port of every actor wired.
+    fn check_wiring(&self) -> Result<()> {
+        let wiring_error = |problem: String| Error::Actor(ActorError::Wiring { problem });
+        if self.members.is_empty() {
+            return Err(wiring_error("the system has no actors".into()));
+        }
+        for (i, m) in self.members.iter().enumerate() {
+            for p in &m.info.wiring.as_ref().expect("an actor kernel").ports {
+                if !self.links.iter().any(|l| l.from == i && l.port == p.port) {
+                    return Err(wiring_error(format!(
+                        "port {} of `{}` (actor {i}) is not wired to any actor",
+                        p.port, m.info.name
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Warp actors only in a block, and a block of at most
