@@ -246,13 +246,14 @@ pub fn compose_system_tiered(
         namespace_of.push(i);
         writeln!(source)?;
         writeln!(source, "namespace rk_role{i} {{")?;
-        // The module's own `extern "C"` wrappers become internal: two
-        // modules may both have a handler of one name, and the system's
-        // entry is the only symbol the runtime looks up.
-        let text = role
-            .output
-            .source
-            .replace("extern \"C\" __global__ ", "static __global__ ");
+        // The module's own `extern "C"` wrappers become internal device
+        // functions that nothing calls: two modules may both have a handler
+        // of one name, the system's entry is the only symbol the runtime
+        // looks up, and as kernels they would each be compiled and
+        // assembled with their loop (every handler of the role's source
+        // file, roles or not: NVRTC time, and a spill report for a loop no
+        // block runs).
+        let text = internal_wrappers(&role.output.source);
         source.push_str(&text);
         if !text.ends_with('\n') {
             source.push('\n');
@@ -337,4 +338,26 @@ pub fn compose_system_tiered(
         roles: infos,
         warp_stride,
     })
+}
+
+/// `source` with each `extern "C" __global__ void __launch_bounds__(N)
+/// name(` wrapper turned into `static __device__ void name(`: not a
+/// kernel, so NVRTC drops it (and the loop it instantiates) unless called.
+fn internal_wrappers(source: &str) -> String {
+    const WRAPPER: &str = "extern \"C\" __global__ void ";
+    let mut out = String::with_capacity(source.len());
+    for line in source.split_inclusive('\n') {
+        match line.strip_prefix(WRAPPER) {
+            Some(rest) => {
+                let rest = match rest.strip_prefix("__launch_bounds__(") {
+                    Some(bounds) => bounds.split_once(") ").map_or(rest, |(_, after)| after),
+                    None => rest,
+                };
+                out.push_str("static __device__ void ");
+                out.push_str(rest);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
