@@ -345,6 +345,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.failed = false;
         l.batch = batch;
         l.k2k_turn = true;
+        l.k2k_last = false;
 #if RK_ACTOR_K2K_CLUSTER || RK_ACTOR_K2K_BLOCK
         l.k2k = k2k_shared;
 #else

@@ -129,7 +129,9 @@ RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l) {
 // Idle with a K2K inbox, before a look at the host inbox: polls the next
 // K2K slot (its full barrier, test_wait; in the global tier its sequence
 // word: a load in the inbox's own memory, never over PCIe) for
-// RK_ACTOR_K2K_SPIN_CYCLES; true as soon as a message is committed there.
+// RK_ACTOR_K2K_SPIN_CYCLES, or RK_ACTOR_K2K_SPIN_WARM_CYCLES while the
+// last batch came from there (the traffic is K2K: look at the host inbox
+// less often); true as soon as a message is committed there.
 RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
     const rk_u64 head = l->k2k_head;
 #if RK_ACTOR_K2K_MBAR
@@ -139,6 +141,7 @@ RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
     const rk_u64* seq = rk_k2k_seq_(l->k2k);
 #endif
     const rk_u64 start = (rk_u64)clock64();
+    const rk_u64 cycles = l->k2k_last ? RK_ACTOR_K2K_SPIN_WARM_CYCLES : RK_ACTOR_K2K_SPIN_CYCLES;
     #pragma unroll 1
     do {
 #if RK_ACTOR_K2K_MBAR
@@ -150,7 +153,7 @@ RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
             return true;
         }
 #endif
-    } while ((rk_u64)clock64() - start < RK_ACTOR_K2K_SPIN_CYCLES);
+    } while ((rk_u64)clock64() - start < cycles);
     return false;
 }
 

@@ -238,6 +238,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             }
             *count = k;
             *source = from;
+            l->k2k_last = from == RK_ACTOR_SOURCE_K2K;
             if (RK_ACTOR_TRACED_SOURCE(from)) {
                 if (from != RK_ACTOR_SOURCE_HOST_LL) {
                     rk_actor_trace_mark(l, RK_ACTOR_TRACE_IDLE); // seen at this poll

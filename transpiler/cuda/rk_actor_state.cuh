@@ -173,6 +173,14 @@ enum rk_actor_command : rk_u32 {
 // microseconds.
 #define RK_ACTOR_K2K_LOOK_SPINS 1u
 #define RK_ACTOR_K2K_SPIN_CYCLES 2048u
+// ... and for longer (~4 us) while its last batch came from the K2K inbox:
+// a K2K message that lands during a look waits for the look's round trip,
+// which the actor-hop anatomy put at up to ~0.8 us per hop (H200, a run in
+// which the looks happened to miss the hops: 2.7 us per hop against 3.5);
+// a host message then waits up to the longer spin before its look.
+#ifndef RK_ACTOR_K2K_SPIN_WARM_CYCLES
+#define RK_ACTOR_K2K_SPIN_WARM_CYCLES 8192u
+#endif
 
 // Diagnostics: with RK_ACTOR_TRACE defined to 1 (the runtime adds
 // -DRK_ACTOR_TRACE=1 when RINGKERNEL_ACTOR_TRACE is set), the leader times
@@ -241,6 +249,7 @@ struct rk_actor_leader {
     rk_u32 restarts_seen;
     bool failed;
     bool k2k_turn;       // poll the K2K inbox first next time (fairness)
+    bool k2k_last;       // the last batch came from the K2K inbox (rk_actor_k2k_spin)
     rk_actor_k2k_inbox* k2k; // the K2K inbox (other actors' messages), or null; in a
                              // cluster- or block-placed system in this block's shared memory
     rk_u64 k2k_head;     // its next position to consume
