@@ -36,6 +36,9 @@ run() { # binary test-name [seconds]
     passed=$(grep -a -c '^test result: ok. 1 passed' "$log")
     if [ $rc -ne 0 ] || [ "$passed" != 1 ] || ! grep -q '0 hazards displayed (0 errors, 0 warnings)' <<<"$summary"; then
         echo "FAIL $b $t rc=$rc ${summary:-no summary} (log: $log)"
+        # The test's own failure, so a run whose logs stay on the machine
+        # still says why.
+        grep -a -m 4 -E "panicked|assert|Error|error:" "$log" | sed 's/^/     /'
         status=1
     else
         echo "ok   $b $t: $summary"
