@@ -134,6 +134,20 @@ pub fn kernel(name: &str) -> KernelSource {
 /// handler as a warp actor (`#[ring_kernel(warps = 1)]` for
 /// `block_size = 32`: every handler of the suite is written for one warp,
 /// so it means the same; lines and columns of the bodies are unchanged).
+/// `secs` seconds of waiting, times `RINGKERNEL_TEST_PATIENCE` (a whole
+/// number; 1 when unset): a test's deadlines for what must happen (a
+/// receipt, a stop) are generous for a normal run, and
+/// `tools/gpu-racecheck.sh` raises them under the sanitizer, which slows
+/// the kernels 10-100x (the block fan-in's stop missed its 10 s there).
+pub fn patience(secs: u64) -> Duration {
+    let scale = std::env::var("RINGKERNEL_TEST_PATIENCE")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    Duration::from_secs(secs * scale)
+}
+
 pub fn kernel_in(placement: Placement, name: &str) -> KernelSource {
     let mut k = kernel(name);
     if placement == Placement::Block {

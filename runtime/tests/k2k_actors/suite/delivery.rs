@@ -73,7 +73,7 @@ pub fn fan_in(
     assert_eq!(seen.len(), total as usize);
     let tally: Tally = collect.state().expect("state");
     assert_eq!(tally.received, u64::from(total));
-    system.stop(Duration::from_secs(10)).expect("stop");
+    system.stop(patience(10)).expect("stop");
     for m in &senders {
         let stats = system.actor(*m).stats().expect("stats");
         assert_eq!(stats.messages_in, u64::from(per_producer));
@@ -130,9 +130,7 @@ pub fn split_by_port(rt: &Runtime, placement: Placement, n: u32) {
         for (k, c) in collectors.iter().enumerate() {
             let collect = system.actor(*c);
             for _ in 0..(n + 1 - k as u32) / 2 {
-                let r: Receipt = collect
-                    .recv_timeout(Duration::from_secs(30))
-                    .expect("a receipt");
+                let r: Receipt = collect.recv_timeout(patience(30)).expect("a receipt");
                 let mut words = [0u32; 14];
                 for (w, x) in words.iter_mut().enumerate() {
                     *x = word(0, r.index, w as u32);
@@ -152,7 +150,7 @@ pub fn split_by_port(rt: &Runtime, placement: Placement, n: u32) {
         let expected: Vec<u32> = (0..n).filter(|i| i % 2 == k as u32).collect();
         assert_eq!(indices, &expected, "collector {k} (port {k})");
     }
-    system.stop(Duration::from_secs(10)).expect("stop");
+    system.stop(patience(10)).expect("stop");
     for (k, c) in collectors.iter().enumerate() {
         let stats = system.actor(*c).stats().expect("stats");
         assert_eq!(stats.messages_in, got[k].len() as u64, "collector {k}");
@@ -172,9 +170,7 @@ fn receive_all(
     next: &mut [u32],
 ) {
     for _ in 0..total {
-        let r: Receipt = collect
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a receipt");
+        let r: Receipt = collect.recv_timeout(patience(30)).expect("a receipt");
         let p = r.producer as usize;
         assert!(p < producers as usize, "receipt from no producer: {r:?}");
         assert!(seen.insert((r.producer, r.index)), "duplicate: {r:?}");
@@ -259,7 +255,7 @@ pub fn try_send_flood(
         for burst in 0..bursts {
             let r: BurstResult = system
                 .actor(*m)
-                .recv_timeout(Duration::from_secs(60))
+                .recv_timeout(patience(60))
                 .expect("a burst's answer");
             assert_eq!((r.first, r.count), (burst * PER_BURST, PER_BURST));
             for i in 0..PER_BURST {
@@ -289,7 +285,7 @@ pub fn try_send_flood(
     let mut last: std::collections::HashMap<u32, u32> = Default::default();
     for _ in 0..accepted.len() {
         let it: Item = sink
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(patience(60))
             .expect("every accepted item arrives");
         let key = (it.producer, it.index);
         assert!(
@@ -310,7 +306,7 @@ pub fn try_send_flood(
             );
         }
     }
-    system.stop(Duration::from_secs(30)).expect("stop");
+    system.stop(patience(30)).expect("stop");
     if let Ok(Some(extra)) = sink.try_recv() {
         panic!("an item beyond the accepted ones arrived: {extra:?}");
     }

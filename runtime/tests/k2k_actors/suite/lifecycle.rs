@@ -40,7 +40,7 @@ pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime, placement: Placement) {
     flood
         .send(&Burst { first: 0, count: 8 })
         .expect("send a burst");
-    match flood.recv_timeout(Duration::from_secs(30)) {
+    match flood.recv_timeout(patience(30)) {
         Err(ActorError::Fault { kind, location, .. }) => {
             assert_eq!(kind, FaultKind::Undeliverable);
             assert_eq!(location.file, FILE);
@@ -55,7 +55,7 @@ pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime, placement: Placement) {
     }
     let tally: FloodTally = flood.state().expect("state");
     assert_eq!((tally.accepted, tally.refused), (0, 0), "no answer counted");
-    system.stop(Duration::from_secs(10)).expect("stop");
+    system.stop(patience(10)).expect("stop");
 }
 
 /// Stop drains every stage: work queued at the forwarders when the system
@@ -80,7 +80,7 @@ pub fn stop_drains(rt: &Runtime, placement: Placement) {
     // Forwarder first, then the collector, as added... here the collector
     // was added first, so stop the forwarder explicitly before the system.
     forward_and_drain(&system, forwarder, 200);
-    system.stop(Duration::from_secs(10)).expect("stop");
+    system.stop(patience(10)).expect("stop");
     let collect = system.actor(collector);
     let mut got = 0;
     while let Ok(Some(r)) = collect.try_recv() {
@@ -133,9 +133,7 @@ pub fn send_to_a_stopped_actor_is_undeliverable(rt: &Runtime, placement: Placeme
     let forward = system.actor(forwarder);
     let collect = system.actor(collector);
     forward.send(&Work::default()).expect("send");
-    let r = collect
-        .recv_timeout(Duration::from_secs(30))
-        .expect("receipt");
+    let r = collect.recv_timeout(patience(30)).expect("receipt");
     assert_eq!((r.producer, r.index), (0, 0));
     collect.stop().expect("the collector stops");
     forward
@@ -145,7 +143,7 @@ pub fn send_to_a_stopped_actor_is_undeliverable(rt: &Runtime, placement: Placeme
             words: [7; 14],
         })
         .expect("send");
-    match forward.recv_timeout(Duration::from_secs(30)) {
+    match forward.recv_timeout(patience(30)) {
         Err(ActorError::Fault { kind, location, .. }) => {
             assert_eq!(kind, FaultKind::Undeliverable);
             let line = HANDLERS
@@ -160,7 +158,7 @@ pub fn send_to_a_stopped_actor_is_undeliverable(rt: &Runtime, placement: Placeme
     let dead = forward.dead_letters();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].kind, FaultKind::Undeliverable);
-    system.stop(Duration::from_secs(10)).expect("stop");
+    system.stop(patience(10)).expect("stop");
 }
 
 /// The collector stops while its senders wait on its full inbox (three
@@ -212,13 +210,13 @@ pub fn stop_while_senders_wait(rt: &Runtime, placement: Placement) {
     let collect = system.actor(collector);
     // Stop the collector once traffic flows (its receipts stay in its
     // 2048-slot outbox meanwhile), with the forwarders still sending.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + patience(30);
     while collect.stats().expect("stats").messages_in < 8 {
         assert!(std::time::Instant::now() < deadline, "no traffic");
         std::thread::sleep(Duration::from_micros(200));
     }
     collect.stop().expect("the collector stops");
-    system.stop(Duration::from_secs(10)).expect("stop");
+    system.stop(patience(10)).expect("stop");
     let mut seen = HashSet::new();
     let mut next = vec![0u32; PRODUCERS as usize];
     loop {
@@ -245,7 +243,7 @@ pub fn stop_while_senders_wait(rt: &Runtime, placement: Placement) {
         // Its faults come back as errors of recv (a forwarder has no
         // replies), then Stopped; dead_letters() holds them all.
         loop {
-            match forward.recv_timeout(Duration::from_secs(10)) {
+            match forward.recv_timeout(patience(10)) {
                 Err(ActorError::Fault { .. }) => {}
                 Err(ActorError::Stopped { .. }) => break,
                 other => panic!("forwarder {p}: expected faults, then Stopped; got {other:?}"),
@@ -303,19 +301,19 @@ pub fn failed_actor_dead_letters_its_k2k_queue(rt: &Runtime, placement: Placemen
         .position(|l| l.contains("s.words[(s.index + 14) as usize]"))
         .expect("picky's index")
         + 1;
-    match system.actor(picky).recv_timeout(Duration::from_secs(30)) {
+    match system.actor(picky).recv_timeout(patience(30)) {
         Err(ActorError::Fault { kind, location, .. }) => {
             assert_eq!(kind, FaultKind::IndexOutOfBounds);
             assert_eq!(location.line as usize, line, "the index's line");
         }
         other => panic!("expected picky's fault, got {other:?}"),
     }
-    system.stop(Duration::from_secs(10)).expect("stop");
+    system.stop(patience(10)).expect("stop");
     // The shutdown's dead letters are in picky's outbox: each comes back as
     // a fault from recv (and joins dead_letters()), then it is Stopped.
     let mut undeliverable = 0;
     loop {
-        match system.actor(picky).recv_timeout(Duration::from_secs(10)) {
+        match system.actor(picky).recv_timeout(patience(10)) {
             Err(ActorError::Fault {
                 kind: FaultKind::Undeliverable,
                 ..

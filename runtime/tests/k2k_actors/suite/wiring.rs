@@ -40,7 +40,7 @@ pub fn unrouted_send_faults(rt: &Runtime) {
         .expect("spawn");
     let a = &actors[0];
     a.send(&Work::default()).expect("send");
-    match a.recv_timeout(Duration::from_secs(10)) {
+    match a.recv_timeout(patience(10)) {
         Err(ActorError::Fault { kind, location, .. }) => {
             assert_eq!(kind, FaultKind::Unrouted);
             assert_eq!(location.file, FILE);
@@ -203,7 +203,7 @@ pub fn warp_unrouted_send_faults(rt: &Runtime) {
         .expect("spawn");
     for a in &actors {
         a.send(&Work::default()).expect("send");
-        match a.recv_timeout(Duration::from_secs(10)) {
+        match a.recv_timeout(patience(10)) {
             Err(ActorError::Fault { kind, location, .. }) => {
                 assert_eq!(kind, FaultKind::Unrouted);
                 let line = HANDLERS
