@@ -157,6 +157,25 @@ RK_DEVICE const rk_u64* rk_ring_ll_base(const rk_ring_header* h) {
                                            RK_RING_SLOTS_OFFSET + capacity * slot_size);
 }
 
+// rk_ring_ll_base for the producer, which writes the copies.
+RK_DEVICE rk_u64* rk_ring_ll_base_mut(rk_ring_header* h) {
+    return const_cast<rk_u64*>(rk_ring_ll_base(h));
+}
+
+// Invalidates the flagged copy `copy` of message `i`'s slot, for a producer
+// that writes message i to the slot alone (a batch): the copy's first word
+// gets the flag (u32)i, which neither message i ((u32)(i + 1)) nor the
+// slot's next one, i + capacity, expects. So a copy always holds its slot's
+// last message or nothing valid, and a consumer looking at copy i (after it
+// took message i - capacity, and so saw that message's copy or invalidation,
+// or, the first time round, zeros, which flag 0 only message 2^32 - 1
+// expects) finds message i or nothing. Without it, a copy written for
+// message k and left stale while batches reuse the slot would pass for
+// message k + 2^32 (flags are 32 bits): a stream reaches that in minutes.
+RK_DEVICE void rk_ring_ll_invalidate(rk_u64* copy, rk_u64 i) {
+    rk_st_relaxed_sys_u64(copy, (rk_u64)(rk_u32)i << 32);
+}
+
 // One look at message `i` in its slot's flagged copy `copy`, by the
 // `mask` lanes of a warp together: lane w < WORDS loads word w (one 8-byte
 // load per lane, all in flight at once: one round trip; a single thread

@@ -37,7 +37,7 @@ pub use buffer::{DeviceBuffer, DeviceCopy};
 pub use cuda::cache::{default_cache_dir, CacheKey, CACHE_DIR_ENV};
 pub use cuda::compile::{
     nvrtc_invocations, CompiledImage, Compiler, CudaSource, ImageOrigin, ACTOR_DEFINES_ENV,
-    ACTOR_TRACE_ENV, LINE_INFO_ENV,
+    ACTOR_NVRTC_OPTIONS_ENV, ACTOR_TRACE_ENV, LINE_INFO_ENV,
 };
 pub use cuda::memory::MappedBuffer;
 pub use cuda::module::{KernelFunction, LoadReport, LoadedModule, ModuleOrigin};

@@ -337,6 +337,10 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                        l.ll_words * 4u == l.inbox.slot_size
                    ? rk_ring_ll_base(d->inbox)
                    : nullptr;
+        l.out_ll = rk_ld_relaxed_sys_u32(&d->outbox->ll_words) * 4u == l.outbox.slot_size &&
+                           l.outbox.slot_size <= 128u
+                       ? rk_ring_ll_base_mut(d->outbox)
+                       : nullptr;
         l.look = RK_ACTOR_LOOK_NONE;
         l.look_tail = 0u;
         l.empty = 0u;
@@ -518,7 +522,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         }
         if constexpr (H::reply_size > 0u) {
             if (answered > 0u) {
-                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp);
+                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp, l.out_ll);
             }
         }
         U::sync(); // B5

@@ -135,6 +135,12 @@ struct alignas(16) rk_actor_u4 {
     rk_u32 x, y, z, w;
 };
 
+// Two 8-byte words to system-visible memory in one 16-byte store, each an
+// element of its own (single-copy atomic per element, as a flagged copy
+// needs: its reader checks every word's flag; `p` 16-byte aligned).
+RK_INLINE void rk_actor_st_relaxed_sys_v2(rk_u64* p, rk_u64 a, rk_u64 b) {
+    asm volatile("st.relaxed.sys.global.v2.u64 [%0], {%1, %2};" ::"l"(p), "l"(a), "l"(b) : "memory");
+}
 
 // Free outbox slots, at least one: re-reads the host's head when fewer
 // than `wanted` are known free, and waits (backpressure: the host drains
@@ -198,12 +204,17 @@ static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
     for (rk_u32 w = 0u; w < RK_ACTOR_WORDS(bytes); ++w) {
         out[w] = in[w];
     }
+    if (l->out_ll != nullptr) {
+        const rk_u64 i = l->outbox.index;
+        rk_ring_ll_invalidate(l->out_ll + (i & (rk_u64)l->outbox.mask) * (l->outbox.slot_size / 4u), i);
+    }
     rk_control_set_counters(d->control, l->messages_in, l->messages_out);
     rk_ring_push_commit(&l->outbox);
 }
 
 // Writes the first `count` reply envelopes of a batch into the outbox's
-// free slots. Headers: thread t builds those of replies t, t + T, ... from
+// free slots (and invalidates their flagged copies, when it has them:
+// `out_ll`, rk_ring_ll_invalidate). Headers: thread t builds those of replies t, t + T, ... from
 // the staged requests (four 16-byte stores each). Payloads: the replies the
 // handlers left in shared memory, 16-byte word w of the batch by thread
 // w mod T, so a warp's stores cover consecutive words. Stamp m is
@@ -211,7 +222,7 @@ static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
 // leader's close stamps replies 1.. again, one by one).
 template <typename H>
 RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
-                                      rk_u64 sequence, rk_hlc_timestamp first) {
+                                      rk_u64 sequence, rk_hlc_timestamp first, rk_u64* out_ll) {
     using S = rk_actor_shape<H>;
     using U = rk_actor_unit_of<H>;
     const rk_u32 tid = U::tid();
@@ -241,6 +252,11 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
         h[3].z = 0u;
         h[3].w = 0u;
         rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m));
+        if (out_ll != nullptr) {
+            // Written to its slot alone: its flagged copy is not this reply.
+            const rk_u64 i = outbox->index + m;
+            rk_ring_ll_invalidate(out_ll + (i & (rk_u64)outbox->mask) * (outbox->slot_size / 4u), i);
+        }
         slot[0] = h[0];
         slot[1] = h[1];
         slot[2] = h[2];

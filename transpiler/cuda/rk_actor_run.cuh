@@ -187,12 +187,42 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
         header[3] = h;
     }
     __syncwarp(mask);
+    rk_actor_u4 mine = {0u, 0u, 0u, 0u}; // this lane's word of the slot (the last, if several)
     #pragma unroll 1
     for (rk_u32 w = lane; w < words; w += lanes) {
         const unsigned char* from = w < RK_ACTOR_HEADER_WORDS
                                         ? reinterpret_cast<const unsigned char*>(header) + 16u * w
                                         : S::reply(0) + 16u * (w - RK_ACTOR_HEADER_WORDS);
-        slot[w] = *reinterpret_cast<const rk_actor_u4*>(from);
+        mine = *reinterpret_cast<const rk_actor_u4*>(from);
+        slot[w] = mine;
+    }
+    // The reply's flagged copy too, when the outbox has them (rk_ring.cuh;
+    // slots of at most 128 bytes, so one pass of the loop above; a lane per
+    // copy word, or the host takes the reply by the tail): copy word k is 4-byte part k % 4 of slot word
+    // k / 4, taken from the lane that wrote it, with the flag
+    // (u32)(index + 1); words past the envelope copy zeros. One 8-byte
+    // store per lane, one warp-wide store (two full 128-byte lines: lanes
+    // storing 16-byte halves of the copy made the round trip 0.4 us
+    // slower). The host takes the reply from it as soon as every word has
+    // landed, without waiting for the fence and the tail below: H200,
+    // alternating processes, echo64 round trip 1.01-1.10x the floor with
+    // it, 1.30-1.54x without (BENCHMARKS.md). (32-bit index arithmetic: the
+    // slot and the flag need only the low bits, and the look's registers
+    // are few.)
+    const rk_u32 cw = l->outbox.slot_size / 4u; // copy words (<= 32 with a copy)
+    if (l->out_ll != nullptr && lanes >= cw) {
+        const rk_u32 index = (rk_u32)l->outbox.index;
+        const rk_u32 from = (lane / 4u) & 7u;
+        const rk_u32 x = __shfl_sync(mask, mine.x, from);
+        const rk_u32 y = __shfl_sync(mask, mine.y, from);
+        const rk_u32 z = __shfl_sync(mask, mine.z, from);
+        const rk_u32 w = __shfl_sync(mask, mine.w, from);
+        const rk_u32 part = lane % 4u;
+        const rk_u32 v = part == 0u ? x : part == 1u ? y : part == 2u ? z : w;
+        if (lane < cw) {
+            rk_st_relaxed_sys_u64(l->out_ll + ((index & l->outbox.mask) * cw + lane),
+                                  ((rk_u64)(index + 1u) << 32) | (lane / 4u < words ? v : 0u));
+        }
     }
     // Orders every lane's slot writes before lane 0's fence (bar.warp.sync
     // orders memory among the lanes it synchronises, as B5 does the block's).

@@ -172,6 +172,12 @@ enum rk_actor_command : rk_u32 {
 // then seen within one load most of the time, a host message within two
 // microseconds.
 #define RK_ACTOR_K2K_LOOK_SPINS 1u
+// Diagnostics (0, the default, compiles it out): SM cycles warp 0 waits
+// after answering a call on the compact path before its next look. A
+// closed loop of calls sends the next request only after the reply has
+// crossed PCIe and the host has read it, so a look issued at once may
+// reach host memory before that request and cost a whole round trip;
+// RINGKERNEL_ACTOR_DEFINES measures the trade (BENCHMARKS.md).
 #define RK_ACTOR_K2K_SPIN_CYCLES 2048u
 // ... and for longer (~4 us) while its last batch came from the K2K inbox:
 // a K2K message that lands during a look waits for the look's round trip,
@@ -239,6 +245,9 @@ struct rk_actor_leader {
     // this handler's messages fit one; null otherwise.
     const rk_u64* ll;
     rk_u32 ll_words;     // 8-byte words per slot of the flagged copies
+    // The outbox's flagged copies, when it has them and a warp's lanes
+    // cover a slot's words; null otherwise (rk_actor_call_one).
+    rk_u64* out_ll;
     rk_u64 tail_seen;    // the largest inbox tail read from memory
     rk_u64 head_stored;  // the inbox head last stored (<= tail_seen)
     rk_u64 look_tail;    // the tail the last look read (fenced when > index)

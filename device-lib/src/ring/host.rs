@@ -34,6 +34,10 @@ pub struct Producer<M: RingMemory> {
     tail: u64,
     head_cache: u64,
     capacity: u64,
+    /// One bit per slot (with flagged copies): its copy may hold a message
+    /// (written by [`Producer::write_flagged_copy`], not invalidated since).
+    /// All set at attach (a ring carried on from earlier producers).
+    copied: Vec<u64>,
 }
 
 /// The consuming side of a ring: it alone stores `head`.
@@ -65,11 +69,17 @@ impl<M: RingMemory> Producer<M> {
         let tail = mem.load(RingIndex::Tail, Acquire);
         let head_cache = mem.load(RingIndex::Head, Acquire);
         let capacity = u64::from(mem.layout().capacity());
+        let copied = if mem.layout().ll_words() > 0 {
+            vec![u64::MAX; capacity.div_ceil(64) as usize]
+        } else {
+            Vec::new()
+        };
         Producer {
             mem,
             tail,
             head_cache,
             capacity,
+            copied,
         }
     }
 
@@ -118,11 +128,12 @@ impl<M: RingMemory> Producer<M> {
     /// bytes of the slot with the flag `tail + 1` (its low 32 bits), in 8-byte
     /// atomic stores. The slot's own bytes were written first, so a
     /// consumer that takes the message from `tail` reads the same bytes.
-    fn write_flagged_copy(&self, slot: u32) {
+    fn write_flagged_copy(&mut self, slot: u32) {
         let words = self.mem.layout().ll_words();
         if words == 0 {
             return;
         }
+        self.copied[slot as usize / 64] |= 1 << (slot % 64);
         let flag = u64::from((self.tail + 1) as u32) << 32;
         // SAFETY: the slot is ours (free and unpublished, see try_push).
         unsafe {
@@ -134,6 +145,31 @@ impl<M: RingMemory> Producer<M> {
                 }
             })
         };
+    }
+
+    /// Invalidates the flagged copy of slot `slot`, about to be published
+    /// as message `index` from the slot alone (a batch), when it may hold a
+    /// message: its first word gets the flag `index as u32`, which neither
+    /// message `index` (`index + 1`) nor the slot's next one
+    /// (`index + capacity + 1`) expects. So a copy always holds its slot's
+    /// last message or nothing valid; otherwise a copy written for message
+    /// k and left stale while batches reuse its slot would pass for message
+    /// k + 2^32 (flags are 32 bits), which a stream reaches in minutes
+    /// (`rk_ring_ll_invalidate`). A copy that holds no message (invalidated
+    /// before: every slot is, at its first batch after attach) is left
+    /// alone, one store fewer per streamed message (the stream is the
+    /// host's bound), unless the ring has one slot (an invalidated copy,
+    /// flag k, is what message k - 1 + 2^32 expects).
+    fn invalidate_flagged_copy(&mut self, slot: u32, index: u64) {
+        if self.copied.is_empty() {
+            return;
+        }
+        let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
+        if self.copied[word] & bit != 0 || self.capacity == 1 {
+            self.mem
+                .store_flagged(slot, 0, u64::from(index as u32) << 32);
+            self.copied[word] &= !bit;
+        }
     }
 
     /// Pushes an envelope: `header` (its `payload_size` set to the payload's
@@ -175,6 +211,9 @@ impl<M: RingMemory> Producer<M> {
             let slot = ((self.tail + i as u64) & (self.capacity - 1)) as u32;
             // SAFETY: as in try_push, for each of the n free slots.
             unsafe { self.mem.with_slot_mut(slot, |s| fill(i, s)) };
+            if n > 1 {
+                self.invalidate_flagged_copy(slot, self.tail + i as u64);
+            }
         }
         if n == 1 {
             // One message: the consumer may be waiting for just this one.
@@ -228,12 +267,10 @@ impl<M: RingMemory> Consumer<M> {
     /// Message `head` from its slot's flagged copy, into `buf` (the slot's
     /// bytes), when the layout has copies and every word's flag is
     /// `head + 1`: the producer wrote it completely, though its `tail`
-    /// store may not have landed yet. (Actor outboxes have no copies: the
-    /// device writing one for a call's reply, so that the host need not
-    /// wait for the fence before `tail`, measured no faster on the H200,
-    /// as the device's own time per call bounds a closed loop of calls,
-    /// and it would let the host see a reply before the handler's state
-    /// and counters; see BENCHMARKS.md.)
+    /// store may not have landed yet. (An actor's device writes one for a
+    /// lone call's reply, so the host need not wait for its closing fence
+    /// and `tail`: the reply may then be seen before the actor's counters
+    /// land, by about a microsecond; see BENCHMARKS.md.)
     fn try_flagged(&self, buf: &mut [u8; FLAGGED_COPY_MAX_SLOT as usize]) -> bool {
         let layout = self.mem.layout();
         let words = layout.ll_words();
@@ -394,6 +431,38 @@ mod tests {
         assert_eq!(rx.try_pop(|s| s.to_vec()), None, "not published yet");
         ring.raw().store(RingIndex::Tail, 7, Release);
         assert_eq!(rx.try_pop(|s| s.to_vec()), Some(vec![0xAB; 128]));
+    }
+
+    #[test]
+    fn a_batch_invalidates_the_copy_it_leaves_so_2_pow_32_later_it_is_not_taken() {
+        let ring = flagged_ring(4);
+        {
+            // SAFETY: the only producer and consumer of the ring.
+            let (mut tx, mut rx) = unsafe { channel(ring.raw()) };
+            // Message 0 alone: slot 0 and its copy (flag 1).
+            tx.try_push(|s| s.fill(0x11)).unwrap();
+            assert_eq!(rx.try_pop(|s| s.to_vec()), Some(vec![0x11; 128]));
+            // Messages 1..=5 in batches: slot 0 again with message 4, no copy.
+            assert_eq!(tx.push_batch(3, |i, s| s.fill(0x20 + i as u8)), 3);
+            assert_eq!(rx.pop_batch(3, |_, _| {}), 3);
+            assert_eq!(tx.push_batch(2, |i, s| s.fill(0x30 + i as u8)), 2);
+            assert_eq!(rx.pop_batch(2, |_, _| {}), 2);
+            assert_eq!(read_flagged(&ring, 4), None);
+        }
+        // 2^32 - 6 more messages later, all in batches (the indices jump to
+        // where the stream would be), the consumer waits for message 2^32,
+        // whose flag is 1 again: copy 0 must not pass for it.
+        let index = 1u64 << 32;
+        ring.raw().store(RingIndex::Tail, index, Release);
+        ring.raw().store(RingIndex::Head, index, Release);
+        // SAFETY: as above, attached anew at the current indices.
+        let mut rx = unsafe { Consumer::attach(ring.raw()) };
+        assert_eq!(read_flagged(&ring, index), None);
+        assert_eq!(
+            rx.try_pop(|s| s.to_vec()),
+            None,
+            "message 0's copy taken for 2^32"
+        );
     }
 
     #[test]

@@ -77,6 +77,10 @@ pub struct Config {
     pub only_k2k: bool,
     /// `--only calls`: the round trips alone (see [`only_calls`]).
     pub only_calls: bool,
+    /// `--only streams`: the streams alone (see [`only_streams`]).
+    pub only_streams: bool,
+    /// `--only compile`: the NVRTC cold and cached loads alone.
+    pub only_compile: bool,
     /// The command line, for the report.
     pub command: String,
 }
@@ -102,6 +106,8 @@ impl Config {
             cpu: false,
             only_k2k: false,
             only_calls: false,
+            only_streams: false,
+            only_compile: false,
             command: args.join(" "),
         };
         let mut it = args.iter().skip(1);
@@ -143,9 +149,11 @@ impl Config {
                 "--only" => match value("--only")?.as_str() {
                     "k2k" => config.only_k2k = true,
                     "calls" => config.only_calls = true,
+                    "streams" => config.only_streams = true,
+                    "compile" => config.only_compile = true,
                     other => {
                         return Err(format!(
-                            "--only: unknown part `{other}` (known: k2k, calls)"
+                            "--only: unknown part `{other}` (known: k2k, calls, streams, compile)"
                         ))
                     }
                 },
@@ -229,6 +237,12 @@ fn run() -> Result<(), String> {
     }
     if config.only_calls {
         return only_calls(&rt, &config);
+    }
+    if config.only_streams {
+        return only_streams(&rt, &config);
+    }
+    if config.only_compile {
+        return only_compile(&config);
     }
     let smi_before = machine::nvidia_smi();
     step("transpile");
@@ -360,6 +374,75 @@ fn only_calls(rt: &Runtime, config: &Config) -> Result<(), String> {
     print!("{md}");
     std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
     let path = config.out.join("calls.md");
+    std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `--only streams`: the hand-written block-batched streams and
+/// RingKernel's, to stdout and `streams.md` (for A/B runs of the stream,
+/// e.g. with `RINGKERNEL_ACTOR_NVRTC_OPTIONS`); fails when a reply was wrong.
+fn only_streams(rt: &Runtime, config: &Config) -> Result<(), String> {
+    if config.cpu {
+        return Err(
+            "--only streams needs a GPU (the hand-written streams run on the device)".into(),
+        );
+    }
+    step("baselines");
+    let b = baselines::run(rt, config)?;
+    step("RingKernel streams");
+    let ours = actors::streams(rt, config)?;
+    let mut md = String::from(
+        "| stream | M msg/s | messages | s | bad | receiver idle |\n|---|---|---|---|---|---|\n",
+    );
+    let all: Vec<&stats::Throughput> = [&b.stream64, &b.stream128, &b.stream128_two]
+        .into_iter()
+        .chain(ours.iter())
+        .collect();
+    for t in &all {
+        md.push_str(&format!(
+            "| {} | {:.2} | {} | {:.1} | {} | {} |\n",
+            t.name,
+            t.rate() / 1e6,
+            t.messages,
+            t.elapsed.as_secs_f64(),
+            t.bad,
+            t.receiver_idle
+                .map_or("-".to_string(), |i| format!("{:.0} %", i * 100.0)),
+        ));
+    }
+    print!("{md}");
+    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
+    let path = config.out.join("streams.md");
+    std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bad: u64 = all.iter().map(|t| t.bad).sum();
+    if bad > 0 {
+        return Err(format!("{bad} streamed replies failed their check"));
+    }
+    Ok(())
+}
+
+/// `--only compile`: the NVRTC cold and cache-hit loads of the actor
+/// modules, to stdout and `compile.md` (for A/B runs of NVRTC options).
+fn only_compile(config: &Config) -> Result<(), String> {
+    if config.cpu {
+        return Err("--only compile needs a GPU (a load ends in cuModuleLoadData)".into());
+    }
+    step("NVRTC cold and cached loads");
+    let modules = compile::nvrtc(config)?;
+    let mut md = String::from(
+        "| actor module | NVRTC cold (median) | cold load (median) | cache-hit load (median) |\n|---|---|---|---|\n",
+    );
+    for m in &modules {
+        md.push_str(&format!(
+            "| {} | {:.3} s | {:.3} s | {:.2} ms |\n",
+            m.module,
+            compile::median(&m.nvrtc_s),
+            compile::median(&m.cold_load_s),
+            compile::median(&m.hit_load_s) * 1e3,
+        ));
+    }
+    print!("{md}");
+    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
+    let path = config.out.join("compile.md");
     std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))
 }
 

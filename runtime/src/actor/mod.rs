@@ -139,6 +139,8 @@ pub(crate) fn actor_layout(
         // Flagged copies (rk_ring.cuh) let an idle GPU actor take a call in
         // one PCIe round trip; the CPU backend reads the slots and ignores them.
         inbox: ring(options.inbox_capacity, abi.inbox_slot_size())?.with_flagged_copy(),
-        outbox: ring(options.outbox_capacity, abi.outbox_slot_size())?,
+        // The device writes a lone call's reply to its copy as well, so the
+        // host takes it before the closing fence and the tail (rk_actor_call_one).
+        outbox: ring(options.outbox_capacity, abi.outbox_slot_size())?.with_flagged_copy(),
     })
 }

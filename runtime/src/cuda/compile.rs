@@ -49,6 +49,13 @@ pub(crate) fn actor_trace_mode() -> u8 {
 /// say: see BENCHMARKS.md). Part of the options, hence of the cache key.
 pub const ACTOR_DEFINES_ENV: &str = "RINGKERNEL_ACTOR_DEFINES";
 
+/// Diagnostics: whitespace-separated NVRTC options (each starting with
+/// `-`) that actor modules prepared from then on are compiled with, after
+/// the back end's: an A/B of a code-generation option (`--Ofast-compile=0`
+/// against the default, say: see BENCHMARKS.md) without rebuilding. Part of
+/// the options, hence of the cache key.
+pub const ACTOR_NVRTC_OPTIONS_ENV: &str = "RINGKERNEL_ACTOR_NVRTC_OPTIONS";
+
 /// Adds the loop trace's define that [`ACTOR_TRACE_ENV`] asks for (if any)
 /// and the defines of [`ACTOR_DEFINES_ENV`] to an actor module's NVRTC
 /// options: an actor's own module, or an actor system's composed one.
@@ -60,6 +67,28 @@ pub(crate) fn push_actor_trace_option(options: &mut Vec<String>) {
     if let Ok(defines) = std::env::var(ACTOR_DEFINES_ENV) {
         options.extend(actor_defines(&defines));
     }
+    if let Ok(extra) = std::env::var(ACTOR_NVRTC_OPTIONS_ENV) {
+        options.extend(actor_nvrtc_options(&extra));
+    }
+}
+
+/// The options of [`ACTOR_NVRTC_OPTIONS_ENV`]'s value: each word that
+/// starts with `-`; anything else is left out with a warning rather than
+/// handed to NVRTC, which would take it for an option anyway.
+fn actor_nvrtc_options(value: &str) -> Vec<String> {
+    value
+        .split_whitespace()
+        .filter(|option| {
+            let ok = option.starts_with('-') && option.len() > 1;
+            if !ok {
+                eprintln!(
+                    "ringkernel: {ACTOR_NVRTC_OPTIONS_ENV}: `{option}` is not an option; left out"
+                );
+            }
+            ok
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// `-D` options from [`ACTOR_DEFINES_ENV`]'s value: each `NAME=VALUE` (or
@@ -420,6 +449,15 @@ fn header_texts(headers: &[Header]) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn actor_nvrtc_options_are_dash_words_only() {
+        assert_eq!(
+            actor_nvrtc_options(" --Ofast-compile=0\t-Xptxas=-O2 x - "),
+            ["--Ofast-compile=0", "-Xptxas=-O2"]
+        );
+        assert!(actor_nvrtc_options("").is_empty());
+    }
 
     #[test]
     fn actor_defines_are_d_options_of_identifiers_only() {
