@@ -101,7 +101,10 @@ fn check(core: &ActorCore, w: &mut Watched, policy: RestartPolicy, hang_timeout:
     // fault count alone, read after the state: the executor records a fault
     // before it publishes Failed, so the count includes the fault seen, and
     // a restart requested for it leaves `restarted_at_faults` equal to the
-    // count until the next fault. Re-reading the state here instead (as
+    // count until the next fault. A count past it is a newer fault, decided
+    // now even if its Failed is not published yet: `restart` re-checks
+    // Failed under the send lock (the next period retries), and a give-up
+    // is due for it anyway. Re-reading the state here instead (as
     // this once did) raced with the executor: a check that read Failed while
     // the restart it had requested one period earlier was still pending,
     // then read Active once the executor took it up, judged the same fault
