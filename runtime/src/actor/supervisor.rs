@@ -97,6 +97,19 @@ const GIVE_UP_TIMEOUT: Duration = Duration::from_secs(5);
 fn check(core: &ActorCore, w: &mut Watched, policy: RestartPolicy, hang_timeout: Option<Duration>) {
     let now = Instant::now();
     let state = core.memory.state();
+    // Whether the Failed seen above still wants a decision is judged by the
+    // fault count alone, read after the state: the executor records a fault
+    // before it publishes Failed, so the count includes the fault seen, and
+    // a restart requested for it leaves `restarted_at_faults` equal to the
+    // count until the next fault. A count past it is a newer fault, decided
+    // now even if its Failed is not published yet: `restart` re-checks
+    // Failed under the send lock (the next period retries), and a give-up
+    // is due for it anyway. Re-reading the state here instead (as
+    // this once did) raced with the executor: a check that read Failed while
+    // the restart it had requested one period earlier was still pending,
+    // then read Active once the executor took it up, judged the same fault
+    // undecided and, with the budget then spent, gave the restarted actor up
+    // (a caller's next message failed Stopped: a CI flake in `supervised`).
     if let (
         Ok(Lifecycle::Failed),
         RestartPolicy::OneForOne {
@@ -104,7 +117,7 @@ fn check(core: &ActorCore, w: &mut Watched, policy: RestartPolicy, hang_timeout:
             window,
         },
         false,
-    ) = (&state, policy, core.restart_pending())
+    ) = (&state, policy, core.restart_requested_for_last_fault())
     {
         while w
             .restarts
@@ -140,5 +153,191 @@ fn check(core: &ActorCore, w: &mut Watched, policy: RestartPolicy, hang_timeout:
         if pending && running && now.duration_since(w.beat_moved) > limit {
             core.hung.store(true, Ordering::Release);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The watchdog's decisions against a control block the test plays the
+    //! executor on (no executor thread: the test writes what it would).
+
+    use std::sync::atomic::AtomicBool;
+
+    use ringkernel_device::control::{ActorFault, FaultKind};
+    use ringkernel_device::ring::RingLayout;
+    use ringkernel_transpiler::back::cuda::{ActorAbi, ActorSchedule};
+
+    use super::*;
+    use crate::actor::error::ActorError;
+    use crate::actor::host::{ActorDriver, ActorInfo};
+    use crate::actor::memory::{ActorLayout, ActorMemory};
+    use crate::MappedBuffer;
+
+    /// An executor that has already ended: a give-up's stop returns at once.
+    #[derive(Debug)]
+    struct Ended;
+
+    impl ActorDriver for Ended {
+        fn read_state(&self, _: &mut [u8]) -> Result<(), ActorError> {
+            Ok(())
+        }
+        fn write_state(&self, _: &[u8]) -> Result<(), ActorError> {
+            Ok(())
+        }
+        fn running(&self) -> bool {
+            false
+        }
+        fn join(&self) -> Result<(), ActorError> {
+            Ok(())
+        }
+        fn failure(&self) -> Option<String> {
+            None
+        }
+    }
+
+    /// One actor's core over fresh memory (kept alive by the buffer).
+    fn core() -> (Arc<ActorCore>, MappedBuffer) {
+        let ring = RingLayout::new(8, 64).unwrap();
+        let layout = ActorLayout {
+            inbox: ring,
+            outbox: ring,
+        };
+        let buffer = MappedBuffer::host(layout.bytes());
+        // SAFETY: a fresh zeroed allocation of layout.bytes(), 128-aligned,
+        // returned with the core so it outlives it.
+        let memory = unsafe { ActorMemory::init(buffer.host_ptr(), layout, 0) }.unwrap();
+        let info = ActorInfo {
+            id: 0,
+            kernel: "test".into(),
+            source_file: "test.rs".into(),
+            abi: ActorAbi {
+                message_size: 8,
+                message_align: 8,
+                reply_size: 8,
+                reply_align: 8,
+                state_size: 0,
+                state_align: 1,
+                schedule: ActorSchedule::InOrder,
+                batch: 1,
+                record: 48,
+                warp: false,
+            },
+            message_type_id: 1,
+            reply_type_id: 2,
+        };
+        // SAFETY: the rings were just initialised and nothing else attaches.
+        let core = unsafe { ActorCore::new(info, Arc::new(memory), Box::new(Ended)) };
+        core.restarts.store(true, Ordering::Release);
+        (Arc::new(core), buffer)
+    }
+
+    fn watched(core: &Arc<ActorCore>) -> Watched {
+        Watched {
+            core: Arc::downgrade(core),
+            restarts: VecDeque::new(),
+            last_beat: 0,
+            beat_moved: Instant::now(),
+            initial_state: Vec::new(),
+        }
+    }
+
+    /// What the executor does on a handler fault: the fault, then Failed.
+    fn fault(memory: &ActorMemory) {
+        memory.record_fault(ActorFault {
+            sequence: 1,
+            kind: FaultKind::IndexOutOfBounds as u32,
+            file_id: 0,
+            line: 1,
+            column: 1,
+        });
+        memory.set_state(Lifecycle::Failed);
+    }
+
+    const POLICY: RestartPolicy = RestartPolicy::OneForOne {
+        max_restarts: 1,
+        window: Duration::from_secs(60),
+    };
+
+    /// One restart per fault, whether the executor has taken the previous
+    /// one up or not; past the budget, the next fault gives the actor up.
+    #[test]
+    fn one_restart_per_fault_and_a_give_up_past_the_budget() {
+        let (core, _buffer) = core();
+        let memory = core.memory.clone();
+        let mut w = watched(&core);
+        check(&core, &mut w, POLICY, None);
+        assert_eq!(memory.restart_requested(), 0, "Active: nothing to do");
+        fault(&memory);
+        check(&core, &mut w, POLICY, None);
+        assert_eq!((memory.restart_requested(), w.restarts.len()), (1, 1));
+        // Not taken up yet: the same fault is not restarted (or counted)
+        // again, and the spent budget gives nothing up.
+        for _ in 0..3 {
+            check(&core, &mut w, POLICY, None);
+        }
+        assert_eq!((memory.restart_requested(), w.restarts.len()), (1, 1));
+        assert!(!memory.stop_requested());
+        // Taken up: the executor runs on.
+        memory.set_state(Lifecycle::Active);
+        check(&core, &mut w, POLICY, None);
+        assert!(!memory.stop_requested());
+        // A second fault is past the budget: given up.
+        fault(&memory);
+        check(&core, &mut w, POLICY, None);
+        assert_eq!(memory.restart_requested(), 1);
+        assert!(memory.stop_requested(), "the supervisor gives the actor up");
+        assert!(matches!(
+            core.try_send(&[0; 8]),
+            Err(ActorError::Stopped { actor: 0 })
+        ));
+    }
+
+    /// The CI flake of the actor suite's `supervised`: a check that reads
+    /// Failed while the restart it requested one period earlier is still
+    /// pending, and then (the executor having taken the restart up in
+    /// between) finds the actor Active, must not treat the fault as a new
+    /// one: with the budget spent, it gave the restarted actor up, and the
+    /// caller's next message failed `Stopped`. The window between the
+    /// check's reads is a few nanoseconds, so a thread plays the executor
+    /// taking the restart up (Failed -> Active) over and over, re-arming
+    /// with Failed in between, while the watchdog checks; the old check
+    /// gave up after 1,000 to 89,000 checks (about 0.1 s) in each of 5
+    /// debug runs on 2 loaded cores; the fixed one never may. Without a
+    /// second core the window is never open and the test passes without
+    /// proving anything.
+    #[test]
+    fn a_restart_taken_up_during_a_check_is_not_a_new_fault() {
+        let (core, _buffer) = core();
+        let memory = core.memory.clone();
+        let mut w = watched(&core);
+        fault(&memory);
+        check(&core, &mut w, POLICY, None);
+        assert_eq!((memory.restart_requested(), w.restarts.len()), (1, 1));
+        let done = Arc::new(AtomicBool::new(false));
+        let executor = {
+            let (memory, done) = (memory.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    memory.set_state(Lifecycle::Active);
+                    memory.set_state(Lifecycle::Failed);
+                }
+                memory.set_state(Lifecycle::Active);
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut checks = 0u64;
+        while Instant::now() < deadline && !memory.stop_requested() {
+            for _ in 0..1000 {
+                check(&core, &mut w, POLICY, None);
+            }
+            checks += 1000;
+        }
+        done.store(true, Ordering::Relaxed);
+        executor.join().unwrap();
+        assert!(
+            !memory.stop_requested(),
+            "gave the actor up after {checks} checks, for a fault already restarted"
+        );
+        assert_eq!((memory.restart_requested(), w.restarts.len()), (1, 1));
     }
 }

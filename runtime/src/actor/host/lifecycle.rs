@@ -121,11 +121,13 @@ impl ActorCore {
         Ok(())
     }
 
-    /// Whether a restart was requested and the executor has not taken it
-    /// up yet.
-    pub fn restart_pending(&self) -> bool {
-        matches!(self.memory.state(), Ok(Lifecycle::Failed))
-            && self.restarted_at_faults.load(Ordering::Acquire) == self.memory.faults().0
+    /// Whether a restart was requested for the actor's latest fault,
+    /// whether or not the executor has taken it up since: that fault wants
+    /// no more decisions. Deliberately not conditioned on the state (a
+    /// caller that saw Failed and then asks may find the actor Active again
+    /// because it took the restart up in between; see `supervisor::check`).
+    pub fn restart_requested_for_last_fault(&self) -> bool {
+        self.restarted_at_faults.load(Ordering::Acquire) == self.memory.faults().0
     }
 
     pub fn read_state(&self, out: &mut [u8]) -> Result<(), ActorError> {
