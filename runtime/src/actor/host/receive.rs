@@ -150,7 +150,17 @@ impl ActorCore {
             }
             let finished = self.finished(&mut rx);
             drop(rx);
-            self.check_alive()?;
+            if let Err(error) = self.check_alive() {
+                // The actor may have published the envelope and ended (or
+                // failed on a later message) between the look above and
+                // the check: one more look, so that an answer in the outbox
+                // is never reported as the actor's end.
+                let mut rx = lock(&self.rx);
+                if let Some(e) = find(&mut rx) {
+                    return self.accept(&mut rx, e).map(Some);
+                }
+                return Err(error);
+            }
             if finished {
                 return Err(ActorError::Stopped {
                     actor: self.actor(),
