@@ -187,9 +187,16 @@ impl RingLayout {
     /// the whole message, written completely, with no `tail` read first:
     /// one PCIe round trip instead of two (read `tail`, then the slot).
     /// The producer writes the copy for messages it publishes one at a time
-    /// (a call: latency), not for batches (a stream: the device finds those
-    /// through `tail`). The copies sit after the slots, `ll_words` words per
-    /// slot, so the plain slots keep their geometry.
+    /// (a call: latency), not for batches (a stream: the consumer finds
+    /// those through `tail`), whose copies it invalidates instead (the first
+    /// word's flag set to the message's index, which no message expects), so
+    /// that a copy always holds its slot's last message or nothing valid and
+    /// a stale one cannot pass for the message 2^32 later. Both directions of
+    /// an actor have them: the host writes a lone message's copy into the
+    /// inbox, the device a lone call's reply into the outbox (before its
+    /// closing fence and `tail`, which the consumer then need not wait for).
+    /// The copies sit after the slots, `ll_words` words per slot, so the
+    /// plain slots keep their geometry.
     pub fn with_flagged_copy(self) -> RingLayout {
         if self.slot_size > FLAGGED_COPY_MAX_SLOT {
             return self;
