@@ -316,10 +316,42 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
             let mut next = 1u64;
             let mut batch = Vec::with_capacity(batch_max);
             let mut replies = Vec::with_capacity(window as usize);
-            measure(Box::new(move |bad, idle| {
+            // Diagnostics (RINGKERNEL_BENCH_STREAM_DIAG set): where the one
+            // host thread's time goes, printed to stderr at the end (the
+            // warm-up included; the clock readings cost ~2x25 ns a turn).
+            let diag = std::env::var_os("RINGKERNEL_BENCH_STREAM_DIAG").is_some();
+            let mut turns = [0u64; 5]; // turns, sent, sending ns, received, receiving ns
+            let result = measure(Box::new(|bad, idle| {
+                if !diag {
+                    send(&mut next, &mut batch)?;
+                    return receive(&mut replies, bad, idle);
+                }
+                let t0 = Instant::now();
+                let before = next;
                 send(&mut next, &mut batch)?;
-                receive(&mut replies, bad, idle)
-            }))
+                let t1 = Instant::now();
+                let r = receive(&mut replies, bad, idle);
+                let t2 = Instant::now();
+                turns[0] += 1;
+                turns[1] += next - before;
+                turns[2] += (t1 - t0).as_nanos() as u64;
+                turns[3] += replies.len() as u64;
+                turns[4] += (t2 - t1).as_nanos() as u64;
+                r
+            }));
+            if diag {
+                let [n, sent, send_ns, got, recv_ns] = turns;
+                eprintln!(
+                    "stream diag: {n} turns; per turn {:.1} sent in {:.0} ns, {:.1} received in {:.0} ns; per message: send {:.1} ns, receive {:.1} ns",
+                    sent as f64 / n as f64,
+                    send_ns as f64 / n as f64,
+                    got as f64 / n as f64,
+                    recv_ns as f64 / n as f64,
+                    send_ns as f64 / sent.max(1) as f64,
+                    recv_ns as f64 / got.max(1) as f64,
+                );
+            }
+            result
         }
         HostThreads::Two => std::thread::scope(|scope| {
             let producer = scope.spawn(|| -> Result<(), String> {
