@@ -114,9 +114,20 @@ impl ActorCore {
                 )))
             }
         }
+        // One restart per fault: a second request for the same fault (a
+        // user's racing the supervisor's, say) would bump the executor's
+        // restart counter twice, and the executor, having taken up the
+        // first, would take the second as a restart of its next fault,
+        // which nobody asked for or counted.
+        let faults = self.memory.faults().0;
+        if self.restarted_at_faults.load(Ordering::Acquire) == faults {
+            return Err(ActorError::Protocol(format!(
+                "actor {}: a restart was already requested for its fault {faults}",
+                self.actor()
+            )));
+        }
         self.driver.write_state(state)?;
-        self.restarted_at_faults
-            .store(self.memory.faults().0, Ordering::Release);
+        self.restarted_at_faults.store(faults, Ordering::Release);
         self.memory.request_restart();
         Ok(())
     }
