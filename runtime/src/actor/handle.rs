@@ -177,6 +177,8 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
         Ok(unsafe { from_bytes(&bytes) })
     }
 
+    /// The actor's state and counters ([`ActorStats`]: the counters may
+    /// trail a reply just received by about a microsecond).
     pub fn stats(&self) -> Result<ActorStats, ActorError> {
         self.core.stats()
     }

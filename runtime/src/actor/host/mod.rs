@@ -84,7 +84,10 @@ pub struct DeadLetter {
     pub location: SourceLocation,
 }
 
-/// A snapshot of an actor's counters.
+/// A snapshot of an actor's counters, as the executor last published them.
+/// They follow replies by up to about a microsecond on the GPU: a lone
+/// call's reply is taken from its flagged copy before the executor's
+/// closing fence, which publishes the counters with the outbox tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActorStats {
     pub state: Lifecycle,
