@@ -12,7 +12,7 @@
 //! RINGKERNEL_CUDA_ROOT=.tools/python/nvidia/cu13 \
 //!     cargo run --release -p ringkernel-runtime --example nvrtc_cold -- [--runs 5] \
 //!     [--live | --tree ROOT] [--extra OPTION]... [--drop OPTION]... [--dump DIR] [--only NAME] \
-//!     [--line-info]
+//!     [--line-info] [--once]
 //! ```
 //! `--live` reads `rk_actor*.cuh`, `rk_rust.cuh` and `device-lib/cuda/*.cuh`
 //! from this source tree at run time instead of the copies compiled into
@@ -26,6 +26,19 @@
 //! `--dump` writes each module's source, headers and PTX; `--line-info`
 //! compiles with NVRTC's line information, as the runtime does with
 //! `RINGKERNEL_LINE_INFO=1` (off by default: it costs cold-compile time).
+//!
+//! `--once` compiles each module exactly once to its cubin and prints
+//! nothing else (no `--time` compile, no PTX, no ptxas): the process then
+//! does the same work on every run, so the count of the instructions it
+//! executes is an A/B of a header edit that moves by less than 0.1%
+//! between runs (guard: 2311-2312 M), where wall and CPU time on a shared
+//! machine move by 10% (the transpile before it is the same on both sides):
+//!
+//! ```text
+//! valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+//!     target/release/examples/nvrtc_cold --live --once --only guard
+//! ```
+//! (`I refs`; perf counters need not exist on a shared or virtual machine.)
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -66,6 +79,7 @@ struct Args {
     dump: Option<PathBuf>,
     only: Option<String>,
     line_info: bool,
+    once: bool,
 }
 
 fn args() -> Args {
@@ -77,6 +91,7 @@ fn args() -> Args {
         dump: None,
         only: None,
         line_info: false,
+        once: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -90,6 +105,7 @@ fn args() -> Args {
             "--dump" => a.dump = Some(value("--dump").into()),
             "--only" => a.only = Some(value("--only")),
             "--line-info" => a.line_info = true,
+            "--once" => a.once = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -170,10 +186,38 @@ fn phases(csv: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// Module `name`'s CUDA source as the runtime compiles it, with the
+/// headers, extra and dropped options of `args`.
+fn module_source(args: &Args, name: &str, file: &str, text: &str) -> CudaSource {
+    let kernel = KernelSource {
+        name: name.into(),
+        kind: SourceKind::RingKernel,
+        items: vec![SourceText::whole_file(file, text)],
+        layouts: Vec::new(),
+        overflow_checks: true,
+    };
+    let mut src = CudaSource::for_kernel(&kernel).expect("transpiles");
+    if let Some(root) = &args.tree {
+        tree_headers(&mut src.headers, root);
+    }
+    src.options.retain(|o| !args.drop.contains(o));
+    src.options.extend(args.extra.iter().cloned());
+    src
+}
+
 fn main() {
     let args = args();
     let compiler = Compiler::without_cache().line_info(args.line_info);
     let target = Target::Cubin(Arch::SM_90);
+    if args.once {
+        for (name, file, text) in MODULES {
+            if args.only.as_deref().is_none_or(|o| o == name) {
+                let src = module_source(&args, name, file, text);
+                std::hint::black_box(compiler.compile(&src, target).expect("compiles"));
+            }
+        }
+        return;
+    }
     let tools = ringkernel_toolchain::CudaTools::locate().expect("NVRTC (RINGKERNEL_CUDA_ROOT)");
     let (major, minor) = tools.nvrtc_version();
     println!(
@@ -194,19 +238,7 @@ fn main() {
         if args.only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
-        let kernel = KernelSource {
-            name: name.into(),
-            kind: SourceKind::RingKernel,
-            items: vec![SourceText::whole_file(file, text)],
-            layouts: Vec::new(),
-            overflow_checks: true,
-        };
-        let mut src = CudaSource::for_kernel(&kernel).expect("transpiles");
-        if let Some(root) = &args.tree {
-            tree_headers(&mut src.headers, root);
-        }
-        src.options.retain(|o| !args.drop.contains(o));
-        src.options.extend(args.extra.iter().cloned());
+        let src = module_source(&args, name, file, text);
         if let Some(dir) = &args.dump {
             let d = dir.join(name);
             std::fs::create_dir_all(&d).expect("dump folder");
