@@ -162,7 +162,7 @@ pub fn table(out: &mut String, a: &CallAnatomy, floor_p50: Option<f64>) {
     );
     let _ = writeln!(
         out,
-        "\nDevice busy (seen → reply tail stored): {busy:.0} ns per call; the rest of the mean round trip, {:.0} ns, is the two PCIe crossings, the look's polling phase and the host{}.",
+        "\nDevice busy (seen → reply tail stored): {busy:.0} ns per call; the rest of the mean round trip, {:.0} ns, is the two PCIe crossings, the look's polling phase and the host{}. A call the compact path answers (echo64's) writes its reply's flagged copy at \"replies written\", and the host takes the reply from the copy: the closing fence and the tail store overlap the reply's way back.",
         a.total.mean() - busy,
         floor_p50.map_or(String::new(), |f| format!(
             " (the persistent floor's whole round trip: p50 {})",
