@@ -4,7 +4,7 @@
 # compute-sanitizer. Run from the checkout with the GPU test binaries packed
 # by ../shared/tools/gpu-pack.sh in .gpu/bin (the machine needs no Rust):
 #
-#   ../shared/tools/gpu-pack.sh -p ringkernel-runtime --test k2k_mbar --test gpu_k2k_actors
+#   ../shared/tools/gpu-pack.sh -p ringkernel-runtime --test k2k_mbar --test gpu_k2k_actors --test gpu_actors
 #   cargo test --release --no-run -p ringkernel --test pipeline   # copied to .gpu/bin/pipeline
 #   bash tools/gpu-racecheck.sh            # on the GPU machine
 #
@@ -62,6 +62,11 @@ run gpu_k2k_actors gpu_stop_drains_every_stage
 run gpu_k2k_actors gpu_block_stop_drains_every_stage
 run gpu_k2k_actors gpu_cluster_stop_drains_every_stage
 run pipeline gpu_the_pipeline_equals_the_reference
+# The actor loop's host paths: the compact path (a lone call answered by
+# warp 0, its reply's flagged copy) and the batch loop under a stream
+# (staging, replies, copy invalidations).
+run gpu_actors gpu_calls_one_at_a_time_are_answered_and_a_faulting_one_is_dead_lettered_once
+run gpu_actors gpu_streamed_batches_are_answered_exactly_once_in_order
 # Every GPU test of the device library's mbarrier inboxes (its ignored ones).
 for t in $("$bin/k2k_mbar" --list --ignored 2>/dev/null | sed -n 's/^\([a-z0-9_]*\): test$/\1/p'); do
     run k2k_mbar "$t"

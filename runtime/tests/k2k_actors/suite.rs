@@ -130,10 +130,6 @@ pub fn kernel(name: &str) -> KernelSource {
     }
 }
 
-/// `kernel(name)` for `placement`: under [`Placement::Block`] the same
-/// handler as a warp actor (`#[ring_kernel(warps = 1)]` for
-/// `block_size = 32`: every handler of the suite is written for one warp,
-/// so it means the same; lines and columns of the bodies are unchanged).
 /// `secs` seconds of waiting, times `RINGKERNEL_TEST_PATIENCE` (a whole
 /// number; 1 when unset): a test's deadlines for what must happen (a
 /// receipt, a stop) are generous for a normal run, and
@@ -148,6 +144,10 @@ pub fn patience(secs: u64) -> Duration {
     Duration::from_secs(secs * scale)
 }
 
+/// `kernel(name)` for `placement`: under [`Placement::Block`] the same
+/// handler as a warp actor (`#[ring_kernel(warps = 1)]` for
+/// `block_size = 32`: every handler of the suite is written for one warp,
+/// so it means the same; lines and columns of the bodies are unchanged).
 pub fn kernel_in(placement: Placement, name: &str) -> KernelSource {
     let mut k = kernel(name);
     if placement == Placement::Block {

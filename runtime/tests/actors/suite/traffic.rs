@@ -167,7 +167,7 @@ pub fn stream<S: Copy>(actor: &Actor<Ping, Pong, S>, n: u64) {
     let mut batch = Vec::new();
     let mut replies = Vec::new();
     let mut last_receipt = (0u64, 0u32);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + patience(60);
     while received < n {
         assert!(
             Instant::now() < deadline,
