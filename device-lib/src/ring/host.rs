@@ -136,15 +136,7 @@ impl<M: RingMemory> Producer<M> {
         self.copied[slot as usize / 64] |= 1 << (slot % 64);
         let flag = u64::from((self.tail + 1) as u32) << 32;
         // SAFETY: the slot is ours (free and unpublished, see try_push).
-        unsafe {
-            self.mem.with_slot(slot, |bytes| {
-                for (w, chunk) in bytes.chunks_exact(4).take(words as usize).enumerate() {
-                    let data = u32::from_le_bytes(chunk.try_into().expect("4 bytes"));
-                    self.mem
-                        .store_flagged(slot, w as u32, flag | u64::from(data));
-                }
-            })
-        };
+        unsafe { self.mem.write_flagged_copy(slot, flag) };
     }
 
     /// Invalidates the flagged copy of slot `slot`, about to be published
@@ -278,14 +270,11 @@ impl<M: RingMemory> Consumer<M> {
             return false;
         }
         let slot = self.slot_of(self.head);
-        let flag = (self.head + 1) as u32;
-        for w in 0..words {
-            let word = self.mem.load_flagged(slot, w);
-            if (word >> 32) as u32 != flag {
-                return false;
-            }
-            let at = 4 * w as usize;
-            buf[at..at + 4].copy_from_slice(&(word as u32).to_le_bytes());
+        if !self
+            .mem
+            .read_flagged_copy(slot, (self.head + 1) as u32, &mut buf[..])
+        {
+            return false;
         }
         // The words were loaded relaxed, each one validated by its own
         // flag; nothing else the producer wrote is read on this path.

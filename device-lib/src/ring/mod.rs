@@ -280,6 +280,47 @@ pub unsafe trait RingMemory {
         let _ = (slot, word);
         unreachable!("this ring memory has no flagged copy (its layout has ll_words == 0)")
     }
+
+    /// Reads slot `slot`'s whole flagged copy into `out` (4 bytes per
+    /// word, little-endian) when every word's flag (its high 32 bits) is
+    /// `flag`; false, stopping at the first word that is not, otherwise
+    /// (`out` then holds a prefix). Atomic 8-byte loads. The default goes
+    /// word by word through [`load_flagged`](RingMemory::load_flagged); a
+    /// memory may do it in one pass (a waiting receiver spins on it).
+    fn read_flagged_copy(&self, slot: u32, flag: u32, out: &mut [u8]) -> bool {
+        let words = self.layout().ll_words();
+        for w in 0..words {
+            let word = self.load_flagged(slot, w);
+            if (word >> 32) as u32 != flag {
+                return false;
+            }
+            let at = 4 * w as usize;
+            out[at..at + 4].copy_from_slice(&(word as u32).to_le_bytes());
+        }
+        true
+    }
+
+    /// Writes slot `slot`'s whole flagged copy from its bytes: word w is
+    /// `flag | bytes 4w..4w + 4 of the slot` (little-endian), each an
+    /// atomic 8-byte store. The default goes word by word through
+    /// [`with_slot`](RingMemory::with_slot) and
+    /// [`store_flagged`](RingMemory::store_flagged); a memory may do it in
+    /// one pass (a call's send waits for it).
+    ///
+    /// # Safety
+    /// As for `with_slot`: the caller owns the slot.
+    unsafe fn write_flagged_copy(&self, slot: u32, flag: u64) {
+        let words = self.layout().ll_words() as usize;
+        // SAFETY: forwarded to the caller.
+        unsafe {
+            self.with_slot(slot, |bytes| {
+                for (w, chunk) in bytes.chunks_exact(4).take(words).enumerate() {
+                    let data = u32::from_le_bytes(chunk.try_into().expect("4 bytes"));
+                    self.store_flagged(slot, w as u32, flag | u64::from(data));
+                }
+            })
+        }
+    }
 }
 
 // SAFETY: forwards to `M`, which upholds the contract.
@@ -307,6 +348,13 @@ unsafe impl<M: RingMemory + ?Sized> RingMemory for &M {
     fn load_flagged(&self, slot: u32, word: u32) -> u64 {
         (**self).load_flagged(slot, word)
     }
+    unsafe fn write_flagged_copy(&self, slot: u32, flag: u64) {
+        // SAFETY: forwarded to the caller.
+        unsafe { (**self).write_flagged_copy(slot, flag) }
+    }
+    fn read_flagged_copy(&self, slot: u32, flag: u32, out: &mut [u8]) -> bool {
+        (**self).read_flagged_copy(slot, flag, out)
+    }
 }
 
 // SAFETY: forwards to `M`, which upholds the contract.
@@ -333,6 +381,13 @@ unsafe impl<M: RingMemory + ?Sized> RingMemory for std::sync::Arc<M> {
     }
     fn load_flagged(&self, slot: u32, word: u32) -> u64 {
         (**self).load_flagged(slot, word)
+    }
+    unsafe fn write_flagged_copy(&self, slot: u32, flag: u64) {
+        // SAFETY: forwarded to the caller.
+        unsafe { (**self).write_flagged_copy(slot, flag) }
+    }
+    fn read_flagged_copy(&self, slot: u32, flag: u32, out: &mut [u8]) -> bool {
+        (**self).read_flagged_copy(slot, flag, out)
     }
 }
 
