@@ -205,8 +205,8 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
     // storing 16-byte halves of the copy made the round trip 0.4 us
     // slower). The host takes the reply from it as soon as every word has
     // landed, without waiting for the fence and the tail below: H200,
-    // alternating processes, echo64 round trip 1.01-1.10x the floor with
-    // it, 1.30-1.54x without (BENCHMARKS.md). (32-bit index arithmetic: the
+    // alternating processes, echo64 round trip 2.9-3.1 us (0.94-1.13x the
+    // floor) with it, 4.0-4.3 us (1.30-1.54x) without (BENCHMARKS.md). (32-bit index arithmetic: the
     // slot and the flag need only the low bits, and the look's registers
     // are few.)
     const rk_u32 cw = l->outbox.slot_size / 4u; // copy words (<= 32 with a copy)
