@@ -337,6 +337,13 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
+/// Writes one `--only` part's file `name` into the output folder.
+fn write_part(config: &Config, name: &str, text: &str) -> Result<(), String> {
+    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
+    let path = config.out.join(name);
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// `--only calls`: the baselines and the actor round trips with the call's
 /// anatomy, to stdout and `calls.md` (for A/B runs of the round trip, e.g.
 /// with `RINGKERNEL_ACTOR_DEFINES`, without the rest of the program).
@@ -372,9 +379,7 @@ fn only_calls(rt: &Runtime, config: &Config) -> Result<(), String> {
     md.push('\n');
     anatomy::table(&mut md, &a, Some(floor));
     print!("{md}");
-    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
-    let path = config.out.join("calls.md");
-    std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))
+    write_part(config, "calls.md", &md)
 }
 
 /// `--only streams`: the hand-written block-batched streams and
@@ -410,9 +415,7 @@ fn only_streams(rt: &Runtime, config: &Config) -> Result<(), String> {
         ));
     }
     print!("{md}");
-    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
-    let path = config.out.join("streams.md");
-    std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_part(config, "streams.md", &md)?;
     let bad: u64 = all.iter().map(|t| t.bad).sum();
     if bad > 0 {
         return Err(format!("{bad} streamed replies failed their check"));
@@ -441,9 +444,7 @@ fn only_compile(config: &Config) -> Result<(), String> {
         ));
     }
     print!("{md}");
-    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
-    let path = config.out.join("compile.md");
-    std::fs::write(&path, md).map_err(|e| format!("{}: {e}", path.display()))
+    write_part(config, "compile.md", &md)
 }
 
 /// `--only k2k`: the K2K ping-pong per tier and the actor hops (with their
@@ -472,17 +473,12 @@ fn only_k2k(rt: &Runtime, config: &Config) -> Result<(), String> {
         "actor_hops": actor_hops::json(&hops, Some(&k)),
         "actor_hop_anatomy": hop_anatomy::json(&anatomy),
     });
-    std::fs::create_dir_all(&config.out).map_err(|e| format!("{}: {e}", config.out.display()))?;
-    for (name, text) in [
-        ("k2k.md", md),
-        (
-            "k2k.json",
-            serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
-        ),
-    ] {
-        let path = config.out.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
+    write_part(config, "k2k.md", &md)?;
+    write_part(
+        config,
+        "k2k.json",
+        &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
+    )?;
     let bad: u64 = k.tiers.iter().map(|t| t.errors).sum::<u64>() + hops.errors();
     if bad > 0 {
         return Err(format!(

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use ringkernel_device::control::{FaultKind, Lifecycle};
 use ringkernel_device::hlc::HlcTimestamp;
 use ringkernel_runtime::actor::{Actor, ActorError, RestartPolicy, SpawnOptions};
+use ringkernel_runtime::testing::patience;
 use ringkernel_runtime::Runtime;
 use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
 
@@ -230,18 +231,4 @@ fn check_reply(actor_id: u32, pong: &Pong, expected_seq: u64, last_receipt: &mut
     let receipt = hlc(pong);
     assert!(receipt > *last_receipt, "receipts strictly increase");
     *last_receipt = receipt;
-}
-
-/// `secs` seconds of waiting, times `RINGKERNEL_TEST_PATIENCE` (a whole
-/// number; 1 when unset), for deadlines that bound how long a whole
-/// scenario may take: `tools/gpu-racecheck.sh` raises them under the
-/// sanitizer, which slows the kernels 10-100x (the stream scenario got
-/// through 158 721 of its 200 000 messages in its 60 s there, 0 hazards).
-pub fn patience(secs: u64) -> Duration {
-    let scale = std::env::var("RINGKERNEL_TEST_PATIENCE")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(1)
-        .max(1);
-    Duration::from_secs(secs * scale)
 }

@@ -23,6 +23,8 @@ pub use delivery::*;
 pub use lifecycle::*;
 pub use wiring::*;
 
+pub use ringkernel_runtime::testing::patience;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -128,20 +130,6 @@ pub fn kernel(name: &str) -> KernelSource {
         layouts: Vec::new(),
         overflow_checks: true,
     }
-}
-
-/// `secs` seconds of waiting, times `RINGKERNEL_TEST_PATIENCE` (a whole
-/// number; 1 when unset): a test's deadlines for what must happen (a
-/// receipt, a stop) are generous for a normal run, and
-/// `tools/gpu-racecheck.sh` raises them under the sanitizer, which slows
-/// the kernels 10-100x (the block fan-in's stop missed its 10 s there).
-pub fn patience(secs: u64) -> Duration {
-    let scale = std::env::var("RINGKERNEL_TEST_PATIENCE")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(1)
-        .max(1);
-    Duration::from_secs(secs * scale)
 }
 
 /// `kernel(name)` for `placement`: under [`Placement::Block`] the same
