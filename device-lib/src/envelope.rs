@@ -72,6 +72,7 @@ impl EnvelopeHeader {
     ///
     /// # Panics
     /// If `slot` is shorter than [`ENVELOPE_HEADER_SIZE`].
+    #[inline]
     pub fn write_to(&self, slot: &mut [u8]) {
         let dst = &mut slot[..ENVELOPE_HEADER_SIZE];
         // SAFETY: `dst` is 64 writable bytes and EnvelopeHeader is 64 bytes
@@ -88,6 +89,7 @@ impl EnvelopeHeader {
     ///
     /// # Panics
     /// If `slot` is shorter than [`ENVELOPE_HEADER_SIZE`].
+    #[inline]
     pub fn read_from(slot: &[u8]) -> EnvelopeHeader {
         let src = &slot[..ENVELOPE_HEADER_SIZE];
         // SAFETY: 64 readable bytes; every bit pattern is a valid

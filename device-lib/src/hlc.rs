@@ -88,6 +88,7 @@ impl HlcClock {
     }
 
     /// A send or local event at physical time `pt` (`rk_hlc_send`).
+    #[inline]
     pub fn send(&mut self, pt: u64) -> HlcTimestamp {
         let t = &mut self.last;
         if pt > t.physical_ns {
@@ -102,6 +103,7 @@ impl HlcClock {
     /// Receipt of a message stamped `remote` at physical time `pt`
     /// (`rk_hlc_receive`). The result is greater than both the clock's last
     /// timestamp and `remote`.
+    #[inline]
     pub fn receive(&mut self, remote: &HlcTimestamp, pt: u64) -> HlcTimestamp {
         let t = &mut self.last;
         let (l, ml) = (t.physical_ns, remote.physical_ns);
@@ -120,6 +122,7 @@ impl HlcClock {
 }
 
 /// `(l, c + 1)`, or `(l + 1, 0)` when `c` is saturated (`rk_hlc_bump_`).
+#[inline]
 fn bump(t: &mut HlcTimestamp, l: u64, c: u32) {
     match c.checked_add(1) {
         Some(c) => {

@@ -157,15 +157,18 @@ impl RingLayout {
         RingLayout::new(capacity, slot)
     }
 
+    #[inline]
     pub fn capacity(&self) -> u32 {
         self.capacity
     }
 
+    #[inline]
     pub fn slot_size(&self) -> u32 {
         self.slot_size
     }
 
     /// Payload bytes a slot holds after its envelope header.
+    #[inline]
     pub fn max_payload(&self) -> usize {
         self.slot_size as usize - ENVELOPE_HEADER_SIZE
     }
@@ -208,11 +211,13 @@ impl RingLayout {
     }
 
     /// 8-byte words of each slot's flagged copy; 0 when there is none.
+    #[inline]
     pub fn ll_words(&self) -> u32 {
         self.ll_words
     }
 
     /// Byte offset of slot `slot`'s flagged copy from the ring's base.
+    #[inline]
     pub fn ll_offset(&self, slot: u32) -> usize {
         debug_assert!(slot < self.capacity && self.ll_words > 0);
         RING_SLOTS_OFFSET
@@ -221,6 +226,7 @@ impl RingLayout {
     }
 
     /// Byte offset of slot `slot` (< capacity) from the ring's base.
+    #[inline]
     pub fn slot_offset(&self, slot: u32) -> usize {
         debug_assert!(slot < self.capacity);
         RING_SLOTS_OFFSET + slot as usize * self.slot_size as usize

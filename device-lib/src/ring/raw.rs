@@ -86,6 +86,7 @@ impl RawRing {
         self.base.as_ptr()
     }
 
+    #[inline]
     fn index_cell(&self, index: RingIndex) -> &AtomicU64 {
         let offset = match index {
             RingIndex::Tail => core::mem::offset_of!(RingHeader, tail),
@@ -97,6 +98,7 @@ impl RawRing {
         unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(offset).cast()) }
     }
 
+    #[inline]
     fn slot_ptr(&self, slot: u32) -> *mut u8 {
         assert!(slot < self.layout.capacity(), "slot {slot} out of range");
         // SAFETY: slot_offset(slot) + slot_size <= layout.bytes(), inside
@@ -117,21 +119,26 @@ fn check_base(base: *mut u8) -> Result<NonNull<u8>, RingError> {
 // two AtomicU64 cells (the ones `rk_ring_*` uses); slots are the disjoint
 // regions the layout describes, valid per the constructor contracts.
 unsafe impl RingMemory for RawRing {
+    #[inline]
     fn layout(&self) -> RingLayout {
         self.layout
     }
+    #[inline]
     fn load(&self, index: RingIndex, order: Ordering) -> u64 {
         self.index_cell(index).load(order)
     }
+    #[inline]
     fn store(&self, index: RingIndex, value: u64, order: Ordering) {
         self.index_cell(index).store(value, order)
     }
+    #[inline(always)]
     unsafe fn with_slot<R>(&self, slot: u32, f: impl FnOnce(&[u8]) -> R) -> R {
         let ptr = self.slot_ptr(slot);
         // SAFETY: in bounds (slot_ptr), and the caller owns the slot, so no
         // one writes it while the shared slice lives.
         f(unsafe { core::slice::from_raw_parts(ptr, self.layout.slot_size() as usize) })
     }
+    #[inline(always)]
     unsafe fn with_slot_mut<R>(&self, slot: u32, f: impl FnOnce(&mut [u8]) -> R) -> R {
         let ptr = self.slot_ptr(slot);
         // SAFETY: in bounds, and the caller owns the slot exclusively.
@@ -253,12 +260,15 @@ impl Drop for HeapRing {
 
 // SAFETY: forwards to the RawRing, valid while `self` lives.
 unsafe impl RingMemory for HeapRing {
+    #[inline]
     fn layout(&self) -> RingLayout {
         self.ring.layout
     }
+    #[inline]
     fn load(&self, index: RingIndex, order: Ordering) -> u64 {
         self.ring.load(index, order)
     }
+    #[inline]
     fn store(&self, index: RingIndex, value: u64, order: Ordering) {
         self.ring.store(index, value, order)
     }

@@ -250,36 +250,37 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
     // and whether the consumer is done.
     let done = AtomicU64::new(0);
     let finished = AtomicBool::new(false);
-    let send = |next: &mut u64, batch: &mut Vec<M>| -> Result<(), String> {
+    // Messages are made straight into their inbox slots and replies
+    // checked straight from their outbox slots (`try_send_with`,
+    // `try_recv_with`), as the hand-written host loop does.
+    let send = |next: &mut u64| -> Result<(), String> {
         let room = window - (*next - 1 - done.load(Ordering::Acquire));
         if room > 0 {
-            batch.clear();
             let n = room.min(batch_max as u64);
-            batch.extend((*next..*next + n).map(&make));
-            *next += actor.try_send_batch(batch).map_err(err)? as u64;
+            let first = *next;
+            *next += actor
+                .try_send_with(n as usize, |i| make(first + i as u64))
+                .map_err(err)? as u64;
         }
         Ok(())
     };
-    let receive =
-        |replies: &mut Vec<R>, bad: &mut u64, idle: &mut Duration| -> Result<(), String> {
-            replies.clear();
-            let t0 = Instant::now();
-            actor
-                .try_recv_batch(replies, window as usize)
-                .map_err(err)?;
-            if replies.is_empty() {
-                *idle += t0.elapsed();
-            }
-            let mut seq = done.load(Ordering::Relaxed);
-            for r in replies.iter() {
+    let receive = |bad: &mut u64, idle: &mut Duration| -> Result<usize, String> {
+        let t0 = Instant::now();
+        let mut seq = done.load(Ordering::Relaxed);
+        let got = actor
+            .try_recv_with(window as usize, |r| {
                 seq += 1;
-                if *r != expected(seq) {
+                if r != expected(seq) {
                     *bad += 1;
                 }
-            }
-            done.store(seq, Ordering::Release);
-            Ok(())
-        };
+            })
+            .map_err(err)?;
+        if got == 0 {
+            *idle += t0.elapsed();
+        }
+        done.store(seq, Ordering::Release);
+        Ok(got)
+    };
     // The measuring loop (the consumer's): returns when the window closes.
     let measure = |mut step: Box<Step<'_>>| {
         let start = Instant::now();
@@ -314,8 +315,6 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
     match host {
         HostThreads::One => {
             let mut next = 1u64;
-            let mut batch = Vec::with_capacity(batch_max);
-            let mut replies = Vec::with_capacity(window as usize);
             // Diagnostics (RINGKERNEL_BENCH_STREAM_DIAG set): where the one
             // host thread's time goes, printed to stderr at the end (the
             // warm-up included; the clock readings cost ~2x25 ns a turn).
@@ -323,21 +322,21 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
             let mut turns = [0u64; 5]; // turns, sent, sending ns, received, receiving ns
             let result = measure(Box::new(|bad, idle| {
                 if !diag {
-                    send(&mut next, &mut batch)?;
-                    return receive(&mut replies, bad, idle);
+                    send(&mut next)?;
+                    return receive(bad, idle).map(drop);
                 }
                 let t0 = Instant::now();
                 let before = next;
-                send(&mut next, &mut batch)?;
+                send(&mut next)?;
                 let t1 = Instant::now();
-                let r = receive(&mut replies, bad, idle);
+                let got = receive(bad, idle)?;
                 let t2 = Instant::now();
                 turns[0] += 1;
                 turns[1] += next - before;
                 turns[2] += (t1 - t0).as_nanos() as u64;
-                turns[3] += replies.len() as u64;
+                turns[3] += got as u64;
                 turns[4] += (t2 - t1).as_nanos() as u64;
-                r
+                Ok(())
             }));
             if diag {
                 let [n, sent, send_ns, got, recv_ns] = turns;
@@ -356,14 +355,12 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
         HostThreads::Two => std::thread::scope(|scope| {
             let producer = scope.spawn(|| -> Result<(), String> {
                 let mut next = 1u64;
-                let mut batch = Vec::with_capacity(batch_max);
                 while !finished.load(Ordering::Acquire) {
-                    send(&mut next, &mut batch)?;
+                    send(&mut next)?;
                 }
                 Ok(())
             });
-            let mut replies = Vec::with_capacity(window as usize);
-            let result = measure(Box::new(move |bad, idle| receive(&mut replies, bad, idle)));
+            let result = measure(Box::new(|bad, idle| receive(bad, idle).map(drop)));
             producer
                 .join()
                 .map_err(|_| "the producer panicked".to_string())??;
@@ -393,7 +390,7 @@ pub fn streams(rt: &Runtime, config: &Config) -> Result<Vec<Throughput>, String>
         echo.stop().map_err(err)?;
         out.push(Throughput {
             name: format!("RingKernel stream, 64 B, {}", host.label()),
-            what: "Actor::try_send_batch / try_recv_batch; 64 B payloads with full 64 B envelopes both ways (128 B slots), every reply checked; echo64 (one thread per message)".into(),
+            what: "Actor::try_send_with / try_recv_with (messages made in their slots, replies checked in theirs); 64 B payloads with full 64 B envelopes both ways (128 B slots), every reply checked; echo64 (one thread per message)".into(),
             messages,
             elapsed,
             bytes_in: 128,

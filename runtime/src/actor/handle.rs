@@ -137,6 +137,21 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
         self.core.try_send_batch(msgs)
     }
 
+    /// [`Actor::try_send_batch`] without the slice: sends up to `n`
+    /// messages, the i-th being `make(i)`, each written straight into its
+    /// inbox slot, as many as the inbox has room for now; returns how many
+    /// (0 when it is full). `make` is called exactly once for each message
+    /// sent, in order, and never for one that is not. The fastest way to
+    /// stream from one thread: no buffer of messages is filled and read
+    /// again.
+    pub fn try_send_with(
+        &self,
+        n: usize,
+        make: impl FnMut(usize) -> M,
+    ) -> Result<usize, ActorError> {
+        self.core.try_send_with(n, make)
+    }
+
     /// Sends all of `msgs` in order, waiting while the inbox is full.
     pub fn send_batch(&self, msgs: &[M]) -> Result<(), ActorError> {
         self.core.send_batch(msgs)
@@ -148,6 +163,16 @@ impl<M: Copy, R: Copy, S: Copy> Actor<M, R, S> {
     /// (replies before it are returned first), as [`Actor::recv`] would.
     pub fn try_recv_batch(&self, out: &mut Vec<R>, max: usize) -> Result<usize, ActorError> {
         self.core.try_recv_batch(out, max)
+    }
+
+    /// [`Actor::try_recv_batch`] without the `Vec`: hands up to `max`
+    /// replies that are already there to `each`, in order, each read
+    /// straight from its outbox slot, and returns how many. Dead letters
+    /// are reported as [`Actor::try_recv_batch`] reports them: the replies
+    /// before one are handed over first, then the call that finds it at
+    /// the front returns it as its error.
+    pub fn try_recv_with(&self, max: usize, each: impl FnMut(R)) -> Result<usize, ActorError> {
+        self.core.try_recv_with(max, each)
     }
 
     /// [`Actor::try_recv_batch`], waiting for at least one reply (or

@@ -12,14 +12,26 @@ impl ActorCore {
     /// One host clock reading stamps the batch (the HLC send rule per
     /// message, so the stamps still strictly increase).
     pub fn try_send_batch<M: Copy>(&self, msgs: &[M]) -> Result<usize, ActorError> {
-        self.push_values(msgs).map(|(sent, _)| sent)
+        self.push_values(msgs.len(), |i| msgs[i])
+            .map(|(sent, _)| sent)
+    }
+
+    /// [`ActorCore::try_send_batch`] of the messages `make(0)`,
+    /// `make(1)`, ... up to `n` of them: each is written straight into its
+    /// slot, and `make` is called once for each message sent, in order.
+    pub fn try_send_with<M: Copy>(
+        &self,
+        n: usize,
+        make: impl FnMut(usize) -> M,
+    ) -> Result<usize, ActorError> {
+        self.push_values(n, make).map(|(sent, _)| sent)
     }
 
     /// Pushes one typed message, waiting while the inbox is full; returns
     /// its correlation id. (No intermediate byte buffer: the round-trip path.)
     pub fn send_value<M: Copy>(&self, msg: &M) -> Result<u64, ActorError> {
         poll(None, |full| {
-            let (sent, correlation) = self.push_values(std::slice::from_ref(msg))?;
+            let (sent, correlation) = self.push_values(1, |_| *msg)?;
             if sent == 1 {
                 return Ok(Some(correlation));
             }
@@ -31,9 +43,14 @@ impl ActorCore {
         .map(|c| c.expect("no deadline"))
     }
 
-    /// [`ActorCore::try_send_batch`], also returning the first message's
-    /// correlation id (the others follow it).
-    fn push_values<M: Copy>(&self, msgs: &[M]) -> Result<(usize, u64), ActorError> {
+    /// Pushes up to `count` messages, the i-th `make(i)` written straight
+    /// into its slot, as many as there is room for; returns how many and the
+    /// first one's correlation id (the others follow it).
+    fn push_values<M: Copy>(
+        &self,
+        count: usize,
+        mut make: impl FnMut(usize) -> M,
+    ) -> Result<(usize, u64), ActorError> {
         let mut tx = lock(&self.tx);
         if tx.stopped {
             return Err(ActorError::Stopped {
@@ -41,7 +58,7 @@ impl ActorCore {
             });
         }
         self.check_context()?;
-        if msgs.is_empty() {
+        if count == 0 {
             return Ok((0, tx.next_correlation));
         }
         let size = std::mem::size_of::<M>();
@@ -53,7 +70,7 @@ impl ActorCore {
             )));
         }
         let first = tx.next_correlation;
-        let n = (tx.producer.space() as usize).min(msgs.len());
+        let n = (tx.producer.space() as usize).min(count);
         if n == 0 {
             return Ok((0, first));
         }
@@ -74,13 +91,6 @@ impl ActorCore {
             }
             stamp0
         };
-        let stamp = |i: usize| match stamps.get(i) {
-            Some(t) => *t,
-            None => HlcTimestamp {
-                logical: stamp0.logical + i as u32,
-                ..stamp0
-            },
-        };
         let template = EnvelopeHeader {
             type_id: self.info.message_type_id,
             payload_size: size as u32,
@@ -88,7 +98,7 @@ impl ActorCore {
             dest_actor: self.info.id,
             correlation_id: 0,
             sequence: 0,
-            hlc: HlcTimestamp::default(),
+            hlc: stamp0,
             flags: if self.info.abi.reply_size == 0 {
                 flags::NO_REPLY
             } else {
@@ -98,24 +108,27 @@ impl ActorCore {
         };
         let sent = tx.producer.push_batch(n, |i, slot| {
             let correlation = first + i as u64;
-            let header = EnvelopeHeader {
+            let hlc = if stamps.is_empty() {
+                HlcTimestamp {
+                    logical: stamp0.logical + i as u32,
+                    ..stamp0
+                }
+            } else {
+                stamps[i]
+            };
+            EnvelopeHeader {
                 correlation_id: correlation,
                 sequence: correlation,
-                hlc: stamp(i),
+                hlc,
                 ..template
-            };
-            header.write_to(slot);
+            }
+            .write_to(slot);
             let payload = &mut slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + size];
-            // SAFETY: copies the `size` bytes of a live `M` (plain data;
-            // padding bytes are copied as they are, never interpreted) into
-            // `size` writable bytes of the slot.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    (&msgs[i] as *const M).cast::<u8>(),
-                    payload.as_mut_ptr(),
-                    size,
-                )
-            };
+            // SAFETY: `payload` is `size_of::<M>()` writable bytes; the
+            // unaligned write assumes no alignment of the slot. (M is plain
+            // data: its padding bytes are copied as they are, never
+            // interpreted.)
+            unsafe { payload.as_mut_ptr().cast::<M>().write_unaligned(make(i)) };
         });
         debug_assert_eq!(sent, n, "space() promised the slots");
         tx.next_correlation += sent as u64;
@@ -152,6 +165,16 @@ impl ActorCore {
         out: &mut Vec<R>,
         max: usize,
     ) -> Result<usize, ActorError> {
+        self.try_recv_with(max, |r| out.push(r))
+    }
+
+    /// [`ActorCore::try_recv_batch`] handing each reply to `each`, in
+    /// order, read straight from its slot (no intermediate buffer).
+    pub fn try_recv_with<R: Copy>(
+        &self,
+        max: usize,
+        mut each: impl FnMut(R),
+    ) -> Result<usize, ActorError> {
         if self.info.abi.reply_size == 0 {
             return Err(ActorError::NoReplies {
                 actor: self.actor(),
@@ -175,7 +198,7 @@ impl ActorCore {
                 let e = rx.stash.pop_front().expect("front exists");
                 let e = self.accept(&mut rx, e)?;
                 // SAFETY: accept() checked the reply's type id and size.
-                out.push(unsafe { from_bytes(&e.payload) });
+                each(unsafe { from_bytes(&e.payload) });
                 taken += 1;
             }
             if taken == max || !rx.stash.is_empty() {
@@ -195,7 +218,7 @@ impl ActorCore {
                     let payload = &slot[ENVELOPE_HEADER_SIZE..ENVELOPE_HEADER_SIZE + size];
                     // SAFETY: `size` bytes of a reply of type `R` (its type
                     // id and size checked), written by the kernel as an `R`.
-                    out.push(unsafe { payload.as_ptr().cast::<R>().read_unaligned() });
+                    each(unsafe { payload.as_ptr().cast::<R>().read_unaligned() });
                 } else {
                     // A dead letter, and everything behind it, waits in order.
                     let len = (header.payload_size as usize).min(slot.len() - ENVELOPE_HEADER_SIZE);

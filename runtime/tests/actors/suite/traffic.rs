@@ -154,8 +154,9 @@ pub fn many(backend: &dyn Spawn, count: u32) {
     }
 }
 
-/// `n` messages streamed through `send_batch`/`recv_batch` in batches of
-/// varying size, with a `call` now and then (its reply is taken out of
+/// `n` messages streamed in batches of varying size, through buffers
+/// (`try_send_batch`/`try_recv_batch`) and in place (`try_send_with`/
+/// `try_recv_with`) on alternate turns, with a `call` now and then (its reply is taken out of
 /// order; the replies it passes are kept for the batch receive): every
 /// reply exactly once, in order, right payload, receipt stamps strictly
 /// increasing.
@@ -167,16 +168,37 @@ pub fn stream<S: Copy>(actor: &Actor<Ping, Pong, S>, n: u64) {
     let mut batch = Vec::new();
     let mut replies = Vec::new();
     let mut last_receipt = (0u64, 0u32);
+    let mut turn = 0u64;
     let deadline = Instant::now() + patience(60);
     while received < n {
         assert!(
             Instant::now() < deadline,
             "stream stalled at {received} of {n}"
         );
+        // Odd turns stream in place: `try_send_with` makes exactly the
+        // messages it sends, `try_recv_with` hands the replies over from
+        // their slots; even turns go through buffers.
+        let in_place = turn % 2 == 1;
+        turn += 1;
         if sent < n {
-            batch.clear();
-            batch.extend((sent + 1..=n.min(sent + size as u64)).map(ping));
-            sent += actor.try_send_batch(&batch).expect("send") as u64;
+            let want = n.min(sent + size as u64) - sent;
+            if in_place {
+                let mut made = 0u64;
+                let first = sent + 1;
+                let took = actor
+                    .try_send_with(want as usize, |i| {
+                        assert_eq!(i as u64, made, "messages are made in order, once each");
+                        made += 1;
+                        ping(first + i as u64)
+                    })
+                    .expect("send") as u64;
+                assert_eq!(took, made, "a message made is a message sent");
+                sent += took;
+            } else {
+                batch.clear();
+                batch.extend((sent + 1..=sent + want).map(ping));
+                sent += actor.try_send_batch(&batch).expect("send") as u64;
+            }
             size = size * 7 % 300 + 1;
         }
         if size % 37 == 0 {
@@ -186,13 +208,24 @@ pub fn stream<S: Copy>(actor: &Actor<Ping, Pong, S>, n: u64) {
             let pong = actor.call(&ping(1 << 40 | calls)).expect("call");
             assert_eq!(pong.seq, 1 << 40 | calls);
         }
-        replies.clear();
-        actor.try_recv_batch(&mut replies, 500).expect("recv");
-        for pong in &replies {
-            received += 1;
-            check_reply(actor.id(), pong, received, &mut last_receipt);
+        if in_place {
+            let handed = actor
+                .try_recv_with(500, |pong| {
+                    received += 1;
+                    check_reply(actor.id(), &pong, received, &mut last_receipt);
+                })
+                .expect("recv");
+            assert!(handed <= 500);
+        } else {
+            replies.clear();
+            actor.try_recv_batch(&mut replies, 500).expect("recv");
+            for pong in &replies {
+                received += 1;
+                check_reply(actor.id(), pong, received, &mut last_receipt);
+            }
         }
     }
+    assert!(matches!(actor.try_recv_with(10, |_| unreachable!()), Ok(0)));
     assert!(matches!(actor.try_recv_batch(&mut replies, 10), Ok(0)));
     let stats = actor.stats().unwrap();
     assert_eq!(
