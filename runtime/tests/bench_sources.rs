@@ -339,6 +339,12 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         let symbol = format!("{prefix}_hop_hops_done");
         let src = hop_system_source(output, &symbol, tier);
         let ptx = compile(&src, Arch::SM_90);
+        // For reading a hop system's PTX (and SASS) by hand:
+        // RINGKERNEL_DUMP_HOP_PTX=DIR writes DIR/SYMBOL.ptx.
+        if let Some(dir) = std::env::var_os("RINGKERNEL_DUMP_HOP_PTX") {
+            std::fs::write(std::path::Path::new(&dir).join(format!("{symbol}.ptx")), &ptx)
+                .expect("RINGKERNEL_DUMP_HOP_PTX: a writable directory");
+        }
         assert!(ptx.contains(&format!(".entry {symbol}(")), "{symbol}");
         // The K2K claims (a relaxed CAS on an inbox's tail, from the
         // sender's guess: rk_k2k_mp in global memory, rk_k2k_mbar_mp in the
