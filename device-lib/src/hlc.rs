@@ -119,6 +119,30 @@ impl HlcClock {
         }
         *t
     }
+
+    /// The receive rule for each of `remote`, in order, all at physical
+    /// time `pt`: the clock ends where [`HlcClock::receive`] one by one
+    /// leaves it. A host receiving a batch of replies in one go does this.
+    /// When `pt` is past the clock and every stamp (the usual case: the
+    /// replies were stamped before the host looked), that is `(pt, n - 1)`
+    /// without a pass of the rule: the first receipt takes `(pt, 0)`, each
+    /// later one finds the clock's physical part ahead of its stamp's and
+    /// bumps the counter.
+    pub fn receive_all(&mut self, remote: &[HlcTimestamp], pt: u64) {
+        let Some(latest) = remote.iter().map(|t| t.physical_ns).max() else {
+            return;
+        };
+        if pt > self.last.physical_ns.max(latest) {
+            if let Ok(c) = u32::try_from(remote.len() - 1) {
+                self.last.physical_ns = pt;
+                self.last.logical = c;
+                return;
+            }
+        }
+        for t in remote {
+            self.receive(t, pt);
+        }
+    }
 }
 
 /// `(l, c + 1)`, or `(l + 1, 0)` when `c` is saturated (`rk_hlc_bump_`).
@@ -183,6 +207,27 @@ mod tests {
         // l' == m.l only: m.c + 1.
         assert_eq!(clock.receive(&ts(300, 5), 90).clock_part(), (300, 6));
         assert_eq!(clock.last.node, 1);
+    }
+
+    #[test]
+    fn receive_all_is_receive_one_by_one() {
+        // The shortcut (pt past everything) and the rule's other branches.
+        for (start, stamps, pt) in [
+            (ts(100, 3), vec![ts(150, 4), ts(160, 0), ts(160, 1)], 200),
+            (ts(100, 3), vec![ts(150, 4), ts(260, 0), ts(160, 1)], 200),
+            (ts(300, 3), vec![ts(150, 4), ts(160, 0)], 200),
+            (ts(100, 3), vec![ts(100, 9), ts(100, 2)], 100),
+            (ts(100, 3), vec![], 200),
+        ] {
+            let mut one_by_one = HlcClock::new(1);
+            one_by_one.last = start;
+            let mut all = one_by_one;
+            for t in &stamps {
+                one_by_one.receive(t, pt);
+            }
+            all.receive_all(&stamps, pt);
+            assert_eq!(all, one_by_one, "{start:?} {stamps:?} at {pt}");
+        }
     }
 
     #[test]
@@ -319,6 +364,24 @@ mod tests {
                 let r = clock.receive(m, pt);
                 prop_assert_eq!((r.physical_ns, i64::from(r.logical)), expected);
             }
+        }
+
+        #[test]
+        fn receive_all_ends_where_receiving_one_by_one_does(
+            start_l in 0u64..40,
+            start_c in 0u32..5,
+            pt in 0u64..60,
+            remotes in prop::collection::vec((0u64..40, 0u32..5), 0..70),
+        ) {
+            let remotes: Vec<HlcTimestamp> = remotes.iter().map(|&(l, c)| ts(l, c)).collect();
+            let mut one_by_one = HlcClock::new(9);
+            one_by_one.last = ts(start_l, start_c);
+            let mut all = one_by_one;
+            for m in &remotes {
+                one_by_one.receive(m, pt);
+            }
+            all.receive_all(&remotes, pt);
+            prop_assert_eq!(all, one_by_one);
         }
     }
 }

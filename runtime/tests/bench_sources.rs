@@ -342,8 +342,11 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         // For reading a hop system's PTX (and SASS) by hand:
         // RINGKERNEL_DUMP_HOP_PTX=DIR writes DIR/SYMBOL.ptx.
         if let Some(dir) = std::env::var_os("RINGKERNEL_DUMP_HOP_PTX") {
-            std::fs::write(std::path::Path::new(&dir).join(format!("{symbol}.ptx")), &ptx)
-                .expect("RINGKERNEL_DUMP_HOP_PTX: a writable directory");
+            std::fs::write(
+                std::path::Path::new(&dir).join(format!("{symbol}.ptx")),
+                &ptx,
+            )
+            .expect("RINGKERNEL_DUMP_HOP_PTX: a writable directory");
         }
         assert!(ptx.contains(&format!(".entry {symbol}(")), "{symbol}");
         // The K2K claims (a relaxed CAS on an inbox's tail, from the

@@ -252,35 +252,52 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
     let finished = AtomicBool::new(false);
     // Messages are made straight into their inbox slots and replies
     // checked straight from their outbox slots (`try_send_with`,
-    // `try_recv_with`), as the hand-written host loop does.
-    let send = |next: &mut u64| -> Result<(), String> {
+    // `try_recv_with`), as the hand-written host loop does. With
+    // RINGKERNEL_BENCH_STREAM_BUFFERED set, through the buffered API
+    // instead (`try_send_batch` from a `Vec`, `try_recv_batch` into one),
+    // for an A/B of the two in one build.
+    let buffered = std::env::var_os("RINGKERNEL_BENCH_STREAM_BUFFERED").is_some();
+    let send = |next: &mut u64, batch: &mut Vec<M>| -> Result<(), String> {
         let room = window - (*next - 1 - done.load(Ordering::Acquire));
         if room > 0 {
             let n = room.min(batch_max as u64);
             let first = *next;
-            *next += actor
-                .try_send_with(n as usize, |i| make(first + i as u64))
-                .map_err(err)? as u64;
+            *next += if buffered {
+                batch.clear();
+                batch.extend((first..first + n).map(&make));
+                actor.try_send_batch(batch)
+            } else {
+                actor.try_send_with(n as usize, |i| make(first + i as u64))
+            }
+            .map_err(err)? as u64;
         }
         Ok(())
     };
-    let receive = |bad: &mut u64, idle: &mut Duration| -> Result<usize, String> {
-        let t0 = Instant::now();
-        let mut seq = done.load(Ordering::Relaxed);
-        let got = actor
-            .try_recv_with(window as usize, |r| {
+    let receive =
+        |replies: &mut Vec<R>, bad: &mut u64, idle: &mut Duration| -> Result<usize, String> {
+            let t0 = Instant::now();
+            let mut seq = done.load(Ordering::Relaxed);
+            let mut check = |r: R| {
                 seq += 1;
                 if r != expected(seq) {
                     *bad += 1;
                 }
-            })
+            };
+            let got = if buffered {
+                replies.clear();
+                let got = actor.try_recv_batch(replies, window as usize);
+                replies.iter().for_each(|r| check(*r));
+                got
+            } else {
+                actor.try_recv_with(window as usize, check)
+            }
             .map_err(err)?;
-        if got == 0 {
-            *idle += t0.elapsed();
-        }
-        done.store(seq, Ordering::Release);
-        Ok(got)
-    };
+            if got == 0 {
+                *idle += t0.elapsed();
+            }
+            done.store(seq, Ordering::Release);
+            Ok(got)
+        };
     // The measuring loop (the consumer's): returns when the window closes.
     let measure = |mut step: Box<Step<'_>>| {
         let start = Instant::now();
@@ -315,6 +332,8 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
     match host {
         HostThreads::One => {
             let mut next = 1u64;
+            let mut batch = Vec::with_capacity(batch_max);
+            let mut replies = Vec::with_capacity(window as usize);
             // Diagnostics (RINGKERNEL_BENCH_STREAM_DIAG set): where the one
             // host thread's time goes, printed to stderr at the end (the
             // warm-up included; the clock readings cost ~2x25 ns a turn).
@@ -322,14 +341,14 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
             let mut turns = [0u64; 5]; // turns, sent, sending ns, received, receiving ns
             let result = measure(Box::new(|bad, idle| {
                 if !diag {
-                    send(&mut next)?;
-                    return receive(bad, idle).map(drop);
+                    send(&mut next, &mut batch)?;
+                    return receive(&mut replies, bad, idle).map(drop);
                 }
                 let t0 = Instant::now();
                 let before = next;
-                send(&mut next)?;
+                send(&mut next, &mut batch)?;
                 let t1 = Instant::now();
-                let got = receive(bad, idle)?;
+                let got = receive(&mut replies, bad, idle)?;
                 let t2 = Instant::now();
                 turns[0] += 1;
                 turns[1] += next - before;
@@ -355,12 +374,16 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
         HostThreads::Two => std::thread::scope(|scope| {
             let producer = scope.spawn(|| -> Result<(), String> {
                 let mut next = 1u64;
+                let mut batch = Vec::with_capacity(batch_max);
                 while !finished.load(Ordering::Acquire) {
-                    send(&mut next)?;
+                    send(&mut next, &mut batch)?;
                 }
                 Ok(())
             });
-            let result = measure(Box::new(|bad, idle| receive(bad, idle).map(drop)));
+            let mut replies = Vec::with_capacity(window as usize);
+            let result = measure(Box::new(move |bad, idle| {
+                receive(&mut replies, bad, idle).map(drop)
+            }));
             producer
                 .join()
                 .map_err(|_| "the producer panicked".to_string())??;

@@ -232,10 +232,7 @@ impl ActorCore {
                 // The receive rule for each, in order, at one physical time,
                 // under one short lock (a sending thread may need the clock).
                 let pt = host_time_ns();
-                let mut clock = lock(&self.clock);
-                for t in stamps.iter() {
-                    clock.receive(t, pt);
-                }
+                lock(&self.clock).receive_all(stamps, pt);
             }
             taken += popped - rx.stash.len();
             if rx.stash.is_empty() || taken > 0 {
