@@ -340,10 +340,35 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         let src = hop_system_source(output, &symbol, tier);
         let ptx = compile(&src, Arch::SM_90);
         // For reading a hop system's PTX (and SASS) by hand:
-        // RINGKERNEL_DUMP_HOP_PTX=DIR writes DIR/SYMBOL.ptx.
+        // RINGKERNEL_DUMP_HOP_PTX=DIR writes DIR/SYMBOL.ptx, and
+        // DIR/SYMBOL.lines.ptx and DIR/SYMBOL.k2k_traced.lines.ptx (with
+        // line information, so `nvdisasm -g` maps the SASS to the headers'
+        // lines; the second with the K2K loop trace's clock64 marks between
+        // the stages), both with RINGKERNEL_ACTOR_DEFINES' defines, as the
+        // runtime would compile them.
         if let Some(dir) = std::env::var_os("RINGKERNEL_DUMP_HOP_PTX") {
-            std::fs::write(std::path::Path::new(&dir).join(format!("{symbol}.ptx")), &ptx)
+            let dir = std::path::Path::new(&dir);
+            std::fs::write(dir.join(format!("{symbol}.ptx")), &ptx)
                 .expect("RINGKERNEL_DUMP_HOP_PTX: a writable directory");
+            let defines: Vec<String> = std::env::var("RINGKERNEL_ACTOR_DEFINES")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|pair| format!("-D{pair}"))
+                .collect();
+            for (suffix, trace) in [
+                ("lines", None),
+                ("k2k_traced.lines", Some("-DRK_ACTOR_TRACE=2")),
+            ] {
+                let mut with = src.clone();
+                with.options.extend(defines.iter().cloned());
+                with.options.extend(trace.map(str::to_string));
+                let image = Compiler::without_cache()
+                    .line_info(true)
+                    .compile(&with, Target::Ptx(Arch::SM_90))
+                    .unwrap_or_else(|e| panic!("{symbol} ({suffix}): {e}"));
+                std::fs::write(dir.join(format!("{symbol}.{suffix}.ptx")), &image.image)
+                    .expect("RINGKERNEL_DUMP_HOP_PTX: a writable directory");
+            }
         }
         assert!(ptx.contains(&format!(".entry {symbol}(")), "{symbol}");
         // The K2K claims (a relaxed CAS on an inbox's tail, from the
