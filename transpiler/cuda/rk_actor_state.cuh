@@ -188,6 +188,35 @@ enum rk_actor_command : rk_u32 {
 #define RK_ACTOR_K2K_SPIN_WARM_CYCLES 8192u
 #endif
 
+// Address-space hints on the K2K hop's path (each 1 by default; 0 through
+// RINGKERNEL_ACTOR_DEFINES gives the code before it, for an A/B).
+// Pointers the loop hands on through memory (the handler's context, ring
+// views) reach NVVM as generic addresses, and every access through them is
+// a generic LD.E/ST.E that the hardware resolves to shared memory at run
+// time, with a longer latency than LDS/STS, serialised against the stores
+// around it (the compiler cannot tell the two apart): the hop systems'
+// SASS (bench_sources, RINGKERNEL_DUMP_HOP_PTX) had about 25 generic
+// accesses per hop on the critical path. A pointer known to be in this
+// block's shared memory is told to NVVM with __builtin_assume(__isShared(p))
+// (RK_ACTOR_ASSUME_SHARED), which makes its accesses LDS/STS.
+//   RK_ACTOR_SEND_SHARED_STATE: in rk_actor_send_to, the leader's state and
+//     the descriptor (always the loop's __shared__ copies: rk_actor_main).
+//   RK_ACTOR_K2K_SHARED_INBOX: in the shared tiers (block, cluster), the
+//     consumer's own K2K inbox (this block's dynamic shared memory): its
+//     header reads at each K2K batch's publication (B1) and the staging's
+//     slot loads. (Not the destination's slot in the block tier's send:
+//     STS instead of posted ST.E stores, but ptxas then spilled in three
+//     of the K2K suite's block systems, k2k_sources.)
+// (Alone, the first made ptxas spill in the K2K-traced block-tier hop
+// system, bench_sources; together they assemble without spills.)
+#ifndef RK_ACTOR_SEND_SHARED_STATE
+#define RK_ACTOR_SEND_SHARED_STATE 1
+#endif
+#ifndef RK_ACTOR_K2K_SHARED_INBOX
+#define RK_ACTOR_K2K_SHARED_INBOX 1
+#endif
+#define RK_ACTOR_ASSUME_SHARED(p) __builtin_assume(__isShared(p))
+
 // Diagnostics: with RK_ACTOR_TRACE defined to 1 (the runtime adds
 // -DRK_ACTOR_TRACE=1 when RINGKERNEL_ACTOR_TRACE is set), the leader times
 // each host batch's stages in SM cycles (clock64) and accumulates them in
