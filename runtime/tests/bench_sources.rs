@@ -466,3 +466,82 @@ fn the_hop_systems_compile_with_the_k2k_loop_trace() {
         );
     }
 }
+
+/// PTX loads with no state space: generic addresses, which the hardware
+/// resolves at run time (`ld.u32`, `ld.v4.u32`, not `ld.shared.*`,
+/// `ld.local.*`, ...).
+fn generic_loads(ptx: &str) -> usize {
+    ptx.lines()
+        .map(|line| {
+            let line = line.trim_start();
+            // A predicate guard first (`@%p1 ld...`), if any.
+            match line.strip_prefix('@') {
+                Some(rest) => rest.split_once(' ').map_or("", |(_, op)| op.trim_start()),
+                None => line,
+            }
+        })
+        .filter_map(|op| op.strip_prefix("ld."))
+        .filter(|rest| {
+            let space = rest.split(['.', ' ', '\t']).next().unwrap_or("");
+            !["shared", "local", "global", "param", "const", "volatile"].contains(&space)
+                || rest.starts_with("volatile.u")
+                || rest.starts_with("volatile.v")
+        })
+        .count()
+}
+
+/// The K2K hop's path reads as shared memory what is in shared memory
+/// (rk_actor_state.cuh's address-space hints): with the defaults, each hop
+/// system has fewer generic loads than with RK_ACTOR_SEND_SHARED_STATE=0
+/// and RK_ACTOR_K2K_SHARED_INBOX=0 (the code before them), and in the
+/// shared tiers more 16-byte shared loads (the staging of a K2K slot);
+/// both variants, and the one that defers a K2K batch's counters and
+/// heartbeat (RK_ACTOR_K2K_STATS_CYCLES), plain and K2K-traced, assemble
+/// without spills (`compile`), so an A/B of each on a GPU measures the
+/// same kernel but for the switch.
+#[test]
+fn the_hop_path_reads_shared_memory_as_shared_memory() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    for (placement, tier, shared_tier) in [
+        (Placement::Gpu, K2kTier::Global, false),
+        (Placement::Cluster, K2kTier::Cluster, true),
+        (Placement::Block, K2kTier::Block, true),
+    ] {
+        let transpiled = hop_system::kernel(placement, "hop")
+            .transpile()
+            .unwrap_or_else(|e| panic!("hops.rs ({placement:?}): {e}"));
+        let src = hop_system_source(&transpiled.cuda, "rk_hints_hops", tier);
+        let with_options = |options: &[&str]| {
+            let mut s = src.clone();
+            s.options.extend(options.iter().map(|o| o.to_string()));
+            s
+        };
+        let hinted = compile(&src, Arch::SM_90);
+        let generic = compile(
+            &with_options(&[
+                "-DRK_ACTOR_SEND_SHARED_STATE=0",
+                "-DRK_ACTOR_K2K_SHARED_INBOX=0",
+            ]),
+            Arch::SM_90,
+        );
+        let (h, g) = (generic_loads(&hinted), generic_loads(&generic));
+        assert!(
+            h < g,
+            "{placement:?}: {h} generic loads with the hints, {g} without"
+        );
+        let shared16 = |ptx: &str| ptx.matches("ld.shared.v4").count();
+        if shared_tier {
+            assert!(
+                shared16(&hinted) > shared16(&generic),
+                "{placement:?}: the K2K staging does not load its slot as shared memory"
+            );
+        }
+        for trace in [None, Some("-DRK_ACTOR_TRACE=2")] {
+            let mut options = vec!["-DRK_ACTOR_K2K_STATS_CYCLES=65536"];
+            options.extend(trace);
+            compile(&with_options(&options), Arch::SM_90);
+        }
+    }
+}
