@@ -340,13 +340,35 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         let src = hop_system_source(output, &symbol, tier);
         let ptx = compile(&src, Arch::SM_90);
         // For reading a hop system's PTX (and SASS) by hand:
-        // RINGKERNEL_DUMP_HOP_PTX=DIR writes DIR/SYMBOL.ptx.
+        // RINGKERNEL_DUMP_HOP_PTX=DIR writes DIR/SYMBOL.ptx, and
+        // DIR/SYMBOL.lines.ptx and DIR/SYMBOL.k2k_traced.lines.ptx (with
+        // line information, so `nvdisasm -g` maps the SASS to the headers'
+        // lines; the second with the K2K loop trace's clock64 marks between
+        // the stages), both with RINGKERNEL_ACTOR_DEFINES' defines, as the
+        // runtime would compile them.
         if let Some(dir) = std::env::var_os("RINGKERNEL_DUMP_HOP_PTX") {
-            std::fs::write(
-                std::path::Path::new(&dir).join(format!("{symbol}.ptx")),
-                &ptx,
-            )
-            .expect("RINGKERNEL_DUMP_HOP_PTX: a writable directory");
+            let dir = std::path::Path::new(&dir);
+            std::fs::write(dir.join(format!("{symbol}.ptx")), &ptx)
+                .expect("RINGKERNEL_DUMP_HOP_PTX: a writable directory");
+            let defines: Vec<String> = std::env::var("RINGKERNEL_ACTOR_DEFINES")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|pair| format!("-D{pair}"))
+                .collect();
+            for (suffix, trace) in [
+                ("lines", None),
+                ("k2k_traced.lines", Some("-DRK_ACTOR_TRACE=2")),
+            ] {
+                let mut with = src.clone();
+                with.options.extend(defines.iter().cloned());
+                with.options.extend(trace.map(str::to_string));
+                let image = Compiler::without_cache()
+                    .line_info(true)
+                    .compile(&with, Target::Ptx(Arch::SM_90))
+                    .unwrap_or_else(|e| panic!("{symbol} ({suffix}): {e}"));
+                std::fs::write(dir.join(format!("{symbol}.{suffix}.ptx")), &image.image)
+                    .expect("RINGKERNEL_DUMP_HOP_PTX: a writable directory");
+            }
         }
         assert!(ptx.contains(&format!(".entry {symbol}(")), "{symbol}");
         // The K2K claims (a relaxed CAS on an inbox's tail, from the
@@ -442,5 +464,84 @@ fn the_hop_systems_compile_with_the_k2k_loop_trace() {
             t > p,
             "{placement:?}: the K2K-traced loop reads %globaltimer {t} times, the plain one {p}"
         );
+    }
+}
+
+/// PTX loads with no state space: generic addresses, which the hardware
+/// resolves at run time (`ld.u32`, `ld.v4.u32`, not `ld.shared.*`,
+/// `ld.local.*`, ...).
+fn generic_loads(ptx: &str) -> usize {
+    ptx.lines()
+        .map(|line| {
+            let line = line.trim_start();
+            // A predicate guard first (`@%p1 ld...`), if any.
+            match line.strip_prefix('@') {
+                Some(rest) => rest.split_once(' ').map_or("", |(_, op)| op.trim_start()),
+                None => line,
+            }
+        })
+        .filter_map(|op| op.strip_prefix("ld."))
+        .filter(|rest| {
+            let space = rest.split(['.', ' ', '\t']).next().unwrap_or("");
+            !["shared", "local", "global", "param", "const", "volatile"].contains(&space)
+                || rest.starts_with("volatile.u")
+                || rest.starts_with("volatile.v")
+        })
+        .count()
+}
+
+/// The K2K hop's path reads as shared memory what is in shared memory
+/// (rk_actor_state.cuh's address-space hints): with the defaults, each hop
+/// system has fewer generic loads than with RK_ACTOR_SEND_SHARED_STATE=0
+/// and RK_ACTOR_K2K_SHARED_INBOX=0 (the code before them), and in the
+/// shared tiers more 16-byte shared loads (the staging of a K2K slot);
+/// both variants, and the one that defers a K2K batch's counters and
+/// heartbeat (RK_ACTOR_K2K_STATS_CYCLES), plain and K2K-traced, assemble
+/// without spills (`compile`), so an A/B of each on a GPU measures the
+/// same kernel but for the switch.
+#[test]
+fn the_hop_path_reads_shared_memory_as_shared_memory() {
+    let Some(_) = require_nvrtc("bench_sources") else {
+        return;
+    };
+    for (placement, tier, shared_tier) in [
+        (Placement::Gpu, K2kTier::Global, false),
+        (Placement::Cluster, K2kTier::Cluster, true),
+        (Placement::Block, K2kTier::Block, true),
+    ] {
+        let transpiled = hop_system::kernel(placement, "hop")
+            .transpile()
+            .unwrap_or_else(|e| panic!("hops.rs ({placement:?}): {e}"));
+        let src = hop_system_source(&transpiled.cuda, "rk_hints_hops", tier);
+        let with_options = |options: &[&str]| {
+            let mut s = src.clone();
+            s.options.extend(options.iter().map(|o| o.to_string()));
+            s
+        };
+        let hinted = compile(&src, Arch::SM_90);
+        let generic = compile(
+            &with_options(&[
+                "-DRK_ACTOR_SEND_SHARED_STATE=0",
+                "-DRK_ACTOR_K2K_SHARED_INBOX=0",
+            ]),
+            Arch::SM_90,
+        );
+        let (h, g) = (generic_loads(&hinted), generic_loads(&generic));
+        assert!(
+            h < g,
+            "{placement:?}: {h} generic loads with the hints, {g} without"
+        );
+        let shared16 = |ptx: &str| ptx.matches("ld.shared.v4").count();
+        if shared_tier {
+            assert!(
+                shared16(&hinted) > shared16(&generic),
+                "{placement:?}: the K2K staging does not load its slot as shared memory"
+            );
+        }
+        for trace in [None, Some("-DRK_ACTOR_TRACE=2")] {
+            let mut options = vec!["-DRK_ACTOR_K2K_STATS_CYCLES=65536"];
+            options.extend(trace);
+            compile(&with_options(&options), Arch::SM_90);
+        }
     }
 }

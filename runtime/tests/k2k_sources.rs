@@ -88,18 +88,10 @@ const SYSTEMS: [SuiteSystem; 4] = [
 /// The spills ptxas reports in the suite's system kernels today (see
 /// `check::KnownSpill`: held to exactly these bytes; delete an entry once
 /// its spill is fixed, and the check is strict again).
-const KNOWN_SPILLS: &[KnownSpill] = &[KnownSpill {
-    symbol: "rk_block_system_drain_flood",
-    function: "_Z13rk_actor_roleIN8rk_role013flood_handlerEEvPK13rk_actor_descj",
-    store_bytes: 4,
-    load_bytes: 8,
-    why: "the flood role run out of line (`rk_actor_role`) in the block tier's \
-              system kernel; the flood warp actor's own module assembles without \
-              spills (40 registers), the entry and this role use 64 (8 bytes \
-              stored and 12 loaded, and 4 loaded in its look, before the K2K \
-              send kept its route and the system kernel stopped compiling the \
-              other handlers' wrappers)",
-}];
+// (None since ctx.send reads the leader's state and the descriptor as
+// shared memory, RK_ACTOR_SEND_SHARED_STATE: the flood role of
+// `rk_block_system_drain_flood` had spilled 4 bytes stored, 8 loaded.)
+const KNOWN_SPILLS: &[KnownSpill] = &[];
 
 fn collect_and_forwarders(b: &mut SystemBuilder<'_>, placement: Placement) {
     let collector = b

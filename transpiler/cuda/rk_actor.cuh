@@ -347,6 +347,8 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.sleep = 32u;
         l.restarts_seen = rk_control_restart_requested(cb);
         l.failed = false;
+        l.stats_owed = false;
+        l.stats_at = (rk_u64)clock64();
         l.batch = batch;
         l.k2k_turn = true;
         l.k2k_last = false;
@@ -534,7 +536,18 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             l.messages_in += done;
             l.messages_out += answered;
             l.sequence += answered;
-            rk_control_set_counters(cb, l.messages_in, l.messages_out);
+            // A K2K batch without replies or dead letters may leave its
+            // counters and heartbeat owed (RK_ACTOR_K2K_STATS_CYCLES; never
+            // by default), stored by a later batch or when the poll idles.
+            const bool owe_stats =
+                RK_ACTOR_K2K && RK_ACTOR_K2K_STATS_CYCLES > 0u &&
+                ctl.source == RK_ACTOR_SOURCE_K2K && answered == 0u && done == good &&
+                good != 0u && (rk_u64)clock64() - l.stats_at < RK_ACTOR_K2K_STATS_CYCLES;
+            if (owe_stats) {
+                l.stats_owed = true;
+            } else {
+                rk_control_set_counters(cb, l.messages_in, l.messages_out);
+            }
             if (traced) {
                 rk_actor_trace_mark(&l, RK_ACTOR_TRACE_COUNTERS);
             }
@@ -645,7 +658,14 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                 l.inbox.index += done;
                 rk_actor_free_inbox(&l, l.tail_seen, false); // after the fence
             }
-            rk_control_heartbeat(cb, ++l.heartbeat);
+            ++l.heartbeat;
+            if (!owe_stats) {
+                rk_control_heartbeat(cb, l.heartbeat);
+                if (RK_ACTOR_K2K_STATS_CYCLES > 0u) {
+                    l.stats_owed = false;
+                    l.stats_at = (rk_u64)clock64();
+                }
+            }
             if (traced) {
                 rk_actor_trace_close(&l, cb);
             }

@@ -121,6 +121,11 @@ RK_INLINE void rk_actor_stage_shared(const rk_ring* inbox, rk_u32 count) {
     for (rk_u32 m = 0u; m < count; ++m) {
         const uint4* src = reinterpret_cast<const uint4*>(rk_ring_pop_slot(inbox, m));
         uint4* dst = reinterpret_cast<uint4*>(S::request(m));
+#if RK_ACTOR_K2K_MBAR && RK_ACTOR_K2K_SHARED_INBOX
+        // The slot is in this block's shared memory (the consumer's own
+        // inbox): LDS.128, not generic loads.
+        RK_ACTOR_ASSUME_SHARED(src);
+#endif
         #pragma unroll 2
         for (rk_u32 o = 0u; o < S::in_words; ++o) {
             dst[o] = src[o];

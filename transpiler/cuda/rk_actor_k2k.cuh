@@ -47,17 +47,29 @@
 static_assert(RK_ACTOR_K2K_CLOSED == RK_K2K_MBAR_CLOSED_BIT, "one closed bit");
 #endif
 
+// The leader's K2K inbox as its consumer reads it: in the shared tiers,
+// this block's dynamic shared memory (RK_ACTOR_K2K_SHARED_INBOX tells NVVM
+// so: its header reads at every K2K batch's publication are LDS, not
+// generic loads).
+RK_INLINE const rk_actor_k2k_inbox* rk_actor_k2k_own(const rk_actor_leader* l) {
+    const rk_actor_k2k_inbox* q = l->k2k;
+#if RK_ACTOR_K2K_MBAR && RK_ACTOR_K2K_SHARED_INBOX
+    RK_ACTOR_ASSUME_SHARED(q);
+#endif
+    return q;
+}
+
 // The slots of the leader's K2K inbox, and its slot size.
 RK_INLINE unsigned char* rk_actor_k2k_slots(const rk_actor_leader* l) {
 #if RK_ACTOR_K2K_MBAR
-    return reinterpret_cast<unsigned char*>(l->k2k) + RK_K2K_MBAR_SLOTS_OFFSET(l->k2k->capacity);
+    return reinterpret_cast<unsigned char*>(l->k2k) + RK_K2K_MBAR_SLOTS_OFFSET(rk_actor_k2k_own(l)->capacity);
 #else
     return reinterpret_cast<unsigned char*>(l->k2k) + rk_k2k_slots_offset(l->k2k->capacity);
 #endif
 }
 RK_INLINE rk_u32 rk_actor_k2k_slot_size(const rk_actor_leader* l) {
 #if RK_ACTOR_K2K_MBAR
-    return l->k2k->msg_bytes;
+    return rk_actor_k2k_own(l)->msg_bytes;
 #else
     return l->k2k->slot_size;
 #endif
@@ -524,6 +536,12 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     rk_actor_ctx* c = static_cast<rk_actor_ctx*>(f);
     const rk_actor_desc* d = c->desc;
     rk_actor_leader* l = c->leader;
+#if RK_ACTOR_SEND_SHARED_STATE
+    // Both are the loop's __shared__ copies (rk_actor_main, the only maker
+    // of a context): their accesses below are LDS/STS, not generic loads.
+    RK_ACTOR_ASSUME_SHARED(l);
+    RK_ACTOR_ASSUME_SHARED(d);
+#endif
     using K = rk_actor_k2k_scope;
     if (!rk_actor_k2k_route(d, l, port, size)) {
         rk_fault(f, RK_FAULT_UNROUTED, line, column);

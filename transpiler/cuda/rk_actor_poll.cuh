@@ -110,6 +110,17 @@ __device__ __noinline__ void rk_actor_look(rk_actor_leader* l, const rk_actor_de
     }
 }
 
+// Stores the counters and the heartbeat that K2K batches left owed
+// (RK_ACTOR_K2K_STATS_CYCLES); nothing when none are (or never, by default).
+RK_INLINE void rk_actor_pay_stats(rk_actor_leader* l, rk_control_block* cb) {
+    if (RK_ACTOR_K2K_STATS_CYCLES > 0u && l->stats_owed) {
+        rk_control_set_counters(cb, l->messages_in, l->messages_out);
+        rk_control_heartbeat(cb, l->heartbeat);
+        l->stats_owed = false;
+        l->stats_at = (rk_u64)clock64();
+    }
+}
+
 // Notes a tail read from memory, then stores the inbox head: every slot
 // consumed, but never past the last tail read (a message taken from its
 // flagged copy may be consumed before the tail store that publishes it
@@ -196,6 +207,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
                     // (rk_actor_k2k_spin) and takes what arrives there.
                     if (l->look == RK_ACTOR_LOOK_NONE) {
                         if (!(RK_ACTOR_K2K && l->k2k != nullptr && rk_actor_k2k_spin(l))) {
+                            rk_actor_pay_stats(l, cb); // idle
                             return RK_ACTOR_LOOK;
                         }
                         k2k_spun = true;
@@ -251,6 +263,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             return RK_ACTOR_RUN;
         }
         ++empty;
+        rk_actor_pay_stats(l, cb); // idle
         if (RK_UNLIKELY(empty % RK_ACTOR_STOP_POLL == 0u) && rk_control_stop_requested(cb)) {
             // The host publishes every message before it asks to stop, so
             // one more look at the tail (acquire) sees all of them.

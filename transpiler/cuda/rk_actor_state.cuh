@@ -188,6 +188,54 @@ enum rk_actor_command : rk_u32 {
 #define RK_ACTOR_K2K_SPIN_WARM_CYCLES 8192u
 #endif
 
+// Address-space hints on the K2K hop's path (each 1 by default; 0 through
+// RINGKERNEL_ACTOR_DEFINES gives the code before it, for an A/B).
+// Pointers the loop hands on through memory (the handler's context, ring
+// views) reach NVVM as generic addresses, and every access through them is
+// a generic LD.E/ST.E that the hardware resolves to shared memory at run
+// time, with a longer latency than LDS/STS, serialised against the stores
+// around it (the compiler cannot tell the two apart): the hop systems'
+// SASS (bench_sources, RINGKERNEL_DUMP_HOP_PTX) had about 25 generic
+// accesses per hop on the critical path. A pointer known to be in this
+// block's shared memory is told to NVVM with __builtin_assume(__isShared(p))
+// (RK_ACTOR_ASSUME_SHARED), which makes its accesses LDS/STS.
+//   RK_ACTOR_SEND_SHARED_STATE: in rk_actor_send_to, the leader's state and
+//     the descriptor (always the loop's __shared__ copies: rk_actor_main).
+//   RK_ACTOR_K2K_SHARED_INBOX: in the shared tiers (block, cluster), the
+//     consumer's own K2K inbox (this block's dynamic shared memory): its
+//     header reads at each K2K batch's publication (B1) and the staging's
+//     slot loads. (Not the destination's slot in the block tier's send:
+//     STS instead of posted ST.E stores, but ptxas then spilled in three
+//     of the K2K suite's block systems, k2k_sources.)
+// (Alone, the first made ptxas spill in the K2K-traced block-tier hop
+// system, bench_sources; together they assemble without spills.)
+#ifndef RK_ACTOR_SEND_SHARED_STATE
+#define RK_ACTOR_SEND_SHARED_STATE 1
+#endif
+#ifndef RK_ACTOR_K2K_SHARED_INBOX
+#define RK_ACTOR_K2K_SHARED_INBOX 1
+#endif
+#define RK_ACTOR_ASSUME_SHARED(p) __builtin_assume(__isShared(p))
+
+// The close of a K2K batch without replies stores the message counters and
+// the heartbeat to the control block: three writes to mapped host memory
+// (PCIe) per hop, issued while the peer's part of the hop runs (on the same
+// SM in the block tier). With RK_ACTOR_K2K_STATS_CYCLES > 0 they are
+// stored only when that many clock64 cycles have passed since the last
+// store, and otherwise owed (rk_actor_leader::stats_owed) until then or
+// until the poll finds nothing (the K2K spin ends without a message, an
+// empty poll: rk_actor_pay_stats), so under K2K traffic the host sees
+// them at most that late and exact once the actor idles; the heartbeat
+// still moves at least that often (the watchdog's hang timeout is
+// milliseconds or more). Nothing orders them: a K2K batch without replies
+// publishes nothing to the host (dead letters store the counters
+// themselves). 0, the default, stores them every batch, as before: an A/B
+// (RINGKERNEL_ACTOR_DEFINES=RK_ACTOR_K2K_STATS_CYCLES=65536, ~35 us at
+// 1.9 GHz) decides whether the writes cost the hop anything.
+#ifndef RK_ACTOR_K2K_STATS_CYCLES
+#define RK_ACTOR_K2K_STATS_CYCLES 0u
+#endif
+
 // Diagnostics: with RK_ACTOR_TRACE defined to 1 (the runtime adds
 // -DRK_ACTOR_TRACE=1 when RINGKERNEL_ACTOR_TRACE is set), the leader times
 // each host batch's stages in SM cycles (clock64) and accumulates them in
@@ -257,6 +305,7 @@ struct rk_actor_leader {
     rk_u32 batch;        // messages staged per poll at most
     rk_u32 restarts_seen;
     bool failed;
+    bool stats_owed;     // counters and heartbeat not stored yet (RK_ACTOR_K2K_STATS_CYCLES)
     bool k2k_turn;       // poll the K2K inbox first next time (fairness)
     bool k2k_last;       // the last batch came from the K2K inbox (rk_actor_k2k_spin)
     rk_actor_k2k_inbox* k2k; // the K2K inbox (other actors' messages), or null; in a
@@ -264,6 +313,7 @@ struct rk_actor_leader {
     rk_u64 k2k_head;     // its next position to consume
     rk_u64 k2k_mask;
     rk_u64 sent;         // messages this actor sent (ctx.send, ctx.try_send)
+    rk_u64 stats_at;     // clock64 at the last counters and heartbeat store (RK_ACTOR_K2K_STATS_CYCLES)
     // The route the last send opened (rk_actor_send_to): its port and
     // message size (RK_ACTOR_NO_ROUTE: none yet), the header fields it
     // gives and the inbox as the sender sees it. The route table and every
