@@ -117,7 +117,6 @@
 #ifndef RK_RUST_CUH
 #error "include rk_rust.cuh before rk_actor.cuh"
 #endif
-#include "ringkernel.cuh"
 
 // Kernel-to-kernel messaging is compiled into system kernels only (the
 // transpiler's compose_system defines RK_ACTOR_K2K 1 before the includes):
@@ -126,6 +125,21 @@
 // and ctx.try_send fault UNROUTED as every send without a route does.
 #ifndef RK_ACTOR_K2K
 #define RK_ACTOR_K2K 0
+#endif
+
+// The device library's protocol headers (ringkernel.cuh's list); the K2K
+// inboxes' only with K2K paths: NVRTC parses them in about 1% of a
+// module's cold compile.
+#include "rk_types.cuh"
+#include "rk_sync.cuh"
+#include "rk_envelope.cuh"
+#include "rk_ring.cuh"
+#include "rk_control.cuh"
+#include "rk_hlc.cuh"
+#if RK_ACTOR_K2K
+#include "rk_k2k.cuh"
+#include "rk_k2k_ll.cuh"
+#include "rk_k2k_mbar.cuh"
 #endif
 
 // Where a system's K2K inboxes live, fixed when compose_system writes the
@@ -188,6 +202,12 @@ typedef rk_scope_gpu rk_actor_k2k_scope;
 #if RK_ACTOR_K2K_MBAR
 typedef rk_k2k_mbar_header rk_actor_k2k_inbox;
 typedef rk_k2k_mbar_ref rk_actor_k2k_ref; // an inbox as a sender sees it
+#elif !RK_ACTOR_K2K
+// No K2K paths: the leader's K2K fields keep their names, typed as
+// nothing (its inbox pointer is null).
+struct rk_actor_no_k2k_inbox;
+typedef rk_actor_no_k2k_inbox rk_actor_k2k_inbox;
+struct rk_actor_k2k_ref {};
 #else
 typedef rk_k2k_header rk_actor_k2k_inbox;
 typedef rk_k2k_ref rk_actor_k2k_ref;
@@ -354,8 +374,10 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.k2k_last = false;
 #if RK_ACTOR_K2K_CLUSTER || RK_ACTOR_K2K_BLOCK
         l.k2k = k2k_shared;
+#elif RK_ACTOR_K2K
+        l.k2k = static_cast<rk_k2k_header*>(d->k2k_inbox);
 #else
-        l.k2k = RK_ACTOR_K2K ? static_cast<rk_k2k_header*>(d->k2k_inbox) : nullptr;
+        l.k2k = nullptr;
 #endif
 #if RK_ACTOR_K2K_MBAR
         // Laid out afresh at start: head 0, every barrier at phase 0.
@@ -364,10 +386,16 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.k2k_credit_sa = rk_mbar_sa_(rk_actor_dynamic + d->k2k_credit);
         l.k2k_credit_ranks = d->k2k_credit_ranks;
         l.k2k_lap_shift = l.k2k != nullptr ? (rk_u32)(__ffs((int)d->k2k_capacity) - 1) : 0u;
-#else
+#elif RK_ACTOR_K2K
         l.k2k_head = l.k2k != nullptr ? rk_actor_k2k_scope::ld_relaxed(&l.k2k->head) : 0u;
+#else
+        l.k2k_head = 0u;
 #endif
+#if RK_ACTOR_K2K
         l.k2k_mask = l.k2k != nullptr ? (rk_u64)l.k2k->capacity - 1u : 0u;
+#else
+        l.k2k_mask = 0u;
+#endif
         l.sent = 0u;
         l.route_port = RK_ACTOR_NO_ROUTE;
         for (rk_u32 p = 0u; p < RK_ACTOR_K2K_GUESSES; ++p) {

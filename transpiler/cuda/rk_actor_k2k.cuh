@@ -61,14 +61,20 @@ RK_INLINE const rk_actor_k2k_inbox* rk_actor_k2k_own(const rk_actor_leader* l) {
 
 // The slots of the leader's K2K inbox, and its slot size.
 RK_INLINE unsigned char* rk_actor_k2k_slots(const rk_actor_leader* l) {
-#if RK_ACTOR_K2K_MBAR
+#if !RK_ACTOR_K2K
+    (void)l;
+    return nullptr;
+#elif RK_ACTOR_K2K_MBAR
     return reinterpret_cast<unsigned char*>(l->k2k) + RK_K2K_MBAR_SLOTS_OFFSET(rk_actor_k2k_own(l)->capacity);
 #else
     return reinterpret_cast<unsigned char*>(l->k2k) + rk_k2k_slots_offset(l->k2k->capacity);
 #endif
 }
 RK_INLINE rk_u32 rk_actor_k2k_slot_size(const rk_actor_leader* l) {
-#if RK_ACTOR_K2K_MBAR
+#if !RK_ACTOR_K2K
+    (void)l;
+    return 0u;
+#elif RK_ACTOR_K2K_MBAR
     return rk_actor_k2k_own(l)->msg_bytes;
 #else
     return l->k2k->slot_size;
@@ -91,7 +97,11 @@ RK_INLINE rk_u32 rk_actor_k2k_parity(const rk_actor_leader* l, rk_u64 pos) {
 // pattern that orders the slot reads after the producers' commits.
 template <class K>
 RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
-#if RK_ACTOR_K2K_MBAR
+#if !RK_ACTOR_K2K
+    (void)l;
+    (void)most;
+    return 0u;
+#elif RK_ACTOR_K2K_MBAR
     rk_u32 n = 0u;
     #pragma unroll 1
     while (n < most) {
@@ -132,10 +142,15 @@ RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
 // The K2K messages the loop may take now: 0 without a K2K inbox (or
 // without K2K paths in this kernel).
 RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l) {
-    if (!RK_ACTOR_K2K || l->k2k == nullptr) {
+#if !RK_ACTOR_K2K
+    (void)l;
+    return 0u;
+#else
+    if (l->k2k == nullptr) {
         return 0u;
     }
     return rk_actor_k2k_available<rk_actor_k2k_scope>(l, l->batch);
+#endif
 }
 
 // Idle with a K2K inbox, before a look at the host inbox: polls the next
@@ -145,6 +160,10 @@ RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l) {
 // last batch came from there (the traffic is K2K: look at the host inbox
 // less often); true as soon as a message is committed there.
 RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
+#if !RK_ACTOR_K2K
+    (void)l;
+    return false;
+#else
     const rk_u64 head = l->k2k_head;
 #if RK_ACTOR_K2K_MBAR
     const rk_u32 sa = l->k2k_full_sa + 8u * (rk_u32)(head & l->k2k_mask);
@@ -167,6 +186,7 @@ RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
 #endif
     } while ((rk_u64)clock64() - start < cycles);
     return false;
+#endif
 }
 
 // Orders the leader's (and, through the barrier before it, every thread's)
@@ -175,7 +195,7 @@ RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
 // barrier), and that arrive is what racecheck sees.
 template <class K>
 RK_INLINE void rk_actor_k2k_fence_reads() {
-#if !RK_ACTOR_K2K_MBAR
+#if RK_ACTOR_K2K && !RK_ACTOR_K2K_MBAR
     K::fence_acq_rel();
 #endif
 }
@@ -190,7 +210,10 @@ RK_INLINE void rk_actor_k2k_fence_reads() {
 // producer that reads it sees the arrives).
 template <class K>
 RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
-#if RK_ACTOR_K2K_MBAR
+#if !RK_ACTOR_K2K
+    (void)l;
+    (void)n;
+#elif RK_ACTOR_K2K_MBAR
     #pragma unroll 1
     for (rk_u32 i = 0u; i < n; ++i) {
         const rk_u32 sa = l->k2k_credit_sa + 8u * (rk_u32)((l->k2k_head + i) & l->k2k_mask);
@@ -222,7 +245,10 @@ RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
 template <class K>
 RK_INLINE bool rk_actor_k2k_close(rk_actor_leader* l) {
     const rk_u64 head = l->k2k_head;
-#if RK_ACTOR_K2K_MBAR
+#if !RK_ACTOR_K2K
+    (void)head;
+    return true;
+#elif RK_ACTOR_K2K_MBAR
     return rk_k2k_mbar_close<K>(l->k2k, head);
 #else
     return K::cas_acq_rel(&l->k2k->tail, head, head | RK_ACTOR_K2K_CLOSED) == head;
@@ -419,6 +445,7 @@ RK_INLINE bool rk_actor_k2k_credits_open(const rk_actor_desc* d, rk_u64 min_offs
 }
 #endif
 
+#if RK_ACTOR_K2K // the routes (the sends of a kernel without K2K paths fault UNROUTED)
 // Where a route's inbox is, as an address the sender can use: the device
 // address (global tier); in the mbarrier tiers the inbox's offset in THIS
 // block's shared memory (rk_k2k_mbar_open maps it into the destination
@@ -508,6 +535,7 @@ RK_INLINE bool rk_actor_k2k_route(const rk_actor_desc* d, rk_actor_leader* l, rk
     l->route_port = port;
     return true;
 }
+#endif // RK_ACTOR_K2K
 
 // What the leader's send attempt came to (rk_actor_send_to).
 #define RK_ACTOR_SEND_SENT 0u

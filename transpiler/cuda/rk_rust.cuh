@@ -140,6 +140,79 @@ RK_INLINE rk_u64 rk_clock_ns() {
 }
 
 // ---------------------------------------------------------------------------
+// Which helper families a module gets. Parsing every family costs NVRTC's
+// front end about 70 M instructions (3% of an actor module's cold compile),
+// so the back end defines, before the include, one macro per family its
+// output names (`back::cuda::needs`, from the generated text):
+//   RK_RUST_NEED_<T>         the integer or float methods of type T
+//                            (I8 .. U64, F32, F64; casts from a float are
+//                            its type's), shift checks by amount type T
+//   RK_RUST_NEED_WARP_<T>    shuffles and warp/block reductions of T (and BOOL)
+//   RK_RUST_NEED_ATOMIC_<T>  the atomics on T (I32, U32, I64, U64, F32, F64)
+// RK_RUST_ALL defines every one (the header's own tests). A family's
+// dependencies on other families are resolved here.
+#ifdef RK_RUST_ALL
+#define RK_RUST_NEED_I8 1
+#define RK_RUST_NEED_I16 1
+#define RK_RUST_NEED_I32 1
+#define RK_RUST_NEED_I64 1
+#define RK_RUST_NEED_U8 1
+#define RK_RUST_NEED_U16 1
+#define RK_RUST_NEED_U32 1
+#define RK_RUST_NEED_U64 1
+#define RK_RUST_NEED_F32 1
+#define RK_RUST_NEED_F64 1
+#define RK_RUST_NEED_WARP_BOOL 1
+#define RK_RUST_NEED_WARP_I8 1
+#define RK_RUST_NEED_WARP_I16 1
+#define RK_RUST_NEED_WARP_I32 1
+#define RK_RUST_NEED_WARP_I64 1
+#define RK_RUST_NEED_WARP_U8 1
+#define RK_RUST_NEED_WARP_U16 1
+#define RK_RUST_NEED_WARP_U32 1
+#define RK_RUST_NEED_WARP_U64 1
+#define RK_RUST_NEED_WARP_F32 1
+#define RK_RUST_NEED_WARP_F64 1
+#define RK_RUST_NEED_ATOMIC_I32 1
+#define RK_RUST_NEED_ATOMIC_U32 1
+#define RK_RUST_NEED_ATOMIC_I64 1
+#define RK_RUST_NEED_ATOMIC_U64 1
+#define RK_RUST_NEED_ATOMIC_F32 1
+#define RK_RUST_NEED_ATOMIC_F64 1
+#endif
+// Reductions fold with rk_min/rk_max of their type; float atomic min/max too.
+#if defined(RK_RUST_NEED_WARP_I8) && !defined(RK_RUST_NEED_I8)
+#define RK_RUST_NEED_I8 1
+#endif
+#if defined(RK_RUST_NEED_WARP_I16) && !defined(RK_RUST_NEED_I16)
+#define RK_RUST_NEED_I16 1
+#endif
+#if defined(RK_RUST_NEED_WARP_I32) && !defined(RK_RUST_NEED_I32)
+#define RK_RUST_NEED_I32 1
+#endif
+#if defined(RK_RUST_NEED_WARP_I64) && !defined(RK_RUST_NEED_I64)
+#define RK_RUST_NEED_I64 1
+#endif
+#if defined(RK_RUST_NEED_WARP_U8) && !defined(RK_RUST_NEED_U8)
+#define RK_RUST_NEED_U8 1
+#endif
+#if defined(RK_RUST_NEED_WARP_U16) && !defined(RK_RUST_NEED_U16)
+#define RK_RUST_NEED_U16 1
+#endif
+#if defined(RK_RUST_NEED_WARP_U32) && !defined(RK_RUST_NEED_U32)
+#define RK_RUST_NEED_U32 1
+#endif
+#if defined(RK_RUST_NEED_WARP_U64) && !defined(RK_RUST_NEED_U64)
+#define RK_RUST_NEED_U64 1
+#endif
+#if (defined(RK_RUST_NEED_WARP_F32) || defined(RK_RUST_NEED_ATOMIC_F32)) && !defined(RK_RUST_NEED_F32)
+#define RK_RUST_NEED_F32 1
+#endif
+#if (defined(RK_RUST_NEED_WARP_F64) || defined(RK_RUST_NEED_ATOMIC_F64)) && !defined(RK_RUST_NEED_F64)
+#define RK_RUST_NEED_F64 1
+#endif
+
+// ---------------------------------------------------------------------------
 // Integer methods with Rust's semantics, per width.
 //
 // S: suffix, T: the type, UT: the unsigned type of the same width,
@@ -239,13 +312,47 @@ RK_INLINE rk_u64 rk_clock_ns() {
     RK_INLINE T rk_saturating_mul_##S(T a, T b) { return rk_saturate_##S((rk_u64)a * (rk_u64)b); }  \
     RK_INLINE T rk_abs_##S(T a) { return a; }
 
-RK_INT_SIGNED_SMALL(i8, rk_i8, -128, 127)
-RK_INT_SIGNED_SMALL(i16, rk_i16, -32768, 32767)
-RK_INT_SIGNED_SMALL(i32, rk_i32, (-2147483647 - 1), 2147483647)
-RK_INT_UNSIGNED_SMALL(u8, rk_u8, 255ull)
-RK_INT_UNSIGNED_SMALL(u16, rk_u16, 65535ull)
-RK_INT_UNSIGNED_SMALL(u32, rk_u32, 4294967295ull)
+// Per type, in its RK_RUST_NEED_<T> block: the families above, and
+// rk_shift_overflows_<T>, whether a shift amount of type T is out of range
+// for a `bits`-wide left operand (negative, or not below the width).
 
+#ifdef RK_RUST_NEED_I8
+RK_INT_SIGNED_SMALL(i8, rk_i8, -128, 127)
+RK_INT_COMMON(i8, rk_i8, rk_u8, rk_u32, 8u)
+RK_INT_BITS_32(i8, rk_i8, rk_u8, 8u)
+RK_INLINE bool rk_shift_overflows_i8(rk_i8 n, rk_u32 bits) { return n < 0 || (rk_u32)n >= bits; }
+#endif
+#ifdef RK_RUST_NEED_I16
+RK_INT_SIGNED_SMALL(i16, rk_i16, -32768, 32767)
+RK_INT_COMMON(i16, rk_i16, rk_u16, rk_u32, 16u)
+RK_INT_BITS_32(i16, rk_i16, rk_u16, 16u)
+RK_INLINE bool rk_shift_overflows_i16(rk_i16 n, rk_u32 bits) { return n < 0 || (rk_u32)n >= bits; }
+#endif
+#ifdef RK_RUST_NEED_I32
+RK_INT_SIGNED_SMALL(i32, rk_i32, (-2147483647 - 1), 2147483647)
+RK_INT_COMMON(i32, rk_i32, rk_u32, rk_u32, 32u)
+RK_INT_BITS_32(i32, rk_i32, rk_u32, 32u)
+RK_INLINE bool rk_shift_overflows_i32(rk_i32 n, rk_u32 bits) { return n < 0 || (rk_u32)n >= bits; }
+#endif
+#ifdef RK_RUST_NEED_U8
+RK_INT_UNSIGNED_SMALL(u8, rk_u8, 255ull)
+RK_INT_COMMON(u8, rk_u8, rk_u8, rk_u32, 8u)
+RK_INT_BITS_32(u8, rk_u8, rk_u8, 8u)
+RK_INLINE bool rk_shift_overflows_u8(rk_u8 n, rk_u32 bits) { return (rk_u32)n >= bits; }
+#endif
+#ifdef RK_RUST_NEED_U16
+RK_INT_UNSIGNED_SMALL(u16, rk_u16, 65535ull)
+RK_INT_COMMON(u16, rk_u16, rk_u16, rk_u32, 16u)
+RK_INT_BITS_32(u16, rk_u16, rk_u16, 16u)
+RK_INLINE bool rk_shift_overflows_u16(rk_u16 n, rk_u32 bits) { return (rk_u32)n >= bits; }
+#endif
+#ifdef RK_RUST_NEED_U32
+RK_INT_UNSIGNED_SMALL(u32, rk_u32, 4294967295ull)
+RK_INT_COMMON(u32, rk_u32, rk_u32, rk_u32, 32u)
+RK_INT_BITS_32(u32, rk_u32, rk_u32, 32u)
+RK_INLINE bool rk_shift_overflows_u32(rk_u32 n, rk_u32 bits) { return n >= bits; }
+#endif
+#ifdef RK_RUST_NEED_I64
 #define RK_I64_MIN (-9223372036854775807ll - 1)
 #define RK_I64_MAX 9223372036854775807ll
 
@@ -276,7 +383,11 @@ RK_INLINE rk_i64 rk_saturating_mul_i64(rk_i64 a, rk_i64 b) {
                                       : (rk_i64)((rk_u64)a * (rk_u64)b);
 }
 RK_INLINE rk_i64 rk_abs_i64(rk_i64 a) { return a < 0 ? (rk_i64)(0ull - (rk_u64)a) : a; }
-
+RK_INT_COMMON(i64, rk_i64, rk_u64, rk_u64, 64u)
+RK_INT_BITS_64(i64, rk_i64)
+RK_INLINE bool rk_shift_overflows_i64(rk_i64 n, rk_u32 bits) { return n < 0 || (rk_u64)n >= bits; }
+#endif
+#ifdef RK_RUST_NEED_U64
 // 64-bit unsigned.
 RK_INLINE bool rk_overflows_add_u64(rk_u64 a, rk_u64 b) { return a + b < a; }
 RK_INLINE bool rk_overflows_sub_u64(rk_u64 a, rk_u64 b) { return a < b; }
@@ -288,52 +399,10 @@ RK_INLINE rk_u64 rk_saturating_add_u64(rk_u64 a, rk_u64 b) { return a + b < a ? 
 RK_INLINE rk_u64 rk_saturating_sub_u64(rk_u64 a, rk_u64 b) { return a < b ? 0ull : a - b; }
 RK_INLINE rk_u64 rk_saturating_mul_u64(rk_u64 a, rk_u64 b) { return __umul64hi(a, b) != 0ull ? ~0ull : a * b; }
 RK_INLINE rk_u64 rk_abs_u64(rk_u64 a) { return a; }
-
-RK_INT_COMMON(i8, rk_i8, rk_u8, rk_u32, 8u)
-RK_INT_COMMON(i16, rk_i16, rk_u16, rk_u32, 16u)
-RK_INT_COMMON(i32, rk_i32, rk_u32, rk_u32, 32u)
-RK_INT_COMMON(i64, rk_i64, rk_u64, rk_u64, 64u)
-RK_INT_COMMON(u8, rk_u8, rk_u8, rk_u32, 8u)
-RK_INT_COMMON(u16, rk_u16, rk_u16, rk_u32, 16u)
-RK_INT_COMMON(u32, rk_u32, rk_u32, rk_u32, 32u)
 RK_INT_COMMON(u64, rk_u64, rk_u64, rk_u64, 64u)
-
-RK_INT_BITS_32(i8, rk_i8, rk_u8, 8u)
-RK_INT_BITS_32(i16, rk_i16, rk_u16, 16u)
-RK_INT_BITS_32(i32, rk_i32, rk_u32, 32u)
-RK_INT_BITS_32(u8, rk_u8, rk_u8, 8u)
-RK_INT_BITS_32(u16, rk_u16, rk_u16, 16u)
-RK_INT_BITS_32(u32, rk_u32, rk_u32, 32u)
-RK_INT_BITS_64(i64, rk_i64)
 RK_INT_BITS_64(u64, rk_u64)
-
-// Whether a shift amount of the suffix's type is out of range for a
-// `bits`-wide left operand (negative, or not below the width).
-RK_INLINE bool rk_shift_overflows_i8(rk_i8 n, rk_u32 bits) { return n < 0 || (rk_u32)n >= bits; }
-RK_INLINE bool rk_shift_overflows_i16(rk_i16 n, rk_u32 bits) { return n < 0 || (rk_u32)n >= bits; }
-RK_INLINE bool rk_shift_overflows_i32(rk_i32 n, rk_u32 bits) { return n < 0 || (rk_u32)n >= bits; }
-RK_INLINE bool rk_shift_overflows_i64(rk_i64 n, rk_u32 bits) { return n < 0 || (rk_u64)n >= bits; }
-RK_INLINE bool rk_shift_overflows_u8(rk_u8 n, rk_u32 bits) { return (rk_u32)n >= bits; }
-RK_INLINE bool rk_shift_overflows_u16(rk_u16 n, rk_u32 bits) { return (rk_u32)n >= bits; }
-RK_INLINE bool rk_shift_overflows_u32(rk_u32 n, rk_u32 bits) { return n >= bits; }
 RK_INLINE bool rk_shift_overflows_u64(rk_u64 n, rk_u32 bits) { return n >= (rk_u64)bits; }
-
-// ---------------------------------------------------------------------------
-// Float methods whose CUDA spelling is not one libdevice call. Classification
-// works on the bits, so it stays right under any fast-math option.
-
-RK_INLINE bool rk_is_nan_f32(float x) { return (__float_as_uint(x) & 0x7fffffffu) > 0x7f800000u; }
-RK_INLINE bool rk_is_infinite_f32(float x) { return (__float_as_uint(x) & 0x7fffffffu) == 0x7f800000u; }
-RK_INLINE bool rk_is_finite_f32(float x) { return (__float_as_uint(x) & 0x7f800000u) != 0x7f800000u; }
-RK_INLINE bool rk_is_nan_f64(double x) {
-    return ((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
-}
-RK_INLINE bool rk_is_infinite_f64(double x) {
-    return ((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull) == 0x7ff0000000000000ull;
-}
-RK_INLINE bool rk_is_finite_f64(double x) {
-    return ((rk_u64)__double_as_longlong(x) & 0x7ff0000000000000ull) != 0x7ff0000000000000ull;
-}
+#endif
 
 // ---------------------------------------------------------------------------
 // `as` casts from floats to integers: saturating, NaN -> 0. The PTX
@@ -342,7 +411,6 @@ RK_INLINE bool rk_is_finite_f64(double x) {
 // first: `cvt.rzi` maps it to 0 only for f32 -> 32-bit targets; f64 sources
 // and 64-bit targets give the range's minimum (or 2^63), which the GPU
 // semantics suite (runtime/tests/semantics.rs) caught.
-
 #define RK_FLOAT_TO_INT(F, SF, I2, U2, LL2, ULL2)                                                     \
     RK_INLINE rk_i8 rk_cast_##SF##_i8(F x) {                                                          \
         if (rk_is_nan_##SF(x)) return 0;                                                              \
@@ -369,15 +437,20 @@ RK_INLINE bool rk_is_finite_f64(double x) {
     RK_INLINE rk_u32 rk_cast_##SF##_u32(F x) { return rk_is_nan_##SF(x) ? 0u : U2(x); }               \
     RK_INLINE rk_u64 rk_cast_##SF##_u64(F x) { return rk_is_nan_##SF(x) ? 0ull : ULL2(x); }
 
-RK_FLOAT_TO_INT(float, f32, __float2int_rz, __float2uint_rz, __float2ll_rz, __float2ull_rz)
-RK_FLOAT_TO_INT(double, f64, __double2int_rz, __double2uint_rz, __double2ll_rz, __double2ull_rz)
-
 // ---------------------------------------------------------------------------
-// Float methods, continued.
+// Float methods whose CUDA spelling is not one libdevice call, f32 then f64.
+// Classification works on the bits, so it stays right under any fast-math
+// option.
+
+#ifdef RK_RUST_NEED_F32
+RK_INLINE bool rk_is_nan_f32(float x) { return (__float_as_uint(x) & 0x7fffffffu) > 0x7f800000u; }
+RK_INLINE bool rk_is_infinite_f32(float x) { return (__float_as_uint(x) & 0x7fffffffu) == 0x7f800000u; }
+RK_INLINE bool rk_is_finite_f32(float x) { return (__float_as_uint(x) & 0x7f800000u) != 0x7f800000u; }
+
+RK_FLOAT_TO_INT(float, f32, __float2int_rz, __float2uint_rz, __float2ll_rz, __float2ull_rz)
 
 // f32::fract: `self - self.trunc()`.
 RK_INLINE float rk_fract_f32(float x) { return x - truncf(x); }
-RK_INLINE double rk_fract_f64(double x) { return x - trunc(x); }
 
 // f32::signum: NaN gives Rust's canonical NaN, otherwise ±1 with x's sign.
 // Negation, abs and copysign are bit operations in Rust (IEEE 754 sign-bit
@@ -385,29 +458,15 @@ RK_INLINE double rk_fract_f64(double x) { return x - trunc(x); }
 // included, and never quiet a signalling NaN. C's `-x` and fabs do not
 // promise that (the GPU test suite caught `-NaN` and fabs(NaN) differing).
 RK_INLINE float rk_neg_f32(float x) { return __uint_as_float(__float_as_uint(x) ^ 0x80000000u); }
-RK_INLINE double rk_neg_f64(double x) {
-    return __longlong_as_double((rk_i64)((rk_u64)__double_as_longlong(x) ^ 0x8000000000000000ull));
-}
 RK_INLINE float rk_abs_f32(float x) { return __uint_as_float(__float_as_uint(x) & 0x7fffffffu); }
-RK_INLINE double rk_abs_f64(double x) {
-    return __longlong_as_double((rk_i64)((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull));
-}
 RK_INLINE float rk_copysign_f32(float x, float y) {
     return __uint_as_float((__float_as_uint(x) & 0x7fffffffu) | (__float_as_uint(y) & 0x80000000u));
 }
-RK_INLINE double rk_copysign_f64(double x, double y) {
-    return __longlong_as_double((rk_i64)(((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull) |
-                                         ((rk_u64)__double_as_longlong(y) & 0x8000000000000000ull)));
-}
 RK_INLINE float rk_signum_f32(float x) { return rk_is_nan_f32(x) ? __int_as_float(0x7fc00000) : copysignf(1.0f, x); }
-RK_INLINE double rk_signum_f64(double x) {
-    return rk_is_nan_f64(x) ? __longlong_as_double(0x7ff8000000000000ll) : copysign(1.0, x);
-}
 
 // f32::clamp: the caller has checked lo <= hi and that neither is NaN; a NaN x
 // stays NaN.
 RK_INLINE float rk_clamp_f32(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
-RK_INLINE double rk_clamp_f64(double x, double lo, double hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
 // f32::powi: LLVM lowers llvm.powi to compiler-rt's __powisf2 at run time,
 // which is this loop (repeated squaring, reciprocal at the end for negative
@@ -424,6 +483,37 @@ RK_INLINE float rk_powi_f32(float a, rk_i32 b) {
     }
     return recip ? 1.0f / r : r;
 }
+// Rust's f32::min/max (ignore a NaN operand), also the reductions' operators.
+RK_INLINE float rk_min_f32(float a, float b) { return fminf(a, b); }
+RK_INLINE float rk_max_f32(float a, float b) { return fmaxf(a, b); }
+#endif
+#ifdef RK_RUST_NEED_F64
+// The f64 versions of the f32 block above.
+RK_INLINE bool rk_is_nan_f64(double x) {
+    return ((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
+}
+RK_INLINE bool rk_is_infinite_f64(double x) {
+    return ((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull) == 0x7ff0000000000000ull;
+}
+RK_INLINE bool rk_is_finite_f64(double x) {
+    return ((rk_u64)__double_as_longlong(x) & 0x7ff0000000000000ull) != 0x7ff0000000000000ull;
+}
+RK_FLOAT_TO_INT(double, f64, __double2int_rz, __double2uint_rz, __double2ll_rz, __double2ull_rz)
+RK_INLINE double rk_fract_f64(double x) { return x - trunc(x); }
+RK_INLINE double rk_neg_f64(double x) {
+    return __longlong_as_double((rk_i64)((rk_u64)__double_as_longlong(x) ^ 0x8000000000000000ull));
+}
+RK_INLINE double rk_abs_f64(double x) {
+    return __longlong_as_double((rk_i64)((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull));
+}
+RK_INLINE double rk_copysign_f64(double x, double y) {
+    return __longlong_as_double((rk_i64)(((rk_u64)__double_as_longlong(x) & 0x7fffffffffffffffull) |
+                                         ((rk_u64)__double_as_longlong(y) & 0x8000000000000000ull)));
+}
+RK_INLINE double rk_signum_f64(double x) {
+    return rk_is_nan_f64(x) ? __longlong_as_double(0x7ff8000000000000ll) : copysign(1.0, x);
+}
+RK_INLINE double rk_clamp_f64(double x, double lo, double hi) { return x < lo ? lo : (x > hi ? hi : x); }
 RK_INLINE double rk_powi_f64(double a, rk_i32 b) {
     const bool recip = b < 0;
     double r = 1.0;
@@ -435,6 +525,9 @@ RK_INLINE double rk_powi_f64(double a, rk_i32 b) {
     }
     return recip ? 1.0 / r : r;
 }
+RK_INLINE double rk_min_f64(double a, double b) { return fmin(a, b); }
+RK_INLINE double rk_max_f64(double a, double b) { return fmax(a, b); }
+#endif
 
 // ---------------------------------------------------------------------------
 // Warp collectives. Every lane of the warp must be present (the back end
@@ -451,35 +544,9 @@ RK_INLINE double rk_powi_f64(double a, rk_i32 b) {
     }                                                                                                 \
     RK_INLINE T rk_shfl_xor_##S(T v, rk_i32 mask) { return (T)__shfl_xor_sync(RK_FULL_MASK, (CARRIER)v, mask); }
 
-RK_SHUFFLE(bool, bool, rk_i32)
-RK_SHUFFLE(i8, rk_i8, rk_i32)
-RK_SHUFFLE(i16, rk_i16, rk_i32)
-RK_SHUFFLE(i32, rk_i32, rk_i32)
-RK_SHUFFLE(i64, rk_i64, rk_i64)
-RK_SHUFFLE(u8, rk_u8, rk_u32)
-RK_SHUFFLE(u16, rk_u16, rk_u32)
-RK_SHUFFLE(u32, rk_u32, rk_u32)
-RK_SHUFFLE(u64, rk_u64, rk_u64)
-RK_SHUFFLE(f32, float, float)
-RK_SHUFFLE(f64, double, double)
-
 // Reduction operators: wrapping sum for integers; Rust's min/max (for floats
 // fminf/fmaxf, which ignore a NaN operand like f32::min/max).
 #define RK_SUM_INT(S, T, W) RK_INLINE T rk_sum_##S(T a, T b) { return (T)((W)a + (W)b); }
-RK_SUM_INT(i8, rk_i8, rk_u32)
-RK_SUM_INT(i16, rk_i16, rk_u32)
-RK_SUM_INT(i32, rk_i32, rk_u32)
-RK_SUM_INT(i64, rk_i64, rk_u64)
-RK_SUM_INT(u8, rk_u8, rk_u32)
-RK_SUM_INT(u16, rk_u16, rk_u32)
-RK_SUM_INT(u32, rk_u32, rk_u32)
-RK_SUM_INT(u64, rk_u64, rk_u64)
-RK_INLINE float rk_sum_f32(float a, float b) { return a + b; }
-RK_INLINE double rk_sum_f64(double a, double b) { return a + b; }
-RK_INLINE float rk_min_f32(float a, float b) { return fminf(a, b); }
-RK_INLINE float rk_max_f32(float a, float b) { return fmaxf(a, b); }
-RK_INLINE double rk_min_f64(double a, double b) { return fmin(a, b); }
-RK_INLINE double rk_max_f64(double a, double b) { return fmax(a, b); }
 
 // Warp reduction, a butterfly: with v[i] the value of lane i,
 //   s0[i] = v[i];  s(k+1)[i] = s(k)[i] OP s(k)[i ^ d(k)],  d = 16, 8, 4, 2, 1,
@@ -524,16 +591,61 @@ RK_INLINE double rk_max_f64(double a, double b) { return fmax(a, b); }
     RK_BLOCK_REDUCE(min, S, T)                                                                        \
     RK_BLOCK_REDUCE(max, S, T)
 
+// Per type, in its RK_RUST_NEED_WARP_<T> block: the shuffles, the sum
+// operator and the reductions (bool: shuffles only).
+#ifdef RK_RUST_NEED_WARP_BOOL
+RK_SHUFFLE(bool, bool, rk_i32)
+#endif
+#ifdef RK_RUST_NEED_WARP_I8
+RK_SHUFFLE(i8, rk_i8, rk_i32)
+RK_SUM_INT(i8, rk_i8, rk_u32)
 RK_REDUCTIONS(i8, rk_i8)
+#endif
+#ifdef RK_RUST_NEED_WARP_I16
+RK_SHUFFLE(i16, rk_i16, rk_i32)
+RK_SUM_INT(i16, rk_i16, rk_u32)
 RK_REDUCTIONS(i16, rk_i16)
+#endif
+#ifdef RK_RUST_NEED_WARP_I32
+RK_SHUFFLE(i32, rk_i32, rk_i32)
+RK_SUM_INT(i32, rk_i32, rk_u32)
 RK_REDUCTIONS(i32, rk_i32)
+#endif
+#ifdef RK_RUST_NEED_WARP_I64
+RK_SHUFFLE(i64, rk_i64, rk_i64)
+RK_SUM_INT(i64, rk_i64, rk_u64)
 RK_REDUCTIONS(i64, rk_i64)
+#endif
+#ifdef RK_RUST_NEED_WARP_U8
+RK_SHUFFLE(u8, rk_u8, rk_u32)
+RK_SUM_INT(u8, rk_u8, rk_u32)
 RK_REDUCTIONS(u8, rk_u8)
+#endif
+#ifdef RK_RUST_NEED_WARP_U16
+RK_SHUFFLE(u16, rk_u16, rk_u32)
+RK_SUM_INT(u16, rk_u16, rk_u32)
 RK_REDUCTIONS(u16, rk_u16)
+#endif
+#ifdef RK_RUST_NEED_WARP_U32
+RK_SHUFFLE(u32, rk_u32, rk_u32)
+RK_SUM_INT(u32, rk_u32, rk_u32)
 RK_REDUCTIONS(u32, rk_u32)
+#endif
+#ifdef RK_RUST_NEED_WARP_U64
+RK_SHUFFLE(u64, rk_u64, rk_u64)
+RK_SUM_INT(u64, rk_u64, rk_u64)
 RK_REDUCTIONS(u64, rk_u64)
+#endif
+#ifdef RK_RUST_NEED_WARP_F32
+RK_SHUFFLE(f32, float, float)
+RK_INLINE float rk_sum_f32(float a, float b) { return a + b; }
 RK_REDUCTIONS(f32, float)
+#endif
+#ifdef RK_RUST_NEED_WARP_F64
+RK_SHUFFLE(f64, double, double)
+RK_INLINE double rk_sum_f64(double a, double b) { return a + b; }
 RK_REDUCTIONS(f64, double)
+#endif
 
 // ---------------------------------------------------------------------------
 // Atomics on 32- and 64-bit places; each returns the old value. Signed
@@ -553,51 +665,7 @@ RK_REDUCTIONS(f64, double)
     RK_INLINE T rk_atomic_exch_##S(T* p, T v) { return atomicExch(p, v); }                            \
     RK_INLINE T rk_atomic_cas_##S(T* p, T expected, T desired) { return atomicCAS(p, expected, desired); }
 
-RK_ATOMIC_NATIVE32(i32, rk_i32)
-RK_ATOMIC_NATIVE32(u32, rk_u32)
-
-RK_INLINE rk_u64 rk_atomic_add_u64(rk_u64* p, rk_u64 v) { return atomicAdd(p, v); }
-RK_INLINE rk_u64 rk_atomic_sub_u64(rk_u64* p, rk_u64 v) { return atomicAdd(p, 0ull - v); }
-RK_INLINE rk_u64 rk_atomic_min_u64(rk_u64* p, rk_u64 v) { return atomicMin(p, v); }
-RK_INLINE rk_u64 rk_atomic_max_u64(rk_u64* p, rk_u64 v) { return atomicMax(p, v); }
-RK_INLINE rk_u64 rk_atomic_and_u64(rk_u64* p, rk_u64 v) { return atomicAnd(p, v); }
-RK_INLINE rk_u64 rk_atomic_or_u64(rk_u64* p, rk_u64 v) { return atomicOr(p, v); }
-RK_INLINE rk_u64 rk_atomic_xor_u64(rk_u64* p, rk_u64 v) { return atomicXor(p, v); }
-RK_INLINE rk_u64 rk_atomic_exch_u64(rk_u64* p, rk_u64 v) { return atomicExch(p, v); }
-RK_INLINE rk_u64 rk_atomic_cas_u64(rk_u64* p, rk_u64 expected, rk_u64 desired) {
-    return atomicCAS(p, expected, desired);
-}
-
 #define RK_AS_U64P(p) ((rk_u64*)(p))
-RK_INLINE rk_i64 rk_atomic_add_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicAdd(RK_AS_U64P(p), (rk_u64)v); }
-RK_INLINE rk_i64 rk_atomic_sub_i64(rk_i64* p, rk_i64 v) {
-    return (rk_i64)atomicAdd(RK_AS_U64P(p), 0ull - (rk_u64)v);
-}
-RK_INLINE rk_i64 rk_atomic_min_i64(rk_i64* p, rk_i64 v) { return atomicMin(p, v); }
-RK_INLINE rk_i64 rk_atomic_max_i64(rk_i64* p, rk_i64 v) { return atomicMax(p, v); }
-RK_INLINE rk_i64 rk_atomic_and_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicAnd(RK_AS_U64P(p), (rk_u64)v); }
-RK_INLINE rk_i64 rk_atomic_or_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicOr(RK_AS_U64P(p), (rk_u64)v); }
-RK_INLINE rk_i64 rk_atomic_xor_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicXor(RK_AS_U64P(p), (rk_u64)v); }
-RK_INLINE rk_i64 rk_atomic_exch_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicExch(RK_AS_U64P(p), (rk_u64)v); }
-RK_INLINE rk_i64 rk_atomic_cas_i64(rk_i64* p, rk_i64 expected, rk_i64 desired) {
-    return (rk_i64)atomicCAS(RK_AS_U64P(p), (rk_u64)expected, (rk_u64)desired);
-}
-
-RK_INLINE float rk_atomic_add_f32(float* p, float v) { return atomicAdd(p, v); }
-RK_INLINE float rk_atomic_sub_f32(float* p, float v) { return atomicAdd(p, -v); }
-RK_INLINE float rk_atomic_exch_f32(float* p, float v) { return atomicExch(p, v); }
-RK_INLINE float rk_atomic_cas_f32(float* p, float expected, float desired) {
-    return __uint_as_float(atomicCAS((rk_u32*)p, __float_as_uint(expected), __float_as_uint(desired)));
-}
-RK_INLINE double rk_atomic_add_f64(double* p, double v) { return atomicAdd(p, v); }
-RK_INLINE double rk_atomic_sub_f64(double* p, double v) { return atomicAdd(p, -v); }
-RK_INLINE double rk_atomic_exch_f64(double* p, double v) {
-    return __longlong_as_double((long long)atomicExch(RK_AS_U64P(p), (rk_u64)__double_as_longlong(v)));
-}
-RK_INLINE double rk_atomic_cas_f64(double* p, double expected, double desired) {
-    return __longlong_as_double((long long)atomicCAS(RK_AS_U64P(p), (rk_u64)__double_as_longlong(expected),
-                                                     (rk_u64)__double_as_longlong(desired)));
-}
 
 // Float min/max: a compare-and-swap loop on the bits, with f32::min/max.
 #define RK_ATOMIC_FLOAT_MINMAX(OP, S, F, U, TO_BITS, FROM_BITS)                                       \
@@ -613,9 +681,64 @@ RK_INLINE double rk_atomic_cas_f64(double* p, double expected, double desired) {
     }
 #define RK_F64_TO_BITS(x) ((rk_u64)__double_as_longlong(x))
 #define RK_F64_FROM_BITS(x) (__longlong_as_double((long long)(x)))
+
+// Per type, in its RK_RUST_NEED_ATOMIC_<T> block.
+#ifdef RK_RUST_NEED_ATOMIC_I32
+RK_ATOMIC_NATIVE32(i32, rk_i32)
+#endif
+#ifdef RK_RUST_NEED_ATOMIC_U32
+RK_ATOMIC_NATIVE32(u32, rk_u32)
+#endif
+#ifdef RK_RUST_NEED_ATOMIC_U64
+RK_INLINE rk_u64 rk_atomic_add_u64(rk_u64* p, rk_u64 v) { return atomicAdd(p, v); }
+RK_INLINE rk_u64 rk_atomic_sub_u64(rk_u64* p, rk_u64 v) { return atomicAdd(p, 0ull - v); }
+RK_INLINE rk_u64 rk_atomic_min_u64(rk_u64* p, rk_u64 v) { return atomicMin(p, v); }
+RK_INLINE rk_u64 rk_atomic_max_u64(rk_u64* p, rk_u64 v) { return atomicMax(p, v); }
+RK_INLINE rk_u64 rk_atomic_and_u64(rk_u64* p, rk_u64 v) { return atomicAnd(p, v); }
+RK_INLINE rk_u64 rk_atomic_or_u64(rk_u64* p, rk_u64 v) { return atomicOr(p, v); }
+RK_INLINE rk_u64 rk_atomic_xor_u64(rk_u64* p, rk_u64 v) { return atomicXor(p, v); }
+RK_INLINE rk_u64 rk_atomic_exch_u64(rk_u64* p, rk_u64 v) { return atomicExch(p, v); }
+RK_INLINE rk_u64 rk_atomic_cas_u64(rk_u64* p, rk_u64 expected, rk_u64 desired) {
+    return atomicCAS(p, expected, desired);
+}
+#endif
+#ifdef RK_RUST_NEED_ATOMIC_I64
+RK_INLINE rk_i64 rk_atomic_add_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicAdd(RK_AS_U64P(p), (rk_u64)v); }
+RK_INLINE rk_i64 rk_atomic_sub_i64(rk_i64* p, rk_i64 v) {
+    return (rk_i64)atomicAdd(RK_AS_U64P(p), 0ull - (rk_u64)v);
+}
+RK_INLINE rk_i64 rk_atomic_min_i64(rk_i64* p, rk_i64 v) { return atomicMin(p, v); }
+RK_INLINE rk_i64 rk_atomic_max_i64(rk_i64* p, rk_i64 v) { return atomicMax(p, v); }
+RK_INLINE rk_i64 rk_atomic_and_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicAnd(RK_AS_U64P(p), (rk_u64)v); }
+RK_INLINE rk_i64 rk_atomic_or_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicOr(RK_AS_U64P(p), (rk_u64)v); }
+RK_INLINE rk_i64 rk_atomic_xor_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicXor(RK_AS_U64P(p), (rk_u64)v); }
+RK_INLINE rk_i64 rk_atomic_exch_i64(rk_i64* p, rk_i64 v) { return (rk_i64)atomicExch(RK_AS_U64P(p), (rk_u64)v); }
+RK_INLINE rk_i64 rk_atomic_cas_i64(rk_i64* p, rk_i64 expected, rk_i64 desired) {
+    return (rk_i64)atomicCAS(RK_AS_U64P(p), (rk_u64)expected, (rk_u64)desired);
+}
+#endif
+#ifdef RK_RUST_NEED_ATOMIC_F32
+RK_INLINE float rk_atomic_add_f32(float* p, float v) { return atomicAdd(p, v); }
+RK_INLINE float rk_atomic_sub_f32(float* p, float v) { return atomicAdd(p, -v); }
+RK_INLINE float rk_atomic_exch_f32(float* p, float v) { return atomicExch(p, v); }
+RK_INLINE float rk_atomic_cas_f32(float* p, float expected, float desired) {
+    return __uint_as_float(atomicCAS((rk_u32*)p, __float_as_uint(expected), __float_as_uint(desired)));
+}
 RK_ATOMIC_FLOAT_MINMAX(min, f32, float, rk_u32, __float_as_uint, __uint_as_float)
 RK_ATOMIC_FLOAT_MINMAX(max, f32, float, rk_u32, __float_as_uint, __uint_as_float)
+#endif
+#ifdef RK_RUST_NEED_ATOMIC_F64
+RK_INLINE double rk_atomic_add_f64(double* p, double v) { return atomicAdd(p, v); }
+RK_INLINE double rk_atomic_sub_f64(double* p, double v) { return atomicAdd(p, -v); }
+RK_INLINE double rk_atomic_exch_f64(double* p, double v) {
+    return __longlong_as_double((long long)atomicExch(RK_AS_U64P(p), (rk_u64)__double_as_longlong(v)));
+}
+RK_INLINE double rk_atomic_cas_f64(double* p, double expected, double desired) {
+    return __longlong_as_double((long long)atomicCAS(RK_AS_U64P(p), (rk_u64)__double_as_longlong(expected),
+                                                     (rk_u64)__double_as_longlong(desired)));
+}
 RK_ATOMIC_FLOAT_MINMAX(min, f64, double, rk_u64, RK_F64_TO_BITS, RK_F64_FROM_BITS)
 RK_ATOMIC_FLOAT_MINMAX(max, f64, double, rk_u64, RK_F64_TO_BITS, RK_F64_FROM_BITS)
+#endif
 
 #endif  // RK_RUST_CUH

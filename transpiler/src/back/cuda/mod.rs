@@ -4,7 +4,8 @@
 //! # What the output looks like
 //!
 //! ```text
-//! // header comment, #include "rk_rust.cuh"
+//! // header comment, #define RK_RUST_NEED_<FAMILY> 1 for each rk_rust.cuh
+//! //   helper family the module names (needs.rs), #include "rk_rust.cuh"
 //! // array wrapper structs and user structs (host layout, static_asserts),
 //! //   each with its rk_make_* / rk_splat_* constructor
 //! // one `static __device__` function per IR function, callees first;
@@ -40,6 +41,7 @@ mod expr;
 mod function;
 mod literal;
 mod namer;
+mod needs;
 mod stmt;
 pub mod system;
 mod types;
@@ -49,6 +51,7 @@ mod writer;
 mod tests;
 
 pub use namer::Namer;
+pub use needs::rust_header_needs;
 pub use writer::Writer;
 
 use crate::ir::{Module, Scalar};
@@ -351,6 +354,9 @@ pub fn write_module(
 ) -> Result<Output, Error> {
     let mut source = String::new();
     let kernels = Writer::new(&mut source, module, info, options)?.write()?;
+    // Only the rk_rust.cuh helper families the module names (NVRTC time).
+    let needs = needs::rust_header_needs(&source);
+    let source = needs::with_rust_needs(source, &needs);
     let mut headers = vec![RUST_HEADER];
     if kernels.iter().any(|k| k.actor.is_some()) {
         headers.extend(

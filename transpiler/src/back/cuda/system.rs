@@ -15,6 +15,7 @@
 //!
 //! ```text
 //! #define RK_ACTOR_K2K 1   (the loop's K2K paths)
+//! #define RK_RUST_NEED_... 1   (the roles' rk_rust.cuh helper families)
 //! #include "rk_rust.cuh"
 //! #include "rk_actor.cuh"
 //! namespace rk_role0 { <handler 0's module> }
@@ -231,6 +232,12 @@ pub fn compose_system_tiered(
         writeln!(source, "#define RK_ACTOR_K2K_BLOCK 1")?;
         writeln!(source, "#define RK_ACTOR_WARP_STRIDE {warp_stride}ull")?;
     }
+    // Every role's rk_rust.cuh helper families: the first include is the
+    // one that counts (the roles' own are empty by its include guard).
+    let roles_text: String = roles.iter().map(|r| r.output.source.as_str()).collect();
+    for need in super::rust_header_needs(&roles_text) {
+        writeln!(source, "#define {need} 1")?;
+    }
     writeln!(source, "#include \"rk_rust.cuh\"")?;
     writeln!(source, "#include \"rk_actor.cuh\"")?;
     // Each module once, in the namespace of the first role it serves.
@@ -342,7 +349,8 @@ pub fn compose_system_tiered(
 
 /// `source` with each `extern "C" __global__ void __launch_bounds__(N)
 /// name(` wrapper turned into `static __device__ void name(`: not a
-/// kernel, so NVRTC drops it (and the loop it instantiates) unless called.
+/// kernel, so NVRTC drops it (and the loop it instantiates) unless called;
+/// and without its `RK_RUST_NEED_*` lines (the system defines them).
 fn internal_wrappers(source: &str) -> String {
     const WRAPPER: &str = "extern \"C\" __global__ void ";
     let mut out = String::with_capacity(source.len());
@@ -356,6 +364,9 @@ fn internal_wrappers(source: &str) -> String {
                 out.push_str("static __device__ void ");
                 out.push_str(rest);
             }
+            // The module's rk_rust.cuh families are the system's, defined
+            // before its first include.
+            None if line.starts_with("#define RK_RUST_NEED_") => {}
             None => out.push_str(line),
         }
     }
