@@ -104,26 +104,31 @@ fn family(name: &str) -> Option<String> {
     (METHOD_OPS.contains(&op) && ty != "BOOL").then(|| format!("RK_RUST_NEED_{ty}"))
 }
 
-/// The `RK_RUST_NEED_*` macros for the helpers `text` names, sorted.
+/// The `RK_RUST_NEED_*` macros for the helpers `text` names, sorted. Only
+/// identifiers starting with `rk_` can name one, so the scan jumps from one
+/// `rk_` to the next (it runs on every transpile: a byte-by-byte walk of a
+/// 10 KB module took ~24 µs of a ~1 ms transpile).
 pub fn rust_header_needs(text: &str) -> Vec<String> {
-    let mut needs = BTreeSet::new();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let word = bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_';
-        if !word {
-            i += 1;
+    // Each name once (a module names few helpers, many times each).
+    let mut names = BTreeSet::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find("rk_") {
+        let start = from + found;
+        let mut end = start + 3;
+        while end < bytes.len() && is_word(bytes[end]) {
+            end += 1;
+        }
+        from = end;
+        // An identifier starts here, not inside another (`xrk_...`).
+        if start > 0 && is_word(bytes[start - 1]) {
             continue;
         }
-        let start = i;
-        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-            i += 1;
-        }
         // ASCII boundaries: slicing the str there is valid.
-        if let Some(f) = family(&text[start..i]) {
-            needs.insert(f);
-        }
+        names.insert(&text[start..end]);
     }
+    let needs: BTreeSet<String> = names.into_iter().filter_map(family).collect();
     needs.into_iter().collect()
 }
 
