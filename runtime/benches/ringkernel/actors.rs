@@ -392,6 +392,30 @@ fn stream_with<M: Copy + Send, R: Copy + PartialEq + Send, S: Copy>(
     }
 }
 
+/// Diagnostics (RINGKERNEL_BENCH_STREAM_DIAG set, and the actor compiled
+/// with RINGKERNEL_ACTOR_TRACE): the loop's stages per batch over the
+/// actor's life, to stderr. The counters are 32 bits: meaningful for short
+/// streams (`--quick`) only.
+fn print_stream_trace<M: Copy, R: Copy, S: Copy>(actor: &Actor<M, R, S>, label: &str) {
+    if std::env::var_os("RINGKERNEL_BENCH_STREAM_DIAG").is_none() {
+        return;
+    }
+    let t = actor.loop_trace();
+    if t.batches == 0 {
+        return;
+    }
+    let n = f64::from(t.batches);
+    let ns = t.ns_per_cycle();
+    eprintln!("stream trace ({label}): {} batches", t.batches);
+    for (k, what) in ringkernel_runtime::actor::LoopTrace::STAGES
+        .iter()
+        .enumerate()
+    {
+        let cycles = f64::from(t.stages_cycles[k]) / n;
+        eprintln!("  {what}: {cycles:.0} cycles, {:.0} ns", cycles * ns);
+    }
+}
+
 /// Streams of 64-byte messages (`echo64`, 64-byte replies; one and two
 /// host threads) and of 1 KiB messages (`digest1k`, 16-byte replies).
 pub fn streams(rt: &Runtime, config: &Config) -> Result<Vec<Throughput>, String> {
@@ -410,6 +434,7 @@ pub fn streams(rt: &Runtime, config: &Config) -> Result<Vec<Throughput>, String>
             stream_with(&echo, host, config.duration, 1024, 4096, msg64, |seq| {
                 echo64_reply(&msg64(seq))
             })?;
+        print_stream_trace(&echo, host.label());
         echo.stop().map_err(err)?;
         out.push(Throughput {
             name: format!("RingKernel stream, 64 B, {}", host.label()),
