@@ -127,20 +127,12 @@
 #define RK_ACTOR_K2K 0
 #endif
 
-// The device library's protocol headers (ringkernel.cuh's list); the K2K
-// inboxes' only with K2K paths: NVRTC parses them in about 1% of a
-// module's cold compile.
-#include "rk_types.cuh"
-#include "rk_sync.cuh"
-#include "rk_envelope.cuh"
-#include "rk_ring.cuh"
-#include "rk_control.cuh"
-#include "rk_hlc.cuh"
-#if RK_ACTOR_K2K
-#include "rk_k2k.cuh"
-#include "rk_k2k_ll.cuh"
-#include "rk_k2k_mbar.cuh"
+// The device library's protocol headers; the K2K inboxes' only with K2K
+// paths (RINGKERNEL_NO_K2K).
+#if !RK_ACTOR_K2K
+#define RINGKERNEL_NO_K2K 1
 #endif
+#include "ringkernel.cuh"
 
 // Where a system's K2K inboxes live, fixed when compose_system writes the
 // kernel (it defines RK_ACTOR_K2K_CLUSTER 1 for a cluster-placed system):

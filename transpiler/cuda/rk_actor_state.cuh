@@ -188,8 +188,9 @@ enum rk_actor_command : rk_u32 {
 #define RK_ACTOR_K2K_SPIN_WARM_CYCLES 8192u
 #endif
 
-// Address-space hints on the K2K hop's path (each 1 by default; 0 through
-// RINGKERNEL_ACTOR_DEFINES gives the code before it, for an A/B).
+// Address-space hints on the K2K hop's path (on by default, the inbox hint
+// in the block tier only; 0 through RINGKERNEL_ACTOR_DEFINES gives the code
+// before them, for an A/B).
 // Pointers the loop hands on through memory (the handler's context, ring
 // views) reach NVVM as generic addresses, and every access through them is
 // a generic LD.E/ST.E that the hardware resolves to shared memory at run
@@ -236,9 +237,10 @@ enum rk_actor_command : rk_u32 {
 // still moves at least that often (the watchdog's hang timeout is
 // milliseconds or more). Nothing orders them: a K2K batch without replies
 // publishes nothing to the host (dead letters store the counters
-// themselves). 0, the default, stores them every batch, as before: an A/B
+// themselves). 0, the default, stores them every batch, as before: the A/B
 // (RINGKERNEL_ACTOR_DEFINES=RK_ACTOR_K2K_STATS_CYCLES=65536, ~35 us at
-// 1.9 GHz) decides whether the writes cost the hop anything.
+// 1.9 GHz; H200, BENCHMARKS.md) gained 1.5 % in the global tier and
+// nothing in the shared ones, not worth a staler heartbeat.
 #ifndef RK_ACTOR_K2K_STATS_CYCLES
 #define RK_ACTOR_K2K_STATS_CYCLES 0u
 #endif
