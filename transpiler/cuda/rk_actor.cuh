@@ -353,6 +353,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                            l.outbox.slot_size <= 128u
                        ? rk_ring_ll_base_mut(d->outbox)
                        : nullptr;
+        l.copy_until = l.outbox.index + (rk_u64)l.outbox.mask + 2u;
         l.look = RK_ACTOR_LOOK_NONE;
         l.look_tail = 0u;
         l.empty = 0u;
@@ -544,7 +545,10 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         }
         if constexpr (H::reply_size > 0u) {
             if (answered > 0u) {
-                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp, l.out_ll);
+                // The copies need invalidating only up to copy_until; a
+                // batch that straddles it invalidates all its replies' (harmless).
+                rk_actor_write_replies<H>(d, &ctl.outbox, answered, ctl.sequence, ctl.stamp,
+                                          l.out_ll);
             }
         }
         U::sync(); // B5

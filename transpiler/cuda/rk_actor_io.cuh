@@ -218,13 +218,27 @@ static __device__ __forceinline__ void rk_actor_dead_letter(rk_actor_leader* l,
 }
 
 // Writes the first `count` reply envelopes of a batch into the outbox's
-// free slots (and invalidates their flagged copies, when it has them:
-// `out_ll`, rk_ring_ll_invalidate). Headers: thread t builds those of replies t, t + T, ... from
-// the staged requests (four 16-byte stores each). Payloads: the replies the
-// handlers left in shared memory, 16-byte word w of the batch by thread
-// w mod T, so a warp's stores cover consecutive words. Stamp m is
+// free slots. Two passes over shared memory, then one over the slots:
+// thread t builds the headers of replies t, t + T, ... from the staged
+// requests into the requests' own header words (read just before; a
+// request's header is not read again once it is answered: a dead letter is
+// the first unanswered message); after a barrier, 16-byte word w of the
+// batch's envelopes (header, then the reply the handler left) is stored by
+// thread w mod T, so a warp's stores cover 512 consecutive bytes of the
+// ring. (Headers stored by the thread that built them, 16 bytes at a slot
+// stride, were separate PCIe writes: the 2-thread stream ran at 28-30 M
+// msg/s against 32-34 with this, H100, BENCHMARKS.md.) Stamp m is
 // (first.l, first.c + m) (when the logical counter would wrap, the
 // leader's close stamps replies 1.. again, one by one).
+// The flagged copies (`out_ll`, when the outbox has them): a batch's reply
+// must not leave its slot's copy looking valid for the index 2^32 later
+// (its flag is the index's low 32 bits + 1), so the replies of a batch
+// that starts below `copy_until` (rk_actor_leader; the caller passes
+// `out_ll` null otherwise) invalidate them (rk_ring_ll_invalidate). Only
+// rk_actor_call_one writes copies, and it moves `copy_until` one lap past
+// each: every copy is invalidated when a batch first reuses its slot, and
+// a stream stores no invalidations after its first lap (one 8-byte PCIe
+// write per reply otherwise: 3 % of the 2-thread stream, H100).
 template <typename H>
 RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* outbox, rk_u32 count,
                                       rk_u64 sequence, rk_hlc_timestamp first, rk_u64* out_ll) {
@@ -234,8 +248,9 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
     const rk_u32 threads = U::threads();
     #pragma unroll 1
     for (rk_u32 m = tid; m < count; m += threads) {
-        const rk_actor_u4 w0 = *reinterpret_cast<const rk_actor_u4*>(S::request(m));
-        const rk_actor_u4 w1 = *reinterpret_cast<const rk_actor_u4*>(S::request(m) + 16u);
+        rk_actor_u4* record = reinterpret_cast<rk_actor_u4*>(S::request(m));
+        const rk_actor_u4 w0 = record[0];
+        const rk_actor_u4 w1 = record[1];
         rk_hlc_timestamp t = first;
         t.logical = first.logical + m;
         const rk_u64 seq = sequence + 1u + m;
@@ -256,24 +271,28 @@ RK_INLINE void rk_actor_write_replies(const rk_actor_desc* d, const rk_ring* out
         h[3].y = 0u;
         h[3].z = 0u;
         h[3].w = 0u;
-        rk_actor_u4* slot = reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m));
+        record[0] = h[0];
+        record[1] = h[1];
+        record[2] = h[2];
+        record[3] = h[3];
         if (out_ll != nullptr) {
             // Written to its slot alone: its flagged copy is not this reply.
             const rk_u64 i = outbox->index + m;
             rk_ring_ll_invalidate(out_ll + (i & (rk_u64)outbox->mask) * (outbox->slot_size / 4u), i);
         }
-        slot[0] = h[0];
-        slot[1] = h[1];
-        slot[2] = h[2];
-        slot[3] = h[3];
     }
-    const rk_u32 total = count * S::reply_words;
+    U::sync();
+    constexpr rk_u32 words = RK_ACTOR_HEADER_WORDS + S::reply_words;
+    // Header word o at record + 16o, reply word o - 4 at reply + 16(o - 4).
+    constexpr rk_u32 gap = S::reply_offset - RK_ACTOR_HEADER_WORDS * 16u;
+    const rk_u32 total = count * words;
     #pragma unroll 1
     for (rk_u32 w = tid; w < total; w += threads) {
-        const rk_u32 m = w / S::reply_words;
-        const rk_u32 o = w - m * S::reply_words;
-        const rk_actor_u4 v = *reinterpret_cast<const rk_actor_u4*>(S::reply(m) + 16u * o);
-        reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m))[RK_ACTOR_HEADER_WORDS + o] = v;
+        const rk_u32 m = w / words;
+        const rk_u32 o = w - m * words;
+        const unsigned char* from = S::request(m) + 16u * o + (o < RK_ACTOR_HEADER_WORDS ? 0u : gap);
+        reinterpret_cast<rk_actor_u4*>(rk_ring_push_slot(outbox, m))[o] =
+            *reinterpret_cast<const rk_actor_u4*>(from);
     }
 }
 

@@ -223,6 +223,10 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
             rk_st_relaxed_sys_u64(l->out_ll + ((index & l->outbox.mask) * cw + lane),
                                   ((rk_u64)(index + 1u) << 32) | (lane / 4u < words ? v : 0u));
         }
+        if (lane == 0u) {
+            // Batches invalidate this copy when they first reuse its slot.
+            l->copy_until = l->outbox.index + (rk_u64)l->outbox.mask + 2u;
+        }
     }
     // Orders every lane's slot writes before lane 0's fence (bar.warp.sync
     // orders memory among the lanes it synchronises, as B5 does the block's).

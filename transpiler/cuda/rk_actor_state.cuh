@@ -305,6 +305,13 @@ struct rk_actor_leader {
     // The outbox's flagged copies, when it has them and a warp's lanes
     // cover a slot's words; null otherwise (rk_actor_call_one).
     rk_u64* out_ll;
+    // Batches invalidate the flagged copies of outbox indices below this
+    // one only: one lap past the last copy rk_actor_call_one wrote (and,
+    // from the start, one lap past the first index, whatever the copies
+    // held). Every copy is then invalidated when its slot is first reused
+    // by a batch, which is all the 2^32 wrap needs (rk_actor_write_replies),
+    // and a stream writes no invalidations after its first lap.
+    rk_u64 copy_until;
     rk_u64 tail_seen;    // the largest inbox tail read from memory
     rk_u64 head_stored;  // the inbox head last stored (<= tail_seen)
     rk_u64 look_tail;    // the tail the last look read (fenced when > index)

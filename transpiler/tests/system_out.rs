@@ -503,7 +503,7 @@ fn the_block_system_kernel_of_warp_actors_composes_compiles_and_assembles() {
     assert!(system
         .source
         .contains(&format!("#define RK_ACTOR_WARP_STRIDE {largest}ull")));
-    assert!(system.source.contains("__launch_bounds__(256)"));
+    assert!(system.source.contains("__launch_bounds__(256, 4)"));
     assert!(system
         .source
         .contains("switch (actors[blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5)].role)"));

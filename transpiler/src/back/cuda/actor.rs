@@ -60,6 +60,24 @@ const WARP_STAGING_BUDGET: u64 = STAGING_BUDGET / MAX_PACK as u64;
 /// The most messages per batch of a warp actor: one per lane.
 const WARP_MAX_BATCH: u64 = 32;
 
+/// Registers a persistent kernel's thread may use (sm_70 on: 64 K
+/// registers per multiprocessor, at most 32 blocks on one).
+const PERSISTENT_REGISTERS: u32 = 64;
+
+/// The `__launch_bounds__` of a persistent kernel (an actor's, a system's)
+/// of `threads` per block: the block size, and as many resident blocks per
+/// multiprocessor as leave each thread [`PERSISTENT_REGISTERS`]. Without a
+/// minimum ptxas weighs occupancy against spills and at the margin takes
+/// both (32 registers and 4-16 bytes spilled for a few actors of the
+/// tests, after an unrelated edit of the loop); a persistent kernel's
+/// blocks are one per actor whatever the occupancy, and a spill in its
+/// loop costs on every message. The cap keeps a block of 256 threads to
+/// 16 K registers, so several actors still share a multiprocessor.
+pub(super) fn persistent_launch_bounds(threads: u32) -> String {
+    let blocks = (65536 / (threads.max(1) * PERSISTENT_REGISTERS)).clamp(1, 32);
+    format!("__launch_bounds__({threads}, {blocks})")
+}
+
 impl<W: std::fmt::Write> Writer<'_, W> {
     /// Writes the adapter and `__global__` wrapper of actor entry `index`.
     pub(super) fn write_actor(&mut self, index: usize) -> Result<KernelInfo, Error> {
@@ -190,7 +208,8 @@ impl<W: std::fmt::Write> Writer<'_, W> {
         self.write_line_directive(module.functions.span(entry.function))?;
         writeln!(
             self.out,
-            "extern \"C\" __global__ void __launch_bounds__({launch_threads}) {symbol}(const rk_actor_desc* actors, rk_u32 actor_count) {{"
+            "extern \"C\" __global__ void {} {symbol}(const rk_actor_desc* actors, rk_u32 actor_count) {{",
+            persistent_launch_bounds(launch_threads)
         )?;
         writeln!(
             self.out,

@@ -270,7 +270,8 @@ pub fn compose_system_tiered(
     writeln!(source)?;
     writeln!(
         source,
-        "extern \"C\" __global__ void __launch_bounds__({threads}) {symbol}(const rk_actor_desc* actors, rk_u32 actor_count) {{"
+        "extern \"C\" __global__ void {} {symbol}(const rk_actor_desc* actors, rk_u32 actor_count) {{",
+        super::actor::persistent_launch_bounds(threads)
     )?;
     // The actor this block (or, in a block of warp actors, this warp) runs.
     let index = if tier == K2kTier::Block {
@@ -347,7 +348,7 @@ pub fn compose_system_tiered(
     })
 }
 
-/// `source` with each `extern "C" __global__ void __launch_bounds__(N)
+/// `source` with each `extern "C" __global__ void __launch_bounds__(N, B)
 /// name(` wrapper turned into `static __device__ void name(`: not a
 /// kernel, so NVRTC drops it (and the loop it instantiates) unless called;
 /// and without its `RK_RUST_NEED_*` lines (the system defines them).
