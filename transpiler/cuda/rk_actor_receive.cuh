@@ -71,6 +71,7 @@ RK_INLINE rk_u32 rk_actor_receive_narrow(rk_actor_leader* l, const rk_actor_desc
             ql = ml > pt ? ml : pt;
             qc = (ml >= pt ? (rk_i64)h->hlc.logical + 1 : 0) - (rk_i64)(i + 1u);
         }
+        #pragma unroll 1
         for (rk_u32 offset = 1u; offset < lanes; offset <<= 1u) {
             const rk_u64 ol = __shfl_up_sync(mask, ql, offset);
             const rk_i64 oc = __shfl_up_sync(mask, qc, offset);
@@ -190,6 +191,7 @@ RK_INLINE rk_u32 rk_actor_receive(rk_actor_leader* l, const rk_actor_desc* d, rk
                     ql = ml > pt ? ml : pt;
                     qc = (ml >= pt ? (rk_i64)w2.z + 1 : 0) - (rk_i64)(i + 1u);
                 }
+                #pragma unroll 1
                 for (rk_u32 offset = 1u; offset < 32u; offset <<= 1u) {
                     const rk_u64 ol = __shfl_up_sync(0xFFFFFFFFu, ql, offset);
                     const rk_i64 oc = __shfl_up_sync(0xFFFFFFFFu, qc, offset);

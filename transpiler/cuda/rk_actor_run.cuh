@@ -14,6 +14,10 @@
 // i into S::reply(i) (shared memory). Returns the index of the message the
 // handler faulted on, or `count`; the same value in every thread. `fault`
 // is the block's fault record, clear on entry.
+// One loop for both passes (the handler inlined once: NVRTC compiles each
+// copy): the schedule's pass, then, if a message faulted there, the
+// in-order pass, which stops at the first faulting message and rewrites the
+// replies before it (an IN_ORDER handler's first pass is that one).
 template <typename H>
 RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, rk_u32 count,
                                     rk_fault_record* fault) {
@@ -21,10 +25,13 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, 
     using U = rk_actor_unit_of<H>;
     const rk_u32 tid = U::tid();
     const rk_u32 threads = U::threads();
-    if constexpr (H::schedule != RK_ACTOR_SCHEDULE_IN_ORDER) {
-        const bool uniform = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM;
+    const bool uniform = H::schedule == RK_ACTOR_SCHEDULE_UNIFORM;
+    bool in_order = H::schedule == RK_ACTOR_SCHEDULE_IN_ORDER;
+    for (;;) {
+        const rk_u32 first = !in_order && uniform ? tid : 0u;
+        const rk_u32 step = !in_order && uniform ? threads : 1u;
         bool faulted = false;
-        for (rk_u32 i = uniform ? tid : 0u; i < count && !faulted; i += uniform ? threads : 1u) {
+        for (rk_u32 i = first; i < count && !faulted; i += step) {
             rk_actor_ctx f;
             f.record = fault;
             f.faulted = false;
@@ -32,34 +39,27 @@ RK_INLINE rk_u32 rk_actor_run_batch(const rk_actor_desc* d, rk_actor_leader* l, 
             f.desc = d;
             f.leader = l;
             H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i),
-                   uniform || tid == 0u);
-            faulted = f.faulted;
+                   (!in_order && uniform) || tid == 0u);
+            if (in_order) {
+                // The barrier also orders this message's state writes before
+                // the next message's reads.
+                if (U::sync_or(f.faulted)) {
+                    return i;
+                }
+            } else {
+                faulted = f.faulted;
+            }
         }
-        if (!U::sync_or(faulted)) {
+        if (in_order || !U::sync_or(faulted)) {
             return count;
         }
-        // Some message faulted: run the batch again in order (below), which
-        // stops at the first faulting one and rewrites the replies before it.
+        // Some message faulted: the batch again, in order.
         if (tid == 0u) {
             fault->state = 0u;
         }
         U::sync();
+        in_order = true;
     }
-    for (rk_u32 i = 0u; i < count; ++i) {
-        rk_actor_ctx f;
-        f.record = fault;
-        f.faulted = false;
-        f.env = S::env(i);
-        f.desc = d;
-        f.leader = l;
-        H::run(&f, d->state, S::request(i) + RK_ENVELOPE_HEADER_SIZE, S::reply(i), tid == 0u);
-        // The barrier also orders this message's state writes before the
-        // next message's reads.
-        if (U::sync_or(f.faulted)) {
-            return i;
-        }
-    }
-    return count;
 }
 
 // ---- one call by warp 0 alone (the compact path) ----
