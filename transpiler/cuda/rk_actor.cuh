@@ -353,7 +353,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                            l.outbox.slot_size <= 128u
                        ? rk_ring_ll_base_mut(d->outbox)
                        : nullptr;
-        l.copy_until = l.outbox.index + (rk_u64)l.outbox.mask + 2u;
+        l.copy_until = rk_actor_copy_lap_end(&l);
         l.look = RK_ACTOR_LOOK_NONE;
         l.look_tail = 0u;
         l.empty = 0u;

@@ -225,7 +225,7 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
         }
         if (lane == 0u) {
             // Batches invalidate this copy when they first reuse its slot.
-            l->copy_until = l->outbox.index + (rk_u64)l->outbox.mask + 2u;
+            l->copy_until = rk_actor_copy_lap_end(l);
         }
     }
     // Orders every lane's slot writes before lane 0's fence (bar.warp.sync

@@ -370,6 +370,13 @@ struct rk_actor_leader {
 #endif
 };
 
+// `copy_until` for a copy about to be written at the outbox's next index
+// (or, at the start, for whatever the copies hold): the index one lap
+// later, that copy's slot's first reuse, is the last a batch invalidates.
+RK_INLINE rk_u64 rk_actor_copy_lap_end(const rk_actor_leader* l) {
+    return l->outbox.index + (rk_u64)l->outbox.mask + 2u;
+}
+
 // Diagnostics (RK_ACTOR_TRACE): adds the time since the last mark to
 // accumulator `k` and marks now. Leader only.
 RK_INLINE void rk_actor_trace_mark(rk_actor_leader* l, rk_u32 k) {
