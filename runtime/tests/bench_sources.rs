@@ -76,7 +76,12 @@ fn compile(src: &CudaSource, arch: Arch) -> String {
     let report = assemble(tools.ptxas().expect("ptxas"), &ptx, arch)
         .unwrap_or_else(|e| panic!("{}: {e}", src.name));
     let spilling: Vec<_> = report.spilling().collect();
-    assert!(spilling.is_empty(), "{}: spills: {spilling:?}", src.name);
+    assert!(
+        spilling.is_empty(),
+        "{} ({:?}): spills: {spilling:?}",
+        src.name,
+        src.options
+    );
     ptx
 }
 

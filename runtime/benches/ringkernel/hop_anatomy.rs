@@ -32,6 +32,17 @@ impl HopAnatomy {
         self.a.stages_cycles[k] as f64 / self.a.batches.max(1) as f64 * self.a.ns_per_cycle()
     }
 
+    /// The SM clock over A's busy stages (their `clock64` cycles over the
+    /// busy span's `%globaltimer` ns), MHz; 0 when nothing was traced.
+    pub fn clock_mhz(&self) -> f64 {
+        let ns_per_cycle = self.a.ns_per_cycle();
+        if ns_per_cycle > 0.0 {
+            1e3 / ns_per_cycle
+        } else {
+            0.0
+        }
+    }
+
     /// A's busy span (seen → tail stored) per K2K batch, ns.
     pub fn busy_ns(&self) -> f64 {
         self.a.busy_ns as f64 / self.a.batches.max(1) as f64
@@ -104,9 +115,14 @@ pub fn table(out: &mut String, h: &[Result<HopAnatomy, String>]) {
         let _ = writeln!(out);
     }
     type Cell<'a> = &'a dyn Fn(&HopAnatomy) -> String;
-    let rows: [(&str, Cell); 4] = [
+    let rows: [(&str, Cell); 5] = [
         ("busy: seen → tail stored (%globaltimer)", &|a| {
             format!("{:.0}", a.busy_ns())
+        }),
+        // A stage's ns are its clock64 cycles at this rate: a slow stage
+        // at a low clock is a slow clock, not slow code.
+        ("SM clock over the busy stages, MHz", &|a| {
+            format!("{:.0}", a.clock_mhz())
         }),
         ("host-inbox looks that found nothing, per batch", &|a| {
             format!("{:.2}", a.a.empty_looks as f64 / a.a.batches.max(1) as f64)
@@ -139,6 +155,7 @@ pub fn json(h: &[Result<HopAnatomy, String>]) -> serde_json::Value {
                 "batches_a": a.a.batches,
                 "batches_b": a.b.batches,
                 "busy_ns_per_batch": a.busy_ns(),
+                "sm_clock_mhz": a.clock_mhz(),
                 "empty_looks_per_batch": a.a.empty_looks as f64 / a.a.batches.max(1) as f64,
                 "stage_mean_ns": LoopTrace::STAGES.iter().enumerate()
                     .map(|(k, what)| (what.to_string(), json!(a.per_batch(k))))
