@@ -158,7 +158,7 @@ pub fn table(out: &mut String, a: &CallAnatomy, floor_p50: Option<f64>) {
     let _ = writeln!(
         out,
         "\nSM clock over the busy stages: {:.0} MHz (stages counted by `clock64`, the busy span timed by `%globaltimer`).",
-        1e3 / t.ns_per_cycle().max(1e-12)
+        t.clock_mhz()
     );
     let _ = writeln!(
         out,

@@ -35,12 +35,7 @@ impl HopAnatomy {
     /// The SM clock over A's busy stages (their `clock64` cycles over the
     /// busy span's `%globaltimer` ns), MHz; 0 when nothing was traced.
     pub fn clock_mhz(&self) -> f64 {
-        let ns_per_cycle = self.a.ns_per_cycle();
-        if ns_per_cycle > 0.0 {
-            1e3 / ns_per_cycle
-        } else {
-            0.0
-        }
+        self.a.clock_mhz()
     }
 
     /// A's busy span (seen → tail stored) per K2K batch, ns.

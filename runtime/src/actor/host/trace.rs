@@ -57,6 +57,17 @@ impl LoopTrace {
         f64::from(self.busy_ns) / cycles as f64
     }
 
+    /// The SM clock while the loop was busy, MHz (0 when nothing was
+    /// traced): a stage's ns are its cycles at this rate.
+    pub fn clock_mhz(&self) -> f64 {
+        let ns_per_cycle = self.ns_per_cycle();
+        if ns_per_cycle > 0.0 {
+            1e3 / ns_per_cycle
+        } else {
+            0.0
+        }
+    }
+
     /// This reading minus an earlier one.
     pub fn since(&self, earlier: &LoopTrace) -> LoopTrace {
         LoopTrace {
