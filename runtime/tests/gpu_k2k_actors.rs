@@ -345,3 +345,27 @@ fn gpu_block_a_stop_racing_waiting_senders_strands_nothing() {
     // Three producer warps wait on the collector warp's 2 shared slots.
     suite::stop_while_senders_wait(&rt, Placement::Block);
 }
+
+// ---- a relay whose K2K messages its leader runs alone (rk_actor_k2k_one) ----
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_a_chain_through_a_relay_delivers_every_item_once_in_causal_order() {
+    let Some(rt) = gpu_runtime("gpu_relay_chain") else {
+        return;
+    };
+    for placement in [Placement::Gpu, Placement::Cluster, Placement::Block] {
+        suite::relay_chain(&rt, placement, 20_000);
+    }
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_a_relay_that_faults_dead_letters_the_item_and_its_queue() {
+    let Some(rt) = gpu_runtime("gpu_relay_fault") else {
+        return;
+    };
+    for placement in [Placement::Gpu, Placement::Cluster, Placement::Block] {
+        suite::relay_fault_dead_letters(&rt, placement);
+    }
+}

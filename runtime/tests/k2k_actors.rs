@@ -160,3 +160,17 @@ fn a_failed_actor_dead_letters_its_k2k_queue_when_stopped() {
         suite::failed_actor_dead_letters_its_k2k_queue(&Runtime::cpu(), placement);
     }
 }
+
+#[test]
+fn a_chain_through_a_relay_delivers_every_item_once_in_causal_order() {
+    for placement in PLACEMENTS {
+        suite::relay_chain(&Runtime::cpu(), placement, 300);
+    }
+}
+
+#[test]
+fn a_relay_that_faults_dead_letters_the_item_and_its_queue() {
+    for placement in PLACEMENTS {
+        suite::relay_fault_dead_letters(&Runtime::cpu(), placement);
+    }
+}

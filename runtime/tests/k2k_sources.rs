@@ -34,8 +34,8 @@ use ringkernel_toolchain::require_nvrtc;
 
 use check::KnownSpill;
 use suite::{
-    collect_options, forward_options, kernel, kernel_in, Burst, BurstResult, FloodTally, Item,
-    Receipt, Stamped, Tally, Work, BURST_RESULT_TYPE, BURST_TYPE, ITEM_TYPE,
+    collect_options, forward_options, kernel, kernel_in, relay_options, Burst, BurstResult,
+    FloodTally, Item, Receipt, Stamped, Tally, Work, BURST_RESULT_TYPE, BURST_TYPE, ITEM_TYPE,
 };
 
 /// Every placement the suite starts each of its systems in (`k2k_actors.rs`
@@ -48,15 +48,15 @@ struct SuiteSystem {
     scenarios: &'static [&'static str],
     /// Its roles: the handlers in order of first appearance (each scenario
     /// adds the receiver first, then its senders).
-    roles: [&'static str; 2],
-    /// Adds the receiver and two senders wired to it, with the handlers of
-    /// `kernel_in(placement, ..)`, the types and the options the scenarios
-    /// use.
+    roles: &'static [&'static str],
+    /// Adds the receiver and its senders wired to it (two, or a chain),
+    /// with the handlers of `kernel_in(placement, ..)`, the types and the
+    /// options the scenarios use.
     add: fn(&mut SystemBuilder<'_>, Placement),
 }
 
 /// The one list of the suite's systems.
-const SYSTEMS: [SuiteSystem; 4] = [
+const SYSTEMS: [SuiteSystem; 5] = [
     SuiteSystem {
         scenarios: &[
             "fan_in",
@@ -65,23 +65,28 @@ const SYSTEMS: [SuiteSystem; 4] = [
             "stop_while_senders_wait",
             "(k2k_actors.rs) the_cpu_backend_holds_clusters_to_the_portable_size",
         ],
-        roles: ["collect", "forward"],
+        roles: &["collect", "forward"],
         add: collect_and_forwarders,
     },
     SuiteSystem {
         scenarios: &["try_send_flood", "try_send_to_a_stopped_actor_faults"],
-        roles: ["drain", "flood"],
+        roles: &["drain", "flood"],
         add: drain_and_flooders,
     },
     SuiteSystem {
         scenarios: &["failed_actor_dead_letters_its_k2k_queue"],
-        roles: ["picky", "forward"],
+        roles: &["picky", "forward"],
         add: picky_and_forwarders,
     },
     SuiteSystem {
         scenarios: &["split_by_port"],
-        roles: ["collect", "split"],
+        roles: &["collect", "split"],
         add: collectors_and_splitter,
+    },
+    SuiteSystem {
+        scenarios: &["relay_chain", "relay_fault_dead_letters"],
+        roles: &["collect", "relay", "forward"],
+        add: collector_relay_and_forwarder,
     },
 ];
 
@@ -157,6 +162,24 @@ fn collectors_and_splitter(b: &mut SystemBuilder<'_>, placement: Placement) {
     }
 }
 
+fn collector_relay_and_forwarder(b: &mut SystemBuilder<'_>, placement: Placement) {
+    let collector = b
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(placement, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
+        .expect("collector");
+    let relay = b
+        .actor::<Stamped, (), ()>(&kernel_in(placement, "relay"), (), &relay_options())
+        .expect("relay");
+    let f = b
+        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
+        .expect("forwarder");
+    b.connect(f, 0, relay).expect("wire");
+    b.connect(relay, 0, collector).expect("wire");
+}
+
 fn picky_and_forwarders(b: &mut SystemBuilder<'_>, placement: Placement) {
     let picky = b
         .actor::<Stamped, Receipt, ()>(&kernel_in(placement, "picky"), (), &collect_options())
@@ -188,7 +211,7 @@ fn the_k2k_suites_systems_compile_and_assemble_per_placement() {
             let src = b
                 .cuda_source()
                 .unwrap_or_else(|e| panic!("{:?} ({placement:?}): {e}", system.roles));
-            let symbol = check::system_symbol(placement, &system.roles);
+            let symbol = check::system_symbol(placement, system.roles);
             let started = Instant::now();
             // Every system is checked, and every failure reported, before
             // the test fails.

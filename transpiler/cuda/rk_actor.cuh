@@ -311,6 +311,10 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
     const rk_u32 tid = U::tid();
     const bool leader = tid == 0u;
     const rk_u32 threads = U::threads();
+    // Whether K2K messages come through the loop's batches: not when the
+    // leader runs each alone (rk_actor_k2k_one), so none of the batch
+    // path's K2K branches is compiled then.
+    constexpr bool k2k_batches = RK_ACTOR_K2K && !rk_actor_k2k_lone<H>::value;
 #if RK_ACTOR_K2K_CLUSTER
     // This actor's K2K inbox, laid out by the whole block in its shared
     // memory; published to the other blocks by the cluster barrier below.
@@ -457,11 +461,21 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         if (leader) {
             rk_u32 count = 0u;
             rk_u32 source = RK_ACTOR_SOURCE_HOST;
-            ctl.command = rk_actor_poll<H>(&l, d, &count, &source);
+            rk_u32 command;
+            if constexpr (rk_actor_k2k_lone<H>::value) {
+                // K2K messages the leader runs alone; the unit waits at B1.
+                #pragma unroll 1
+                while ((command = rk_actor_poll<H>(&l, d, &count, &source)) == RK_ACTOR_LONE) {
+                    rk_actor_k2k_one<H>(d, &l, &fault);
+                }
+            } else {
+                command = rk_actor_poll<H>(&l, d, &count, &source);
+            }
+            ctl.command = command;
             ctl.count = count;
             ctl.source = source;
             ctl.inbox = l.inbox;
-            if (RK_ACTOR_K2K && source == RK_ACTOR_SOURCE_K2K) {
+            if (k2k_batches && source == RK_ACTOR_SOURCE_K2K) {
                 // The K2K slots, seen through a ring view for staging.
                 ctl.inbox.header = nullptr;
                 ctl.inbox.slots = rk_actor_k2k_slots(&l);
@@ -494,7 +508,8 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             U::sync(); // everyone has read `command` before the leader polls again
             continue;
         }
-        if ((RK_ACTOR_K2K_CLUSTER || RK_ACTOR_K2K_BLOCK) && ctl.source == RK_ACTOR_SOURCE_K2K) {
+        if (k2k_batches && (RK_ACTOR_K2K_CLUSTER || RK_ACTOR_K2K_BLOCK) &&
+            ctl.source == RK_ACTOR_SOURCE_K2K) {
             rk_actor_stage_shared<H>(&ctl.inbox, ctl.count);
         } else if (ctl.source != RK_ACTOR_SOURCE_HOST_LL) {
             rk_actor_stage<H>(&ctl.inbox, ctl.count);
@@ -564,7 +579,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
             // counters and heartbeat owed (RK_ACTOR_K2K_STATS_CYCLES; never
             // by default), stored by a later batch or when the poll idles.
             const bool owe_stats =
-                RK_ACTOR_K2K && RK_ACTOR_K2K_STATS_CYCLES > 0u &&
+                k2k_batches && RK_ACTOR_K2K_STATS_CYCLES > 0u &&
                 ctl.source == RK_ACTOR_SOURCE_K2K && answered == 0u && done == good &&
                 good != 0u && (rk_u64)clock64() - l.stats_at < RK_ACTOR_K2K_STATS_CYCLES;
             if (owe_stats) {
@@ -611,7 +626,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                         rk_hlc_send(&l.clock, rk_hlc_physical_now(&l.clock));
                 }
             }
-            if (RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K && answered == 0u) {
+            if (k2k_batches && ctl.source == RK_ACTOR_SOURCE_K2K && answered == 0u) {
                 rk_actor_k2k_fence_reads<rk_actor_k2k_scope>();
             } else {
                 rk_fence_acq_rel_sys();
@@ -666,7 +681,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                 // `done`'s slot is unused: no wait for one.
                 rk_actor_dead_letter(&l, d, req, payload, bytes, kind, line, column,
                                      H::reply_size == 0u);
-                if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
+                if (k2k_batches && ctl.source == RK_ACTOR_SOURCE_K2K) {
                     if (good == 0u) {
                         // The dead letter read the K2K slot itself.
                         rk_actor_k2k_fence_reads<rk_actor_k2k_scope>();
@@ -676,7 +691,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
                     l.inbox.index += done + 1u;
                     rk_actor_free_inbox(&l, l.tail_seen, true);
                 }
-            } else if ((RK_ACTOR_K2K && ctl.source == RK_ACTOR_SOURCE_K2K)) {
+            } else if (k2k_batches && ctl.source == RK_ACTOR_SOURCE_K2K) {
                 rk_actor_k2k_release<rk_actor_k2k_scope>(&l, done);
             } else {
                 l.inbox.index += done;

@@ -139,17 +139,18 @@ RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
 #endif
 }
 
-// The K2K messages the loop may take now: 0 without a K2K inbox (or
-// without K2K paths in this kernel).
-RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l) {
+// The K2K messages the loop may take now, at most `most`: 0 without a K2K
+// inbox (or without K2K paths in this kernel).
+RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l, rk_u32 most) {
 #if !RK_ACTOR_K2K
     (void)l;
+    (void)most;
     return 0u;
 #else
     if (l->k2k == nullptr) {
         return 0u;
     }
-    return rk_actor_k2k_available<rk_actor_k2k_scope>(l, l->batch);
+    return rk_actor_k2k_available<rk_actor_k2k_scope>(l, most);
 #endif
 }
 

@@ -142,7 +142,9 @@ RK_INLINE void rk_actor_free_inbox(rk_actor_leader* l, rk_u64 tail, bool release
 // The leader's wait for the next batch (inlined: a call would make ptxas
 // spill what lives across it). Returns RK_ACTOR_RUN with
 // *count >= 1 messages published in the inbox (at most l->batch, and at most
-// the free outbox slots when the handler replies), or RK_ACTOR_EXIT.
+// the free outbox slots when the handler replies), RK_ACTOR_LONE (the K2K
+// message at the head is the leader's alone to run: rk_actor_k2k_lone), or
+// RK_ACTOR_EXIT.
 template <typename H>
 __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_actor_desc* d,
                                              rk_u32* count, rk_u32* source) {
@@ -150,6 +152,8 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
     // Kept across returns for a look (RK_ACTOR_LOOK), reset by a batch.
     rk_u32& empty = l->empty;
     rk_u32& sleep = l->sleep;
+    // A K2K message the leader runs alone is taken one at a time.
+    const rk_u32 k2k_most = rk_actor_k2k_lone<H>::value ? 1u : l->batch;
     for (;;) {
         if (RK_UNLIKELY(l->failed)) {
             l->look = RK_ACTOR_LOOK_NONE;
@@ -187,7 +191,7 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
         const bool k2k_first =
             RK_ACTOR_K2K && l->k2k != nullptr && l->k2k_turn && l->look == RK_ACTOR_LOOK_NONE;
         l->k2k_turn = !l->k2k_turn;
-        rk_u32 k = k2k_first ? rk_actor_k2k_ready(l) : 0u;
+        rk_u32 k = k2k_first ? rk_actor_k2k_ready(l, k2k_most) : 0u;
         rk_u32 from = RK_ACTOR_SOURCE_K2K;
         bool k2k_spun = false; // rk_actor_k2k_spin saw a K2K message
         if (k == 0u) {
@@ -239,10 +243,21 @@ __device__ __forceinline__ rk_u32 rk_actor_poll(rk_actor_leader* l, const rk_act
             }
         }
         if (k == 0u && (!k2k_first || k2k_spun)) {
-            k = rk_actor_k2k_ready(l);
+            k = rk_actor_k2k_ready(l, k2k_most);
             from = RK_ACTOR_SOURCE_K2K;
         }
         if (k > 0u) {
+            if (rk_actor_k2k_lone<H>::value && from == RK_ACTOR_SOURCE_K2K) {
+                // The leader runs it alone (rk_actor_k2k_one, called by the
+                // loop) and polls again: the unit stays at B1.
+                rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_IDLE);
+                rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_LOOKED);
+                rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_POLL);
+                l->k2k_last = true;
+                empty = 0u;
+                sleep = 32u;
+                return RK_ACTOR_LONE;
+            }
             if constexpr (H::reply_size > 0u) {
                 // No more than the outbox can take (waits for one slot).
                 const rk_u32 space = rk_actor_outbox_space(l, cb, k);

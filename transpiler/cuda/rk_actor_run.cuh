@@ -267,4 +267,132 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
     return true;
 }
 
+// ---- one K2K message by the leader alone (the lone path) ----
+
+// The next K2K message (committed at the leader's K2K head, its reads
+// ordered after the producer's writes by rk_actor_k2k_available), run by
+// the leader alone while the rest of the unit waits at the loop's B1, as
+// it waits while the leader polls: the header check and the HLC receive
+// rule of rk_actor_receive_one, the handler on the message in its slot
+// (no staging copy: only this thread reads the slot, before it releases
+// it, as rk_actor_stage_shared's copy did), then the loop's close for a
+// batch of one without replies (counters, the K2K read fence, the slot's
+// release, the heartbeat). A message that is not this actor's is
+// dead-lettered with BAD_MESSAGE, one the handler faulted on with the
+// fault (recorded, the actor Failed, its sends before the fault stand), as
+// the loop's close dead-letters them. The same effects, clock steps and
+// order as the loop's IN_ORDER run of a batch of one (its sends are the
+// leader's there too), without the five barriers, the publication, the
+// staging copy and the other threads' copy of the handler.
+// Out of line, as the look: inlined into the poll, the handler's second
+// copy would take the loop's registers.
+// The slot at the leader's K2K head (the next message to consume).
+RK_INLINE const unsigned char* rk_actor_k2k_head_slot(const rk_actor_leader* l) {
+    const unsigned char* slot =
+        rk_actor_k2k_slots(l) + (rk_u64)(l->k2k_head & l->k2k_mask) * rk_actor_k2k_slot_size(l);
+#if RK_ACTOR_K2K_MBAR && RK_ACTOR_K2K_SHARED_INBOX
+    RK_ACTOR_ASSUME_SHARED(slot);
+#endif
+    return slot;
+}
+
+template <typename H>
+__device__ __noinline__ void rk_actor_k2k_one(const rk_actor_desc* d, rk_actor_leader* l,
+                                              rk_fault_record* fault) {
+#if RK_ACTOR_K2K
+    using S = rk_actor_shape<H>;
+    using K = rk_actor_k2k_scope;
+    rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_PUBLISH);
+    rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_STAGE);
+    fault->state = 0u;
+    // Nothing of the receipt is kept across the handler (the slot is found
+    // again from the head after it): registers live across its calls are
+    // saved around them, and the loop's roles are at their register limit.
+    bool good;
+    bool faulted = false;
+    {
+        const unsigned char* slot = rk_actor_k2k_head_slot(l);
+        const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(slot);
+        good = h->type_id == d->message_type_id && h->payload_size == H::message_size;
+        if (good) {
+            rk_actor_env* env = S::env(0);
+            env->actor_id = d->actor_id;
+            env->received = rk_hlc_receive(&l->clock, &h->hlc, rk_hlc_physical_now(&l->clock));
+            rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_RECEIVE);
+            rk_actor_ctx f;
+            f.record = fault;
+            f.faulted = false;
+            f.env = env;
+            f.desc = d;
+            f.leader = l;
+            H::run(&f, d->state, slot + RK_ENVELOPE_HEADER_SIZE, S::reply(0), true);
+            faulted = f.faulted;
+        } else {
+            rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_RECEIVE);
+        }
+    }
+    rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_HANDLER);
+    rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_STAMP);
+    rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_WRITE);
+    rk_control_block* cb = d->control;
+    l->messages_in += 1u;
+    // The counters as the loop's close stores them (owed under
+    // RK_ACTOR_K2K_STATS_CYCLES, never by default).
+    const bool owe_stats = RK_ACTOR_K2K_STATS_CYCLES > 0u && good && !faulted &&
+                           (rk_u64)clock64() - l->stats_at < RK_ACTOR_K2K_STATS_CYCLES;
+    if (owe_stats) {
+        l->stats_owed = true;
+    } else {
+        rk_control_set_counters(cb, l->messages_in, l->messages_out);
+    }
+    rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_COUNTERS);
+    if (RK_UNLIKELY(!good || faulted)) {
+        // Dead-lettered from its slot (the payload the envelope says, at
+        // most the slot's; the message's own size when it faulted), after
+        // the fault record and the Failed state, which the dead letter's
+        // release store publishes with it.
+        const unsigned char* slot = rk_actor_k2k_head_slot(l);
+        const rk_envelope_header* h = reinterpret_cast<const rk_envelope_header*>(slot);
+        const rk_u32 room = rk_actor_k2k_slot_size(l) - RK_ENVELOPE_HEADER_SIZE;
+        rk_u32 bytes = h->payload_size < room ? h->payload_size : room;
+        rk_u32 kind = RK_ACTOR_FAULT_BAD_MESSAGE;
+        rk_u32 line = 0u;
+        rk_u32 column = 0u;
+        if (faulted) {
+            bytes = H::message_size;
+            kind = fault->kind;
+            line = fault->line;
+            column = fault->column;
+            rk_control_record_fault(cb, kind, 0u, line, column, h->sequence);
+            l->failed = true;
+            rk_control_set_state(cb, RK_STATE_FAILED);
+        }
+        rk_actor_dead_letter(l, d, h, slot + RK_ENVELOPE_HEADER_SIZE, bytes, kind, line, column,
+                             true);
+    }
+    // Every read of the slot (the handler's, the dead letter's) before its
+    // release: the global tier's fence; the mbarrier tiers' empty arrive
+    // is a release.
+    rk_actor_k2k_fence_reads<K>();
+    rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_FENCE);
+    rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_TAIL);
+    rk_actor_k2k_release<K>(l, 1u);
+    ++l->heartbeat;
+    if (!owe_stats) {
+        rk_control_heartbeat(cb, l->heartbeat);
+        if (RK_ACTOR_K2K_STATS_CYCLES > 0u) {
+            l->stats_owed = false;
+            l->stats_at = (rk_u64)clock64();
+        }
+    }
+    if (RK_ACTOR_TRACE_K2K) {
+        rk_actor_trace_close(l, cb);
+    }
+#else
+    (void)d;
+    (void)l;
+    (void)fault;
+#endif
+}
+
 #endif // RK_ACTOR_RUN_CUH

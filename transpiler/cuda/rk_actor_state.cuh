@@ -57,6 +57,30 @@ struct rk_actor_unit<true> {
 template <typename H>
 using rk_actor_unit_of = rk_actor_unit<rk_actor_is_warp<H>::value>;
 
+// Whether the leader alone may run H's K2K messages (rk_actor_k2k_one):
+// H::k2k_lone, written only into the adapters of handlers that have no
+// state, no reply, no shared memory, read no thread index and communicate
+// through nothing but ctx.send (back/cuda/actor.rs, leader_alone).
+template <typename H, typename = void>
+struct rk_actor_is_k2k_lone {
+    static constexpr bool value = false;
+};
+template <typename H>
+struct rk_actor_is_k2k_lone<H, decltype((void)H::k2k_lone)> {
+    static constexpr bool value = H::k2k_lone;
+};
+
+// Whether H's K2K messages take the lone path: a K2K system kernel, and a
+// handler the back end marked k2k_lone (no state, no reply, no shared
+// memory, no thread index, nothing communicating but ctx.send, whose
+// effect is the leader's alone): every thread of the unit would compute
+// the same thing and fault at the same place, so the leader running it is
+// the unit running it.
+template <typename H>
+struct rk_actor_k2k_lone {
+    static constexpr bool value = RK_ACTOR_K2K && rk_actor_is_k2k_lone<H>::value;
+};
+
 // Idle backoff: spin this many empty polls, then sleep with exponential
 // growth up to RK_ACTOR_MAX_SLEEP_NS. The stop flag is read every
 // RK_ACTOR_STOP_POLL empty polls (a PCIe read, so not on every spin).
@@ -156,6 +180,8 @@ enum rk_actor_command : rk_u32 {
     RK_ACTOR_RUN = 0,  // a batch is published in rk_actor_shared
     RK_ACTOR_LOOK = 1, // idle: warp 0 looks at the inbox (rk_actor_look)
     RK_ACTOR_EXIT = 2, // stop: the inbox is drained
+    RK_ACTOR_LONE = 3, // the leader's alone: a K2K message it runs (rk_actor_k2k_one),
+                       // never published to the unit
 };
 
 // rk_actor_leader::look: what warp 0's last look found, for the next poll.
@@ -401,6 +427,14 @@ RK_INLINE void rk_actor_trace_mark(rk_actor_leader* l, rk_u32 k) {
 // compact call path): nothing when the trace times K2K batches.
 RK_INLINE void rk_actor_trace_host_mark(rk_actor_leader* l, rk_u32 k) {
     if (!RK_ACTOR_TRACE_K2K) {
+        rk_actor_trace_mark(l, k);
+    }
+}
+
+// Diagnostics: rk_actor_trace_mark on the lone path, which only K2K
+// messages take: nothing unless the trace times K2K batches.
+RK_INLINE void rk_actor_trace_k2k_mark(rk_actor_leader* l, rk_u32 k) {
+    if (RK_ACTOR_TRACE_K2K) {
         rk_actor_trace_mark(l, k);
     }
 }

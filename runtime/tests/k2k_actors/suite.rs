@@ -157,6 +157,14 @@ pub fn forward_options() -> SpawnOptions {
     }
 }
 
+pub fn relay_options() -> SpawnOptions {
+    SpawnOptions {
+        message_type_id: STAMPED_TYPE,
+        reply_type_id: 0,
+        ..SpawnOptions::default()
+    }
+}
+
 pub fn collect_options() -> SpawnOptions {
     SpawnOptions {
         message_type_id: STAMPED_TYPE,

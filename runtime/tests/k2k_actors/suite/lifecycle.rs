@@ -340,3 +340,181 @@ pub fn failed_actor_dead_letters_its_k2k_queue(rt: &Runtime, placement: Placemen
         "every item once: the faulted one, then the queue"
     );
 }
+
+/// A forwarder, a relay and a collector in a chain (`forward` -> `relay`
+/// -> `collect`, inboxes of 4 slots): `relay` is the shape of handler
+/// whose K2K messages its leader runs alone on the GPU (stateless, no
+/// reply, nothing shared but `ctx.send`: rk_actor_k2k_one). Every item
+/// reaches the collector exactly once, untorn, in order, sent by the
+/// relay; the relay's receipt of each is later than the forwarder's
+/// (its `assert!`, a fault otherwise) and the collector's later than the
+/// relay's; every actor counts every item.
+pub fn relay_chain(rt: &Runtime, placement: Placement, n: u32) {
+    let mut b = rt.system();
+    b.k2k_capacity(4).placement(placement);
+    let collector = b
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(placement, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
+        .expect("collector");
+    let relay = b
+        .actor::<Stamped, (), ()>(&kernel_in(placement, "relay"), (), &relay_options())
+        .expect("relay");
+    let forwarder = b
+        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
+        .expect("forwarder");
+    b.connect(forwarder, 0, relay).expect("wire");
+    b.connect(relay, 0, collector).expect("wire");
+    let system = b.start().expect("start");
+    let collect = system.actor(collector);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for index in 0..n {
+                let mut words = [0u32; 14];
+                for (w, x) in words.iter_mut().enumerate() {
+                    *x = word(0, index, w as u32);
+                }
+                system
+                    .actor(forwarder)
+                    .send(&Work {
+                        producer: 0,
+                        index,
+                        words,
+                    })
+                    .expect("send");
+            }
+        });
+        for index in 0..n {
+            let r: Receipt = collect.recv_timeout(patience(30)).expect("a receipt");
+            assert_eq!((r.producer, r.index), (0, index), "items in order, once");
+            let mut words = [0u32; 14];
+            for (w, x) in words.iter_mut().enumerate() {
+                *x = word(0, index, w as u32);
+            }
+            assert_eq!(r.checksum, checksum(&words), "torn payload: {r:?}");
+            assert_eq!(r.sent_by, relay.id(), "sent by the relay");
+            assert_eq!(r.node, collector.id(), "the collector's clock");
+            assert!(
+                (r.physical, r.logical) > (r.cause_physical, r.cause_logical),
+                "the receipt {:?} is not after its cause {:?}",
+                (r.physical, r.logical),
+                (r.cause_physical, r.cause_logical)
+            );
+        }
+    });
+    let tally: Tally = collect.state().expect("state");
+    assert_eq!(tally.received, u64::from(n));
+    system.stop(patience(10)).expect("stop");
+    let relay_stats = system.actor(relay).stats().expect("stats");
+    assert_eq!(relay_stats.messages_in, u64::from(n), "the relay's count");
+    assert_eq!(relay_stats.messages_out, 0, "the relay replies nothing");
+    let forward_stats = system.actor(forwarder).stats().expect("stats");
+    assert_eq!(
+        forward_stats.messages_in,
+        u64::from(n),
+        "the forwarder's count"
+    );
+    assert_eq!(
+        system.actor(relay).dead_letters().len(),
+        0,
+        "nothing dead-lettered"
+    );
+}
+
+/// The relay of [`relay_chain`] faults on an item (index 14000, its word
+/// index out of bounds) with items queued behind it in its K2K inbox: the
+/// items before it reach the collector; the faulted item comes back as the
+/// relay's fault at the indexing line, dead-lettered with its payload; the
+/// relay parks Failed, and when the system stops every item behind it
+/// comes back Undeliverable, in order, each once.
+pub fn relay_fault_dead_letters(rt: &Runtime, placement: Placement) {
+    let items = [0u32, 1, 14_000, 2, 3, 4];
+    let mut b = rt.system();
+    b.placement(placement).k2k_capacity(16);
+    let collector = b
+        .actor::<Stamped, Receipt, Tally>(
+            &kernel_in(placement, "collect"),
+            Tally::default(),
+            &collect_options(),
+        )
+        .expect("collector");
+    let relay = b
+        .actor::<Stamped, (), ()>(&kernel_in(placement, "relay"), (), &relay_options())
+        .expect("relay");
+    let forwarder = b
+        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
+        .expect("forwarder");
+    b.connect(forwarder, 0, relay).expect("wire");
+    b.connect(relay, 0, collector).expect("wire");
+    let system = b.start().expect("start");
+    for &index in &items {
+        system
+            .actor(forwarder)
+            .send(&Work {
+                producer: 0,
+                index,
+                words: [index; 14],
+            })
+            .expect("send");
+    }
+    for index in [0u32, 1] {
+        let r: Receipt = system
+            .actor(collector)
+            .recv_timeout(patience(30))
+            .expect("a receipt before the fault");
+        assert_eq!(r.index, index);
+        assert_eq!(r.sent_by, relay.id());
+    }
+    let line = HANDLERS
+        .lines()
+        .position(|l| l.contains("words[0] = s.words[(s.index / 1000) as usize];"))
+        .expect("relay's index")
+        + 1;
+    match system.actor(relay).recv_timeout(patience(30)) {
+        Err(ActorError::Fault { kind, location, .. }) => {
+            assert_eq!(kind, FaultKind::IndexOutOfBounds);
+            assert_eq!(location.line as usize, line, "the index's line");
+        }
+        other => panic!("expected the relay's fault, got {other:?}"),
+    }
+    system.stop(patience(10)).expect("stop");
+    let mut undeliverable = 0;
+    loop {
+        match system.actor(relay).recv_timeout(patience(10)) {
+            Err(ActorError::Fault {
+                kind: FaultKind::Undeliverable,
+                ..
+            }) => undeliverable += 1,
+            Err(ActorError::Stopped { .. }) => break,
+            other => panic!("expected dead letters, then Stopped; got {other:?}"),
+        }
+    }
+    assert_eq!(undeliverable, 3);
+    let seen: Vec<(FaultKind, u32)> = system
+        .actor(relay)
+        .dead_letters()
+        .iter()
+        .map(|l| {
+            // Stamped.index: the second u32 of the payload.
+            let index = u32::from_le_bytes(l.payload[4..8].try_into().expect("4 bytes"));
+            (l.kind, index)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (FaultKind::IndexOutOfBounds, 14_000),
+            (FaultKind::Undeliverable, 2),
+            (FaultKind::Undeliverable, 3),
+            (FaultKind::Undeliverable, 4),
+        ],
+        "every item once: the faulted one, then the queue"
+    );
+    let collected = system.actor(collector).stats().expect("stats");
+    assert_eq!(
+        collected.messages_in, 2,
+        "nothing past the fault reached the collector"
+    );
+}

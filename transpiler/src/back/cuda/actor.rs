@@ -21,6 +21,11 @@
 //! `32 * P` threads (`B` = `32 * MAX_PACK`), each with its own slice of the
 //! staging area ([`ActorAbi::staging_bytes`] per warp, no chunk scratch).
 //!
+//! A handler the leader alone may run (stateless, no reply, no shared
+//! memory or thread index, nothing communicating but `ctx.send`:
+//! [`leader_alone`]) also says `static constexpr bool k2k_lone = true;`:
+//! its K2K messages skip the loop's barriers (`rk_actor_k2k_one`).
+//!
 //! Two facts about the handler are decided here, where the IR is at hand:
 //! the [`ActorSchedule`] (may messages of a batch run without barriers in
 //! between, or even one per thread?) and the batch size (how many messages
@@ -154,6 +159,9 @@ impl<W: std::fmt::Write> Writer<'_, W> {
         writeln!(self.out, "struct {adapter} {{")?;
         if warp {
             writeln!(self.out, "    static constexpr bool warp_actor = true;")?;
+        }
+        if leader_alone(module, entry.function, state.is_some(), has_reply) {
+            writeln!(self.out, "    static constexpr bool k2k_lone = true;")?;
         }
         writeln!(
             self.out,
@@ -292,36 +300,82 @@ fn batch_size(record: u64, handler_shared: u64) -> u64 {
     }
 }
 
-/// The [`ActorSchedule`] of the handler `root`: what it (and every function
-/// it calls) can observe of other messages and other threads.
-fn schedule(module: &crate::ir::Module, root: Handle<Function>, stateful: bool) -> ActorSchedule {
-    if stateful {
-        return ActorSchedule::InOrder;
-    }
+/// What the handler `root` (and every function it calls) can observe of
+/// other messages and other threads, and what it does beyond its reply.
+struct Observed {
+    /// Shared memory, or an intrinsic through which threads or
+    /// consecutive messages see each other (barriers, collectives,
+    /// atomics, `try_send`), other than `ctx.send`.
+    shares: bool,
+    /// `ctx.send`: the leader's effect, in message order.
+    sends: bool,
+    /// A builtin whose value differs between the threads of a block.
+    reads_thread_index: bool,
+}
+
+fn observe(module: &crate::ir::Module, root: Handle<Function>) -> Observed {
     let mut reached = vec![false; module.functions.len()];
     let mut stack = vec![root];
-    let (mut shares, mut reads_thread_index) = (false, false);
+    let mut seen = Observed {
+        shares: false,
+        sends: false,
+        reads_thread_index: false,
+    };
     while let Some(f) = stack.pop() {
         if std::mem::replace(&mut reached[f.index()], true) {
             continue;
         }
         let function = &module.functions[f];
-        shares |= !function.shared.is_empty();
-        reads_thread_index |= function
+        seen.shares |= !function.shared.is_empty();
+        seen.reads_thread_index |= function
             .expressions
             .iter()
             .any(|(_, e)| matches!(e, Expression::Builtin(b) if thread_dependent(*b)));
         visit_statements(&function.body, &mut |statement| match statement {
             Statement::Call { function, .. } => stack.push(*function),
-            Statement::Intrinsic { op, .. } => shares |= communicates(*op),
+            Statement::Intrinsic {
+                op: IntrinsicOp::Send { .. },
+                ..
+            } => seen.sends = true,
+            Statement::Intrinsic { op, .. } => seen.shares |= communicates(*op),
             _ => {}
         });
     }
-    match (shares, reads_thread_index) {
+    seen
+}
+
+/// The [`ActorSchedule`] of the handler `root`: what it (and every function
+/// it calls) can observe of other messages and other threads. Sends are
+/// the leader's, in message order: a handler that sends runs in order.
+fn schedule(module: &crate::ir::Module, root: Handle<Function>, stateful: bool) -> ActorSchedule {
+    if stateful {
+        return ActorSchedule::InOrder;
+    }
+    let seen = observe(module, root);
+    match (seen.shares || seen.sends, seen.reads_thread_index) {
         (true, _) => ActorSchedule::InOrder,
         (false, true) => ActorSchedule::Isolated,
         (false, false) => ActorSchedule::Uniform,
     }
+}
+
+/// Whether the leader alone may run a K2K message of the handler `root`
+/// (`rk_actor_k2k_lone` in `rk_actor_run.cuh`): no state, no shared
+/// memory, no thread index, nothing communicating but `ctx.send` (whose
+/// effect is the leader's alone), no reply. Every thread would compute
+/// the same thing and fault at the same place, so one thread running it
+/// is the block running it, with none of the loop's barriers.
+fn leader_alone(
+    module: &crate::ir::Module,
+    root: Handle<Function>,
+    stateful: bool,
+    replies: bool,
+) -> bool {
+    if stateful || replies {
+        return false;
+    }
+    let seen = observe(module, root);
+    !seen.shares && !seen.reads_thread_index
 }
 
 /// The Rust name of a struct type (the message types are structs).
