@@ -397,7 +397,45 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         for needle in needles {
             assert!(ptx.contains(needle), "{symbol}: no `{needle}` in its PTX");
         }
+        // The hop handler's K2K messages take the lone path: its function
+        // is there, calls the send and releases the slot (an assumption
+        // NVVM could prove false once made it delete everything but the
+        // fault record's reset, and the actor spun on its first message).
+        let lone = ptx_function(&ptx, "_Z16rk_actor_k2k_one")
+            .unwrap_or_else(|| panic!("{symbol}: no rk_actor_k2k_one in its PTX"));
+        let release = if placement == Placement::Gpu {
+            "st.relaxed.gpu.b64"
+        } else {
+            "mbarrier.arrive.release"
+        };
+        for needle in ["call.uni", release] {
+            assert!(
+                lone.contains(needle),
+                "{symbol}: rk_actor_k2k_one has no `{needle}`:\n{lone}"
+            );
+        }
     }
+}
+
+/// The body of the PTX function whose mangled name starts with `prefix`
+/// (its definition, not its declaration).
+fn ptx_function<'a>(ptx: &'a str, prefix: &str) -> Option<&'a str> {
+    let mut at = 0;
+    while let Some(found) = ptx[at..].find(&format!(".func {prefix}")) {
+        let start = at + found;
+        let header_end = start + ptx[start..].find('\n')?;
+        // A declaration ends with `;` before any body; a definition's
+        // parameter list is followed by its body in braces.
+        let rest = &ptx[header_end..];
+        let (semi, brace) = (rest.find(";\n"), rest.find("\n{"));
+        if let (Some(b), true) = (brace, semi.is_none_or(|s| brace.unwrap() < s)) {
+            let body = &rest[b..];
+            let end = body.find("\n}\n").map_or(body.len(), |e| e + 3);
+            return Some(&body[..end]);
+        }
+        at = header_end;
+    }
+    None
 }
 
 /// The ladder's mbarrier rows (`K2K_LAD_MBAR_*`) hand the slot over with

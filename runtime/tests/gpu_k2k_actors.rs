@@ -354,9 +354,25 @@ fn gpu_a_chain_through_a_relay_delivers_every_item_once_in_causal_order() {
     let Some(rt) = gpu_runtime("gpu_relay_chain") else {
         return;
     };
-    for placement in [Placement::Gpu, Placement::Cluster, Placement::Block] {
-        suite::relay_chain(&rt, placement, 20_000);
-    }
+    suite::relay_chain(&rt, Placement::Gpu, 20_000);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_a_chain_through_a_relay_delivers_every_item_once_in_causal_order() {
+    let Some(rt) = gpu_runtime("gpu_cluster_relay_chain") else {
+        return;
+    };
+    suite::relay_chain(&rt, Placement::Cluster, 20_000);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_a_chain_through_a_relay_delivers_every_item_once_in_causal_order() {
+    let Some(rt) = gpu_runtime("gpu_block_relay_chain") else {
+        return;
+    };
+    suite::relay_chain(&rt, Placement::Block, 20_000);
 }
 
 #[test]
@@ -365,7 +381,23 @@ fn gpu_a_relay_that_faults_dead_letters_the_item_and_its_queue() {
     let Some(rt) = gpu_runtime("gpu_relay_fault") else {
         return;
     };
-    for placement in [Placement::Gpu, Placement::Cluster, Placement::Block] {
-        suite::relay_fault_dead_letters(&rt, placement);
-    }
+    suite::relay_fault_dead_letters(&rt, Placement::Gpu);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_cluster_a_relay_that_faults_dead_letters_the_item_and_its_queue() {
+    let Some(rt) = gpu_runtime("gpu_cluster_relay_fault") else {
+        return;
+    };
+    suite::relay_fault_dead_letters(&rt, Placement::Cluster);
+}
+
+#[test]
+#[ignore = "needs a GPU"]
+fn gpu_block_a_relay_that_faults_dead_letters_the_item_and_its_queue() {
+    let Some(rt) = gpu_runtime("gpu_block_relay_fault") else {
+        return;
+    };
+    suite::relay_fault_dead_letters(&rt, Placement::Block);
 }

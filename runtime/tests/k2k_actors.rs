@@ -164,7 +164,7 @@ fn a_failed_actor_dead_letters_its_k2k_queue_when_stopped() {
 #[test]
 fn a_chain_through_a_relay_delivers_every_item_once_in_causal_order() {
     for placement in PLACEMENTS {
-        suite::relay_chain(&Runtime::cpu(), placement, 300);
+        suite::relay_chain(&Runtime::cpu(), placement, 3000);
     }
 }
 

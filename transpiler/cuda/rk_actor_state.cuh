@@ -76,9 +76,13 @@ struct rk_actor_is_k2k_lone<H, decltype((void)H::k2k_lone)> {
 // effect is the leader's alone): every thread of the unit would compute
 // the same thing and fault at the same place, so the leader running it is
 // the unit running it.
+// (RK_ACTOR_K2K_LONE=0 turns the lone path off: an A/B switch.)
+#ifndef RK_ACTOR_K2K_LONE
+#define RK_ACTOR_K2K_LONE 1
+#endif
 template <typename H>
 struct rk_actor_k2k_lone {
-    static constexpr bool value = RK_ACTOR_K2K && rk_actor_is_k2k_lone<H>::value;
+    static constexpr bool value = RK_ACTOR_K2K && RK_ACTOR_K2K_LONE && rk_actor_is_k2k_lone<H>::value;
 };
 
 // Idle backoff: spin this many empty polls, then sleep with exponential

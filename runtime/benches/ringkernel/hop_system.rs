@@ -243,8 +243,50 @@ impl HopSystem {
                 ..Hop::default()
             })
             .map_err(failed)?;
-        let done = self.collector().recv_timeout(timeout).map_err(failed)?;
+        let done = self
+            .collector()
+            .recv_timeout(timeout)
+            .map_err(|e| HopError::Failed(format!("{e}; {}", self.condition())))?;
         check(&done, seed, hops, self.a.id(), self.b.id())
+    }
+
+    /// Each actor's lifecycle state, counters and dead letters, for a
+    /// failed run's message (where the message stopped).
+    fn condition(&self) -> String {
+        let members = [
+            ("A", self.a.id()),
+            ("B", self.b.id()),
+            ("collector", self.collector.id()),
+        ];
+        members
+            .iter()
+            .map(|&(name, id)| {
+                let (stats, letters) = match name {
+                    // (A's and B's outboxes hold nothing but dead letters:
+                    // a look at each takes one, if any.)
+                    "A" => (
+                        self.system.actor(self.a).stats(),
+                        format!(
+                            "{:?}",
+                            self.system.actor(self.a).try_recv().map(|_| "no reply")
+                        ),
+                    ),
+                    "B" => (
+                        self.system.actor(self.b).stats(),
+                        format!(
+                            "{:?}",
+                            self.system.actor(self.b).try_recv().map(|_| "no reply")
+                        ),
+                    ),
+                    _ => (
+                        self.collector().stats(),
+                        format!("{} dead letters", self.collector().dead_letters().len()),
+                    ),
+                };
+                format!("{name} (actor {id}): {stats:?}, outbox: {letters}")
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// A's and B's loop traces (`Actor::loop_trace`; all zero unless the

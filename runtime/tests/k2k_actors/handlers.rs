@@ -84,9 +84,9 @@ pub fn split(ctx: &RingContext, w: &Work) {
 /// Relays every stamped item on port 0, stamped with its own receipt time,
 /// after checking that the receipt is later than the item's cause (a fault
 /// if not). Stateless, no reply, nothing shared: the leader alone runs its
-/// K2K messages (rk_actor_k2k_one). Word 0 goes on as word index / 1000 of
-/// the item (itself for items below 1000), so an item of index 14000 or
-/// more faults: its word index is out of bounds.
+/// K2K messages (rk_actor_k2k_one). Word 0 goes on as word index / 100000
+/// of the item (itself for items below 100000), so an item of index
+/// 1400000 or more faults: its word index is out of bounds.
 #[ring_kernel(block_size = 32)]
 pub fn relay(ctx: &RingContext, s: &Stamped) {
     let now = ctx.now();
@@ -95,7 +95,7 @@ pub fn relay(ctx: &RingContext, s: &Stamped) {
             || (now.physical_ns == s.cause_physical && now.logical > s.cause_logical)
     );
     let mut words = s.words;
-    words[0] = s.words[(s.index / 1000) as usize];
+    words[0] = s.words[(s.index / 100_000) as usize];
     ctx.send(
         0,
         &Stamped {

@@ -387,7 +387,16 @@ pub fn relay_chain(rt: &Runtime, placement: Placement, n: u32) {
             }
         });
         for index in 0..n {
-            let r: Receipt = collect.recv_timeout(patience(30)).expect("a receipt");
+            let r: Receipt = collect.recv_timeout(patience(30)).unwrap_or_else(|e| {
+                // Where the chain stopped: each stage's counters and state.
+                panic!(
+                    "receipt {index}: {e}; forwarder {:?}, relay {:?} (outbox: {:?}), collector {:?}",
+                    system.actor(forwarder).stats(),
+                    system.actor(relay).stats(),
+                    system.actor(relay).try_recv(),
+                    collect.stats()
+                )
+            });
             assert_eq!((r.producer, r.index), (0, index), "items in order, once");
             let mut words = [0u32; 14];
             for (w, x) in words.iter_mut().enumerate() {
@@ -423,14 +432,14 @@ pub fn relay_chain(rt: &Runtime, placement: Placement, n: u32) {
     );
 }
 
-/// The relay of [`relay_chain`] faults on an item (index 14000, its word
+/// The relay of [`relay_chain`] faults on an item (index 1400000, its word
 /// index out of bounds) with items queued behind it in its K2K inbox: the
 /// items before it reach the collector; the faulted item comes back as the
 /// relay's fault at the indexing line, dead-lettered with its payload; the
 /// relay parks Failed, and when the system stops every item behind it
 /// comes back Undeliverable, in order, each once.
 pub fn relay_fault_dead_letters(rt: &Runtime, placement: Placement) {
-    let items = [0u32, 1, 14_000, 2, 3, 4];
+    let items = [0u32, 1, 1_400_000, 2, 3, 4];
     let mut b = rt.system();
     b.placement(placement).k2k_capacity(16);
     let collector = b
@@ -469,7 +478,7 @@ pub fn relay_fault_dead_letters(rt: &Runtime, placement: Placement) {
     }
     let line = HANDLERS
         .lines()
-        .position(|l| l.contains("words[0] = s.words[(s.index / 1000) as usize];"))
+        .position(|l| l.contains("words[0] = s.words[(s.index / 100_000) as usize];"))
         .expect("relay's index")
         + 1;
     match system.actor(relay).recv_timeout(patience(30)) {
@@ -505,7 +514,7 @@ pub fn relay_fault_dead_letters(rt: &Runtime, placement: Placement) {
     assert_eq!(
         seen,
         [
-            (FaultKind::IndexOutOfBounds, 14_000),
+            (FaultKind::IndexOutOfBounds, 1_400_000),
             (FaultKind::Undeliverable, 2),
             (FaultKind::Undeliverable, 3),
             (FaultKind::Undeliverable, 4),
