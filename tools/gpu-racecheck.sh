@@ -16,7 +16,8 @@
 # so the list holds one representative of each kernel shape rather than
 # every scenario: the 128 x 8 fan-in (global memory), warp-actor fan-in in
 # one block (shared memory), the cluster fan-in (DSMEM), a drain on stop,
-# the device library's mbarrier inbox tests, and the pipeline example.
+# the lone path's relay in both shared tiers, the device library's
+# mbarrier inbox tests, and the pipeline example.
 set -uo pipefail
 bin=${RACECHECK_BIN:-.gpu/bin}
 cs=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
@@ -59,6 +60,10 @@ run gpu_k2k_actors gpu_block_fan_in_7_warp_producers_exactly_once_through_a_full
 # own limit, in a call of its own (RACECHECK_ONLY=cluster).
 echo "note: the cluster fan-in runs alone: RACECHECK_ONLY=cluster bash tools/gpu-racecheck.sh"
 run gpu_k2k_actors gpu_stop_drains_every_stage
+# The lone path (a relay's K2K messages run by its leader alone, reading
+# the slot in place; its fault and dead letters) in both shared tiers.
+run gpu_k2k_actors gpu_block_a_relay_that_faults_dead_letters_the_item_and_its_queue
+run gpu_k2k_actors gpu_cluster_a_relay_that_faults_dead_letters_the_item_and_its_queue
 run gpu_k2k_actors gpu_block_stop_drains_every_stage
 run gpu_k2k_actors gpu_cluster_stop_drains_every_stage
 run pipeline gpu_the_pipeline_equals_the_reference
