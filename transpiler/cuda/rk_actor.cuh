@@ -64,6 +64,16 @@
 // stamps the reply, the lanes write the envelope, lane 0 closes the batch
 // as the leader above would. None of the five block barriers, the same
 // effects and clock steps. It is the round trip of a stateless actor.
+//
+// The lone path (rk_actor_k2k_one, rk_actor_run.cuh): for a handler the
+// back end marks k2k_lone (no state, no reply, no shared memory, no thread
+// index, nothing communicating but ctx.send, the leader's effect), the poll
+// answers a K2K message with RK_ACTOR_LONE and the leader runs it alone,
+// straight from its slot: header check and HLC receipt, the handler, the
+// close of a batch of one (counters, read fence, release, heartbeat),
+// dead letters as the close's. The rest of the unit stays at B1 as it does
+// while the leader polls. Such a handler's K2K messages never come through
+// the batch path (`k2k_batches`). RK_ACTOR_K2K_LONE=0 turns it off.
 
 // Exactly once: only the leader consumes (one head store per batch, after
 // every handler of the batch ran), and each staged message is run once by

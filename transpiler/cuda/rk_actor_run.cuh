@@ -1,5 +1,6 @@
-// rk_actor_run.cuh: part of the actor loop, rk_actor.cuh: running the handler over a batch under its schedule, and the compact path
-// (rk_actor_call_one: one call answered by warp 0).
+// rk_actor_run.cuh: part of the actor loop, rk_actor.cuh: running the handler over a batch under its schedule, the compact path
+// (rk_actor_call_one: one call answered by warp 0), and the lone path (rk_actor_k2k_one: one
+// K2K message run by the leader alone).
 // Included by rk_actor.cuh only, in order, after its configuration (RK_ACTOR_K2K,
 // the tier, the schedules): the parts are one text, split by topic.
 #ifndef RK_ACTOR_RUN_CUH
