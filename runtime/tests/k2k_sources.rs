@@ -26,16 +26,14 @@ mod suite;
 
 use std::time::Instant;
 
-use ringkernel_runtime::actor::{
-    ActorError, Placement, PlacementError, SpawnOptions, SystemBuilder,
-};
+use ringkernel_runtime::actor::{ActorError, Placement, PlacementError, SystemBuilder};
 use ringkernel_runtime::{Error, Runtime};
 use ringkernel_toolchain::require_nvrtc;
 
 use check::KnownSpill;
 use suite::{
-    collect_options, forward_options, kernel, kernel_in, relay_options, Burst, BurstResult,
-    FloodTally, Item, Receipt, Stamped, Tally, Work, BURST_RESULT_TYPE, BURST_TYPE, ITEM_TYPE,
+    add_collector, add_drain, add_flooder, add_forwarder, add_picky, add_relay_chain, add_splitter,
+    forward_options, kernel, Work,
 };
 
 /// Every placement the suite starts each of its systems in (`k2k_actors.rs`
@@ -99,95 +97,37 @@ const SYSTEMS: [SuiteSystem; 5] = [
 const KNOWN_SPILLS: &[KnownSpill] = &[];
 
 fn collect_and_forwarders(b: &mut SystemBuilder<'_>, placement: Placement) {
-    let collector = b
-        .actor::<Stamped, Receipt, Tally>(
-            &kernel_in(placement, "collect"),
-            Tally::default(),
-            &collect_options(),
-        )
-        .expect("collector");
+    let collector = add_collector(b, placement);
     for _ in 0..2 {
-        let f = b
-            .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-            .expect("forwarder");
+        let f = add_forwarder(b, placement);
         b.connect(f, 0, collector).expect("wire");
     }
 }
 
 fn drain_and_flooders(b: &mut SystemBuilder<'_>, placement: Placement) {
-    let drain = b
-        .actor::<Item, Item, ()>(
-            &kernel_in(placement, "drain"),
-            (),
-            &SpawnOptions {
-                message_type_id: ITEM_TYPE,
-                reply_type_id: ITEM_TYPE,
-                outbox_capacity: 4096,
-                ..SpawnOptions::default()
-            },
-        )
-        .expect("drain");
+    let drain = add_drain(b, placement, Some(4096));
     for _ in 0..2 {
-        let f = b
-            .actor::<Burst, BurstResult, FloodTally>(
-                &kernel_in(placement, "flood"),
-                FloodTally::default(),
-                &SpawnOptions {
-                    message_type_id: BURST_TYPE,
-                    reply_type_id: BURST_RESULT_TYPE,
-                    ..SpawnOptions::default()
-                },
-            )
-            .expect("flooder");
+        let f = add_flooder(b, placement);
         b.connect(f, 0, drain).expect("wire");
     }
 }
 
 fn collectors_and_splitter(b: &mut SystemBuilder<'_>, placement: Placement) {
-    let collectors: Vec<_> = (0..2)
-        .map(|_| {
-            b.actor::<Stamped, Receipt, Tally>(
-                &kernel_in(placement, "collect"),
-                Tally::default(),
-                &collect_options(),
-            )
-            .expect("collector")
-        })
-        .collect();
-    let s = b
-        .actor::<Work, (), ()>(&kernel_in(placement, "split"), (), &forward_options())
-        .expect("splitter");
+    let collectors: Vec<_> = (0..2).map(|_| add_collector(b, placement)).collect();
+    let s = add_splitter(b, placement);
     for (port, c) in collectors.into_iter().enumerate() {
         b.connect(s, port as u32, c).expect("wire");
     }
 }
 
 fn collector_relay_and_forwarder(b: &mut SystemBuilder<'_>, placement: Placement) {
-    let collector = b
-        .actor::<Stamped, Receipt, Tally>(
-            &kernel_in(placement, "collect"),
-            Tally::default(),
-            &collect_options(),
-        )
-        .expect("collector");
-    let relay = b
-        .actor::<Stamped, (), ()>(&kernel_in(placement, "relay"), (), &relay_options())
-        .expect("relay");
-    let f = b
-        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-        .expect("forwarder");
-    b.connect(f, 0, relay).expect("wire");
-    b.connect(relay, 0, collector).expect("wire");
+    add_relay_chain(b, placement);
 }
 
 fn picky_and_forwarders(b: &mut SystemBuilder<'_>, placement: Placement) {
-    let picky = b
-        .actor::<Stamped, Receipt, ()>(&kernel_in(placement, "picky"), (), &collect_options())
-        .expect("picky");
+    let picky = add_picky(b, placement);
     for _ in 0..2 {
-        let f = b
-            .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-            .expect("forwarder");
+        let f = add_forwarder(b, placement);
         b.connect(f, 0, picky).expect("wire");
     }
 }

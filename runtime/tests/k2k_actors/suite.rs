@@ -31,6 +31,7 @@ use std::time::Duration;
 use ringkernel_device::control::FaultKind;
 use ringkernel_runtime::actor::{
     ActorError, ClusterLimit, Member, Placement, PlacementError, SpawnOptions, System,
+    SystemBuilder,
 };
 use ringkernel_runtime::{Error, Runtime};
 use ringkernel_transpiler::source::{KernelSource, SourceKind, SourceText};
@@ -147,6 +148,96 @@ pub fn kernel_in(placement: Placement, name: &str) -> KernelSource {
         k.items[0].text = warp;
     }
     k
+}
+
+// ---- the suite's actors, added to a system under construction ----
+//
+// Each adds one actor with the handler of `kernel_in(placement, ..)` and
+// the types and options the scenarios use; the scenarios and
+// `k2k_sources.rs` (which compiles every system the scenarios start)
+// build their systems from these, so the two cannot drift apart.
+
+pub fn add_collector(
+    b: &mut SystemBuilder<'_>,
+    placement: Placement,
+) -> Member<Stamped, Receipt, Tally> {
+    b.actor::<Stamped, Receipt, Tally>(
+        &kernel_in(placement, "collect"),
+        Tally::default(),
+        &collect_options(),
+    )
+    .expect("collector")
+}
+
+pub fn add_forwarder(b: &mut SystemBuilder<'_>, placement: Placement) -> Member<Work, (), ()> {
+    b.actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
+        .expect("forwarder")
+}
+
+pub fn add_splitter(b: &mut SystemBuilder<'_>, placement: Placement) -> Member<Work, (), ()> {
+    b.actor::<Work, (), ()>(&kernel_in(placement, "split"), (), &forward_options())
+        .expect("splitter")
+}
+
+pub fn add_relay(b: &mut SystemBuilder<'_>, placement: Placement) -> Member<Stamped, (), ()> {
+    b.actor::<Stamped, (), ()>(&kernel_in(placement, "relay"), (), &relay_options())
+        .expect("relay")
+}
+
+pub fn add_picky(b: &mut SystemBuilder<'_>, placement: Placement) -> Member<Stamped, Receipt, ()> {
+    b.actor::<Stamped, Receipt, ()>(&kernel_in(placement, "picky"), (), &collect_options())
+        .expect("picky")
+}
+
+/// The drain, with room for `outbox_capacity` replies (the default's
+/// when `None`).
+pub fn add_drain(
+    b: &mut SystemBuilder<'_>,
+    placement: Placement,
+    outbox_capacity: Option<u32>,
+) -> Member<Item, Item, ()> {
+    let defaults = SpawnOptions::default();
+    let options = SpawnOptions {
+        message_type_id: ITEM_TYPE,
+        reply_type_id: ITEM_TYPE,
+        outbox_capacity: outbox_capacity.unwrap_or(defaults.outbox_capacity),
+        ..defaults
+    };
+    b.actor::<Item, Item, ()>(&kernel_in(placement, "drain"), (), &options)
+        .expect("drain")
+}
+
+pub fn add_flooder(
+    b: &mut SystemBuilder<'_>,
+    placement: Placement,
+) -> Member<Burst, BurstResult, FloodTally> {
+    b.actor::<Burst, BurstResult, FloodTally>(
+        &kernel_in(placement, "flood"),
+        FloodTally::default(),
+        &SpawnOptions {
+            message_type_id: BURST_TYPE,
+            reply_type_id: BURST_RESULT_TYPE,
+            ..SpawnOptions::default()
+        },
+    )
+    .expect("flooder")
+}
+
+/// A relay chain's members: (collector, relay, forwarder).
+pub type RelayChain = (
+    Member<Stamped, Receipt, Tally>,
+    Member<Stamped, (), ()>,
+    Member<Work, (), ()>,
+);
+
+/// `forward` -> `relay` -> `collect`, wired.
+pub fn add_relay_chain(b: &mut SystemBuilder<'_>, placement: Placement) -> RelayChain {
+    let collector = add_collector(b, placement);
+    let relay = add_relay(b, placement);
+    let forwarder = add_forwarder(b, placement);
+    b.connect(forwarder, 0, relay).expect("wire");
+    b.connect(relay, 0, collector).expect("wire");
+    (collector, relay, forwarder)
 }
 
 pub fn forward_options() -> SpawnOptions {

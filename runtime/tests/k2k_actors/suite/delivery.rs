@@ -16,18 +16,10 @@ pub fn fan_in(
 ) {
     let mut b = rt.system();
     b.k2k_capacity(capacity).placement(placement);
-    let collector = b
-        .actor::<Stamped, Receipt, Tally>(
-            &kernel_in(placement, "collect"),
-            Tally::default(),
-            &collect_options(),
-        )
-        .expect("collector");
+    let collector = add_collector(&mut b, placement);
     let mut senders = Vec::new();
     for _ in 0..producers {
-        let m = b
-            .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-            .expect("forwarder");
+        let m = add_forwarder(&mut b, placement);
         b.connect(m, 0, collector).expect("wire");
         senders.push(m);
     }
@@ -91,19 +83,8 @@ pub fn fan_in(
 pub fn split_by_port(rt: &Runtime, placement: Placement, n: u32) {
     let mut b = rt.system();
     b.k2k_capacity(8).placement(placement);
-    let collectors: Vec<_> = (0..2)
-        .map(|_| {
-            b.actor::<Stamped, Receipt, Tally>(
-                &kernel_in(placement, "collect"),
-                Tally::default(),
-                &collect_options(),
-            )
-            .expect("collector")
-        })
-        .collect();
-    let splitter = b
-        .actor::<Work, (), ()>(&kernel_in(placement, "split"), (), &forward_options())
-        .expect("splitter");
+    let collectors: Vec<_> = (0..2).map(|_| add_collector(&mut b, placement)).collect();
+    let splitter = add_splitter(&mut b, placement);
     for (port, c) in collectors.iter().enumerate() {
         b.connect(splitter, port as u32, *c).expect("wire");
     }
@@ -209,29 +190,10 @@ pub fn try_send_flood(
     const PER_BURST: u32 = 64;
     let mut b = rt.system();
     b.k2k_capacity(capacity).placement(placement);
-    let drain_options = SpawnOptions {
-        message_type_id: ITEM_TYPE,
-        reply_type_id: ITEM_TYPE,
-        outbox_capacity: 4096,
-        ..SpawnOptions::default()
-    };
-    let drain = b
-        .actor::<Item, Item, ()>(&kernel_in(placement, "drain"), (), &drain_options)
-        .expect("drain");
-    let flood_options = SpawnOptions {
-        message_type_id: BURST_TYPE,
-        reply_type_id: BURST_RESULT_TYPE,
-        ..SpawnOptions::default()
-    };
+    let drain = add_drain(&mut b, placement, Some(4096));
     let mut flooders = Vec::new();
     for _ in 0..producers {
-        let m = b
-            .actor::<Burst, BurstResult, FloodTally>(
-                &kernel_in(placement, "flood"),
-                FloodTally::default(),
-                &flood_options,
-            )
-            .expect("flooder");
+        let m = add_flooder(&mut b, placement);
         b.connect(m, 0, drain).expect("wire");
         flooders.push(m);
     }

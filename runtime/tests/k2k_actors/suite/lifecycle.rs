@@ -8,28 +8,8 @@ use super::*;
 pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime, placement: Placement) {
     let mut b = rt.system();
     b.placement(placement);
-    let drain = b
-        .actor::<Item, Item, ()>(
-            &kernel_in(placement, "drain"),
-            (),
-            &SpawnOptions {
-                message_type_id: ITEM_TYPE,
-                reply_type_id: ITEM_TYPE,
-                ..SpawnOptions::default()
-            },
-        )
-        .expect("drain");
-    let flooder = b
-        .actor::<Burst, BurstResult, FloodTally>(
-            &kernel_in(placement, "flood"),
-            FloodTally::default(),
-            &SpawnOptions {
-                message_type_id: BURST_TYPE,
-                reply_type_id: BURST_RESULT_TYPE,
-                ..SpawnOptions::default()
-            },
-        )
-        .expect("flooder");
+    let drain = add_drain(&mut b, placement, None);
+    let flooder = add_flooder(&mut b, placement);
     b.connect(flooder, 0, drain).expect("wire");
     let system = b.start().expect("start");
     system
@@ -65,16 +45,8 @@ pub fn try_send_to_a_stopped_actor_faults(rt: &Runtime, placement: Placement) {
 pub fn stop_drains(rt: &Runtime, placement: Placement) {
     let mut b = rt.system();
     b.placement(placement);
-    let collector = b
-        .actor::<Stamped, Receipt, Tally>(
-            &kernel_in(placement, "collect"),
-            Tally::default(),
-            &collect_options(),
-        )
-        .expect("collector");
-    let forwarder = b
-        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-        .expect("forwarder");
+    let collector = add_collector(&mut b, placement);
+    let forwarder = add_forwarder(&mut b, placement);
     b.connect(forwarder, 0, collector).expect("wire");
     let system = b.start().expect("start");
     // Forwarder first, then the collector, as added... here the collector
@@ -118,16 +90,8 @@ fn forward_and_drain(system: &System, forwarder: Member<Work, (), ()>, n: u32) {
 pub fn send_to_a_stopped_actor_is_undeliverable(rt: &Runtime, placement: Placement) {
     let mut b = rt.system();
     b.placement(placement).k2k_capacity(4);
-    let collector = b
-        .actor::<Stamped, Receipt, Tally>(
-            &kernel_in(placement, "collect"),
-            Tally::default(),
-            &collect_options(),
-        )
-        .expect("collector");
-    let forwarder = b
-        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-        .expect("forwarder");
+    let collector = add_collector(&mut b, placement);
+    let forwarder = add_forwarder(&mut b, placement);
     b.connect(forwarder, 0, collector).expect("wire");
     let system = b.start().expect("start");
     let forward = system.actor(forwarder);
@@ -174,18 +138,10 @@ pub fn stop_while_senders_wait(rt: &Runtime, placement: Placement) {
     const PER_PRODUCER: u32 = 60;
     let mut b = rt.system();
     b.placement(placement).k2k_capacity(2);
-    let collector = b
-        .actor::<Stamped, Receipt, Tally>(
-            &kernel_in(placement, "collect"),
-            Tally::default(),
-            &collect_options(),
-        )
-        .expect("collector");
+    let collector = add_collector(&mut b, placement);
     let mut senders = Vec::new();
     for _ in 0..PRODUCERS {
-        let m = b
-            .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-            .expect("forwarder");
+        let m = add_forwarder(&mut b, placement);
         b.connect(m, 0, collector).expect("wire");
         senders.push(m);
     }
@@ -286,12 +242,8 @@ pub fn failed_actor_dead_letters_its_k2k_queue(rt: &Runtime, placement: Placemen
     let n = 10u32;
     let mut b = rt.system();
     b.placement(placement).k2k_capacity(16);
-    let picky = b
-        .actor::<Stamped, Receipt, ()>(&kernel_in(placement, "picky"), (), &collect_options())
-        .expect("picky");
-    let forwarder = b
-        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-        .expect("forwarder");
+    let picky = add_picky(&mut b, placement);
+    let forwarder = add_forwarder(&mut b, placement);
     b.connect(forwarder, 0, picky).expect("wire");
     let system = b.start().expect("start");
     // Every item is in picky's inbox (committed) once the forwarder drained.
@@ -352,21 +304,7 @@ pub fn failed_actor_dead_letters_its_k2k_queue(rt: &Runtime, placement: Placemen
 pub fn relay_chain(rt: &Runtime, placement: Placement, n: u32) {
     let mut b = rt.system();
     b.k2k_capacity(4).placement(placement);
-    let collector = b
-        .actor::<Stamped, Receipt, Tally>(
-            &kernel_in(placement, "collect"),
-            Tally::default(),
-            &collect_options(),
-        )
-        .expect("collector");
-    let relay = b
-        .actor::<Stamped, (), ()>(&kernel_in(placement, "relay"), (), &relay_options())
-        .expect("relay");
-    let forwarder = b
-        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-        .expect("forwarder");
-    b.connect(forwarder, 0, relay).expect("wire");
-    b.connect(relay, 0, collector).expect("wire");
+    let (collector, relay, forwarder) = add_relay_chain(&mut b, placement);
     let system = b.start().expect("start");
     let collect = system.actor(collector);
     std::thread::scope(|scope| {
@@ -442,21 +380,7 @@ pub fn relay_fault_dead_letters(rt: &Runtime, placement: Placement) {
     let items = [0u32, 1, 1_400_000, 2, 3, 4];
     let mut b = rt.system();
     b.placement(placement).k2k_capacity(16);
-    let collector = b
-        .actor::<Stamped, Receipt, Tally>(
-            &kernel_in(placement, "collect"),
-            Tally::default(),
-            &collect_options(),
-        )
-        .expect("collector");
-    let relay = b
-        .actor::<Stamped, (), ()>(&kernel_in(placement, "relay"), (), &relay_options())
-        .expect("relay");
-    let forwarder = b
-        .actor::<Work, (), ()>(&kernel_in(placement, "forward"), (), &forward_options())
-        .expect("forwarder");
-    b.connect(forwarder, 0, relay).expect("wire");
-    b.connect(relay, 0, collector).expect("wire");
+    let (collector, relay, forwarder) = add_relay_chain(&mut b, placement);
     let system = b.start().expect("start");
     for &index in &items {
         system
