@@ -71,6 +71,13 @@ const FILES: &[(&str, &str)] = &[
         "transpiler/tests/in/warp_actors.rs",
         include_str!("../../transpiler/tests/in/warp_actors.rs"),
     ),
+    // Senders (no `#[gpu_kernel]`): listed so the inventory check holds;
+    // what it tests is which of them the back end marks lone (cuda_out),
+    // and the K2K suite runs lone senders on both backends.
+    (
+        "transpiler/tests/in/lone_senders.rs",
+        include_str!("../../transpiler/tests/in/lone_senders.rs"),
+    ),
 ];
 
 /// Elements per slice: a few thousand, not a multiple of any block size.

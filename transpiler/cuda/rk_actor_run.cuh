@@ -270,6 +270,17 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
 
 // ---- one K2K message by the leader alone (the lone path) ----
 
+// The slot at the leader's K2K head (the next message to consume). No
+// address-space assumption here, though the block tier's slot is in
+// shared memory: with RK_ACTOR_ASSUME_SHARED on it, NVVM compiled the
+// block tier's rk_actor_k2k_one to nothing but the fault record's reset
+// (bench_sources checks its body), and the actor spun on its first message.
+RK_INLINE const unsigned char* rk_actor_k2k_head_slot(const rk_actor_leader* l) {
+    const unsigned char* slot =
+        rk_actor_k2k_slots(l) + (rk_u64)(l->k2k_head & l->k2k_mask) * rk_actor_k2k_slot_size(l);
+    return slot;
+}
+
 // The next K2K message (committed at the leader's K2K head, its reads
 // ordered after the producer's writes by rk_actor_k2k_available), run by
 // the leader alone while the rest of the unit waits at the loop's B1, as
@@ -287,16 +298,6 @@ __device__ __forceinline__ bool rk_actor_call_one(const rk_actor_desc* d, rk_act
 // staging copy and the other threads' copy of the handler.
 // Out of line, as the look: inlined into the poll, the handler's second
 // copy would take the loop's registers.
-// The slot at the leader's K2K head (the next message to consume). No
-// address-space assumption here, though the block tier's slot is in
-// shared memory: with RK_ACTOR_ASSUME_SHARED on it, NVVM compiled the
-// block tier's rk_actor_k2k_one to nothing but the fault record's reset
-// (bench_sources checks its body), and the actor spun on its first message.
-RK_INLINE const unsigned char* rk_actor_k2k_head_slot(const rk_actor_leader* l) {
-    const unsigned char* slot =
-        rk_actor_k2k_slots(l) + (rk_u64)(l->k2k_head & l->k2k_mask) * rk_actor_k2k_slot_size(l);
-    return slot;
-}
 
 template <typename H>
 __device__ __noinline__ void rk_actor_k2k_one(const rk_actor_desc* d, rk_actor_leader* l,

@@ -96,6 +96,43 @@ fn actor_schedules_follow_what_the_handler_can_observe() {
     );
 }
 
+/// The back end marks `k2k_lone` (the leader alone runs the handler's K2K
+/// messages, `rk_actor_k2k_one`) exactly the handlers one thread can run
+/// for the whole block: of `lone_senders.rs`, the stateless sender with no
+/// reply that reads no thread index; never one that reads its lane,
+/// replies, keeps state or calls `try_send` (a block-wide call).
+#[test]
+fn only_handlers_one_thread_can_run_are_marked_lone() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/in/lone_senders.rs");
+    let output = transpile(&path);
+    let lone: Vec<(&str, bool)> = output
+        .kernels
+        .iter()
+        .map(|k| {
+            let adapter = &k.wiring.as_ref().expect("an actor").adapter;
+            let start = output
+                .source
+                .find(&format!("struct {adapter} {{"))
+                .unwrap_or_else(|| panic!("no adapter {adapter}"));
+            let body = &output.source[start..start + output.source[start..].find("};").unwrap()];
+            (
+                k.name.as_str(),
+                body.contains("static constexpr bool k2k_lone = true;"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lone,
+        [
+            ("pass_on", true),
+            ("pass_lane", false),
+            ("pass_and_answer", false),
+            ("pass_counted", false),
+            ("pass_if_room", false),
+        ]
+    );
+}
+
 /// What the back end decides about the warp actors of `warp_actors.rs`:
 /// one warp each (block 32x1x1), up to eight per block (launch bounds 256),
 /// a batch that fits an eighth of the staging budget, and per warp a slice
