@@ -412,6 +412,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
 #endif
         }
 #if RK_ACTOR_TRACE
+        l.trace_send = false;
         l.trace_at = (rk_u64)clock64();
         for (rk_u32 k = 0u; k < RK_ACTOR_TRACE_WORDS; ++k) {
             l.trace[k] = 0u;

@@ -538,6 +538,19 @@ RK_INLINE bool rk_actor_k2k_route(const rk_actor_desc* d, rk_actor_leader* l, rk
 }
 #endif // RK_ACTOR_K2K
 
+// Diagnostics: a trace mark by a send the lone path's handler makes
+// (RK_ACTOR_TRACE=2 only; nothing otherwise).
+RK_INLINE void rk_actor_send_mark(rk_actor_leader* l, rk_u32 k) {
+#if RK_ACTOR_TRACE_K2K
+    if (l->trace_send) {
+        rk_actor_trace_mark(l, k);
+    }
+#else
+    (void)l;
+    (void)k;
+#endif
+}
+
 // What the leader's send attempt came to (rk_actor_send_to).
 #define RK_ACTOR_SEND_SENT 0u
 #define RK_ACTOR_SEND_FULL 1u    // one attempt found the inbox full: nothing written
@@ -572,6 +585,12 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     RK_ACTOR_ASSUME_SHARED(d);
 #endif
     using K = rk_actor_k2k_scope;
+    // Diagnostics (RK_ACTOR_TRACE=2): a send of the lone path marks its
+    // steps, into trace rows the lone path leaves empty (rk_actor_k2k_one):
+    // the handler before its send (STAGE), the route and claim (STAMP),
+    // the envelope's stores (WRITE); the commit and the handler's rest fall
+    // in its HANDLER row. (Not TAIL: that mark also ends the busy span.)
+    rk_actor_send_mark(l, RK_ACTOR_TRACE_STAGE);
     if (!rk_actor_k2k_route(d, l, port, size)) {
         rk_fault(f, RK_FAULT_UNROUTED, line, column);
         return RK_ACTOR_SEND_FAULTED;
@@ -637,20 +656,54 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     }
     rk_envelope_header* slot = rk_k2k_slot(ref, pos);
 #endif
+    rk_actor_send_mark(l, RK_ACTOR_TRACE_STAMP);
     const rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
-    l->sent += 1u;
-    slot->type_id = l->route_type_id;
-    slot->payload_size = size;
-    slot->source_actor = d->actor_id;
-    slot->dest_actor = l->route_dest;
-    slot->correlation_id = 0u;
-    slot->sequence = l->sent;
-    slot->hlc = t;
-    slot->flags = 0u;
-    slot->reserved[0] = 0u;
-    slot->reserved[1] = 0u;
-    slot->reserved[2] = 0u;
-    rk_actor_copy_message(rk_envelope_payload(slot), msg, size);
+    const rk_u64 sequence = l->sent + 1u;
+    l->sent = sequence;
+    // The envelope is built in registers and stored in 16-byte words, the
+    // message's words all loaded before any is stored: field by field, each
+    // store through the slot's generic pointer (which, for all the compiler
+    // knows, may alias the leader's state or the message) held up the loads
+    // after it, a chain of dependent accesses (the lone path's trace: ~360 ns
+    // of stores in the shared tier, H100).
+    rk_actor_u4* const words = reinterpret_cast<rk_actor_u4*>(slot);
+    const rk_actor_u4 w0 = {l->route_type_id, size, d->actor_id, l->route_dest};
+    const rk_actor_u4 w1 = {0u, 0u, (rk_u32)sequence, (rk_u32)(sequence >> 32)};
+    const rk_actor_u4 w2 = {(rk_u32)t.physical_ns, (rk_u32)(t.physical_ns >> 32), t.logical, t.node};
+    const rk_actor_u4 w3 = {0u, 0u, 0u, 0u}; // flags, reserved
+    static_assert(RK_ENVELOPE_HEADER_SIZE == 64u, "four 16-byte header words");
+    if ((reinterpret_cast<rk_u64>(msg) & 7u) == 0u && size % 16u == 0u && size <= 64u) {
+        // (Slots are 16-byte aligned: whole 64-byte granules; a message
+        // struct is at least 8-byte aligned when it holds a u64.)
+        const rk_u64* from = static_cast<const rk_u64*>(msg);
+        const rk_u32 n = size / 8u;
+        rk_u64 m[8];
+        #pragma unroll
+        for (rk_u32 i = 0u; i < 8u; ++i) {
+            if (i < n) {
+                m[i] = from[i];
+            }
+        }
+        words[0] = w0;
+        words[1] = w1;
+        words[2] = w2;
+        words[3] = w3;
+        #pragma unroll
+        for (rk_u32 i = 0u; i < 4u; ++i) {
+            if (2u * i < n) {
+                const rk_actor_u4 w = {(rk_u32)m[2u * i], (rk_u32)(m[2u * i] >> 32),
+                                       (rk_u32)m[2u * i + 1u], (rk_u32)(m[2u * i + 1u] >> 32)};
+                words[4u + i] = w;
+            }
+        }
+    } else {
+        words[0] = w0;
+        words[1] = w1;
+        words[2] = w2;
+        words[3] = w3;
+        rk_actor_copy_message(rk_envelope_payload(slot), msg, size);
+    }
+    rk_actor_send_mark(l, RK_ACTOR_TRACE_WRITE);
 #if RK_ACTOR_K2K_MBAR
     rk_k2k_mbar_commit<K>(ref, pos);
 #else

@@ -328,7 +328,13 @@ __device__ __noinline__ void rk_actor_k2k_one(const rk_actor_desc* d, rk_actor_l
             f.env = env;
             f.desc = d;
             f.leader = l;
+#if RK_ACTOR_TRACE_K2K
+            l->trace_send = true; // its send marks its steps (rk_actor_send_mark)
+#endif
             H::run(&f, d->state, slot + RK_ENVELOPE_HEADER_SIZE, S::reply(0), true);
+#if RK_ACTOR_TRACE_K2K
+            l->trace_send = false;
+#endif
             faulted = f.faulted;
         } else {
             rk_actor_trace_k2k_mark(l, RK_ACTOR_TRACE_RECEIVE);

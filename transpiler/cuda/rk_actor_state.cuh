@@ -397,6 +397,7 @@ struct rk_actor_leader {
     rk_u64 trace_at;     // when the current stage began (clock64)
     rk_u64 trace_seen_clock; // %globaltimer when the batch was seen
     alignas(16) rk_u32 trace[RK_ACTOR_TRACE_WORDS]; // RK_ACTOR_TRACE_* accumulators
+    bool trace_send;     // the lone path runs the handler: its send marks its steps
 #endif
 };
 
