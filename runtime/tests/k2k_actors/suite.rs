@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use ringkernel_device::control::FaultKind;
 use ringkernel_runtime::actor::{
-    ActorError, ClusterLimit, Member, Placement, PlacementError, SpawnOptions, System,
+    Actor, ActorError, ClusterLimit, Member, Placement, PlacementError, SpawnOptions, System,
     SystemBuilder,
 };
 use ringkernel_runtime::{Error, Runtime};
@@ -271,6 +271,38 @@ pub fn word(producer: u32, index: u32, w: u32) -> u32 {
     (producer.wrapping_mul(0x9E37_79B9) ^ index.wrapping_mul(0x85EB_CA6B))
         .rotate_left(w)
         .wrapping_add(w)
+}
+
+/// Item `index`'s payload words for `producer` (`word` each).
+pub fn words_of(producer: u32, index: u32) -> [u32; 14] {
+    let mut words = [0u32; 14];
+    for (w, x) in words.iter_mut().enumerate() {
+        *x = word(producer, index, w as u32);
+    }
+    words
+}
+
+/// Receives from `actor` until it reports Stopped, counting the
+/// Undeliverable dead letters before that (a stopped actor's queue); any
+/// other answer fails the test.
+pub fn undeliverable_until_stopped<M, R, S>(actor: &Actor<M, R, S>) -> u32
+where
+    M: Copy,
+    R: Copy + std::fmt::Debug,
+    S: Copy,
+{
+    let mut undeliverable = 0;
+    loop {
+        match actor.recv_timeout(patience(10)) {
+            Err(ActorError::Fault {
+                kind: FaultKind::Undeliverable,
+                ..
+            }) => undeliverable += 1,
+            Err(ActorError::Stopped { .. }) => break,
+            other => panic!("expected dead letters, then Stopped; got {other:?}"),
+        }
+    }
+    undeliverable
 }
 
 fn checksum(words: &[u32; 14]) -> u64 {

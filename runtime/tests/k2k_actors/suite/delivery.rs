@@ -37,10 +37,7 @@ pub fn fan_in(
             for index in 0..per_producer {
                 for (p, m) in senders.iter().enumerate() {
                     let p = p as u32;
-                    let mut words = [0u32; 14];
-                    for (w, x) in words.iter_mut().enumerate() {
-                        *x = word(p, index, w as u32);
-                    }
+                    let words = words_of(p, index);
                     system
                         .actor(*m)
                         .send(&Work {
@@ -93,10 +90,7 @@ pub fn split_by_port(rt: &Runtime, placement: Placement, n: u32) {
     std::thread::scope(|scope| {
         scope.spawn(|| {
             for index in 0..n {
-                let mut words = [0u32; 14];
-                for (w, x) in words.iter_mut().enumerate() {
-                    *x = word(0, index, w as u32);
-                }
+                let words = words_of(0, index);
                 system
                     .actor(splitter)
                     .send(&Work {
@@ -112,10 +106,7 @@ pub fn split_by_port(rt: &Runtime, placement: Placement, n: u32) {
             let collect = system.actor(*c);
             for _ in 0..(n + 1 - k as u32) / 2 {
                 let r: Receipt = collect.recv_timeout(patience(30)).expect("a receipt");
-                let mut words = [0u32; 14];
-                for (w, x) in words.iter_mut().enumerate() {
-                    *x = word(0, r.index, w as u32);
-                }
+                let words = words_of(0, r.index);
                 assert_eq!(r.checksum, checksum(&words), "torn payload: {r:?}");
                 assert_eq!(r.sent_by, splitter.id(), "sender id");
                 assert_eq!(r.node, c.id(), "the collector's clock");
@@ -157,10 +148,7 @@ fn receive_all(
         assert!(seen.insert((r.producer, r.index)), "duplicate: {r:?}");
         assert_eq!(r.index, next[p], "producer {p}'s items out of order");
         next[p] += 1;
-        let mut words = [0u32; 14];
-        for (w, x) in words.iter_mut().enumerate() {
-            *x = word(r.producer, r.index, w as u32);
-        }
+        let words = words_of(r.producer, r.index);
         assert_eq!(r.checksum, checksum(&words), "torn payload: {r:?}");
         assert_eq!(r.sent_by, senders[p].id(), "sender id");
         assert_eq!(r.node, collector_id, "the collector's clock");

@@ -149,10 +149,7 @@ pub fn stop_while_senders_wait(rt: &Runtime, placement: Placement) {
     for index in 0..PER_PRODUCER {
         for (p, m) in senders.iter().enumerate() {
             let p = p as u32;
-            let mut words = [0u32; 14];
-            for (w, x) in words.iter_mut().enumerate() {
-                *x = word(p, index, w as u32);
-            }
+            let words = words_of(p, index);
             system
                 .actor(*m)
                 .send(&Work {
@@ -183,10 +180,7 @@ pub fn stop_while_senders_wait(rt: &Runtime, placement: Placement) {
                 assert!(seen.insert((r.producer, r.index)), "duplicate: {r:?}");
                 assert_eq!(r.index, next[p], "producer {p}'s items out of order");
                 next[p] += 1;
-                let mut words = [0u32; 14];
-                for (w, x) in words.iter_mut().enumerate() {
-                    *x = word(r.producer, r.index, w as u32);
-                }
+                let words = words_of(r.producer, r.index);
                 assert_eq!(r.checksum, checksum(&words), "torn payload: {r:?}");
             }
             Ok(None) | Err(ActorError::Stopped { .. }) => break,
@@ -263,17 +257,7 @@ pub fn failed_actor_dead_letters_its_k2k_queue(rt: &Runtime, placement: Placemen
     system.stop(patience(10)).expect("stop");
     // The shutdown's dead letters are in picky's outbox: each comes back as
     // a fault from recv (and joins dead_letters()), then it is Stopped.
-    let mut undeliverable = 0;
-    loop {
-        match system.actor(picky).recv_timeout(patience(10)) {
-            Err(ActorError::Fault {
-                kind: FaultKind::Undeliverable,
-                ..
-            }) => undeliverable += 1,
-            Err(ActorError::Stopped { .. }) => break,
-            other => panic!("expected dead letters, then Stopped; got {other:?}"),
-        }
-    }
+    let undeliverable = undeliverable_until_stopped(system.actor(picky));
     assert_eq!(undeliverable, n - 1);
     let letters = system.actor(picky).dead_letters();
     let seen: Vec<(FaultKind, u32)> = letters
@@ -310,10 +294,7 @@ pub fn relay_chain(rt: &Runtime, placement: Placement, n: u32) {
     std::thread::scope(|scope| {
         scope.spawn(|| {
             for index in 0..n {
-                let mut words = [0u32; 14];
-                for (w, x) in words.iter_mut().enumerate() {
-                    *x = word(0, index, w as u32);
-                }
+                let words = words_of(0, index);
                 system
                     .actor(forwarder)
                     .send(&Work {
@@ -336,10 +317,7 @@ pub fn relay_chain(rt: &Runtime, placement: Placement, n: u32) {
                 )
             });
             assert_eq!((r.producer, r.index), (0, index), "items in order, once");
-            let mut words = [0u32; 14];
-            for (w, x) in words.iter_mut().enumerate() {
-                *x = word(0, index, w as u32);
-            }
+            let words = words_of(0, index);
             assert_eq!(r.checksum, checksum(&words), "torn payload: {r:?}");
             assert_eq!(r.sent_by, relay.id(), "sent by the relay");
             assert_eq!(r.node, collector.id(), "the collector's clock");
@@ -421,17 +399,7 @@ pub fn relay_fault_dead_letters(rt: &Runtime, placement: Placement) {
         other => panic!("expected the relay's fault, got {other:?}"),
     }
     system.stop(patience(10)).expect("stop");
-    let mut undeliverable = 0;
-    loop {
-        match system.actor(relay).recv_timeout(patience(10)) {
-            Err(ActorError::Fault {
-                kind: FaultKind::Undeliverable,
-                ..
-            }) => undeliverable += 1,
-            Err(ActorError::Stopped { .. }) => break,
-            other => panic!("expected dead letters, then Stopped; got {other:?}"),
-        }
-    }
+    let undeliverable = undeliverable_until_stopped(system.actor(relay));
     assert_eq!(undeliverable, 3);
     let seen: Vec<(FaultKind, u32)> = system
         .actor(relay)
