@@ -296,11 +296,22 @@ RK_INLINE const unsigned char* rk_actor_k2k_head_slot(const rk_actor_leader* l) 
 // order as the loop's IN_ORDER run of a batch of one (its sends are the
 // leader's there too), without the five barriers, the publication, the
 // staging copy and the other threads' copy of the handler.
-// Out of line, as the look: inlined into the poll, the handler's second
-// copy would take the loop's registers.
+// Inlined into the loop: out of line (RK_ACTOR_K2K_ONE_INLINE=0, kept for
+// an A/B and for bench_sources' check of its body), the call and the
+// registers saved around it cost 108 / 23 / 77 ns a hop (shared / DSMEM /
+// global; H100, `--quick --only k2k`, the lone path's B1 row 134 -> 32 ns),
+// and every hop and suite system compiles without spills either way.
+#ifndef RK_ACTOR_K2K_ONE_INLINE
+#define RK_ACTOR_K2K_ONE_INLINE 1
+#endif
+#if RK_ACTOR_K2K_ONE_INLINE
+#define RK_ACTOR_K2K_ONE_LINKAGE __forceinline__
+#else
+#define RK_ACTOR_K2K_ONE_LINKAGE __noinline__
+#endif
 
 template <typename H>
-__device__ __noinline__ void rk_actor_k2k_one(const rk_actor_desc* d, rk_actor_leader* l,
+__device__ RK_ACTOR_K2K_ONE_LINKAGE void rk_actor_k2k_one(const rk_actor_desc* d, rk_actor_leader* l,
                                               rk_fault_record* fault) {
 #if RK_ACTOR_K2K
     using S = rk_actor_shape<H>;
