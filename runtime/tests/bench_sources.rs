@@ -398,21 +398,11 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
             assert!(ptx.contains(needle), "{symbol}: no `{needle}` in its PTX");
         }
         // The hop handler's K2K messages take the lone path: its function
-        // calls the send and releases the slot (an assumption NVVM could
-        // prove false once made it delete everything but the fault record's
-        // reset, and the actor spun on its first message). The function is
-        // inlined into the loop by default (none in the PTX), so its body
-        // is checked in a compile with it out of line.
-        assert!(
-            ptx_function(&ptx, "_Z16rk_actor_k2k_one").is_none(),
-            "{symbol}: rk_actor_k2k_one is out of line by default"
-        );
-        let mut apart = src.clone();
-        apart.options.push("-DRK_ACTOR_K2K_ONE_INLINE=0".into());
-        let apart = compile(&apart, Arch::SM_90);
-        let lone = ptx_function(&apart, "_Z16rk_actor_k2k_one").unwrap_or_else(|| {
-            panic!("{symbol}: no rk_actor_k2k_one with RK_ACTOR_K2K_ONE_INLINE=0")
-        });
+        // is there, calls the send and releases the slot (an assumption
+        // NVVM could prove false once made it delete everything but the
+        // fault record's reset, and the actor spun on its first message).
+        let lone = ptx_function(&ptx, "_Z16rk_actor_k2k_one")
+            .unwrap_or_else(|| panic!("{symbol}: no rk_actor_k2k_one in its PTX"));
         let release = if placement == Placement::Gpu {
             "st.relaxed.gpu.b64"
         } else {

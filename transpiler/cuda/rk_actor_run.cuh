@@ -296,13 +296,17 @@ RK_INLINE const unsigned char* rk_actor_k2k_head_slot(const rk_actor_leader* l) 
 // order as the loop's IN_ORDER run of a batch of one (its sends are the
 // leader's there too), without the five barriers, the publication, the
 // staging copy and the other threads' copy of the handler.
-// Inlined into the loop: out of line (RK_ACTOR_K2K_ONE_INLINE=0, kept for
-// an A/B and for bench_sources' check of its body), the call and the
-// registers saved around it cost 108 / 23 / 77 ns a hop (shared / DSMEM /
-// global; H100, `--quick --only k2k`, the lone path's B1 row 134 -> 32 ns),
-// and every hop and suite system compiles without spills either way.
+// Out of line, as the look: inlined into the poll, the handler's second
+// copy would take the loop's registers. RK_ACTOR_K2K_ONE_INLINE=1 inlines
+// it (measured, not the default): the call and the registers saved around
+// it cost 113 / 46 / 104 ns a hop (shared / DSMEM / global; H100, one
+// process per setting, `--quick --only k2k`), and every hop and suite
+// system compiles without spills inlined, but the K2K suite's block-tier
+// relay chain hung in 2 of 3 whole-suite runs on the H100 with it inlined
+// (it passed alone, and in every run out of line): not adopted until that
+// is understood.
 #ifndef RK_ACTOR_K2K_ONE_INLINE
-#define RK_ACTOR_K2K_ONE_INLINE 1
+#define RK_ACTOR_K2K_ONE_INLINE 0
 #endif
 #if RK_ACTOR_K2K_ONE_INLINE
 #define RK_ACTOR_K2K_ONE_LINKAGE __forceinline__
