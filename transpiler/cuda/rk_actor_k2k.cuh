@@ -92,9 +92,14 @@ RK_INLINE rk_u32 rk_actor_k2k_parity(const rk_actor_leader* l, rk_u64 pos) {
 // How many consecutive slots from the leader's K2K head are committed (at
 // most `most`), each read afterwards ordered after its producer's writes.
 // mbarrier tiers: test_wait.acquire on each slot's full barrier in turn.
-// Global tier: relaxed loads of the sequence words, eight at a time so
-// their latencies overlap, then one fence if any is committed: the acquire
-// pattern that orders the slot reads after the producers' commits.
+// Global tier: the head's sequence word by an acquire load; when it is
+// committed and more may be taken, the next words by relaxed loads, eight
+// at a time so their latencies overlap, then one fence if any of those is
+// committed: the acquire pattern that orders their slot reads after their
+// producers' commits. Why the head's word apart: a GPU-scope fence is a
+// MEMBAR.ALL.GPU (~710 cycles on an H100, in the receipt of every K2K
+// message before), an acquire load a strong load and an L1 invalidate, so a
+// message that arrives alone (a hop) is taken without the fence.
 template <class K>
 RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
 #if !RK_ACTOR_K2K
@@ -115,24 +120,38 @@ RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
     return n;
 #else
     const rk_u64* seq = rk_k2k_seq_(l->k2k);
-    rk_u32 n = 0u;
+    const rk_u64 head = l->k2k_head;
+    // The first eight words in one round trip: the seven after the head's
+    // first (relaxed loads may be issued before the acquire; loads after it
+    // may not), then the head's (acquire).
+    rk_u64 s[8];
+    #pragma unroll
+    for (rk_u32 j = 1u; j < 8u; ++j) {
+        s[j] = most > 1u ? K::ld_relaxed(&seq[(head + j) & l->k2k_mask]) : 0u;
+    }
+    s[0] = K::ld_acquire(&seq[head & l->k2k_mask]);
+    if (most == 0u || s[0] != head + 1u) {
+        return 0u;
+    }
+    rk_u32 n = 1u;
+    rk_u32 j = 1u;
+    while (j < 8u && n < most && s[j] == head + n + 1u) {
+        ++j;
+        ++n;
+    }
     #pragma unroll 1
-    while (n < most) {
-        rk_u64 s[8];
+    while (j == 8u && n < most) {
         #pragma unroll
-        for (rk_u32 j = 0u; j < 8u; ++j) {
-            s[j] = K::ld_relaxed(&seq[(l->k2k_head + n + j) & l->k2k_mask]);
+        for (rk_u32 k = 0u; k < 8u; ++k) {
+            s[k] = K::ld_relaxed(&seq[(head + n + k) & l->k2k_mask]);
         }
-        rk_u32 j = 0u;
-        while (j < 8u && n < most && s[j] == l->k2k_head + n + 1u) {
+        j = 0u;
+        while (j < 8u && n < most && s[j] == head + n + 1u) {
             ++j;
             ++n;
         }
-        if (j < 8u) {
-            break;
-        }
     }
-    if (n > 0u) {
+    if (n > 1u) {
         K::fence_acq_rel();
     }
     return n;
