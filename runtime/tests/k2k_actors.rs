@@ -57,6 +57,15 @@ fn a_warp_actors_send_on_an_unwired_port_faults_at_its_line() {
 }
 
 #[test]
+fn warp_actors_that_faulted_stop_every_time() {
+    for explicit in [false, true] {
+        let rt = Runtime::cpu();
+        suite::stop_while_senders_wait(&rt, Placement::Gpu);
+        suite::warp_faults_then_stops(&rt, explicit);
+    }
+}
+
+#[test]
 fn stop_drains_every_stage() {
     for placement in PLACEMENTS {
         suite::stop_drains(&Runtime::cpu(), placement);

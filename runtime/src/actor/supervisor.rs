@@ -195,8 +195,10 @@ mod tests {
         }
     }
 
-    /// One actor's core over fresh memory (kept alive by the buffer).
-    fn core() -> (Arc<ActorCore>, MappedBuffer) {
+    /// One actor's core over fresh memory, kept alive by the buffer: bind
+    /// it first (`let (_buffer, core)`), so it drops after the core (whose
+    /// drop reads the memory).
+    fn core() -> (MappedBuffer, Arc<ActorCore>) {
         let ring = RingLayout::new(8, 64).unwrap();
         let layout = ActorLayout {
             inbox: ring,
@@ -228,7 +230,7 @@ mod tests {
         // SAFETY: the rings were just initialised and nothing else attaches.
         let core = unsafe { ActorCore::new(info, Arc::new(memory), Box::new(Ended)) };
         core.restarts.store(true, Ordering::Release);
-        (Arc::new(core), buffer)
+        (buffer, Arc::new(core))
     }
 
     fn watched(core: &Arc<ActorCore>) -> Watched {
@@ -253,6 +255,24 @@ mod tests {
         memory.set_state(Lifecycle::Failed);
     }
 
+    /// A handle that drops while the watchdog holds its upgraded reference
+    /// sees two references and leaves the stop to the last one: the core
+    /// stops the actor when that one (the watchdog's) drops.
+    #[test]
+    fn an_actor_nobody_stopped_stops_when_its_last_reference_drops() {
+        let (_buffer, core) = core();
+        let memory = core.memory.clone();
+        memory.set_state(Lifecycle::Active);
+        let watchdog = core.clone();
+        drop(core);
+        assert!(!memory.stop_requested(), "not the last reference yet");
+        drop(watchdog);
+        assert!(
+            memory.stop_requested(),
+            "the last reference dropped without a stop: the actor would run on"
+        );
+    }
+
     const POLICY: RestartPolicy = RestartPolicy::OneForOne {
         max_restarts: 1,
         window: Duration::from_secs(60),
@@ -262,7 +282,7 @@ mod tests {
     /// one up or not; past the budget, the next fault gives the actor up.
     #[test]
     fn one_restart_per_fault_and_a_give_up_past_the_budget() {
-        let (core, _buffer) = core();
+        let (_buffer, core) = core();
         let memory = core.memory.clone();
         let mut w = watched(&core);
         check(&core, &mut w, POLICY, None);
@@ -307,7 +327,7 @@ mod tests {
     /// proving anything.
     #[test]
     fn a_restart_taken_up_during_a_check_is_not_a_new_fault() {
-        let (core, _buffer) = core();
+        let (_buffer, core) = core();
         let memory = core.memory.clone();
         let mut w = watched(&core);
         fault(&memory);

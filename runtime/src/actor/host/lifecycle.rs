@@ -150,3 +150,22 @@ impl ActorCore {
         lock(&self.clock).last
     }
 }
+
+/// The actor stops when the last reference to it goes, whoever holds it.
+/// A handle stops its actor when it drops as the last one
+/// (`Arc::strong_count == 1`), but the supervisor's watchdog upgrades its
+/// weak reference for a moment every period: a handle that dropped in that
+/// moment saw two, skipped the stop, and the watchdog's reference was then
+/// the last. The actor stayed parked, its kernel ran on after everything
+/// was dropped (on the GPU, "still running 10 s after its actors were
+/// stopped", and the next test's runtime hung; on the CPU the driver's
+/// join would wait forever). Here, before the driver drops, an actor
+/// nobody stopped is stopped (its memory lives with the driver, which drops
+/// after this).
+impl Drop for ActorCore {
+    fn drop(&mut self) {
+        if !lock(&self.tx).stopped {
+            let _ = self.stop(Duration::from_secs(10));
+        }
+    }
+}

@@ -217,3 +217,50 @@ pub fn warp_unrouted_send_faults(rt: &Runtime) {
         }
     }
 }
+
+/// Three warp actors packed in one block fault on an unwired send, then
+/// stop: every actor terminates, and its kernel ends with it. `explicit`:
+/// each handle's `stop` first (then the panic on a kernel that runs on
+/// says what each actor was doing: state, counters, faults, heartbeat,
+/// and again 200 ms later); otherwise the handles only drop, as in
+/// [`warp_unrouted_send_faults`]. The drop is the case that failed: a
+/// handle dropped while the supervisor's watchdog held its reference for
+/// a moment skipped the stop, and nothing stopped the parked actor after
+/// (its kernel "still running 10 s after its actors were stopped", the
+/// next test's runtime hung); the core now stops an actor nobody stopped
+/// when its last reference drops.
+pub fn warp_faults_then_stops(rt: &Runtime, explicit: bool) {
+    let actors = rt
+        .spawn::<Work, (), ()>(
+            &kernel_in(Placement::Block, "forward"),
+            3,
+            (),
+            &forward_options(),
+        )
+        .expect("spawn");
+    for a in &actors {
+        a.send(&Work::default()).expect("send");
+        match a.recv_timeout(patience(10)) {
+            Err(ActorError::Fault { kind, .. }) => assert_eq!(kind, FaultKind::Unrouted),
+            other => panic!("expected an Unrouted fault, got {other:?}"),
+        }
+    }
+    let mut report = String::new();
+    if explicit {
+        let stopped: Vec<_> = actors.iter().map(|a| a.stop()).collect();
+        let stats = || actors.iter().map(|a| a.stats()).collect::<Vec<_>>();
+        let first = stats();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        report = format!(
+            "stops {stopped:?}; stats of the three: {first:?}; 200 ms later: {:?}",
+            stats()
+        );
+    }
+    let dropped = std::time::Instant::now();
+    drop(actors);
+    let took = dropped.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "the kernel ended {took:?} after the handles dropped; {report}"
+    );
+}
