@@ -397,22 +397,39 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         for needle in needles {
             assert!(ptx.contains(needle), "{symbol}: no `{needle}` in its PTX");
         }
-        // The hop handler's K2K messages take the lone path: its function
-        // is there, calls the send and releases the slot (an assumption
-        // NVVM could prove false once made it delete everything but the
-        // fault record's reset, and the actor spun on its first message).
-        let lone = ptx_function(&ptx, "_Z16rk_actor_k2k_one")
-            .unwrap_or_else(|| panic!("{symbol}: no rk_actor_k2k_one in its PTX"));
+        // The hop handler's K2K messages take the lone path, inlined into
+        // its role by default; out of line (`RK_ACTOR_K2K_ONE_INLINE=0`, the
+        // A/B switch) its function is there, calls the send and releases
+        // the slot (an assumption NVVM could prove false once made it
+        // delete everything but the fault record's reset, and the actor
+        // spun on its first message). Inlined, the hop's role (the block
+        // tier's role function; in the others the entry, both roles in it)
+        // calls the send and releases slots too.
         let release = if placement == Placement::Gpu {
             "st.relaxed.gpu.b64"
         } else {
             "mbarrier.arrive.release"
         };
-        for needle in ["call.uni", release] {
-            assert!(
-                lone.contains(needle),
-                "{symbol}: rk_actor_k2k_one has no `{needle}`:\n{lone}"
-            );
+        let mut out_of_line = src.clone();
+        out_of_line
+            .options
+            .push("-DRK_ACTOR_K2K_ONE_INLINE=0".into());
+        let out_of_line = compile(&out_of_line, Arch::SM_90);
+        let lone = ptx_function(&out_of_line, "_Z16rk_actor_k2k_one")
+            .unwrap_or_else(|| panic!("{symbol} out of line: no rk_actor_k2k_one in its PTX"));
+        assert!(
+            ptx_function(&ptx, "_Z16rk_actor_k2k_one").is_none(),
+            "{symbol}: rk_actor_k2k_one out of line by default"
+        );
+        let role = ptx_function(&ptx, "_Z13rk_actor_roleIN8rk_role011hop_handler")
+            .unwrap_or_else(|| &ptx[ptx.find(&format!(".entry {symbol}(")).unwrap()..]);
+        for (what, body) in [("rk_actor_k2k_one", lone), ("the hop's role", role)] {
+            for needle in ["call.uni", release] {
+                assert!(
+                    body.contains(needle),
+                    "{symbol}: {what} has no `{needle}`:\n{body}"
+                );
+            }
         }
     }
 }

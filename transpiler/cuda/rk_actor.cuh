@@ -278,19 +278,32 @@ RK_INLINE void rk_actor_cluster_absent() {
 #endif
 }
 
+// The block-placed system's start barrier, as every warp reaches it:
+// `barrier.sync 0` without `.aligned`. `__syncthreads()` is `bar.sync 0`,
+// which PTX defines as `barrier.sync.aligned 0`: every thread of the block
+// at the SAME instruction, and here each warp arrives from its own role's
+// function (and an absent warp from rk_actor_block_absent). The hardware
+// counts arrivals either way, but the aligned form there is undefined
+// behaviour, and compute-sanitizer's synccheck reported it ("barrier error:
+// divergent thread(s) in block") in every block-placed system. The
+// unaligned form is the one PTX allows at different instructions; it
+// orders memory as bar.sync does.
+RK_INLINE void rk_actor_block_barrier() {
+    asm volatile("barrier.sync 0;" ::: "memory");
+}
+
 // The start of a block-placed system: every warp of the block meets once,
 // after each warp actor laid out its K2K inbox (and a refused one closed
 // it), before any warp sends: the only block barrier in a block-placed
 // system, reached by every warp before any handler runs (warps of
 // different handlers reach it from their own instantiation of the loop:
-// bar.sync counts arrivals per block, sm_70+), so no fault can keep a warp
-// from it. A warp without an actor meets it in rk_actor_block_absent.
-// Nothing elsewhere. There is no exit barrier: the block's shared memory
-// lives until its last warp returns, so a stopped actor's closed inbox
-// outlives every sender.
+// rk_actor_block_barrier), so no fault can keep a warp from it. A warp
+// without an actor meets it in rk_actor_block_absent. Nothing elsewhere.
+// There is no exit barrier: the block's shared memory lives until its last
+// warp returns, so a stopped actor's closed inbox outlives every sender.
 RK_INLINE void rk_actor_k2k_start() {
 #if RK_ACTOR_K2K_BLOCK
-    __syncthreads();
+    rk_actor_block_barrier();
 #endif
 }
 
@@ -298,7 +311,7 @@ RK_INLINE void rk_actor_k2k_start() {
 // or a role the entry does not know): the start barrier, then return.
 RK_INLINE void rk_actor_block_absent() {
 #if RK_ACTOR_K2K_BLOCK
-    __syncthreads();
+    rk_actor_block_barrier();
 #endif
 }
 

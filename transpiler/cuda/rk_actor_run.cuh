@@ -296,17 +296,16 @@ RK_INLINE const unsigned char* rk_actor_k2k_head_slot(const rk_actor_leader* l) 
 // order as the loop's IN_ORDER run of a batch of one (its sends are the
 // leader's there too), without the five barriers, the publication, the
 // staging copy and the other threads' copy of the handler.
-// Out of line, as the look: inlined into the poll, the handler's second
-// copy would take the loop's registers. RK_ACTOR_K2K_ONE_INLINE=1 inlines
-// it (measured, not the default): the call and the registers saved around
-// it cost 113 / 46 / 104 ns a hop (shared / DSMEM / global; H100, one
-// process per setting, `--quick --only k2k`), and every hop and suite
-// system compiles without spills inlined, but the K2K suite's block-tier
-// relay chain hung in 2 of 3 whole-suite runs on the H100 with it inlined
-// (it passed alone, and in every run out of line): not adopted until that
-// is understood.
+// Inlined into the loop (RK_ACTOR_K2K_ONE_INLINE=0 puts it out of line,
+// as the look is): the call and the registers saved around it cost 113 /
+// 46 / 104 ns a hop (shared / DSMEM / global; H100, one process per
+// setting, `--quick --only k2k`), and every hop and suite system compiles
+// without spills inlined (bench_sources, k2k_sources). (It was kept out of
+// line for a while because the K2K suite hung with it inlined, 3 runs in
+// 12; the hang was the host's: a handle's drop racing the supervisor's
+// watchdog skipped a stop, inlined or not, 1 run in 40 out of line.)
 #ifndef RK_ACTOR_K2K_ONE_INLINE
-#define RK_ACTOR_K2K_ONE_INLINE 0
+#define RK_ACTOR_K2K_ONE_INLINE 1
 #endif
 #if RK_ACTOR_K2K_ONE_INLINE
 #define RK_ACTOR_K2K_ONE_LINKAGE __forceinline__
