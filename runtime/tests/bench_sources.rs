@@ -414,7 +414,10 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         out_of_line
             .options
             .push("-DRK_ACTOR_K2K_ONE_INLINE=0".into());
-        let out_of_line = compile(&out_of_line, Arch::SM_90);
+        // (An A/B variant: with the send inlined into it, the block tier's
+        // role spills 12 bytes around the call; assembled, not held to no
+        // spills.)
+        let out_of_line = compile_checked(&out_of_line, Arch::SM_90, false);
         let lone = ptx_function(&out_of_line, "_Z16rk_actor_k2k_one")
             .unwrap_or_else(|| panic!("{symbol} out of line: no rk_actor_k2k_one in its PTX"));
         assert!(
@@ -563,13 +566,11 @@ fn generic_loads(ptx: &str) -> usize {
 /// the defaults, and the variant that defers a K2K batch's counters and
 /// heartbeat (RK_ACTOR_K2K_STATS_CYCLES), plain and K2K-traced, assemble
 /// without spills (`compile`), so an A/B of each on a GPU measures the
-/// same kernel but for the switch. The variant without the hints is
-/// assembled but may spill: since the hop handler's K2K messages take the
-/// leader's lone path (`rk_actor_k2k_one`, a call from the loop), ptxas
-/// spills 4 bytes around that call in the block tier's role without them
-/// (generic 64-bit pointers to the warp's loop state, at the role's
-/// 64-register bound); it is the code before the hints, kept for the load
-/// counts, not for timing.
+/// same kernel but for the switch. The variants without the hints, and
+/// with the send out of line, are assembled but may spill (the code before
+/// the hints, kept for the load counts, not for timing). With the send
+/// inlined (the default) NVVM sees the loop's state as shared memory
+/// anyway, so the send's hint counts only with the send out of line.
 #[test]
 fn the_hop_path_reads_shared_memory_as_shared_memory() {
     let Some(_) = require_nvrtc("bench_sources") else {
@@ -601,9 +602,35 @@ fn the_hop_path_reads_shared_memory_as_shared_memory() {
             false,
         );
         let (h, g) = (generic_loads(&hinted), generic_loads(&generic));
+        // The send inlined (the default), NVVM sees the loop's state as
+        // shared memory without the send's hint; the inbox hint still
+        // counts in the block tier.
+        assert!(
+            h <= g && (h < g || !shared_inbox),
+            "{placement:?}: {h} generic loads with the hints, {g} without"
+        );
+        // The send out of line (RK_ACTOR_SEND_INLINE=0, the A/B switch)
+        // reads the state through the pointers it is passed: the send's
+        // hint is what makes those loads shared ones.
+        let out_of_line = |extra: &[&str]| {
+            let mut options = vec!["-DRK_ACTOR_SEND_INLINE=0"];
+            options.extend(extra);
+            generic_loads(&compile_checked(
+                &with_options(&options),
+                Arch::SM_90,
+                false,
+            ))
+        };
+        let (h, g) = (
+            out_of_line(&[]),
+            out_of_line(&[
+                "-DRK_ACTOR_SEND_SHARED_STATE=0",
+                "-DRK_ACTOR_K2K_SHARED_INBOX=0",
+            ]),
+        );
         assert!(
             h < g,
-            "{placement:?}: {h} generic loads with the hints, {g} without"
+            "{placement:?}, send out of line: {h} generic loads with the hints, {g} without"
         );
         let shared16 = |ptx: &str| ptx.matches("ld.shared.v4").count();
         if shared_inbox {

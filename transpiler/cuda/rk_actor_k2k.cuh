@@ -738,7 +738,23 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
 // the destination's inbox is full (backpressure, never an overwrite).
 // Returns false after recording a fault: the port has no route (or a route
 // for another message size), or the destination has terminated.
-static __device__ __noinline__ bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
+// ctx.send inlined into the handler (RK_ACTOR_SEND_INLINE=0 calls it out
+// of line, an A/B switch): the call stored the context and the message to
+// local memory for the send to load back, and saved registers around it; a
+// hop's send is the handler's whole work. Inlined, the hop went 1097 /
+// 1633 / 2586 -> 966 / 1451 / 2463 ns (shared / DSMEM / global; H100,
+// `--quick --only k2k`, alternating processes), every hop and K2K suite
+// system assembling without spills (bench_sources, k2k_sources).
+// (try_send stays out of line: a block-wide call with its own barrier.)
+#ifndef RK_ACTOR_SEND_INLINE
+#define RK_ACTOR_SEND_INLINE 1
+#endif
+#if RK_ACTOR_SEND_INLINE
+#define RK_ACTOR_SEND_LINKAGE __forceinline__
+#else
+#define RK_ACTOR_SEND_LINKAGE __noinline__
+#endif
+static __device__ RK_ACTOR_SEND_LINKAGE bool rk_actor_send(rk_fault_ctx* f, rk_u32 port, const void* msg,
                                                   rk_u32 size, rk_u32 line, rk_u32 column) {
     if (rk_thread_id() != 0u) {
         return true;
@@ -778,7 +794,7 @@ static __device__ __noinline__ bool rk_actor_try_send(rk_fault_ctx* f, rk_u32 po
 // by a warp vote after a warp barrier (which also orders lane 0's fault
 // record before the other lanes read it), never a block barrier, so the
 // other warp actors of the block never wait for it.
-static __device__ __noinline__ bool rk_actor_send_warp(rk_fault_ctx* f, rk_u32 port, const void* msg,
+static __device__ RK_ACTOR_SEND_LINKAGE bool rk_actor_send_warp(rk_fault_ctx* f, rk_u32 port, const void* msg,
                                                        rk_u32 size, rk_u32 line, rk_u32 column) {
     if ((threadIdx.x & 31u) != 0u) {
         return true;

@@ -232,6 +232,8 @@ enum rk_actor_command : rk_u32 {
 // (RK_ACTOR_ASSUME_SHARED), which makes its accesses LDS/STS.
 //   RK_ACTOR_SEND_SHARED_STATE: in rk_actor_send_to, the leader's state and
 //     the descriptor (always the loop's __shared__ copies: rk_actor_main).
+//     What it changes is the send out of line (RK_ACTOR_SEND_INLINE=0):
+//     inlined, NVVM sees where the pointers come from.
 //   RK_ACTOR_K2K_SHARED_INBOX: in the block tier (default; see below for
 //     the cluster tier), the consumer's own K2K inbox (this block's dynamic shared memory): its
 //     header reads at each K2K batch's publication (B1) and the staging's
