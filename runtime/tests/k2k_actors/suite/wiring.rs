@@ -190,9 +190,10 @@ pub fn block_placement_errors(rt: &Runtime) {
     );
 }
 
-/// A warp actor's send on a port nobody wired (spawned alone, so no route
-/// at all) faults at the send's line, like a block actor's.
-pub fn warp_unrouted_send_faults(rt: &Runtime) {
+/// Three warp actors packed in one block (`forward`, spawned alone, so no
+/// route at all), each sent one item: each answers with an Unrouted fault.
+/// The actors and the line each fault names.
+fn faulted_warp_forwarders(rt: &Runtime) -> (Vec<Actor<Work, (), ()>>, Vec<u32>) {
     let actors = rt
         .spawn::<Work, (), ()>(
             &kernel_in(Placement::Block, "forward"),
@@ -201,20 +202,31 @@ pub fn warp_unrouted_send_faults(rt: &Runtime) {
             &forward_options(),
         )
         .expect("spawn");
+    let mut lines = Vec::new();
     for a in &actors {
         a.send(&Work::default()).expect("send");
         match a.recv_timeout(patience(10)) {
             Err(ActorError::Fault { kind, location, .. }) => {
                 assert_eq!(kind, FaultKind::Unrouted);
-                let line = HANDLERS
-                    .lines()
-                    .position(|l| l.contains("ctx.send("))
-                    .expect("the send")
-                    + 1;
-                assert_eq!(location.line as usize, line, "the send's line");
+                lines.push(location.line);
             }
             other => panic!("expected an Unrouted fault, got {other:?}"),
         }
+    }
+    (actors, lines)
+}
+
+/// A warp actor's send on a port nobody wired (spawned alone, so no route
+/// at all) faults at the send's line, like a block actor's.
+pub fn warp_unrouted_send_faults(rt: &Runtime) {
+    let (_actors, lines) = faulted_warp_forwarders(rt);
+    let line = HANDLERS
+        .lines()
+        .position(|l| l.contains("ctx.send("))
+        .expect("the send")
+        + 1;
+    for l in lines {
+        assert_eq!(l as usize, line, "the send's line");
     }
 }
 
@@ -230,21 +242,7 @@ pub fn warp_unrouted_send_faults(rt: &Runtime) {
 /// next test's runtime hung); the core now stops an actor nobody stopped
 /// when its last reference drops.
 pub fn warp_faults_then_stops(rt: &Runtime, explicit: bool) {
-    let actors = rt
-        .spawn::<Work, (), ()>(
-            &kernel_in(Placement::Block, "forward"),
-            3,
-            (),
-            &forward_options(),
-        )
-        .expect("spawn");
-    for a in &actors {
-        a.send(&Work::default()).expect("send");
-        match a.recv_timeout(patience(10)) {
-            Err(ActorError::Fault { kind, .. }) => assert_eq!(kind, FaultKind::Unrouted),
-            other => panic!("expected an Unrouted fault, got {other:?}"),
-        }
-    }
+    let (actors, _) = faulted_warp_forwarders(rt);
     let mut report = String::new();
     if explicit {
         let stopped: Vec<_> = actors.iter().map(|a| a.stop()).collect();
