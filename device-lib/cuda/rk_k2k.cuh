@@ -528,4 +528,101 @@ RK_DEVICE rk_u64 rk_k2k_mp_reserve_wait(rk_k2k_mp& p) {
     return pos;
 }
 
+// ---- the credit claim (the actor loop's global-tier inboxes) ----
+//
+// rk_k2k_mp_try_reserve learns that a slot is free from its sequence word
+// (seq == pos, stored by the consumer when it freed the slot): an acquire
+// load of that word, then the CAS on tail, two dependent round trips to L2
+// on every send (the actor hop's "route and claim" stage, ~740 ns on an
+// H200). Here a slot is known free by a credit instead, as
+// rk_k2k_mbar_mp_try_claim does it: free_until = a head read (acquire) +
+// capacity, so every position below it has had its previous lap consumed
+// and released. A producer below its credit claims with the CAS alone (one
+// trip) and reads head only when the credit runs out. The consumer never
+// rewrites seq: it takes position h when seq[h & mask] == h + 1 (the
+// commit, rk_k2k_commit; the previous lap's h - C + 1 never equals it, and
+// the next lap's commit waits for the credit this consumer gives by
+// storing head), and it frees slots by a fence and then storing head
+// (rk_k2k_credit_release): the release pattern the producer's acquire of
+// head pairs with, so its writes of the next lap follow the consumer's
+// reads. The sequence words start at seq[i] = i (rk_k2k_init, the host's
+// image), which no position's commit value i + 1 matches.
+//
+// Closing (the actor loop's inboxes): bit 63 of tail (RK_K2K_CLOSED_BIT).
+// The consumer CASes tail from its head to head | bit, which succeeds only
+// when nothing is claimed past head; a claim CASes an open position, so
+// none succeeds after, and the CAS's failure returns the bit: the claim
+// says CLOSED, apart from FULL. Modelled in verification/specs/K2kClose.tla
+// (CreditClaim: the claim, the release by head alone, no write before the
+// slot's credit).
+//
+// Not to be mixed with rk_k2k_reserve / rk_k2k_mp producers, nor with
+// rk_k2k_consume_*: those take seq == pos as the mark of a free slot, which
+// this protocol's consumer never stores.
+
+// Bit 63 of a credit inbox's tail: the consumer has closed it.
+#define RK_K2K_CLOSED_BIT 0x8000000000000000ull
+
+// What a credit claim came to (rk_k2k_credit_try_claim): the values of
+// rk_k2k_mbar.cuh's RK_K2K_MBAR_CLAIMED / _FULL / _CLOSED.
+#define RK_K2K_CREDIT_CLAIMED 0u // a position is held: store the message, commit
+#define RK_K2K_CREDIT_FULL 1u    // capacity positions are claimed past head: nothing claimed
+#define RK_K2K_CREDIT_CLOSED 2u  // the consumer closed the inbox: nothing claimed, ever
+
+// One producer's claim state for one inbox: one past its last claim (never
+// above tail, never with the closed bit) and its credit (positions below
+// free_until are free; 0: read head first).
+struct rk_k2k_credit {
+    rk_k2k_ref r;
+    rk_u64 tail_guess;
+    rk_u64 free_until;
+};
+
+// Claims a position (lock-free; any number of producer threads, each with
+// its own `p`): RK_K2K_CREDIT_CLAIMED with *pos_out (the slot is free: the
+// caller stores the message and commits it with rk_k2k_commit), or
+// RK_K2K_CREDIT_FULL / RK_K2K_CREDIT_CLOSED with nothing claimed.
+template <class S = rk_scope_gpu>
+RK_DEVICE rk_u32 rk_k2k_credit_try_claim(rk_k2k_credit& p, rk_u64* pos_out) {
+    rk_u64 pos = p.tail_guess;
+    for (;;) {
+        if (pos >= p.free_until) {
+            p.free_until = S::ld_acquire(&p.r.q->head) + p.r.mask + 1u;
+            if (pos >= p.free_until) {
+                p.tail_guess = pos;
+                return RK_K2K_CREDIT_FULL; // pos <= tail, so tail - head >= capacity
+            }
+        }
+        const rk_u64 found = S::cas_relaxed(&p.r.q->tail, pos, pos + 1u);
+        if (found == pos) {
+            break;
+        }
+        if (found & RK_K2K_CLOSED_BIT) {
+            p.tail_guess = pos;
+            return RK_K2K_CREDIT_CLOSED;
+        }
+        pos = found; // someone else claimed pos: try the real tail
+    }
+    p.tail_guess = pos + 1u;
+    *pos_out = pos;
+    return RK_K2K_CREDIT_CLAIMED;
+}
+
+// Frees every position below `head` (the consumer's new head) by storing
+// it, relaxed. The caller has fenced (S::fence_acq_rel) after every read
+// of the consumed slots (its own, and those of threads ordered before it
+// by a barrier): fence then store is a release pattern, which the
+// producers' acquire of head for their credit pairs with.
+template <class S = rk_scope_gpu>
+RK_DEVICE void rk_k2k_credit_release(rk_k2k_header* q, rk_u64 head) {
+    S::st_relaxed(&q->head, head);
+}
+
+// Closes the inbox for good if nothing is claimed past `head`; false when a
+// producer holds a position there (the consumer goes on taking messages).
+template <class S = rk_scope_gpu>
+RK_DEVICE bool rk_k2k_credit_close(rk_k2k_header* q, rk_u64 head) {
+    return S::cas_acq_rel(&q->tail, head, head | RK_K2K_CLOSED_BIT) == head;
+}
+
 #endif // RK_K2K_CUH

@@ -408,6 +408,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.k2k_lap_shift = l.k2k != nullptr ? (rk_u32)(__ffs((int)d->k2k_capacity) - 1) : 0u;
 #elif RK_ACTOR_K2K
         l.k2k_head = l.k2k != nullptr ? rk_actor_k2k_scope::ld_relaxed(&l.k2k->head) : 0u;
+        l.k2k_seen = 0u; // never head + 1: the receipt loads the word
 #else
         l.k2k_head = 0u;
 #endif
@@ -420,9 +421,7 @@ __device__ __forceinline__ void rk_actor_loop(const rk_actor_desc* d, rk_u32 act
         l.route_port = RK_ACTOR_NO_ROUTE;
         for (rk_u32 p = 0u; p < RK_ACTOR_K2K_GUESSES; ++p) {
             l.k2k_guess[p] = 0u;
-#if RK_ACTOR_K2K_MBAR
             l.k2k_free[p] = 0u;
-#endif
         }
 #if RK_ACTOR_TRACE
         l.trace_send = false;

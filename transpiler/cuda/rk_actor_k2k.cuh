@@ -15,8 +15,10 @@
 // (or `ctx.try_send`) goes through route `port` of the actor's table
 // (built by the host from the system's wiring), from the leader thread,
 // stamped by the actor's clock. The inbox by tier (RK_ACTOR_K2K_MBAR):
-//   * global memory (Placement::Gpu): rk_k2k.cuh, a multi-producer queue
-//     with a sequence number per slot (acquire/release on the words);
+//   * global memory (Placement::Gpu): rk_k2k.cuh's credit claim, a
+//     multi-producer queue whose slots are committed by a sequence word each
+//     (release store, acquire load) and handed back by head: a claim is a
+//     CAS on tail under a head credit, one trip to L2 (rk_k2k_credit_try_claim);
 //   * shared memory and DSMEM (Placement::Block, Placement::Cluster):
 //     rk_k2k_mbar.cuh's multi-producer inbox: a full mbarrier per slot in
 //     the inbox, the empty ("credit") barriers in the sender's block (every
@@ -45,6 +47,8 @@
 #define RK_ACTOR_K2K_CLOSED 0x8000000000000000ull
 #if RK_ACTOR_K2K_MBAR
 static_assert(RK_ACTOR_K2K_CLOSED == RK_K2K_MBAR_CLOSED_BIT, "one closed bit");
+#elif RK_ACTOR_K2K
+static_assert(RK_ACTOR_K2K_CLOSED == RK_K2K_CLOSED_BIT, "one closed bit");
 #endif
 
 // The leader's K2K inbox as its consumer reads it: in the shared tiers,
@@ -99,7 +103,10 @@ RK_INLINE rk_u32 rk_actor_k2k_parity(const rk_actor_leader* l, rk_u64 pos) {
 // producers' commits. Why the head's word apart: a GPU-scope fence is a
 // MEMBAR.ALL.GPU (~710 cycles on an H100, in the receipt of every K2K
 // message before), an acquire load a strong load and an L1 invalidate, so a
-// message that arrives alone (a hop) is taken without the fence.
+// message that arrives alone (a hop) is taken without the fence. When the
+// idle spin (rk_actor_k2k_spin) has just acquire-loaded the head's word
+// committed (l->k2k_seen), it is not loaded again: one trip to L2 less on
+// the way from a hop's arrival to its handler.
 template <class K>
 RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
 #if !RK_ACTOR_K2K
@@ -129,7 +136,7 @@ RK_INLINE rk_u32 rk_actor_k2k_available(rk_actor_leader* l, rk_u32 most) {
     for (rk_u32 j = 1u; j < 8u; ++j) {
         s[j] = most > 1u ? K::ld_relaxed(&seq[(head + j) & l->k2k_mask]) : 0u;
     }
-    s[0] = K::ld_acquire(&seq[head & l->k2k_mask]);
+    s[0] = l->k2k_seen == head + 1u ? head + 1u : K::ld_acquire(&seq[head & l->k2k_mask]);
     if (most == 0u || s[0] != head + 1u) {
         return 0u;
     }
@@ -175,7 +182,9 @@ RK_INLINE rk_u32 rk_actor_k2k_ready(rk_actor_leader* l, rk_u32 most) {
 
 // Idle with a K2K inbox, before a look at the host inbox: polls the next
 // K2K slot (its full barrier, test_wait; in the global tier its sequence
-// word: a load in the inbox's own memory, never over PCIe) for
+// word by acquire loads, in the inbox's own memory, never over PCIe: the
+// one that finds it committed is the acquire rk_actor_k2k_available would
+// make, so it records that in l->k2k_seen) for
 // RK_ACTOR_K2K_SPIN_CYCLES, or RK_ACTOR_K2K_SPIN_WARM_CYCLES while the
 // last batch came from there (the traffic is K2K: look at the host inbox
 // less often); true as soon as a message is committed there.
@@ -200,7 +209,8 @@ RK_INLINE bool rk_actor_k2k_spin(rk_actor_leader* l) {
             return true;
         }
 #else
-        if (rk_actor_k2k_scope::ld_relaxed(&seq[head & l->k2k_mask]) == head + 1u) {
+        if (rk_actor_k2k_scope::ld_acquire(&seq[head & l->k2k_mask]) == head + 1u) {
+            l->k2k_seen = head + 1u;
             return true;
         }
 #endif
@@ -227,7 +237,9 @@ RK_INLINE void rk_actor_k2k_fence_reads() {
 // order before this. mbarrier tiers: the empty arrive
 // (release) on each slot's credit barrier, in every block holding a copy
 // (cluster) or this block's (block), then head + n (red.release: a
-// producer that reads it sees the arrives).
+// producer that reads it sees the arrives). Global tier: head + n alone
+// (rk_k2k_credit_release: the producers' credit; the caller's fence made
+// it a release).
 template <class K>
 RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
 #if !RK_ACTOR_K2K
@@ -248,15 +260,8 @@ RK_INLINE void rk_actor_k2k_release(rk_actor_leader* l, rk_u32 n) {
     l->k2k_head += n;
     rk_mbar_atom<K>::add_release(&l->k2k->head, n);
 #else
-    rk_u64* seq = rk_k2k_seq_(l->k2k);
-    const rk_u64 capacity = l->k2k_mask + 1u;
-    #pragma unroll 1
-    for (rk_u32 i = 0u; i < n; ++i) {
-        const rk_u64 pos = l->k2k_head + i;
-        K::st_relaxed(&seq[pos & l->k2k_mask], pos + capacity);
-    }
     l->k2k_head += n;
-    K::st_relaxed(&l->k2k->head, l->k2k_head);
+    rk_k2k_credit_release<K>(l->k2k, l->k2k_head);
 #endif
 }
 
@@ -271,7 +276,7 @@ RK_INLINE bool rk_actor_k2k_close(rk_actor_leader* l) {
 #elif RK_ACTOR_K2K_MBAR
     return rk_k2k_mbar_close<K>(l->k2k, head);
 #else
-    return K::cas_acq_rel(&l->k2k->tail, head, head | RK_ACTOR_K2K_CLOSED) == head;
+    return rk_k2k_credit_close<K>(l->k2k, head);
 #endif
 }
 
@@ -570,6 +575,15 @@ RK_INLINE void rk_actor_send_mark(rk_actor_leader* l, rk_u32 k) {
 #endif
 }
 
+// What a claim came to, in either protocol (the same values).
+#if RK_ACTOR_K2K_MBAR
+#define RK_ACTOR_CLAIMED RK_K2K_MBAR_CLAIMED
+#define RK_ACTOR_CLAIM_CLOSED RK_K2K_MBAR_CLOSED
+#elif RK_ACTOR_K2K
+#define RK_ACTOR_CLAIMED RK_K2K_CREDIT_CLAIMED
+#define RK_ACTOR_CLAIM_CLOSED RK_K2K_CREDIT_CLOSED
+#endif
+
 // What the leader's send attempt came to (rk_actor_send_to).
 #define RK_ACTOR_SEND_SENT 0u
 #define RK_ACTOR_SEND_FULL 1u    // one attempt found the inbox full: nothing written
@@ -617,28 +631,37 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     const rk_actor_k2k_ref ref = l->route_ref;
     rk_u64 pos = 0u;
     rk_u32 sleep = 32u;
-#if RK_ACTOR_K2K_MBAR
     // The claim from this sender's guess of the tail and its head credit
-    // (rk_k2k_mbar_mp: a relaxed CAS under the credit, no head read while
-    // it lasts); a closed inbox's tail carries the closed bit, so no CAS
-    // succeeds on it and the claim says CLOSED, apart from FULL.
-    // (A port past the kept guesses starts at 0 each time: never above tail.)
+    // (a relaxed CAS under the credit, no head read while it lasts:
+    // rk_k2k_mbar_mp_try_claim, and in the global tier
+    // rk_k2k_credit_try_claim); a closed inbox's tail carries the closed
+    // bit, so no CAS succeeds on it and the claim says CLOSED, apart from
+    // FULL. (A port past the kept guesses starts at 0 each time: never
+    // above tail.)
+#if RK_ACTOR_K2K_MBAR
     rk_k2k_mbar_mp mp;
+#else
+    rk_k2k_credit mp;
+#endif
     mp.r = ref;
     const bool kept = port < RK_ACTOR_K2K_GUESSES;
     mp.tail_guess = kept ? l->k2k_guess[port] : 0u;
     mp.free_until = kept ? l->k2k_free[port] : 0u;
     #pragma unroll 1
     for (;;) {
+#if RK_ACTOR_K2K_MBAR
         const rk_u32 claim = rk_k2k_mbar_mp_try_claim<K>(mp, &pos);
+#else
+        const rk_u32 claim = rk_k2k_credit_try_claim<K>(mp, &pos);
+#endif
         if (kept) {
             l->k2k_guess[port] = mp.tail_guess;
             l->k2k_free[port] = mp.free_until;
         }
-        if (claim == RK_K2K_MBAR_CLAIMED) {
+        if (claim == RK_ACTOR_CLAIMED) {
             break;
         }
-        if (claim == RK_K2K_MBAR_CLOSED) {
+        if (claim == RK_ACTOR_CLAIM_CLOSED) {
             rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
             return RK_ACTOR_SEND_FAULTED;
         }
@@ -650,29 +673,11 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
         sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
     }
     // Plain stores into the claimed slot (through the mapped address, in
-    // a cluster), published by the commit's full arrive (release).
+    // a cluster), published by the commit: the full arrive (release), in
+    // the global tier the sequence word's release store.
+#if RK_ACTOR_K2K_MBAR
     rk_envelope_header* slot = static_cast<rk_envelope_header*>(rk_k2k_mbar_slot(ref, pos));
 #else
-    // The reserve from this sender's guess of the tail (rk_k2k_mp: no
-    // tail load when nobody else claimed since, a relaxed CAS); a closed
-    // inbox's tail carries RK_ACTOR_K2K_CLOSED, so no CAS succeeds on it
-    // and every reserve reports it full (checked below).
-    // (A port past the kept guesses starts at 0 each time: never above tail.)
-    rk_u64 scratch = 0u;
-    rk_u64* const guess = port < RK_ACTOR_K2K_GUESSES ? &l->k2k_guess[port] : &scratch;
-    #pragma unroll 1
-    while (!rk_k2k_mp_try_reserve<K>(ref, guess, &pos)) {
-        if (K::ld_relaxed(&ref.q->tail) & RK_ACTOR_K2K_CLOSED) {
-            rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
-            return RK_ACTOR_SEND_FAULTED;
-        }
-        if constexpr (!Wait) {
-            return RK_ACTOR_SEND_FULL;
-        }
-        rk_control_heartbeat(d->control, ++l->heartbeat);
-        rk_nanosleep(sleep);
-        sleep = sleep < RK_ACTOR_MAX_SLEEP_NS ? sleep * 2u : sleep;
-    }
     rk_envelope_header* slot = rk_k2k_slot(ref, pos);
 #endif
     rk_actor_send_mark(l, RK_ACTOR_TRACE_STAMP);

@@ -378,14 +378,21 @@ struct rk_actor_leader {
     rk_actor_k2k_ref route_ref;
     // Per port (the first RK_ACTOR_K2K_GUESSES), where the next reserve in
     // the destination's inbox starts: one past this actor's last claim
-    // there, or where it last found the inbox full (rk_k2k_mp, and
+    // there, or where it last found the inbox full (rk_k2k_credit's and
     // rk_k2k_mbar_mp's tail_guess: never above the inbox's tail; a port past
     // these starts at 0).
     rk_u64 k2k_guess[RK_ACTOR_K2K_GUESSES];
-#if RK_ACTOR_K2K_MBAR
-    // Per port likewise, rk_k2k_mbar_mp's free_until: positions below it
-    // are known free (a head read + capacity; 0: read head first).
+    // Per port likewise, the claim's free_until (rk_k2k_mbar_mp,
+    // rk_k2k_credit): positions below it are known free (a head read +
+    // capacity; 0: read head first).
     rk_u64 k2k_free[RK_ACTOR_K2K_GUESSES];
+#if RK_ACTOR_K2K && !RK_ACTOR_K2K_MBAR
+    // Global tier: head + 1 when the idle spin acquire-loaded the head's
+    // sequence word committed (rk_actor_k2k_spin), so the receipt need not
+    // load it again; anything else otherwise.
+    rk_u64 k2k_seen;
+#endif
+#if RK_ACTOR_K2K_MBAR
     // The consumer's view of its mbarrier inbox (rk_k2k_mbar_rx): the
     // shared::cta addresses of full[0] and of its credit array (in this
     // block's layout; a cluster inbox's copies are at the same offset in

@@ -32,6 +32,15 @@
 (* refused (try_send returned false), undeliverable (the send faulted),    *)
 (* closedAt (how many positions were reserved when the inbox closed).      *)
 (*                                                                         *)
+(* CreditClaim = TRUE is the global tier's protocol since the credit      *)
+(* claim (rk_k2k_credit_try_claim, rk_actor_send_to): the reservation's    *)
+(* seq check is replaced by a credit, free = a head read + Cap (re-read    *)
+(* only when the position reaches it; still there: full), and the         *)
+(* consumer frees slots by head alone, never rewriting seq.                *)
+(* CreditSlack = 1 plants the bug "a credit one slot too large"; TLC must  *)
+(* report WriteAfterCredit (a producer writes a slot whose previous lap    *)
+(* is not consumed).                                                       *)
+(*                                                                         *)
 (* CloseIgnoresReservations = TRUE plants the bug "close once nothing is   *)
 (* committed at head (what the consumer can see), by setting the bit on    *)
 (* whatever tail is, instead of the CAS from head"; a producer that had    *)
@@ -45,10 +54,12 @@ CONSTANTS
     Cap,                       \* slots (>= 2, see K2kInbox.tla)
     M,                         \* messages per producer
     CloseIgnoresReservations,  \* planted bug
-    GuessStart                 \* a reserve may start from the sender's guess
+    GuessStart,                \* a reserve may start from the sender's guess
+    CreditClaim,               \* the credit claim instead of the seq check
+    CreditSlack                \* planted bug: the credit this much too large
 
 ASSUME Cap \in Nat \ {0, 1} /\ M \in Nat /\ CloseIgnoresReservations \in BOOLEAN
-       /\ GuessStart \in BOOLEAN
+       /\ GuessStart \in BOOLEAN /\ CreditClaim \in BOOLEAN /\ CreditSlack \in Nat
 
 Msgs == Producers \X (1 .. M)
 Total == Cardinality(Producers) * M
@@ -60,6 +71,7 @@ VARIABLES
     pc,             \* pc[p]: producer program counter
     mode,           \* mode[p]: "send" (waits while full) or "try" (ctx.try_send)
     pos,            \* pos[p]: the tail word producer p loaded / reserved
+    free,           \* free[p]: CreditClaim: positions below it are free (head read + Cap)
     k,              \* k[p]: index of p's next message (M + 1 when done)
     cstate,         \* consumer: "active", "failed", "exited"
     stop,           \* the host asked the actor to stop
@@ -70,7 +82,7 @@ VARIABLES
     undeliverable,  \* ghost: messages whose send faulted UNDELIVERABLE
     closedAt        \* ghost: Len(owner) when the inbox closed (0 before)
 
-vars == <<seq, tail, head, pc, mode, pos, k, cstate, stop, owner, committed,
+vars == <<seq, tail, head, pc, mode, pos, free, k, cstate, stop, owner, committed,
           taken, refused, undeliverable, closedAt>>
 
 Slot(i) == i % Cap
@@ -83,6 +95,7 @@ Init ==
     /\ pc = [p \in Producers |-> "idle"]
     /\ mode = [p \in Producers |-> "send"]
     /\ pos = [p \in Producers |-> [pos |-> 0, closed |-> FALSE]]
+    /\ free = [p \in Producers |-> 0]
     /\ k = [p \in Producers |-> 1]
     /\ cstate = "active"
     /\ stop = FALSE
@@ -105,7 +118,7 @@ Begin(p) ==
     /\ k[p] <= M
     /\ \E m \in {"send", "try"} : mode' = [mode EXCEPT ![p] = m]
     /\ pc' = [pc EXCEPT ![p] = "load"]
-    /\ UNCHANGED <<seq, tail, pos, k, owner, committed, refused, undeliverable>>
+    /\ UNCHANGED <<seq, tail, pos, free, k, owner, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
@@ -122,7 +135,7 @@ LoadTail(p) ==
     /\ pc[p] = "load"
     /\ \E g \in (IF GuessStart THEN Guesses ELSE {tail}) : pos' = [pos EXCEPT ![p] = g]
     /\ pc' = [pc EXCEPT ![p] = "seq"]
-    /\ UNCHANGED <<seq, tail, mode, k, owner, committed, refused, undeliverable>>
+    /\ UNCHANGED <<seq, tail, mode, free, k, owner, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_reserve
@@ -132,12 +145,37 @@ LoadTail(p) ==
 \* rk_k2k_reserve returns false; seq > pos: reload the tail.
 LoadSeq(p) ==
     /\ pc[p] = "seq"
+    /\ ~CreditClaim
     /\ LET w == pos[p] IN
        pc' = [pc EXCEPT ![p] =
                 IF w.closed THEN "refusedby"
                 ELSE IF seq[Slot(w.pos)] = w.pos THEN "cas"
                 ELSE IF seq[Slot(w.pos)] < w.pos THEN "refusedby"
                 ELSE "load"]
+    /\ UNCHANGED <<seq, tail, mode, pos, free, k, owner, committed, refused, undeliverable>>
+    /\ UNCHANGED ConsumerVars
+
+\* models: device-lib/cuda/rk_k2k.cuh rk_k2k_credit_try_claim
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send_to
+\* CreditClaim, step 2: below the credit, go on to the CAS; at or past it,
+\* acquire-load head for a new credit (head + Cap, plus the planted slack),
+\* and still at or past it: full (rk_k2k_credit_try_claim returns FULL; the
+\* caller tells a closed word apart).  A guess that is a closed word (the
+\* code's guesses never are; its CAS would fail and return the bit) goes
+\* to the refusal at once.
+Credit(p) ==
+    /\ pc[p] = "seq"
+    /\ CreditClaim
+    /\ LET w == pos[p]
+           fresh == head + Cap + CreditSlack
+       IN IF w.closed
+            THEN /\ pc' = [pc EXCEPT ![p] = "refusedby"]
+                 /\ UNCHANGED free
+            ELSE IF w.pos < free[p]
+            THEN /\ pc' = [pc EXCEPT ![p] = "cas"]
+                 /\ UNCHANGED free
+            ELSE /\ free' = [free EXCEPT ![p] = fresh]
+                 /\ pc' = [pc EXCEPT ![p] = IF w.pos < fresh THEN "cas" ELSE "refusedby"]
     /\ UNCHANGED <<seq, tail, mode, pos, k, owner, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
 
@@ -156,7 +194,7 @@ Cas(p) ==
          ELSE /\ pos' = [pos EXCEPT ![p] = tail]
               /\ pc' = [pc EXCEPT ![p] = "seq"]
               /\ UNCHANGED <<tail, owner>>
-    /\ UNCHANGED <<seq, mode, k, committed, refused, undeliverable>>
+    /\ UNCHANGED <<seq, mode, free, k, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
 
 \* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send_to
@@ -179,7 +217,7 @@ Refused(p) ==
                    /\ UNCHANGED undeliverable
               ELSE /\ pc' = [pc EXCEPT ![p] = "load"]
                    /\ UNCHANGED <<k, refused, undeliverable>>
-    /\ UNCHANGED <<seq, tail, mode, pos, owner, committed>>
+    /\ UNCHANGED <<seq, tail, mode, pos, free, owner, committed>>
     /\ UNCHANGED ConsumerVars
 
 \* models: device-lib/cuda/rk_k2k.cuh rk_k2k_commit
@@ -193,14 +231,19 @@ Commit(p) ==
     /\ committed' = committed \cup {Msg(p)}
     /\ k' = [k EXCEPT ![p] = k[p] + 1]
     /\ pc' = [pc EXCEPT ![p] = "idle"]
-    /\ UNCHANGED <<tail, mode, pos, owner, refused, undeliverable>>
+    /\ UNCHANGED <<tail, mode, pos, free, owner, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
 
 (* ---------------------------- consumer --------------------------------- *)
 
 Ready == seq[Slot(head)] = head + 1   \* the message at head is committed
 
-ProducerVars == <<pc, mode, pos, k, owner, committed, refused, undeliverable>>
+ProducerVars == <<pc, mode, pos, free, k, owner, committed, refused, undeliverable>>
+
+\* What the consumer leaves in seq when it frees the slot at head: the next
+\* lap's free mark (rk_k2k_reserve's protocol), or, CreditClaim, nothing
+\* (head alone hands the slot back).
+Freed == IF CreditClaim THEN seq ELSE [seq EXCEPT ![Slot(head)] = head + Cap]
 
 \* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_available
 \* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_k2k_release
@@ -211,7 +254,7 @@ Consume ==
     /\ cstate = "active"
     /\ Ready
     /\ taken' = Append(taken, <<owner[head + 1], "consumed">>)
-    /\ seq' = [seq EXCEPT ![Slot(head)] = head + Cap]
+    /\ seq' = Freed
     /\ head' = head + 1
     /\ UNCHANGED <<tail, cstate, stop, closedAt>>
     /\ UNCHANGED ProducerVars
@@ -240,7 +283,7 @@ DeadLetter ==
     /\ cstate = "failed" /\ stop
     /\ Ready
     /\ taken' = Append(taken, <<owner[head + 1], "dead">>)
-    /\ seq' = [seq EXCEPT ![Slot(head)] = head + Cap]
+    /\ seq' = Freed
     /\ head' = head + 1
     /\ UNCHANGED <<tail, cstate, stop, closedAt>>
     /\ UNCHANGED ProducerVars
@@ -272,7 +315,8 @@ AllDone ==
 \* Everything sent and the actor gone: the system idles (not a deadlock).
 Done == AllDone /\ UNCHANGED vars
 
-Producer(p) == Begin(p) \/ LoadTail(p) \/ LoadSeq(p) \/ Cas(p) \/ Refused(p) \/ Commit(p)
+Producer(p) == Begin(p) \/ LoadTail(p) \/ LoadSeq(p) \/ Credit(p) \/ Cas(p) \/ Refused(p)
+               \/ Commit(p)
 Consumer == Consume \/ Fail \/ Stop \/ DeadLetter \/ Close
 
 Next == (\E p \in Producers : Producer(p)) \/ Consumer \/ Done
@@ -285,9 +329,14 @@ TypeOK ==
     /\ seq \in [0 .. Cap - 1 -> 0 .. Total + Cap]
     /\ tail \in [pos : 0 .. Total, closed : BOOLEAN]
     /\ head \in 0 .. Total /\ head <= tail.pos
+    /\ free \in [Producers -> 0 .. Total + Cap + CreditSlack]
     /\ Len(owner) = tail.pos
     /\ cstate \in {"active", "failed", "exited"}
     /\ committed \subseteq Msgs /\ refused \subseteq Msgs /\ undeliverable \subseteq Msgs
+
+\* A producer writes (and commits) a slot only once the slot's previous
+\* lap is consumed: its position is below head + Cap.
+WriteAfterCredit == \A p \in Producers : pc[p] = "commit" => pos[p].pos < head + Cap
 
 \* Close never strands a reserved slot: once closed, every position ever
 \* reserved has been consumed or dead-lettered (none is reserved or

@@ -99,6 +99,19 @@ const CASES: &[Case] = &[
         expect: Expect::Violates("CloseStrandsNothing"),
     },
     Case {
+        spec: "K2kClose",
+        cfg: "K2kClose_credit",
+        expect: Expect::Pass {
+            distinct: 79_381,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kClose",
+        cfg: "K2kClose_credit_bug_slack",
+        expect: Expect::Violates("WriteAfterCredit"),
+    },
+    Case {
         spec: "K2kLl",
         cfg: "K2kLl",
         expect: Expect::Pass {
@@ -359,6 +372,8 @@ tlc_tests! {
     k2k_inbox_bug_guess_above_tail => "K2kInbox_bug_guess_above_tail",
     k2k_close => "K2kClose",
     k2k_close_bug_close_ignores_reservations => "K2kClose_bug_close_ignores_reservations",
+    k2k_close_credit => "K2kClose_credit",
+    k2k_close_credit_bug_slack => "K2kClose_credit_bug_slack",
     k2k_ll => "K2kLl",
     k2k_ll_cap1 => "K2kLl_cap1",
     k2k_ll_bug_lap_flag => "K2kLl_bug_lap_flag",
@@ -392,6 +407,8 @@ fn every_case_has_a_test() {
         "K2kInbox_bug_guess_above_tail",
         "K2kClose",
         "K2kClose_bug_close_ignores_reservations",
+        "K2kClose_credit",
+        "K2kClose_credit_bug_slack",
         "K2kLl",
         "K2kLl_cap1",
         "K2kLl_bug_lap_flag",
