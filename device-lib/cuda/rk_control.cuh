@@ -154,9 +154,11 @@ struct rk_route {
     rk_u32 rank;         // DSMEM: the destination block's rank in the cluster
     rk_u32 credit;       // DSMEM, SHARED: the byte offset of the inbox's credit array
                          // (rk_k2k_mbar's empty barriers) in the sender's own block
+    rk_u32 flags;        // RK_ROUTE_SOLE_PRODUCER, or 0
+    rk_u32 reserved;     // 0
 };
 
-RK_ASSERT_SIZE(rk_route, 32);
+RK_ASSERT_SIZE(rk_route, 40);
 RK_ASSERT_OFFSET(rk_route, inbox, 0);
 RK_ASSERT_OFFSET(rk_route, dest_actor, 8);
 RK_ASSERT_OFFSET(rk_route, type_id, 12);
@@ -164,6 +166,14 @@ RK_ASSERT_OFFSET(rk_route, payload_size, 16);
 RK_ASSERT_OFFSET(rk_route, tier, 20);
 RK_ASSERT_OFFSET(rk_route, rank, 24);
 RK_ASSERT_OFFSET(rk_route, credit, 28);
+RK_ASSERT_OFFSET(rk_route, flags, 32);
+
+// rk_route::flags: this route is the only one into its destination's inbox
+// (one sending actor, one port; the host's wiring says so), so its sender's
+// leader is the inbox's only producer thread: it takes positions by its own
+// count and announces each on tail (rk_actor_send_to) instead of claiming
+// it with a CAS.
+#define RK_ROUTE_SOLE_PRODUCER 1u
 
 // Delivery tiers (rk_route::tier).
 #define RK_ROUTE_TIER_GLOBAL 0u  // the inbox is in device global memory (.gpu scope)

@@ -608,6 +608,46 @@ RK_DEVICE rk_u32 rk_k2k_credit_try_claim(rk_k2k_credit& p, rk_u64* pos_out) {
     return RK_K2K_CREDIT_CLAIMED;
 }
 
+// The sole producer's claim (the inbox's only producer thread: a route
+// the host wired alone into it, RK_ROUTE_SOLE_PRODUCER): its next position
+// is its own count, tail_guess, since nobody else moves tail; only the
+// credit is checked (head read when it runs out). RK_K2K_CREDIT_CLAIMED
+// with *pos_out = tail_guess, or RK_K2K_CREDIT_FULL. Nothing is announced
+// yet: the caller announces the position (rk_k2k_credit_announce), stores
+// the message, and commits only if the announce found the inbox open; then
+// tail_guess = pos + 1. Why the announce can wait until the stores are
+// issued: it decides nothing about the slot (the credit did), only whether
+// the consumer closed first (K2kClose.tla, SoleProducer).
+template <class S = rk_scope_gpu>
+RK_DEVICE rk_u32 rk_k2k_credit_sole_claim(rk_k2k_credit& p, rk_u64* pos_out) {
+    const rk_u64 pos = p.tail_guess;
+    if (pos >= p.free_until) {
+        p.free_until = S::ld_acquire(&p.r.q->head) + p.r.mask + 1u;
+        if (pos >= p.free_until) {
+            return RK_K2K_CREDIT_FULL;
+        }
+    }
+    *pos_out = pos;
+    return RK_K2K_CREDIT_CLAIMED;
+}
+
+// The sole producer's announce of its claimed position: tail + 1, relaxed,
+// returning tail before the add. The sole producer's count when the inbox
+// is open; with RK_K2K_CLOSED_BIT when the consumer closed it first (the
+// add cannot carry into bit 63): then the message must not be committed.
+// Once an add lands, the consumer's close (a CAS from its head) fails until
+// it has taken that position. Global memory only (the actor loop's global
+// tier), in the .global state space: a generic 64-bit atomic compiles to
+// ATOM.E with a state-space probe on its result (a fallback for shared
+// memory), a branch that waits for the trip at once; ATOMG's result is
+// waited for only where it is used, after the message's stores.
+RK_DEVICE rk_u64 rk_k2k_credit_announce(const rk_k2k_credit& p) {
+    rk_u64 old;
+    const rk_u64 tail = (rk_u64)__cvta_generic_to_global(&p.r.q->tail);
+    asm volatile("atom.relaxed.gpu.global.add.u64 %0, [%1], 1;" : "=l"(old) : "l"(tail) : "memory");
+    return old;
+}
+
 // Frees every position below `head` (the consumer's new head) by storing
 // it, relaxed. The caller has fenced (S::fence_acq_rel) after every read
 // of the consumed slots (its own, and those of threads ordered before it

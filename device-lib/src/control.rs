@@ -312,7 +312,18 @@ pub struct Route {
     /// destination inbox's credit array (`rk_k2k_mbar`'s empty barriers) in
     /// the sender's own block's dynamic shared memory; 0 for the global tier.
     pub credit: u32,
+    /// [`ROUTE_SOLE_PRODUCER`] when this route is the only one into its
+    /// destination's inbox (one sending actor, one port), else 0.
+    pub flags: u32,
+    /// Zero.
+    pub reserved: u32,
 }
+
+/// `RK_ROUTE_SOLE_PRODUCER`: the route is the only one into its
+/// destination's inbox, so the sender's leader thread is the inbox's only
+/// producer: it takes positions by its own count and announces each on
+/// the inbox's tail, with no claim CAS on the way to the message's stores.
+pub const ROUTE_SOLE_PRODUCER: u32 = 1;
 
 /// `RK_ROUTE_TIER_GLOBAL`: the inbox is in device global memory.
 pub const ROUTE_TIER_GLOBAL: u32 = 0;
@@ -324,7 +335,7 @@ pub const ROUTE_TIER_DSMEM: u32 = 1;
 pub const ROUTE_TIER_SHARED: u32 = 2;
 
 const _: () = {
-    assert!(size_of::<Route>() == 32);
+    assert!(size_of::<Route>() == 40);
     assert!(offset_of!(Route, inbox) == 0);
     assert!(offset_of!(Route, dest_actor) == 8);
     assert!(offset_of!(Route, type_id) == 12);
@@ -332,6 +343,7 @@ const _: () = {
     assert!(offset_of!(Route, tier) == 20);
     assert!(offset_of!(Route, rank) == 24);
     assert!(offset_of!(Route, credit) == 28);
+    assert!(offset_of!(Route, flags) == 32);
 };
 
 const _: () = {

@@ -556,6 +556,9 @@ RK_INLINE bool rk_actor_k2k_route(const rk_actor_desc* d, rk_actor_leader* l, rk
     l->route_ref = ref;
     l->route_type_id = r->type_id;
     l->route_dest = r->dest_actor;
+#if RK_ACTOR_K2K_SOLE_ROUTES
+    l->route_sole = r->flags & RK_ROUTE_SOLE_PRODUCER;
+#endif
     l->route_size = size;
     l->route_port = port;
     return true;
@@ -637,7 +640,11 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     // rk_k2k_credit_try_claim); a closed inbox's tail carries the closed
     // bit, so no CAS succeeds on it and the claim says CLOSED, apart from
     // FULL. (A port past the kept guesses starts at 0 each time: never
-    // above tail.)
+    // above tail.) A sole route's sender is the inbox's only producer
+    // thread: its guess is its exact count, so it claims by the credit
+    // alone and announces the position on tail after issuing the message's
+    // stores (below): the announce's trip overlaps them instead of the
+    // CAS's trip preceding them (the global tier: RK_ACTOR_K2K_SOLE_ROUTES).
 #if RK_ACTOR_K2K_MBAR
     rk_k2k_mbar_mp mp;
 #else
@@ -645,6 +652,11 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
 #endif
     mp.r = ref;
     const bool kept = port < RK_ACTOR_K2K_GUESSES;
+#if RK_ACTOR_K2K_SOLE_ROUTES
+    const bool sole = kept && l->route_sole != 0u;
+#else
+    const bool sole = false;
+#endif
     mp.tail_guess = kept ? l->k2k_guess[port] : 0u;
     mp.free_until = kept ? l->k2k_free[port] : 0u;
     #pragma unroll 1
@@ -652,7 +664,8 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
 #if RK_ACTOR_K2K_MBAR
         const rk_u32 claim = rk_k2k_mbar_mp_try_claim<K>(mp, &pos);
 #else
-        const rk_u32 claim = rk_k2k_credit_try_claim<K>(mp, &pos);
+        const rk_u32 claim =
+            sole ? rk_k2k_credit_sole_claim<K>(mp, &pos) : rk_k2k_credit_try_claim<K>(mp, &pos);
 #endif
         if (kept) {
             l->k2k_guess[port] = mp.tail_guess;
@@ -679,6 +692,14 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     rk_envelope_header* slot = static_cast<rk_envelope_header*>(rk_k2k_mbar_slot(ref, pos));
 #else
     rk_envelope_header* slot = rk_k2k_slot(ref, pos);
+#endif
+    // The sole producer's announce, issued now and waited for only at the
+    // commit (its old value is not needed before).
+    rk_u64 announced = 0u;
+#if RK_ACTOR_K2K_SOLE_ROUTES
+    if (sole) {
+        announced = rk_k2k_credit_announce(mp);
+    }
 #endif
     rk_actor_send_mark(l, RK_ACTOR_TRACE_STAMP);
     const rk_hlc_timestamp t = rk_hlc_send(&l->clock, rk_hlc_physical_now(&l->clock));
@@ -728,6 +749,26 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
         rk_actor_copy_message(rk_envelope_payload(slot), msg, size);
     }
     rk_actor_send_mark(l, RK_ACTOR_TRACE_WRITE);
+    if (sole) {
+        if (announced & RK_ACTOR_K2K_CLOSED) {
+            // The consumer closed before this position: nothing committed
+            // (the stores went into a slot nobody will read), the sequence
+            // as it was, the count unmoved (every later send finds the
+            // closed bit again). The clock keeps its tick: a local event,
+            // which a hybrid logical clock may always count.
+            l->sent = sequence - 1u;
+            rk_fault(f, RK_FAULT_UNDELIVERABLE, line, column);
+            return RK_ACTOR_SEND_FAULTED;
+        }
+        if (announced != pos) {
+            // Another producer moved tail: the host's wiring said this
+            // route was the only one into the inbox. Never reached; if it
+            // were, the message stores may have hit a slot another
+            // producer owns, so stop the kernel loudly rather than commit.
+            __trap();
+        }
+        l->k2k_guess[port] = pos + 1u;
+    }
 #if RK_ACTOR_K2K_MBAR
     rk_k2k_mbar_commit<K>(ref, pos);
 #else

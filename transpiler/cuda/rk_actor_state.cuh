@@ -318,6 +318,19 @@ enum rk_actor_command : rk_u32 {
 // rk_actor_leader::route_port before any send has opened a route.
 #define RK_ACTOR_NO_ROUTE 0xFFFFFFFFu
 
+// Whether a sole route's sender (RK_ROUTE_SOLE_PRODUCER) claims by its own
+// count and announces the position on tail after issuing its stores
+// (rk_actor_send_to), instead of a CAS before them: the global tier, where
+// that CAS is a trip to L2. (RK_ACTOR_K2K_SOLE=0 claims every route by CAS:
+// an A/B switch.) Not the shared tiers: in one block the CAS is a short
+// trip and the roles are at their register bound; across a cluster the
+// 64-bit DSMEM atomic measured slower (+66 ns a hop, H100), its result
+// waited for at once.
+#ifndef RK_ACTOR_K2K_SOLE
+#define RK_ACTOR_K2K_SOLE 1
+#endif
+#define RK_ACTOR_K2K_SOLE_ROUTES (RK_ACTOR_K2K && !RK_ACTOR_K2K_MBAR && RK_ACTOR_K2K_SOLE)
+
 // The leader's private loop state (in shared memory, used by the leader only).
 struct rk_actor_leader {
     rk_ring inbox;
@@ -376,6 +389,11 @@ struct rk_actor_leader {
     rk_u32 route_type_id;
     rk_u32 route_dest;
     rk_actor_k2k_ref route_ref;
+#if RK_ACTOR_K2K_SOLE_ROUTES
+    // The route's RK_ROUTE_SOLE_PRODUCER: its sends claim by count and
+    // announce (rk_actor_send_to).
+    rk_u32 route_sole;
+#endif
     // Per port (the first RK_ACTOR_K2K_GUESSES), where the next reserve in
     // the destination's inbox starts: one past this actor's last claim
     // there, or where it last found the inbox full (rk_k2k_credit's and

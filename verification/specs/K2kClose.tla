@@ -41,6 +41,17 @@
 (* report WriteAfterCredit (a producer writes a slot whose previous lap    *)
 (* is not consumed).                                                       *)
 (*                                                                         *)
+(* SoleProducer = TRUE (one producer, with CreditClaim) is a route the    *)
+(* host wired alone into its destination (RK_ROUTE_SOLE_PRODUCER): the     *)
+(* producer's position is its own count, checked against its credit only; *)
+(* it announces the position with a fetch-add on tail, stores the message  *)
+(* (writes are K2kInbox's business; WriteAfterCredit covers them from the  *)
+(* announce on) and commits only if the add found tail open.  An add that  *)
+(* lands on a closed tail moves its low bits in the code; here it leaves   *)
+(* tail as it is (nobody reads those bits after the close).                *)
+(* AnnounceIgnoresClosed = TRUE plants the bug "commit whatever the add    *)
+(* found"; TLC must report CloseStrandsNothing.                           *)
+(*                                                                         *)
 (* CloseIgnoresReservations = TRUE plants the bug "close once nothing is   *)
 (* committed at head (what the consumer can see), by setting the bit on    *)
 (* whatever tail is, instead of the CAS from head"; a producer that had    *)
@@ -56,10 +67,14 @@ CONSTANTS
     CloseIgnoresReservations,  \* planted bug
     GuessStart,                \* a reserve may start from the sender's guess
     CreditClaim,               \* the credit claim instead of the seq check
-    CreditSlack                \* planted bug: the credit this much too large
+    CreditSlack,               \* planted bug: the credit this much too large
+    SoleProducer,              \* one producer: claim by count, announce on tail
+    AnnounceIgnoresClosed      \* planted bug: the sole producer commits anyway
 
 ASSUME Cap \in Nat \ {0, 1} /\ M \in Nat /\ CloseIgnoresReservations \in BOOLEAN
        /\ GuessStart \in BOOLEAN /\ CreditClaim \in BOOLEAN /\ CreditSlack \in Nat
+       /\ SoleProducer \in BOOLEAN /\ AnnounceIgnoresClosed \in BOOLEAN
+       /\ SoleProducer => (CreditClaim /\ Cardinality(Producers) = 1)
 
 Msgs == Producers \X (1 .. M)
 Total == Cardinality(Producers) * M
@@ -130,10 +145,14 @@ Begin(p) ==
 \* past its last claim, or the word of its last refusal, so any open
 \* position up to tail's, or tail itself (closed or not).  Also allowed on
 \* a reload, where the code loads tail: more behaviours, the same checks.
+\* SoleProducer: the producer's own count of the positions it announced
+\* open, which are all the positions there are (owner's length).
 Guesses == {tail} \cup {[pos |-> q, closed |-> FALSE] : q \in 0 .. tail.pos}
+Starts == IF SoleProducer THEN {[pos |-> Len(owner), closed |-> FALSE]}
+          ELSE IF GuessStart THEN Guesses ELSE {tail}
 LoadTail(p) ==
     /\ pc[p] = "load"
-    /\ \E g \in (IF GuessStart THEN Guesses ELSE {tail}) : pos' = [pos EXCEPT ![p] = g]
+    /\ \E g \in Starts : pos' = [pos EXCEPT ![p] = g]
     /\ pc' = [pc EXCEPT ![p] = "seq"]
     /\ UNCHANGED <<seq, tail, mode, free, k, owner, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
@@ -163,6 +182,7 @@ LoadSeq(p) ==
 \* caller tells a closed word apart).  A guess that is a closed word (the
 \* code's guesses never are; its CAS would fail and return the bit) goes
 \* to the refusal at once.
+Claim == IF SoleProducer THEN "announce" ELSE "cas"
 Credit(p) ==
     /\ pc[p] = "seq"
     /\ CreditClaim
@@ -172,10 +192,10 @@ Credit(p) ==
             THEN /\ pc' = [pc EXCEPT ![p] = "refusedby"]
                  /\ UNCHANGED free
             ELSE IF w.pos < free[p]
-            THEN /\ pc' = [pc EXCEPT ![p] = "cas"]
+            THEN /\ pc' = [pc EXCEPT ![p] = Claim]
                  /\ UNCHANGED free
             ELSE /\ free' = [free EXCEPT ![p] = fresh]
-                 /\ pc' = [pc EXCEPT ![p] = IF w.pos < fresh THEN "cas" ELSE "refusedby"]
+                 /\ pc' = [pc EXCEPT ![p] = IF w.pos < fresh THEN Claim ELSE "refusedby"]
     /\ UNCHANGED <<seq, tail, mode, pos, k, owner, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
 
@@ -195,6 +215,23 @@ Cas(p) ==
               /\ pc' = [pc EXCEPT ![p] = "seq"]
               /\ UNCHANGED <<tail, owner>>
     /\ UNCHANGED <<seq, mode, free, k, committed, refused, undeliverable>>
+    /\ UNCHANGED ConsumerVars
+
+\* models: device-lib/cuda/rk_k2k.cuh rk_k2k_credit_announce
+\* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send_to
+\* SoleProducer, step 3: fetch-add tail (the message's stores are issued
+\* meanwhile); the old value closed: no commit, the send faults
+\* UNDELIVERABLE (through the refusal, which finds the closed bit); open:
+\* the position is held, on to the commit.  The planted bug commits either way.
+Announce(p) ==
+    /\ pc[p] = "announce"
+    /\ IF tail.closed /\ ~AnnounceIgnoresClosed
+         THEN /\ pc' = [pc EXCEPT ![p] = "refusedby"]
+              /\ UNCHANGED <<tail, owner>>
+         ELSE /\ tail' = [tail EXCEPT !.pos = tail.pos + 1]
+              /\ owner' = Append(owner, Msg(p))
+              /\ pc' = [pc EXCEPT ![p] = "commit"]
+    /\ UNCHANGED <<seq, mode, pos, free, k, committed, refused, undeliverable>>
     /\ UNCHANGED ConsumerVars
 
 \* models: transpiler/cuda/rk_actor_k2k.cuh rk_actor_send_to
@@ -315,8 +352,8 @@ AllDone ==
 \* Everything sent and the actor gone: the system idles (not a deadlock).
 Done == AllDone /\ UNCHANGED vars
 
-Producer(p) == Begin(p) \/ LoadTail(p) \/ LoadSeq(p) \/ Credit(p) \/ Cas(p) \/ Refused(p)
-               \/ Commit(p)
+Producer(p) == Begin(p) \/ LoadTail(p) \/ LoadSeq(p) \/ Credit(p) \/ Cas(p) \/ Announce(p)
+               \/ Refused(p) \/ Commit(p)
 Consumer == Consume \/ Fail \/ Stop \/ DeadLetter \/ Close
 
 Next == (\E p \in Producers : Producer(p)) \/ Consumer \/ Done
@@ -336,7 +373,13 @@ TypeOK ==
 
 \* A producer writes (and commits) a slot only once the slot's previous
 \* lap is consumed: its position is below head + Cap.
-WriteAfterCredit == \A p \in Producers : pc[p] = "commit" => pos[p].pos < head + Cap
+WriteAfterCredit ==
+    \A p \in Producers : pc[p] \in {"announce", "commit"} => pos[p].pos < head + Cap
+
+\* SoleProducer: the count is the tail's position whenever the producer
+\* announces (rk_actor_send_to traps if the add ever returns another).
+SoleCountRight ==
+    SoleProducer => \A p \in Producers : pc[p] = "announce" => pos[p].pos = tail.pos
 
 \* Close never strands a reserved slot: once closed, every position ever
 \* reserved has been consumed or dead-lettered (none is reserved or

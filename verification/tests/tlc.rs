@@ -112,6 +112,19 @@ const CASES: &[Case] = &[
         expect: Expect::Violates("WriteAfterCredit"),
     },
     Case {
+        spec: "K2kClose",
+        cfg: "K2kClose_sole",
+        expect: Expect::Pass {
+            distinct: 1_457,
+            temporal: false,
+        },
+    },
+    Case {
+        spec: "K2kClose",
+        cfg: "K2kClose_sole_bug_announce_ignores_closed",
+        expect: Expect::Violates("CloseStrandsNothing"),
+    },
+    Case {
         spec: "K2kLl",
         cfg: "K2kLl",
         expect: Expect::Pass {
@@ -374,6 +387,8 @@ tlc_tests! {
     k2k_close_bug_close_ignores_reservations => "K2kClose_bug_close_ignores_reservations",
     k2k_close_credit => "K2kClose_credit",
     k2k_close_credit_bug_slack => "K2kClose_credit_bug_slack",
+    k2k_close_sole => "K2kClose_sole",
+    k2k_close_sole_bug_announce_ignores_closed => "K2kClose_sole_bug_announce_ignores_closed",
     k2k_ll => "K2kLl",
     k2k_ll_cap1 => "K2kLl_cap1",
     k2k_ll_bug_lap_flag => "K2kLl_bug_lap_flag",
@@ -409,6 +424,8 @@ fn every_case_has_a_test() {
         "K2kClose_bug_close_ignores_reservations",
         "K2kClose_credit",
         "K2kClose_credit_bug_slack",
+        "K2kClose_sole",
+        "K2kClose_sole_bug_announce_ignores_closed",
         "K2kLl",
         "K2kLl_cap1",
         "K2kLl_bug_lap_flag",

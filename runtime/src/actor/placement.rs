@@ -12,7 +12,9 @@
 //! [`cluster_shared_layout`]), so they are unit-tested without a device;
 //! the GPU start feeds them the driver's answers.
 
-use ringkernel_device::control::{Route, ROUTE_TIER_DSMEM, ROUTE_TIER_GLOBAL, ROUTE_TIER_SHARED};
+use ringkernel_device::control::{
+    Route, ROUTE_SOLE_PRODUCER, ROUTE_TIER_DSMEM, ROUTE_TIER_GLOBAL, ROUTE_TIER_SHARED,
+};
 use ringkernel_device::k2k::K2kLayout;
 
 use crate::cuda::MAX_PORTABLE_CLUSTER;
@@ -335,15 +337,21 @@ pub(crate) struct RouteDest {
 }
 
 /// Actor `from`'s route table, indexed by port: for each wired port the
-/// destination, its type id and message size, and the tier and rank the
-/// placement gives (`None` for ports nothing is wired to). Where the inbox
-/// is, is the backend's part (`inbox` is left 0).
+/// destination, its type id and message size, the tier and rank the
+/// placement gives, and [`ROUTE_SOLE_PRODUCER`] when the link is the only
+/// one into its destination (`None` for ports nothing is wired to). Where
+/// the inbox is, is the backend's part (`inbox` is left 0).
 pub(crate) fn route_table(
     links: &[Link],
     dests: &[RouteDest],
     from: usize,
     placement: Placement,
 ) -> Vec<Option<Route>> {
+    // Only the sending actor's leader thread sends, so a destination with
+    // one link in has one producer thread: its sender may skip the claim's
+    // CAS (rk_actor_send_to). Two ports of one sender into one inbox are
+    // two links: each port keeps its own count, so neither is sole.
+    let links_into = |to: usize| links.iter().filter(|l| l.to == to).count();
     let links: Vec<&Link> = links.iter().filter(|l| l.from == from).collect();
     let Some(len) = links.iter().map(|l| l.port + 1).max() else {
         return Vec::new();
@@ -367,6 +375,12 @@ pub(crate) fn route_table(
             tier,
             rank,
             credit: 0,
+            flags: if links_into(l.to) == 1 {
+                ROUTE_SOLE_PRODUCER
+            } else {
+                0
+            },
+            reserved: 0,
         });
     }
     table
@@ -465,6 +479,42 @@ mod tests {
                 assert_eq!(r.dest_actor, link.to as u32);
                 assert_eq!(r.inbox, 0, "the backend fills the inbox in");
             }
+        }
+    }
+
+    /// A route is its destination's sole producer exactly when no other
+    /// link (another actor's, or another port of the same actor) goes
+    /// into that destination, whatever the placement.
+    #[test]
+    fn a_route_is_sole_only_when_nothing_else_goes_into_its_destination() {
+        for placement in [Placement::Gpu, Placement::Cluster, Placement::Block] {
+            let sole = |from: usize, port: usize| {
+                route_table(&LINKS, &dests(), from, placement)[port]
+                    .unwrap()
+                    .flags
+                    == ROUTE_SOLE_PRODUCER
+            };
+            assert!(!sole(1, 0), "actor 0 hears from actors 1 and 2");
+            assert!(!sole(2, 0), "actor 0 hears from actors 1 and 2");
+            assert!(sole(1, 2), "only actor 1 sends to actor 3");
+            assert!(sole(3, 1), "only actor 3 sends to actor 2");
+            let same_sender_twice = [
+                Link {
+                    from: 0,
+                    port: 0,
+                    to: 1,
+                },
+                Link {
+                    from: 0,
+                    port: 1,
+                    to: 1,
+                },
+            ];
+            let table = route_table(&same_sender_twice, &dests(), 0, placement);
+            assert!(
+                table.iter().all(|r| r.unwrap().flags == 0),
+                "two ports into one inbox count their positions apart: neither is sole"
+            );
         }
     }
 
