@@ -167,6 +167,7 @@ RK_ASSERT_OFFSET(rk_route, tier, 20);
 RK_ASSERT_OFFSET(rk_route, rank, 24);
 RK_ASSERT_OFFSET(rk_route, credit, 28);
 RK_ASSERT_OFFSET(rk_route, flags, 32);
+RK_ASSERT_OFFSET(rk_route, reserved, 36);
 
 // rk_route::flags: this route is the only one into its destination's inbox
 // (one sending actor, one port; the host's wiring says so), so its sender's

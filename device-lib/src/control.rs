@@ -344,6 +344,7 @@ const _: () = {
     assert!(offset_of!(Route, rank) == 24);
     assert!(offset_of!(Route, credit) == 28);
     assert!(offset_of!(Route, flags) == 32);
+    assert!(offset_of!(Route, reserved) == 36);
 };
 
 const _: () = {

@@ -70,7 +70,7 @@ fn shared_structs() -> Vec<StructLayout> {
             k2k_slot_size, k2k_credit, k2k_credit_ranks, k2k_credits, k2k_credits_bytes,
         }),
         layout!(Route => "rk_route" {
-            inbox, dest_actor, type_id, payload_size, tier, rank, credit,
+            inbox, dest_actor, type_id, payload_size, tier, rank, credit, flags, reserved,
         }),
         layout!(ControlBlock => "rk_control_block" {
             state, actor_id, heartbeat, messages_in, messages_out, fault_count, last_fault,

@@ -25,9 +25,11 @@ pub const CPU_HOPS: u32 = 2_000;
 
 /// What one sample (one hop) includes, for the table and BENCHMARKS.md.
 pub const ONE_HOP: &str = "from one actor's receipt stamp (ctx.now()) to the peer's: the rest of \
-     the receiving batch up to the send's commit (handler, route lookup, the reserve, write and \
-     commit into the peer's inbox: rk_k2k_mbar's multi-producer inbox in shared memory and DSMEM, \
-     rk_k2k's in global memory), then the peer's poll (K2K and host inbox in turn), staging of \
+     the receiving batch up to the send's commit (handler, route lookup, the claim, write and \
+     commit into the peer's inbox: rk_k2k_mbar's multi-producer inbox in shared memory and DSMEM; \
+     in global memory rk_k2k's layout with the credit claim, each hop route being the only one \
+     into its inbox: claimed by count, announced on tail), then the peer's poll (K2K and host \
+     inbox in turn), staging of \
      the slot into shared memory, header check and HLC receive stamp; each actor's loop close \
      (counters, fence, slot release) overlaps the peer's part";
 
@@ -156,7 +158,7 @@ pub fn table(out: &mut String, h: &ActorHops, k2k: Option<&K2kLatency>) {
     let _ = writeln!(out, "One hop is {ONE_HOP}.\n");
     let _ = writeln!(
         out,
-        "| tier | system | actor hop one-way | ns per hop, each run | floor one-way | ratio to floor | the route's inbox one-way (mbar MP / rk_k2k) | ratio to inbox | wrong runs |"
+        "| tier | system | actor hop one-way | ns per hop, each run | floor one-way | ratio to floor | the route's inbox one-way (mbar MP / rk_k2k seq reserve) | ratio to inbox | wrong runs |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for p in &h.placements {

@@ -142,13 +142,14 @@ pub(crate) fn bars(r: &Results) -> Vec<Bar> {
                 // rows too, the mbarrier ones on the shared and DSMEM tiers),
                 // named; the others are in the tables. Actor routes use the
                 // multi-producer inboxes (rk_k2k_mbar in shared memory and
-                // DSMEM, rk_k2k in global memory): the line says so.
+                // DSMEM, rk_k2k's layout with the credit claim in global
+                // memory): the line says so.
                 let (route, queue) = t.best();
                 let (ratio, holds) = measured(t.measured(), queue / floor, queue <= 1.3 * floor);
                 bars.push(Bar {
                     bar,
                     measured: format!(
-                        "best device-library variant, {route}: {} vs {} floor (one-way, median of {} runs of {} round trips; actor routes use the multi-producer inboxes: rk_k2k_mbar in shared memory and DSMEM, rk_k2k in global memory)",
+                        "best device-library variant, {route}: {} vs {} floor (one-way, median of {} runs of {} round trips; actor routes use the multi-producer inboxes: rk_k2k_mbar in shared memory and DSMEM, rk_k2k's layout with the credit claim in global memory)",
                         fmt_ns(queue),
                         fmt_ns(floor),
                         k.runs,
