@@ -303,8 +303,19 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         return;
     };
     const SCOPES: [&str; 3] = ["gpu", "cluster", "cta"];
+    // What each tier's send has only with its default: the global tier's
+    // sole routes announce with an add in the .global space (ATOMG, whose
+    // result is waited for at the commit; RK_ACTOR_K2K_SOLE=0 claims by CAS
+    // alone), the cluster tier commits another block's slot by st.async
+    // after a relaxed expect-tx arrive (RK_ACTOR_K2K_ST_ASYNC=0 by stores
+    // and the release arrive).
+    const ANNOUNCE: &str = "atom.relaxed.gpu.global.add.u64";
+    const ST_ASYNC: [&str; 2] = [
+        "st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.b32",
+        "mbarrier.arrive.expect_tx.relaxed.cluster.shared::cluster.b64",
+    ];
     for (placement, tier, prefix, scope, needles) in [
-        (Placement::Gpu, K2kTier::Global, "rk_system", "gpu", &[][..]),
+        (Placement::Gpu, K2kTier::Global, "rk_system", "gpu", &[ANNOUNCE][..]),
         (
             Placement::Cluster,
             K2kTier::Cluster,
@@ -315,6 +326,8 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
                 "barrier.cluster.wait",
                 "mbarrier.arrive.release.cluster.shared::cluster.b64",
                 "mbarrier.test_wait.parity.acquire.cluster.shared::cta.b64",
+                ST_ASYNC[0],
+                ST_ASYNC[1],
             ][..],
         ),
         (
@@ -396,6 +409,24 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         }
         for needle in needles {
             assert!(ptx.contains(needle), "{symbol}: no `{needle}` in its PTX");
+        }
+        for (switch, gone) in [
+            ("-DRK_ACTOR_K2K_SOLE=0", &[ANNOUNCE][..]),
+            ("-DRK_ACTOR_K2K_ST_ASYNC=0", &ST_ASYNC[..]),
+        ] {
+            if !gone.iter().any(|g| needles.contains(g)) {
+                assert!(
+                    gone.iter().all(|g| !ptx.contains(g)),
+                    "{symbol}: `{gone:?}` outside its tier"
+                );
+                continue;
+            }
+            let mut off = src.clone();
+            off.options.push(switch.into());
+            let off = compile_checked(&off, Arch::SM_90, true);
+            for g in gone {
+                assert!(!off.contains(g), "{symbol} with {switch}: `{g}` in its PTX");
+            }
         }
         // The hop handler's K2K messages take the lone path, inlined into
         // its role by default; out of line (`RK_ACTOR_K2K_ONE_INLINE=0`, the

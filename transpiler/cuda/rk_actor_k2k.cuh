@@ -578,6 +578,15 @@ RK_INLINE void rk_actor_send_mark(rk_actor_leader* l, rk_u32 k) {
 #endif
 }
 
+// The cluster tier's sends commit by st.async (rk_k2k_mbar.cuh: a relaxed
+// arrive expecting the message's bytes, then the bytes by st.async, no
+// fence) when the message takes the send's 16-byte path; otherwise, and
+// with RK_ACTOR_K2K_ST_ASYNC=0 (an A/B switch), by stores and the full
+// barrier's arrive.release.cluster (a MEMBAR that waits for them).
+#ifndef RK_ACTOR_K2K_ST_ASYNC
+#define RK_ACTOR_K2K_ST_ASYNC 1
+#endif
+
 // What a claim came to, in either protocol (the same values).
 #if RK_ACTOR_K2K_MBAR
 #define RK_ACTOR_CLAIMED RK_K2K_MBAR_CLAIMED
@@ -712,6 +721,7 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
     // after it, a chain of dependent accesses (the lone path's trace: ~360 ns
     // of stores in the shared tier, H100).
     rk_actor_u4* const words = reinterpret_cast<rk_actor_u4*>(slot);
+    bool committed = false; // by the st.async path (RK_ACTOR_K2K_ST_ASYNC)
     const rk_actor_u4 w0 = {l->route_type_id, size, d->actor_id, l->route_dest};
     const rk_actor_u4 w1 = {0u, 0u, (rk_u32)sequence, (rk_u32)(sequence >> 32)};
     const rk_actor_u4 w2 = {(rk_u32)t.physical_ns, (rk_u32)(t.physical_ns >> 32), t.logical, t.node};
@@ -729,16 +739,47 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
                 m[i] = from[i];
             }
         }
-        words[0] = w0;
-        words[1] = w1;
-        words[2] = w2;
-        words[3] = w3;
-        #pragma unroll
-        for (rk_u32 i = 0u; i < 4u; ++i) {
-            if (2u * i < n) {
-                const rk_actor_u4 w = {(rk_u32)m[2u * i], (rk_u32)(m[2u * i] >> 32),
-                                       (rk_u32)m[2u * i + 1u], (rk_u32)(m[2u * i + 1u] >> 32)};
-                words[4u + i] = w;
+        // In a cluster, another block's inbox: committed before its bytes,
+        // relaxed, expecting them, the bytes by st.async (rk_k2k_mbar.cuh:
+        // the phase completes when all have landed). PTX documents st.async
+        // for a peer block's shared memory, so an actor's send to itself
+        // takes the stores and the release arrive below.
+#if RK_ACTOR_K2K_CLUSTER && RK_ACTOR_K2K_ST_ASYNC
+        const bool async_commit = ref.rank != rk_cluster_rank();
+#else
+        const bool async_commit = false;
+#endif
+        if (async_commit) {
+#if RK_ACTOR_K2K_CLUSTER && RK_ACTOR_K2K_ST_ASYNC
+            const rk_u32 bar = rk_k2k_mbar_full_at_(ref, pos);
+            const rk_u32 at = rk_k2k_mbar_slot_at_(ref, pos);
+            rk_k2k_mbar_commit_expecting(bar, RK_ENVELOPE_HEADER_SIZE + size);
+            rk_k2k_mbar_put_async(at, bar, w0.x, w0.y, w0.z, w0.w);
+            rk_k2k_mbar_put_async(at + 16u, bar, w1.x, w1.y, w1.z, w1.w);
+            rk_k2k_mbar_put_async(at + 32u, bar, w2.x, w2.y, w2.z, w2.w);
+            rk_k2k_mbar_put_async(at + 48u, bar, w3.x, w3.y, w3.z, w3.w);
+            #pragma unroll
+            for (rk_u32 i = 0u; i < 4u; ++i) {
+                if (2u * i < n) {
+                    rk_k2k_mbar_put_async(at + 64u + 16u * i, bar, (rk_u32)m[2u * i],
+                                          (rk_u32)(m[2u * i] >> 32), (rk_u32)m[2u * i + 1u],
+                                          (rk_u32)(m[2u * i + 1u] >> 32));
+                }
+            }
+            committed = true;
+#endif
+        } else {
+            words[0] = w0;
+            words[1] = w1;
+            words[2] = w2;
+            words[3] = w3;
+            #pragma unroll
+            for (rk_u32 i = 0u; i < 4u; ++i) {
+                if (2u * i < n) {
+                    const rk_actor_u4 w = {(rk_u32)m[2u * i], (rk_u32)(m[2u * i] >> 32),
+                                           (rk_u32)m[2u * i + 1u], (rk_u32)(m[2u * i + 1u] >> 32)};
+                    words[4u + i] = w;
+                }
             }
         }
     } else {
@@ -770,7 +811,9 @@ __device__ __forceinline__ rk_u32 rk_actor_send_to(rk_fault_ctx* f, rk_u32 port,
         l->k2k_guess[port] = pos + 1u;
     }
 #if RK_ACTOR_K2K_MBAR
-    rk_k2k_mbar_commit<K>(ref, pos);
+    if (!committed) {
+        rk_k2k_mbar_commit<K>(ref, pos);
+    }
 #else
     rk_k2k_commit<K>(ref, pos);
 #endif
