@@ -315,7 +315,13 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         "mbarrier.arrive.expect_tx.relaxed.cluster.shared::cluster.b64",
     ];
     for (placement, tier, prefix, scope, needles) in [
-        (Placement::Gpu, K2kTier::Global, "rk_system", "gpu", &[ANNOUNCE][..]),
+        (
+            Placement::Gpu,
+            K2kTier::Global,
+            "rk_system",
+            "gpu",
+            &[ANNOUNCE][..],
+        ),
         (
             Placement::Cluster,
             K2kTier::Cluster,
