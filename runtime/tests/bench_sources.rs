@@ -401,7 +401,7 @@ fn the_actor_hop_systems_compose_compile_and_assemble_per_placement() {
         }
         assert!(ptx.contains(&format!(".entry {symbol}(")), "{symbol}");
         // The K2K claims (a relaxed CAS on an inbox's tail, from the
-        // sender's guess: rk_k2k_mp in global memory, rk_k2k_mbar_mp in the
+        // sender's guess: rk_k2k_credit in global memory, rk_k2k_mbar_mp in the
         // shared tiers) at the tier's scope, and no CAS at any other tier's.
         for other in SCOPES {
             for order in ["relaxed", "acq_rel"] {
